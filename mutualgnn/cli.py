@@ -1,0 +1,96 @@
+"""The ``mutualgnn`` command line: a thin layer over :mod:`mutualgnn`'s Python API."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from .config import COORDINATORS, METHODS, ConfigError, ExperimentConfig, apply_overrides, load_yaml
+from .data import DatasetError, dataset_table, default_data_dir, load_dataset
+from .students import StudentError
+
+ERRORS = (ConfigError, DatasetError, StudentError)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mutualgnn")
+def main():
+    """Graph Mutual Learning: cohorts of small GNNs that teach each other."""
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder with the raw dataset files [default: $MUTUALGNN_DATA_DIR or "
+                   "~/.cache/mutualgnn/datasets].")
+def datasets(data_dir):
+    """List the known datasets, their task, and whether their files are present."""
+    rows = dataset_table(data_dir)
+    click.echo(f"data directory: {data_dir or default_data_dir()}")
+    click.echo(pd.DataFrame(rows).to_string(index=False))
+
+
+@main.command()
+@click.option("--dataset", "-d", default=None, help="cora, citeseer, pubmed, MUTAG, PROTEINS, "
+              "ENZYMES, karate, minigc, or tu:NAME for any TU dataset.")
+@click.option("--students", "-s", default=None, help="Comma-separated architectures, e.g. gcn,gat.")
+@click.option("--method", "-m", type=click.Choice(METHODS), default=None,
+              help="Training method [default: independent].")
+@click.option("--coordinator", type=click.Choice(COORDINATORS), default=None,
+              help="Coordinator of gml and gml-no-entropy [default: alw].")
+@click.option("--seeds", default=None, help="Seeds, e.g. 0-9 or 0,1,2 [default: 0].")
+@click.option("--folds", type=int, default=None, help="Cross-validation folds (graph datasets) [10].")
+@click.option("--epochs", type=int, default=None, help="Maximum epochs [node 500, graph 350].")
+@click.option("--threads", type=int, default=None, help="Torch threads [default: the cores available].")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder with the raw dataset files [default: $MUTUALGNN_DATA_DIR].")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="YAML file with the experiment's settings (keys of ExperimentConfig).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting, e.g. --set train.patience=50 --set hparams.gcn.hidden=32.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write one row per (seed, fold, student) to FILE.json or FILE.csv.")
+@click.option("--progress/--no-progress", default=True, help="Show progress bars.")
+def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, data_dir,
+        config_file, assignments, output, progress):
+    """Train a cohort of students on one dataset and print test accuracies."""
+    from .experiment import run_experiment, summarise
+
+    try:
+        if output and Path(output).suffix.lower() not in (".json", ".csv"):
+            raise ConfigError(f"--output must end in .json or .csv, got '{output}'")
+        data = load_yaml(config_file) if config_file else {}
+        cli = {"dataset": dataset, "students": students, "method": method, "seeds": seeds,
+               "folds": folds, "data_dir": data_dir}
+        data.update({k: v for k, v in cli.items() if v is not None})
+        for section, key, value in (("train", "epochs", epochs), ("train", "threads", threads),
+                                    ("mutual", "coordinator", coordinator)):
+            if value is not None:
+                data.setdefault(section, {})[key] = value
+        config = ExperimentConfig.from_dict(apply_overrides(data, assignments))
+        load_dataset(config.dataset, config.data_dir)  # a clear error before any work
+        result = run_experiment(config, progress=progress)
+    except ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    table = summarise(result.records)
+    table["test accuracy (%)"] = [f"{100 * m:.2f} ± {100 * s:.2f}"
+                                  for m, s in zip(table["mean"], table["std"])]
+    click.echo(f"{config.dataset}: method {config.method}, {len(config.seeds)} seed(s)"
+               + ("" if result.records["fold"].isna().all() else f", {config.folds} folds"))
+    click.echo(table[["student", "arch", "test accuracy (%)", "count"]].to_string(index=False))
+    if output:
+        path = Path(output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() == ".csv":
+            result.records.to_csv(path, index=False)
+        else:
+            result.records.to_json(path, orient="records", indent=1)
+        click.echo(f"wrote {len(result.records)} rows to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Experiment configuration as dataclasses; YAML files and ``--set key=value`` map onto them.
+
+An experiment is declared, not coded: :class:`ExperimentConfig` names the dataset, the cohort,
+the method, the seeds and every coefficient. ``ExperimentConfig.from_dict`` rejects unknown keys
+with the list of valid ones.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import yaml
+
+METHODS = ("independent", "ensemble", "dml", "gml", "gml-no-alw", "gml-no-entropy")
+COORDINATORS = ("alw", "gate", "temperature", "uniform")
+
+
+class ConfigError(ValueError):
+    """An invalid configuration; the message names the key and the valid values."""
+
+
+@dataclass
+class TrainConfig:
+    """The training loop. ``None`` means the task's literature default (see ``resolved``)."""
+
+    epochs: int | None = None          #: node 500, graph 350 (Xu et al.)
+    patience: int | None = None        #: stop when no student improved on validation for this long
+    batch_size: int = 32               #: graphs per mini-batch (graph tasks)
+    lr_step: int | None = None         #: halve the learning rate every lr_step epochs (graph: 50)
+    lr_decay: float = 0.5
+    threads: int | None = None         #: torch threads; None = the cores available
+    progress: bool = True              #: tqdm progress bars
+
+    def resolved(self, task: str) -> "TrainConfig":
+        defaults = {"node": dict(epochs=500, patience=100, lr_step=None),
+                    "graph": dict(epochs=350, patience=100, lr_step=50)}[task]
+        out = dataclasses.replace(self)
+        for key, value in defaults.items():
+            if getattr(out, key) is None:
+                setattr(out, key, value)
+        if key_invalid := [k for k in ("epochs", "patience", "batch_size")
+                           if getattr(out, k) is not None and getattr(out, k) < 1]:
+            raise ConfigError(f"train.{key_invalid[0]} must be >= 1")
+        return out
+
+
+@dataclass
+class MutualConfig:
+    """The mutual-learning terms (see docs/method.md). The method presets set these."""
+
+    coordinator: str = "alw"          #: alw | gate | temperature | uniform
+    lam: float = 1.0                  #: weight of the mutual KL term (lambda)
+    temperature: float = 1.0          #: T of the soft targets; the KL is multiplied by T^2
+    gamma: float = 0.05               #: entropy enhancement coefficient
+    gamma_warmup: int = 0             #: epochs over which gamma ramps linearly from 0
+    kl_rows: str = "all"              #: all | train: rows the mutual KL is taken over
+    alternating: bool = False         #: update students one after another (original DML)
+    hidden: int = 16                  #: width h of the coordinator's units
+    coordinator_lr: float = 0.01
+    t_min: float = 0.5                #: temperature variant: range of the per-row temperature
+    t_max: float = 4.0
+
+
+@dataclass
+class ExperimentConfig:
+    """One experiment: a cohort trained with one method over seeds (and folds)."""
+
+    dataset: str = "karate"
+    students: list = field(default_factory=lambda: ["gcn"])
+    method: str = "independent"
+    seeds: list = field(default_factory=lambda: [0])
+    folds: int = 10                   #: graph tasks: stratified CV folds
+    split_seed: int = 0               #: seed of the fold assignment (fixed across methods)
+    data_dir: str | None = None
+    train: TrainConfig = field(default_factory=TrainConfig)
+    mutual: MutualConfig = field(default_factory=MutualConfig)
+    hparams: dict = field(default_factory=dict)  #: per architecture: {"gcn": {"hidden": 32}}
+
+    def __post_init__(self):
+        if isinstance(self.students, str):
+            self.students = [s.strip() for s in self.students.split(",") if s.strip()]
+        if not self.students:
+            raise ConfigError("students: name at least one student architecture")
+        if self.method not in METHODS:
+            raise ConfigError(f"unknown method '{self.method}'; choose from: {', '.join(METHODS)}")
+        if self.mutual.coordinator not in COORDINATORS:
+            raise ConfigError(f"unknown coordinator '{self.mutual.coordinator}'; choose from: "
+                              + ", ".join(COORDINATORS))
+        if self.mutual.kl_rows not in ("all", "train"):
+            raise ConfigError("mutual.kl_rows must be 'all' or 'train'")
+        if self.method not in ("independent", "ensemble") and len(self.students) < 2:
+            raise ConfigError(f"method '{self.method}' needs a cohort of at least 2 students "
+                              f"(got {self.students}); use e.g. --students gcn,gcn")
+        if self.folds < 2:
+            raise ConfigError("folds must be >= 2")
+        self.seeds = parse_seeds(self.seeds)
+
+    # ------------------------------------------------------------------ (de)serialisation
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ExperimentConfig":
+        data = dict(data or {})
+        _check_keys(data, cls, "")
+        for key, sub in (("train", TrainConfig), ("mutual", MutualConfig)):
+            if key in data:
+                if not isinstance(data[key], dict):
+                    raise ConfigError(f"'{key}' must be a mapping")
+                _check_keys(data[key], sub, key + ".")
+                data[key] = sub(**data[key])
+        return cls(**data)
+
+    @classmethod
+    def from_yaml(cls, path) -> "ExperimentConfig":
+        return cls.from_dict(load_yaml(path))
+
+
+def load_yaml(path) -> dict:
+    try:
+        with open(path) as fh:
+            data = yaml.safe_load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys to values")
+    return data
+
+
+def _check_keys(data: dict, cls, prefix: str) -> None:
+    valid = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - valid)
+    if unknown:
+        raise ConfigError(f"unknown config key(s) {', '.join(prefix + u for u in unknown)}; "
+                          f"valid: {', '.join(prefix + v for v in sorted(valid))}")
+
+
+def apply_overrides(data: dict, assignments) -> dict:
+    """Apply ``key.sub=value`` strings (values parsed as YAML) to a nested dict; returns a copy."""
+    import copy
+
+    out = copy.deepcopy(data)
+    for item in assignments or ():
+        if "=" not in item:
+            raise ConfigError(f"--set expects key=value, got '{item}'")
+        key, raw = item.split("=", 1)
+        parts = [p for p in key.strip().split(".") if p]
+        if not parts:
+            raise ConfigError(f"--set expects key=value, got '{item}'")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {key}: '{part}' is not a section")
+        node[parts[-1]] = yaml.safe_load(raw)
+    return out
+
+
+def parse_seeds(seeds) -> list:
+    """``"0-9"``, ``"0,3,5"``, ``3`` or ``[0, 1]`` -> a list of ints."""
+    if isinstance(seeds, int):
+        return [seeds]
+    if isinstance(seeds, str):
+        out = []
+        for part in seeds.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                if "-" in part[1:]:
+                    lo, hi = part.split("-", 1) if not part.startswith("-") else (part, part)
+                    out.extend(range(int(lo), int(hi) + 1))
+                else:
+                    out.append(int(part))
+            except ValueError:
+                raise ConfigError(f"cannot read seeds '{seeds}'; write e.g. 0-9 or 0,1,2") from None
+        seeds = out
+    try:
+        seeds = [int(s) for s in seeds]
+    except (TypeError, ValueError):
+        raise ConfigError(f"cannot read seeds {seeds!r}; write e.g. 0-9 or 0,1,2") from None
+    if not seeds:
+        raise ConfigError("seeds: give at least one seed")
+    return seeds
+
+
+def method_settings(method: str, mutual: MutualConfig) -> MutualConfig:
+    """The mutual-learning settings a method runs with, derived from the user's ``mutual``:
+
+    ========================  ========================  ==========  ==========
+    method                    coordinator               lam         gamma
+    ========================  ========================  ==========  ==========
+    independent, ensemble     uniform                   0           0
+    dml                       uniform                   mutual.lam  0
+    gml                       mutual.coordinator        mutual.lam  mutual.gamma
+    gml-no-alw                uniform                   mutual.lam  mutual.gamma
+    gml-no-entropy            mutual.coordinator        mutual.lam  0
+    ========================  ========================  ==========  ==========
+    """
+    if method not in METHODS:
+        raise ConfigError(f"unknown method '{method}'; choose from: {', '.join(METHODS)}")
+    replace = dataclasses.replace
+    if method in ("independent", "ensemble"):
+        return replace(mutual, coordinator="uniform", lam=0.0, gamma=0.0, alternating=False)
+    if method == "dml":
+        return replace(mutual, coordinator="uniform", gamma=0.0)
+    if method == "gml-no-alw":
+        return replace(mutual, coordinator="uniform")
+    if method == "gml-no-entropy":
+        return replace(mutual, gamma=0.0)
+    return replace(mutual)

@@ -1,0 +1,412 @@
+"""Datasets and splits: the six benchmarks through DGL's own dataset classes, offline-first.
+
+Two small objects, one per task, each with a documented layout (in the spirit of OGB):
+
+* :class:`NodeDataset` -- one graph ``graph`` with ``graph.ndata["feat"]`` (N, F) float32 and
+  ``graph.ndata["label"]`` (N,) int64, plus the public split as index tensors.
+* :class:`GraphDataset` -- a list of graphs, each with ``ndata["feat"]`` (n_i, F) float32, and
+  ``labels`` (G,) int64.
+
+Raw files are looked up in a *data directory* (``data_dir`` argument, else ``$MUTUALGNN_DATA_DIR``,
+else ``~/.cache/mutualgnn/datasets``) in DGL's raw layout (``cora_v2/ind.cora_v2.x``,
+``MUTAG/MUTAG/MUTAG_A.txt``, ...). That folder is only read: the files are staged into a writable
+cache (``$MUTUALGNN_CACHE_DIR``, else ``~/.cache/mutualgnn/dgl``) under the folder name the
+installed DGL expects (DGL 1.1 appends a hash of its download URL), and DGL writes its processed
+cache there. When the files are absent, DGL downloads them into the cache, unless downloading is
+disabled (``download=False`` or ``MUTUALGNN_DOWNLOAD=0``) or fails; then :class:`DatasetNotFoundError`
+names the files expected and where to put them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from ._dgl_compat import dgl
+
+ENV_DATA_DIR = "MUTUALGNN_DATA_DIR"
+ENV_CACHE_DIR = "MUTUALGNN_CACHE_DIR"
+ENV_DOWNLOAD = "MUTUALGNN_DOWNLOAD"
+
+CITATION = {"cora": "cora_v2", "citeseer": "citeseer", "pubmed": "pubmed"}
+CITATION_FILES = ("x", "y", "tx", "ty", "allx", "ally", "graph", "test.index")
+TU_REQUIRED = ("A", "graph_indicator", "graph_labels")
+BUILTIN = ("karate", "minigc")
+SUITE = ("cora", "citeseer", "pubmed", "MUTAG", "PROTEINS", "ENZYMES")
+
+
+class DatasetError(Exception):
+    """Base class of the errors raised while loading a dataset; the message says the fix."""
+
+
+class DatasetNotFoundError(DatasetError):
+    """The raw files of a dataset are neither in the data directory nor downloadable."""
+
+
+class DatasetFormatError(DatasetError):
+    """The raw files exist but DGL cannot parse them (truncated or malformed)."""
+
+
+@dataclass
+class Split:
+    """Index tensors (int64) of the train / validation / test rows of one run.
+
+    ``fold`` is the cross-validation fold (None for a fixed public split).
+    """
+
+    train: torch.Tensor
+    val: torch.Tensor
+    test: torch.Tensor
+    fold: int | None = None
+
+    def as_lists(self) -> dict:
+        return {k: getattr(self, k).tolist() for k in ("train", "val", "test")}
+
+
+@dataclass
+class NodeDataset:
+    """One graph for node classification.
+
+    ``graph.ndata["feat"]``: (N, F) float32; ``graph.ndata["label"]``: (N,) int64. The edges are
+    DGL's as loaded (training adds self-loops once, see :func:`mutualgnn.training.fit`).
+    """
+
+    name: str
+    graph: "dgl.DGLGraph"
+    num_classes: int
+    split: Split
+    task: str = field(default="node", init=False)
+
+    @property
+    def num_features(self) -> int:
+        return self.graph.ndata["feat"].shape[1]
+
+    @property
+    def labels(self) -> torch.Tensor:
+        return self.graph.ndata["label"]
+
+    def splits(self, folds: int = 10, seed: int = 0) -> list[Split]:
+        """The public split (``folds`` and ``seed`` are ignored: node sets have one split)."""
+        return [self.split]
+
+    def stats(self) -> dict:
+        g = self.graph
+        return {"name": self.name, "task": "node", "graphs": 1, "nodes": g.num_nodes(),
+                "edges": g.num_edges(), "features": self.num_features, "classes": self.num_classes,
+                "train": len(self.split.train), "val": len(self.split.val), "test": len(self.split.test)}
+
+
+@dataclass
+class GraphDataset:
+    """A list of graphs for graph classification.
+
+    ``graphs[i].ndata["feat"]``: (n_i, F) float32; ``labels``: (G,) int64 in ``0..num_classes-1``.
+    """
+
+    name: str
+    graphs: list
+    labels: torch.Tensor
+    num_classes: int
+    task: str = field(default="graph", init=False)
+
+    @property
+    def num_features(self) -> int:
+        return self.graphs[0].ndata["feat"].shape[1]
+
+    def splits(self, folds: int = 10, seed: int = 0, val_fraction: float = 0.1) -> list[Split]:
+        """Stratified ``folds``-fold cross-validation, a stratified validation split carved out of
+        each training fold. Deterministic in ``seed``."""
+        return stratified_folds(self.labels.numpy(), folds=folds, seed=seed, val_fraction=val_fraction)
+
+    def stats(self) -> dict:
+        nodes = sum(g.num_nodes() for g in self.graphs)
+        edges = sum(g.num_edges() for g in self.graphs)
+        return {"name": self.name, "task": "graph", "graphs": len(self.graphs), "nodes": nodes,
+                "edges": edges, "features": self.num_features, "classes": self.num_classes}
+
+
+def stratified_folds(labels: np.ndarray, folds: int = 10, seed: int = 0,
+                     val_fraction: float = 0.1) -> list[Split]:
+    """``folds`` stratified folds over ``labels`` (G,); each training fold gives up a stratified
+    ``val_fraction`` of its rows as validation. Returns one :class:`Split` per fold."""
+    labels = np.asarray(labels)
+    if folds < 2:
+        raise ValueError(f"folds must be >= 2 for cross-validation, got {folds}")
+    _, counts = np.unique(labels, return_counts=True)
+    if counts.min() < folds:
+        raise ValueError(f"the smallest class has {counts.min()} examples, fewer than folds={folds}; "
+                         "use fewer folds")
+    kfold = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    out = []
+    for fold, (train_val, test) in enumerate(kfold.split(np.zeros(len(labels)), labels)):
+        train, val = train_test_split(train_val, test_size=val_fraction, stratify=labels[train_val],
+                                      random_state=seed + fold)
+        out.append(Split(*(torch.as_tensor(np.sort(i), dtype=torch.long) for i in (train, val, test)),
+                         fold=fold))
+    return out
+
+
+# ----------------------------------------------------------------------------- locations
+
+def default_data_dir() -> Path:
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env).expanduser()
+    return _user_cache() / "datasets"
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get(ENV_CACHE_DIR)
+    if env:
+        return Path(env).expanduser()
+    return _user_cache() / "dgl"
+
+
+def _user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")).expanduser() / "mutualgnn"
+
+
+def _download_allowed(download: bool | None) -> bool:
+    if download is not None:
+        return download
+    return os.environ.get(ENV_DOWNLOAD, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+# ----------------------------------------------------------------------------- names
+
+def canonical_name(name: str) -> str:
+    """Map a user's dataset name to the one used internally: ``cora``, ``citeseer``, ``pubmed``,
+    ``karate``, ``minigc``, or a TU dataset's exact name (``tu:NAME`` or ``NAME``; the suite's
+    ``mutag``/``proteins``/``enzymes`` are accepted in any case)."""
+    if not isinstance(name, str) or not name.strip():
+        raise DatasetError("a dataset name is required; known: " + ", ".join(SUITE + BUILTIN))
+    raw = name.strip()
+    if raw.lower().startswith("tu:"):
+        tu = raw[3:]
+        if not tu:
+            raise DatasetError("'tu:' needs a TU dataset name, for example tu:IMDB-BINARY")
+        return tu
+    low = raw.lower()
+    if low in CITATION or low in BUILTIN:
+        return low
+    for suite_name in SUITE[3:]:
+        if low == suite_name.lower():
+            return suite_name
+    return raw  # any other TU dataset, by its exact name
+
+
+def task_of(name: str) -> str:
+    n = canonical_name(name)
+    return "node" if n in CITATION or n == "karate" else "graph"
+
+
+def expected_files(name: str) -> list[str]:
+    """Paths (relative to the data directory) of the raw files a dataset needs."""
+    n = canonical_name(name)
+    if n in CITATION:
+        folder = CITATION[n]
+        return [f"{folder}/ind.{folder}.{suffix}" for suffix in CITATION_FILES]
+    if n in BUILTIN:
+        return []
+    return [f"{n}/{n}/{n}_{part}.txt" for part in TU_REQUIRED]
+
+
+def files_present(name: str, data_dir: str | os.PathLike | None = None) -> bool:
+    root = Path(data_dir) if data_dir else default_data_dir()
+    return all((root / f).is_file() for f in expected_files(name))
+
+
+# ----------------------------------------------------------------------------- loading
+
+def load_dataset(name: str, data_dir: str | os.PathLike | None = None,
+                 cache_dir: str | os.PathLike | None = None,
+                 download: bool | None = None) -> NodeDataset | GraphDataset:
+    """Load a dataset by name (see :func:`canonical_name`) from ``data_dir`` (see module doc)."""
+    n = canonical_name(name)
+    if n == "karate":
+        return _karate()
+    if n == "minigc":
+        return _minigc()
+    data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    cache_dir = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
+    if n in CITATION:
+        cls = {"cora": dgl.data.CoraGraphDataset, "citeseer": dgl.data.CiteseerGraphDataset,
+               "pubmed": dgl.data.PubmedGraphDataset}[n]
+        ds = _load_dgl(n, lambda cls_, raw: cls_(raw_dir=raw, verbose=False), cls, CITATION[n],
+                       data_dir, cache_dir, download)
+        return _citation(n, ds)
+    ds = _load_dgl(n, lambda cls_, raw: cls_(n, raw_dir=raw, verbose=False), dgl.data.TUDataset, n,
+                   data_dir, cache_dir, download)
+    return _tu(n, ds)
+
+
+class _RawMissing(Exception):
+    def __init__(self, raw_path: str):
+        super().__init__(raw_path)
+        self.raw_path = raw_path
+
+
+def _offline(cls):
+    """A subclass of a DGL dataset class whose download step reports where DGL looked instead."""
+
+    class Offline(cls):
+        def download(self):  # called by DGL only when ``self.raw_path`` does not exist
+            raise _RawMissing(self.raw_path)
+
+    Offline.__name__ = cls.__name__
+    return Offline
+
+
+def _fingerprint(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): [p.stat().st_size, int(p.stat().st_mtime)]
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _load_dgl(name, make, cls, raw_folder, data_dir: Path, cache_dir: Path, download):
+    """Instantiate DGL dataset class ``cls`` with ``raw_dir`` in the cache, staging the user's raw
+    folder ``data_dir/raw_folder`` there first under the name DGL asks for."""
+    stage_root = cache_dir / name
+    source = data_dir / raw_folder
+    for record in stage_root.glob("*.source.json"):  # the user's raw files changed: re-stage
+        if source.is_dir() and json.loads(record.read_text()).get("files") != _fingerprint(source):
+            shutil.rmtree(stage_root)
+            break
+    stage_root.mkdir(parents=True, exist_ok=True)
+    try:
+        return make(_offline(cls), str(stage_root))
+    except _RawMissing as missing:
+        target = Path(missing.raw_path)
+    except DatasetError:
+        raise
+    except Exception as exc:  # a stale or broken cache: start over from the raw files
+        shutil.rmtree(stage_root, ignore_errors=True)
+        stage_root.mkdir(parents=True, exist_ok=True)
+        try:
+            return make(_offline(cls), str(stage_root))
+        except _RawMissing as missing:
+            target = Path(missing.raw_path)
+        except Exception:
+            raise _format_error(name, stage_root, exc) from None
+    # DGL's raw folder is absent from the cache: stage it from the data directory, or download.
+    if all((data_dir / f).is_file() for f in expected_files(name)):
+        shutil.copytree(source, target)
+        (target.parent / (target.name + ".source.json")).write_text(
+            json.dumps({"source": str(source), "files": _fingerprint(source)}))
+        try:
+            return make(cls, str(stage_root))
+        except Exception as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            raise _format_error(name, source, exc) from None
+    missing_error = _not_found(name, data_dir)
+    if not _download_allowed(download):
+        raise missing_error
+    try:
+        return make(cls, str(stage_root))  # DGL downloads into the cache
+    except Exception as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise DatasetNotFoundError(f"{missing_error}\nDownloading failed too: {exc}") from None
+
+
+def _not_found(name: str, data_dir: Path) -> DatasetNotFoundError:
+    files = "\n".join(f"  {data_dir / f}" for f in expected_files(name))
+    known = "" if name in SUITE else (
+        f"'{name}' is not one of the known datasets ({', '.join(SUITE + BUILTIN)}); it was taken "
+        "as the name of a TU dataset (names are case-sensitive, e.g. tu:IMDB-BINARY).\n")
+    return DatasetNotFoundError(
+        f"{known}dataset '{name}' was not found in the data directory {data_dir}.\n"
+        f"Expected these raw files (DGL's raw layout):\n{files}\n"
+        f"Put them there, or point --data-dir or the environment variable {ENV_DATA_DIR} at the "
+        f"folder that holds them. With internet access DGL downloads them (unless {ENV_DOWNLOAD}=0).")
+
+
+def _format_error(name: str, where: Path, exc: Exception) -> DatasetFormatError:
+    return DatasetFormatError(
+        f"dataset '{name}': DGL could not read the raw files staged from {where} "
+        f"({type(exc).__name__}: {exc}). The files may be truncated or malformed: replace them with "
+        f"a fresh copy (expected: {', '.join(expected_files(name))}).")
+
+
+def _citation(name: str, ds) -> NodeDataset:
+    g = ds[0]
+    split = Split(*(torch.nonzero(g.ndata[f"{part}_mask"], as_tuple=True)[0]
+                    for part in ("train", "val", "test")))
+    graph = dgl.graph(g.edges(), num_nodes=g.num_nodes())
+    graph.ndata["feat"] = g.ndata["feat"].float()
+    graph.ndata["label"] = g.ndata["label"].long()
+    return NodeDataset(name=name, graph=graph, num_classes=int(ds.num_classes), split=split)
+
+
+def _tu(name: str, ds) -> GraphDataset:
+    graphs, labels = zip(*[ds[i] for i in range(len(ds))])
+    labels = torch.as_tensor(np.asarray([int(label) for label in labels]), dtype=torch.long)
+    has_labels = "node_labels" in graphs[0].ndata
+    has_attr = "node_attr" in graphs[0].ndata
+    if not (has_labels or has_attr):
+        raise DatasetFormatError(f"dataset '{name}' has neither node labels nor node attributes; "
+                                 "mutualgnn needs one of them as node features")
+    num_node_labels = 0
+    if has_labels:
+        offset = int(min(int(g.ndata["node_labels"].min()) for g in graphs))
+        num_node_labels = int(max(int(g.ndata["node_labels"].max()) for g in graphs)) - offset + 1
+    out = []
+    for g in graphs:
+        parts = []
+        if has_attr:
+            parts.append(g.ndata["node_attr"].reshape(g.num_nodes(), -1).float())
+        if has_labels:
+            idx = g.ndata["node_labels"].reshape(-1).long() - offset
+            parts.append(torch.nn.functional.one_hot(idx, num_node_labels).float())
+        h = dgl.graph(g.edges(), num_nodes=g.num_nodes())
+        h.ndata["feat"] = torch.cat(parts, dim=1)
+        out.append(h)
+    return GraphDataset(name=name, graphs=list(out), labels=labels,
+                        num_classes=int(labels.max()) + 1)
+
+
+def _karate() -> NodeDataset:
+    """Zachary's karate club (34 nodes, 2 classes), built in: one-hot node ids as features and a
+    fixed stratified split (4 train nodes per class, the rest halved into validation and test)."""
+    g = dgl.data.KarateClubDataset()[0]
+    labels = g.ndata["label"].long()
+    rng = np.random.default_rng(0)
+    train = np.concatenate([rng.choice(np.flatnonzero(labels.numpy() == c), 4, replace=False)
+                            for c in range(2)])
+    rest = np.setdiff1d(np.arange(g.num_nodes()), train)
+    val, test = train_test_split(rest, test_size=0.5, stratify=labels.numpy()[rest], random_state=0)
+    graph = dgl.graph(g.edges(), num_nodes=g.num_nodes())
+    graph.ndata["feat"] = torch.eye(g.num_nodes())
+    graph.ndata["label"] = labels
+    split = Split(*(torch.as_tensor(np.sort(i), dtype=torch.long) for i in (train, val, test)))
+    return NodeDataset(name="karate", graph=graph, num_classes=2, split=split)
+
+
+def _minigc(num_graphs: int = 240) -> GraphDataset:
+    """DGL's generated MiniGC graphs (8 shapes: cycles, stars, wheels, ...), built in and seeded;
+    node features are the in-degree one-hot (capped at 15) so that the shapes are learnable."""
+    ds = dgl.data.MiniGCDataset(num_graphs, 10, 20, seed=0)
+    graphs, labels = [], []
+    for i in range(len(ds)):
+        g, label = ds[i]
+        g = dgl.graph(g.edges(), num_nodes=g.num_nodes())
+        g.ndata["feat"] = torch.nn.functional.one_hot(g.in_degrees().clamp(max=15), 16).float()
+        graphs.append(g)
+        labels.append(int(label))
+    return GraphDataset(name="minigc", graphs=graphs, labels=torch.tensor(labels),
+                        num_classes=8)
+
+
+def dataset_table(data_dir: str | os.PathLike | None = None) -> list[dict]:
+    """One row per known dataset: name, task, whether its files are present, and where."""
+    root = Path(data_dir) if data_dir else default_data_dir()
+    rows = []
+    for n in SUITE + BUILTIN:
+        rows.append({"name": n, "task": task_of(n),
+                     "present": True if n in BUILTIN else files_present(n, root),
+                     "source": "built in" if n in BUILTIN else str(root / expected_files(n)[0].split("/")[0])})
+    return rows

@@ -1,0 +1,98 @@
+"""One experiment: a cohort trained with one method over seeds (and, for graph sets, folds).
+
+:func:`run_experiment` is what ``mutualgnn run`` calls; it returns an :class:`ExperimentResult`
+whose ``records`` hold one row per (seed, fold, student) plus one ``ensemble`` row per
+(seed, fold).
+"""
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from . import __version__
+from ._dgl_compat import dgl
+from .config import ExperimentConfig, method_settings
+from .coordinator import Coordinator
+from .data import load_dataset
+from .students import build_student, student_hparams
+from .training import fit, seed_everything, set_threads
+
+
+def versions() -> dict:
+    return {"mutualgnn": __version__, "torch": torch.__version__, "dgl": dgl.__version__,
+            "numpy": np.__version__, "python": platform.python_version()}
+
+
+@dataclass
+class ExperimentResult:
+    config: ExperimentConfig
+    records: pd.DataFrame      #: one row per (seed, fold, student) and an ensemble row each
+    histories: list            #: per run: the per-epoch history of :func:`fit`
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and std of test accuracy per student position and for the ensemble."""
+        return summarise(self.records)
+
+
+def summarise(records: pd.DataFrame) -> pd.DataFrame:
+    grouped = records.groupby(["student", "arch"], sort=False)["test_acc"]
+    out = grouped.agg(["mean", "std", "count"]).reset_index()
+    out["std"] = out["std"].fillna(0.0)
+    return out
+
+
+def build_cohort(config: ExperimentConfig, dataset):
+    """The students of ``config`` for ``dataset``, built in order under the current seed."""
+    return [build_student(arch, dataset.task, dataset.num_features, dataset.num_classes,
+                          **_model_hparams(config, arch, dataset)) for arch in config.students]
+
+
+def _model_hparams(config, arch, dataset):
+    return student_hparams(arch, dataset.task, dataset.name, config.hparams.get(arch))
+
+
+def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None = None,
+                   cache_dir=None) -> ExperimentResult:
+    """Run ``config``; ``dataset`` (already loaded) skips loading by name."""
+    dataset = dataset or load_dataset(config.dataset, config.data_dir, cache_dir=cache_dir)
+    train = config.train
+    if progress is not None:
+        train = type(train)(**{**train.__dict__, "progress": progress})
+    for arch in config.students:  # fail early on an unknown student or hyper-parameter
+        _model_hparams(config, arch, dataset)
+    set_threads(train.threads)
+    mutual = method_settings(config.method, config.mutual)
+    splits = dataset.splits(folds=config.folds, seed=config.split_seed)
+    runs = [(seed, split) for seed in config.seeds for split in splits]
+    rows, histories = [], []
+    bar = tqdm(runs, desc=f"{config.dataset} {config.method}", disable=not train.progress,
+               dynamic_ncols=True)
+    config_json = json.dumps(config.to_dict(), sort_keys=True)
+    for seed, split in bar:
+        seed_everything(seed)
+        students = build_cohort(config, dataset)
+        coordinator = None
+        if mutual.lam != 0:
+            coordinator = Coordinator(len(students), dataset.num_classes, mutual.coordinator,
+                                      mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max)
+        result = fit(students, dataset, split, train=train, mutual=mutual, coordinator=coordinator)
+        base = dict(dataset=dataset.name, method=config.method, seed=seed, fold=split.fold,
+                    epochs_run=result.epochs_run, seconds=result.seconds)
+        for k, st in enumerate(result.students):
+            rows.append(dict(base, student=k, arch=st.arch, test_acc=st.test_acc,
+                             val_acc=st.val_acc, best_epoch=st.best_epoch))
+        rows.append(dict(base, student="ensemble", arch="+".join(config.students),
+                         test_acc=result.ensemble["test_acc"], val_acc=result.ensemble["val_acc"],
+                         best_epoch=None))
+        histories.append(dict(seed=seed, fold=split.fold, history=result.history,
+                              split=split.as_lists() if split.fold is not None else None))
+    records = pd.DataFrame(rows)
+    records["config"] = config_json
+    records["versions"] = json.dumps(versions(), sort_keys=True)
+    return ExperimentResult(config=config, records=records, histories=histories)

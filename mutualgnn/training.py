@@ -1,0 +1,366 @@
+"""Fitting a cohort of students: independent training, DML and GML share one loop.
+
+The loop knows tensors and graphs, never files or dataset names. A node task trains full-batch
+on one graph; a graph task trains on mini-batches of graphs (DGL's ``GraphDataLoader``). Every
+student is evaluated each epoch; each keeps its own best-validation checkpoint (accuracy, ties
+broken by lower validation loss) and training stops when no student improved for
+``patience`` epochs. Test accuracy is read at each student's best-validation epoch.
+
+Loss per iteration (see docs/method.md), for students j = 1..K with logits z_j:
+
+    L = sum_j [ CE(z_j, y) + lam * mean_{k != j} T^2 KL(sg[q_k] || softmax(z_j / T))
+                - gamma_t * mean_rows H(softmax(z_j / T)) ] + L_coordinator
+
+With ``lam = gamma = 0`` and the uniform coordinator this is K independent trainings.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import random
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import losses
+from ._dgl_compat import dgl
+from .config import MutualConfig, TrainConfig
+from .coordinator import Coordinator
+from .students import SparseFeatures
+
+INDEPENDENT = MutualConfig(coordinator="uniform", lam=0.0, gamma=0.0)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy, torch and DGL: the same seed gives the same numbers on CPU."""
+    random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    torch.manual_seed(seed)
+    dgl.seed(seed)
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def set_threads(threads: int | None) -> int:
+    """Set torch's intra-op threads (default: the cores available); warn on oversubscription."""
+    cores = available_cores()
+    if threads is None:
+        threads = cores
+    if threads < 1:
+        raise ValueError("threads must be >= 1")
+    if threads > cores:
+        warnings.warn(f"{threads} threads asked for but only {cores} cores are available; "
+                      "oversubscribed threads make DGL and torch much slower", stacklevel=2)
+    torch.set_num_threads(threads)
+    return threads
+
+
+@dataclass
+class StudentResult:
+    """Outcome of one student: its best-validation epoch and the accuracies there."""
+
+    arch: str
+    best_epoch: int
+    val_acc: float
+    val_loss: float
+    test_acc: float
+    state_dict: dict = field(repr=False, default_factory=dict)
+
+
+@dataclass
+class FitResult:
+    """``students``: one :class:`StudentResult` each; ``ensemble``: accuracies of the averaged
+    probabilities of every student's best checkpoint; ``history``: one row per (epoch, student)
+    with train_loss, val_acc, val_loss, test_acc, weight and entropy (the coordinator's mean
+    weight and the student's mean predictive entropy that epoch)."""
+
+    students: list
+    ensemble: dict
+    history: list
+    epochs_run: int
+    seconds: float
+
+
+def fit(students, data, split, train: TrainConfig | None = None,
+        mutual: MutualConfig | None = None, coordinator: Coordinator | None = None,
+        optim: list | None = None) -> FitResult:
+    """Train ``students`` (a list of K modules from :func:`mutualgnn.students.build_student`)
+    together on ``data`` (a :class:`~mutualgnn.data.NodeDataset` or
+    :class:`~mutualgnn.data.GraphDataset`) with the rows of ``split``.
+
+    ``mutual`` defaults to independent training (lam = gamma = 0). When it asks for a learned
+    coordinator and none is given, one is built. ``optim`` gives per-student ``lr`` and
+    ``weight_decay`` (default: each student's ``hparams``).
+    """
+    students = list(students)
+    if not students:
+        raise ValueError("fit needs at least one student")
+    train = (train or TrainConfig()).resolved(data.task)
+    mutual = mutual or INDEPENDENT
+    mutual_on = mutual.lam != 0 or mutual.gamma != 0
+    if mutual.lam != 0 and len(students) < 2:
+        raise ValueError("mutual learning needs K >= 2 students; use the independent method for one")
+    if coordinator is None and mutual.lam != 0:
+        coordinator = Coordinator(len(students), data.num_classes, mutual.coordinator,
+                                  mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max)
+    optim = optim or [{k: s.hparams[k] for k in ("lr", "weight_decay")} for s in students]
+    optimisers = [torch.optim.Adam(s.parameters(), lr=o["lr"], weight_decay=o["weight_decay"])
+                  for s, o in zip(students, optim)]
+    if coordinator is not None and any(p.requires_grad for p in coordinator.parameters()):
+        optimisers.append(torch.optim.Adam(coordinator.parameters(), lr=mutual.coordinator_lr))
+    schedulers = [torch.optim.lr_scheduler.StepLR(o, train.lr_step, train.lr_decay)
+                  for o in optimisers] if train.lr_step else []
+
+    runner = (_NodeRunner if data.task == "node" else _GraphRunner)(data, split, train)
+    K = len(students)
+    best = [dict(acc=-1.0, loss=float("inf"), epoch=-1, test=0.0, state={}, probs=None)
+            for _ in range(K)]
+    history, stale, start = [], 0, time.perf_counter()
+    bar = tqdm(range(1, train.epochs + 1), desc="epochs", leave=False, disable=not train.progress,
+               dynamic_ncols=True)
+    epoch = 0
+    for epoch in bar:
+        gamma = mutual.gamma * min(1.0, epoch / mutual.gamma_warmup) if mutual.gamma_warmup else mutual.gamma
+        stats = runner.train_epoch(students, optimisers, coordinator, mutual, gamma, mutual_on)
+        for sched in schedulers:
+            sched.step()
+        evaluation = runner.evaluate(students)
+        improved = False
+        for k, ev in enumerate(evaluation):
+            b = best[k]
+            if ev["val_acc"] > b["acc"] or (ev["val_acc"] == b["acc"] and ev["val_loss"] < b["loss"]):
+                b.update(acc=ev["val_acc"], loss=ev["val_loss"], epoch=epoch, test=ev["test_acc"],
+                         state=copy.deepcopy(students[k].state_dict()), probs=ev["probs"])
+                improved = True
+            history.append(dict(epoch=epoch, student=k, arch=students[k].arch,
+                                train_loss=stats["loss"][k], val_acc=ev["val_acc"],
+                                val_loss=ev["val_loss"], test_acc=ev["test_acc"],
+                                weight=stats["weight"][k], entropy=stats["entropy"][k]))
+        stale = 0 if improved else stale + 1
+        bar.set_postfix(val=" ".join(f"{b['acc']:.3f}" for b in best))
+        if stale >= train.patience:
+            break
+    bar.close()
+    for k, s in enumerate(students):  # leave every student at its best checkpoint
+        s.load_state_dict(best[k]["state"])
+    ensemble = runner.ensemble([b["probs"] for b in best])
+    return FitResult(
+        students=[StudentResult(s.arch, b["epoch"], b["acc"], b["loss"], b["test"], b["state"])
+                  for s, b in zip(students, best)],
+        ensemble=ensemble, history=history, epochs_run=epoch,
+        seconds=time.perf_counter() - start)
+
+
+def cohort_loss(logits: list, labels: torch.Tensor, labelled, mutual: MutualConfig, gamma: float,
+                coordinator: Coordinator | None, students=None) -> tuple:
+    """The summed cohort loss of one iteration (module docstring). ``logits``: K tensors (N, C);
+    ``labelled``: index or mask of the rows with labels; ``students`` (indices) restricts the
+    sum to those students (alternating updates). Returns (loss, per-student losses, output of
+    the coordinator or None)."""
+    K = len(logits)
+    which = range(K) if students is None else students
+    out = None
+    kl_rows = labelled if mutual.kl_rows == "train" else slice(None)
+    if mutual.lam != 0:
+        z = torch.stack([z_k[kl_rows] for z_k in logits])
+        out = coordinator(z, labels[kl_rows], _rows_within(labelled, kl_rows, z.shape[1]))
+    per_student = []
+    for j in which:
+        loss = losses.supervised(logits[j][labelled], labels[labelled])
+        if out is not None:
+            loss = loss + mutual.lam * losses.mutual(out.targets, logits[j][kl_rows], j,
+                                                     mutual.temperature)
+        if gamma:
+            loss = loss - gamma * losses.entropy(logits[j], mutual.temperature).mean()
+        per_student.append(loss)
+    total = sum(per_student) + (out.loss if out is not None else 0)
+    return total, per_student, out
+
+
+def _rows_within(labelled, kl_rows, n):
+    """The labelled rows, indexed within the rows the KL is taken over."""
+    if isinstance(kl_rows, slice):
+        return labelled
+    return torch.arange(n)  # kl_rows == labelled: every row is labelled
+
+
+def _step(students, optimisers, logits_fn, labels, labelled, coordinator, mutual, gamma, mutual_on):
+    """One iteration: joint (one summed loss, every optimiser steps) or alternating (each
+    student in turn, its peers' targets from fresh forward passes). Returns per-student losses,
+    mean weights and mean entropies."""
+    K = len(students)
+    if not mutual.alternating or not mutual_on:
+        for o in optimisers:
+            o.zero_grad(set_to_none=True)
+        logits = logits_fn(range(K))
+        total, per_student, out = cohort_loss(logits, labels, labelled, mutual, gamma, coordinator)
+        total.backward()
+        for o in optimisers:
+            o.step()
+        return _summary(per_student, logits, out, mutual)
+    per_student, out, logits = [], None, None
+    for j in range(K):
+        for o in optimisers:
+            o.zero_grad(set_to_none=True)
+        logits = logits_fn([j])
+        _, loss_j, out = cohort_loss(logits, labels, labelled, mutual, gamma, coordinator, [j])
+        (loss_j[0] + (out.loss if out is not None and j == 0 else 0)).backward()
+        optimisers[j].step()
+        if j == 0 and len(optimisers) > K:
+            optimisers[K].step()  # the coordinator, once per iteration
+        per_student.append(loss_j[0])
+    return _summary(per_student, logits, out, mutual)
+
+
+def _summary(per_student, logits, out, mutual):
+    with torch.no_grad():
+        weight = out.weights.mean(dim=(1, 2)).tolist() if out is not None else [1.0] * len(logits)
+        ent = [float(losses.entropy(z, mutual.temperature).mean()) for z in logits]
+    return dict(loss=[v.item() for v in per_student], weight=weight, entropy=ent)
+
+
+def _all_logits(students, graph, feat, train_only=None):
+    """Forward every student; ``train_only`` (indices) get gradients, the rest run without."""
+    out = []
+    for k, s in enumerate(students):
+        if train_only is None or k in train_only:
+            out.append(s(graph, feat))
+        else:
+            with torch.no_grad():
+                out.append(s(graph, feat))
+    return out
+
+
+def _evaluate_logits(logits, labels):
+    """(n, C) logits, (n,) labels -> accuracy, mean CE loss."""
+    acc = accuracy_score(labels.numpy(), logits.argmax(-1).numpy())
+    return float(acc), float(nn.functional.cross_entropy(logits, labels))
+
+
+class _NodeRunner:
+    def __init__(self, data, split, train):
+        g = data.graph
+        self.graph = dgl.add_self_loop(dgl.remove_self_loop(g))  # once, shared by the cohort
+        self.feat, self.labels = as_input(g.ndata["feat"]), g.ndata["label"]
+        self.split = split
+
+    def train_epoch(self, students, optimisers, coordinator, mutual, gamma, mutual_on):
+        for s in students:
+            s.train()
+        if coordinator is not None:
+            coordinator.train()
+        return _step(students, optimisers,
+                     lambda which: _all_logits(students, self.graph, self.feat, which),
+                     self.labels, self.split.train, coordinator, mutual, gamma, mutual_on)
+
+    @torch.no_grad()
+    def evaluate(self, students):
+        out = []
+        for s in students:
+            s.eval()
+            z = s(self.graph, self.feat)
+            val_acc, val_loss = _evaluate_logits(z[self.split.val], self.labels[self.split.val])
+            test_acc, _ = _evaluate_logits(z[self.split.test], self.labels[self.split.test])
+            out.append(dict(val_acc=val_acc, val_loss=val_loss, test_acc=test_acc,
+                            probs=(z[self.split.val].softmax(-1), z[self.split.test].softmax(-1))))
+        return out
+
+    def ensemble(self, probs):
+        return _ensemble(probs, self.labels[self.split.val], self.labels[self.split.test])
+
+
+class _GraphRunner:
+    def __init__(self, data, split, train):
+        from dgl.dataloading import GraphDataLoader
+
+        pairs = list(zip(data.graphs, data.labels))
+        self.loader = GraphDataLoader([pairs[i] for i in split.train.tolist()],
+                                      batch_size=train.batch_size, shuffle=True, drop_last=False)
+        # evaluation batches are fixed: batch them once
+        self.val = [b for b in GraphDataLoader([pairs[i] for i in split.val.tolist()], batch_size=256)]
+        self.test = [b for b in GraphDataLoader([pairs[i] for i in split.test.tolist()], batch_size=256)]
+
+    def train_epoch(self, students, optimisers, coordinator, mutual, gamma, mutual_on):
+        for s in students:
+            s.train()
+        if coordinator is not None:
+            coordinator.train()
+        totals, n = None, 0
+        for graph, labels in self.loader:
+            if graph.batch_size == 1 and any(isinstance(m, nn.BatchNorm1d) for s in students
+                                             for m in s.modules()):
+                continue  # batch norm cannot train on a single graph
+            feat = graph.ndata["feat"]
+            stats = _step(students, optimisers,
+                          lambda which: _all_logits(students, graph, feat, which),
+                          labels, slice(None), coordinator, mutual, gamma, mutual_on)
+            totals = stats if totals is None else {k: [a + b for a, b in zip(totals[k], stats[k])]
+                                                   for k in stats}
+            n += 1
+        return {k: [v / max(n, 1) for v in vals] for k, vals in totals.items()}
+
+    @torch.no_grad()
+    def evaluate(self, students):
+        out = []
+        for s in students:
+            s.eval()
+            zv = torch.cat([s(g, g.ndata["feat"]) for g, _ in self.val])
+            zt = torch.cat([s(g, g.ndata["feat"]) for g, _ in self.test])
+            val_acc, val_loss = _evaluate_logits(zv, self.val_labels)
+            test_acc, _ = _evaluate_logits(zt, self.test_labels)
+            out.append(dict(val_acc=val_acc, val_loss=val_loss, test_acc=test_acc,
+                            probs=(zv.softmax(-1), zt.softmax(-1))))
+        return out
+
+    @property
+    def val_labels(self):
+        return torch.cat([y for _, y in self.val])
+
+    @property
+    def test_labels(self):
+        return torch.cat([y for _, y in self.test])
+
+    def ensemble(self, probs):
+        return _ensemble(probs, self.val_labels, self.test_labels)
+
+
+def _ensemble(probs, val_labels, test_labels):
+    val = torch.stack([p[0] for p in probs]).mean(0)
+    test = torch.stack([p[1] for p in probs]).mean(0)
+    return dict(val_acc=float(accuracy_score(val_labels.numpy(), val.argmax(-1).numpy())),
+                test_acc=float(accuracy_score(test_labels.numpy(), test.argmax(-1).numpy())))
+
+
+def as_input(feat: torch.Tensor, max_density: float = 0.25):
+    """Node features as the students take them: :class:`~mutualgnn.students.SparseFeatures`
+    when at most ``max_density`` of the entries are non-zero (bag-of-words inputs), else
+    unchanged."""
+    if torch.is_tensor(feat) and feat.numel() and (feat != 0).float().mean() <= max_density:
+        return SparseFeatures.from_dense(feat)
+    return feat
+
+
+@torch.no_grad()
+def predict(students, graph, feat=None) -> list:
+    """Logits of every student (eval mode): a node task's graph gives (N, C) each, a batch of
+    graphs (``dgl.batch``) gives (B, C) each. ``feat`` defaults to ``graph.ndata["feat"]``."""
+    feat = graph.ndata["feat"] if feat is None else feat
+    out = []
+    for s in students:
+        s.eval()
+        if s.task == "node":
+            out.append(s(dgl.add_self_loop(dgl.remove_self_loop(graph)), as_input(feat)))
+        else:
+            out.append(s(graph, feat))
+    return out

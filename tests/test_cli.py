@@ -1,0 +1,217 @@
+"""The ``mutualgnn`` command line through click's CliRunner: output, files, and error paths."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from mutualgnn.cli import main
+from mutualgnn.data import BUILTIN, SUITE, expected_files
+
+RECORD_COLUMNS = {"dataset", "method", "seed", "fold", "student", "arch", "test_acc", "val_acc",
+                  "best_epoch", "config", "versions"}
+QUICK = ["--epochs", "5", "--threads", "1", "--no-progress"]
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def invoke(runner, *args):
+    return runner.invoke(main, [str(a) for a in args], catch_exceptions=True)
+
+
+def assert_clean_error(result, *fragments, code=1, one_line=True):
+    """Non-zero exit through click (SystemExit), no traceback, a message naming ``fragments``."""
+    assert result.exit_code == code, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error:")]
+    assert len(errors) == 1, result.output
+    if one_line and code == 1:
+        assert lines == errors, f"more than one line: {result.output!r}"
+    for fragment in fragments:
+        assert fragment in result.output, (fragment, result.output)
+
+
+# ----------------------------------------------------------------------------- datasets
+
+def test_datasets_lists_all_eight(runner, shared_data):
+    result = invoke(runner, "datasets")
+    assert result.exit_code == 0, result.output
+    table = result.output.splitlines()
+    assert str(shared_data) in table[0]
+    rows = {line.split()[0]: line.split() for line in table[2:] if line.strip()}
+    assert list(rows) == list(SUITE + BUILTIN)
+    assert all(rows[n][2] == "True" for n in rows)
+    assert [rows[n][1] for n in rows] == ["node"] * 3 + ["graph"] * 3 + ["node", "graph"]
+
+
+def test_datasets_with_empty_data_dir(runner, tmp_path):
+    result = invoke(runner, "datasets", "--data-dir", tmp_path)
+    assert result.exit_code == 0, result.output
+    present = {line.split()[0]: line.split()[2] for line in result.output.splitlines()[2:]
+               if line.strip()}
+    assert present == {**{n: "False" for n in SUITE}, **{n: "True" for n in BUILTIN}}
+
+
+# ----------------------------------------------------------------------------- run
+
+def _check_records(df, seeds=(0, 1), students=("gcn", "gat")):
+    assert RECORD_COLUMNS <= set(df.columns), set(df.columns)
+    assert len(df) == len(seeds) * (len(students) + 1)
+    df = df.assign(student=df["student"].astype(str))
+    for seed in seeds:
+        rows = df[df["seed"] == seed]
+        assert list(rows["student"]) == [str(k) for k in range(len(students))] + ["ensemble"]
+        assert list(rows["arch"]) == list(students) + ["+".join(students)]
+    assert df["dataset"].eq("karate").all() and df["method"].eq("independent").all()
+    assert df["test_acc"].between(0, 1).all() and df["val_acc"].between(0, 1).all()
+    assert df["fold"].isna().all()
+    students_only = df[df["student"] != "ensemble"]
+    assert students_only["best_epoch"].between(1, 5).all()
+    versions = json.loads(df["versions"].iloc[0])
+    assert {"mutualgnn", "torch", "dgl"} <= set(versions)
+    return df
+
+
+def test_run_writes_csv(runner, tmp_path):
+    out = tmp_path / "sub" / "out.csv"
+    result = invoke(runner, "run", "--dataset", "karate", "--students", "gcn,gat", "--seeds", "0-1",
+                    *QUICK, "--output", out)
+    assert result.exit_code == 0, result.output
+    assert result.exception is None
+    assert "karate: method independent, 2 seed(s)" in result.output
+    assert "±" in result.output and "ensemble" in result.output
+    table = [line.split() for line in result.output.splitlines()]
+    assert any(line[:2] == ["0", "gcn"] for line in table)
+    assert any(line[:2] == ["1", "gat"] for line in table)
+    assert f"wrote 6 rows to {out}" in result.output
+    df = _check_records(pd.read_csv(out))
+    config = json.loads(df["config"].iloc[0])
+    assert config["students"] == ["gcn", "gat"] and config["seeds"] == [0, 1]
+    assert config["train"]["epochs"] == 5
+
+
+def test_run_writes_json(runner, tmp_path):
+    out = tmp_path / "out.json"
+    result = invoke(runner, "run", "-d", "karate", "-s", "gcn,gat", "--seeds", "0,1",
+                    *QUICK, "-o", out)
+    assert result.exit_code == 0, result.output
+    parsed = json.loads(out.read_text())
+    assert isinstance(parsed, list) and len(parsed) == 6
+    _check_records(pd.read_json(out))
+
+
+def test_run_config_file_and_set(runner, tmp_path):
+    config = tmp_path / "exp.yaml"
+    config.write_text("dataset: karate\n"
+                      "students: [gcn, gcn]\n"
+                      "seeds: [3]\n"
+                      "train:\n  epochs: 7\n  patience: 50\n  progress: false\n"
+                      "hparams:\n  gcn: {hidden: 16}\n")
+    out = tmp_path / "out.csv"
+    result = invoke(runner, "run", "--config", config, "--set", "train.patience=3",
+                    "--set", "hparams.gcn.dropout=0.25", "--epochs", "6", "--threads", "1",
+                    "--output", out)
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out)
+    assert list(df["seed"].unique()) == [3] and len(df) == 3
+    settings = json.loads(df["config"].iloc[0])
+    assert settings["train"]["patience"] == 3          # --set beats the file
+    assert settings["train"]["epochs"] == 6            # --epochs beats the file
+    assert settings["hparams"] == {"gcn": {"hidden": 16, "dropout": 0.25}}
+    assert settings["students"] == ["gcn", "gcn"]
+    assert (df["epochs_run"] <= 6).all()
+
+
+# ----------------------------------------------------------------------------- errors
+
+def test_unknown_dataset(runner, tmp_path):
+    result = invoke(runner, "run", "--dataset", "no-such-set", "--data-dir", tmp_path, *QUICK)
+    assert_clean_error(result, "no-such-set", "cora", "karate", "minigc", one_line=False)
+
+
+def test_unknown_student(runner):
+    result = invoke(runner, "run", "-d", "karate", "-s", "gcn,transformer", *QUICK)
+    assert_clean_error(result, "transformer", "gcn, gat, sage, gin, mlp")
+
+
+def test_unknown_method(runner):
+    result = invoke(runner, "run", "-d", "karate", "-m", "magic", *QUICK)
+    assert_clean_error(result, "magic", "independent", "dml", "gml", code=2)
+
+
+@pytest.mark.parametrize("assignment", ["train.patience", "=3", "  =1"])
+def test_bad_set_syntax(runner, assignment):
+    result = invoke(runner, "run", "-d", "karate", "--set", assignment, *QUICK)
+    assert_clean_error(result, "key=value", assignment.strip() or assignment)
+
+
+@pytest.mark.parametrize("assignment, names", [
+    ("learning_rate=0.1", ["learning_rate", "dataset", "students", "train"]),
+    ("train.patiense=3", ["train.patiense", "train.patience", "train.epochs"]),
+    ("mutual.lamda=1", ["mutual.lamda", "mutual.lam"]),
+    ("hparams.gcn.hiden=32", ["hiden", "hidden"]),
+])
+def test_unknown_config_key(runner, assignment, names):
+    result = invoke(runner, "run", "-d", "karate", "--set", assignment, *QUICK)
+    assert_clean_error(result, *names)
+
+
+def test_unknown_key_in_config_file(runner, tmp_path):
+    config = tmp_path / "exp.yaml"
+    config.write_text("dataset: karate\nepochz: 3\n")
+    assert_clean_error(invoke(runner, "run", "--config", config, *QUICK), "epochz", "students")
+
+
+@pytest.mark.parametrize("text", ["dataset: karate\nstudents: [gcn\n", "a: b: c\n", "- 1\n- 2\n"])
+def test_malformed_yaml(runner, tmp_path, text):
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    result = invoke(runner, "run", "--config", config, *QUICK)
+    # YAML's own position report may follow on indented lines
+    assert_clean_error(result, str(config), one_line=False)
+    assert result.output.splitlines()[0].startswith(f"Error: config file {config}")
+
+
+def test_missing_config_file(runner, tmp_path):
+    result = invoke(runner, "run", "--config", tmp_path / "nope.yaml", *QUICK)
+    assert_clean_error(result, "nope.yaml")
+
+
+def test_mutual_method_needs_two_students(runner):
+    result = invoke(runner, "run", "-d", "karate", "-s", "gcn", "-m", "gml", *QUICK)
+    assert_clean_error(result, "gml", "at least 2 students")
+
+
+def test_bad_output_suffix(runner, tmp_path):
+    out = tmp_path / "out.txt"
+    result = invoke(runner, "run", "-d", "karate", *QUICK, "--output", out)
+    assert_clean_error(result, ".json", ".csv", "out.txt")
+    assert not out.exists()
+
+
+def test_missing_dataset_dir(runner, tmp_path):
+    result = invoke(runner, "run", "--dataset", "cora", "--data-dir", tmp_path, *QUICK)
+    files = expected_files("cora")
+    assert_clean_error(result, "'cora'", str(tmp_path), "MUTUALGNN_DATA_DIR",
+                       *(str(tmp_path / f) for f in files), one_line=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--seeds", "zero-nine"], "seeds"),
+    (["--folds", "1"], "folds"),
+    (["--epochs", "0"], "epochs"),
+    (["--threads", "0"], "threads"),
+    (["--set", "train.epochs=abc"], "epochs"),
+    (["--set", "folds=ten"], "folds"),
+], ids=["seeds", "folds", "epochs", "threads", "set-epochs-type", "set-folds-type"])
+def test_bad_option_values(runner, args, fragment):
+    result = invoke(runner, "run", "-d", "karate", "--no-progress", *args)
+    assert_clean_error(result, fragment)
