@@ -40,9 +40,9 @@ def datasets(data_dir):
 @click.option("--coordinator", type=click.Choice(COORDINATORS), default=None,
               help="Coordinator of gml and gml-no-entropy [default: alw].")
 @click.option("--seeds", default=None, help="Seeds, e.g. 0-9 or 0,1,2 [default: 0].")
-@click.option("--folds", type=int, default=None, help="Cross-validation folds (graph datasets) [10].")
-@click.option("--epochs", type=int, default=None, help="Maximum epochs [node 500, graph 350].")
-@click.option("--threads", type=int, default=None, help="Torch threads [default: the cores available].")
+@click.option("--folds", type=click.IntRange(min=2), default=None, help="Cross-validation folds (graph datasets) [10].")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs [node 500, graph 350].")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Torch threads [default: the cores available].")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Folder with the raw dataset files [default: $MUTUALGNN_DATA_DIR].")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,

@@ -31,6 +31,13 @@ class TrainConfig:
     threads: int | None = None         #: torch threads; None = the cores available
     progress: bool = True              #: tqdm progress bars
 
+    def __post_init__(self):
+        positive = ("epochs", "patience", "batch_size", "lr_step", "threads")
+        _check_types(self, "train.", int=positive, float=("lr_decay",), bool=("progress",))
+        for key in positive:
+            if getattr(self, key) is not None and getattr(self, key) < 1:
+                raise ConfigError(f"train.{key} must be >= 1, got {getattr(self, key)}")
+
     def resolved(self, task: str) -> "TrainConfig":
         defaults = {"node": dict(epochs=500, patience=100, lr_step=None),
                     "graph": dict(epochs=350, patience=100, lr_step=50)}[task]
@@ -38,9 +45,6 @@ class TrainConfig:
         for key, value in defaults.items():
             if getattr(out, key) is None:
                 setattr(out, key, value)
-        if key_invalid := [k for k in ("epochs", "patience", "batch_size")
-                           if getattr(out, k) is not None and getattr(out, k) < 1]:
-            raise ConfigError(f"train.{key_invalid[0]} must be >= 1")
         return out
 
 
@@ -60,6 +64,11 @@ class MutualConfig:
     t_min: float = 0.5                #: temperature variant: range of the per-row temperature
     t_max: float = 4.0
 
+    def __post_init__(self):
+        _check_types(self, "mutual.", int=("gamma_warmup", "hidden"), bool=("alternating",),
+                     float=("lam", "temperature", "gamma", "coordinator_lr", "t_min", "t_max"),
+                     str=("coordinator", "kl_rows"))
+
 
 @dataclass
 class ExperimentConfig:
@@ -77,10 +86,15 @@ class ExperimentConfig:
     hparams: dict = field(default_factory=dict)  #: per architecture: {"gcn": {"hidden": 32}}
 
     def __post_init__(self):
+        _check_types(self, "", int=("folds", "split_seed"), str=("dataset", "method"))
+        if not isinstance(self.hparams, dict) or not all(isinstance(v, dict) for v in self.hparams.values()):
+            raise ConfigError("hparams must map architectures to settings, e.g. "
+                              "{gcn: {hidden: 32}}")
         if isinstance(self.students, str):
             self.students = [s.strip() for s in self.students.split(",") if s.strip()]
-        if not self.students:
-            raise ConfigError("students: name at least one student architecture")
+        if not isinstance(self.students, list) or not self.students \
+                or not all(isinstance(a, str) for a in self.students):
+            raise ConfigError("students: name at least one student architecture, e.g. gcn,gat")
         if self.method not in METHODS:
             raise ConfigError(f"unknown method '{self.method}'; choose from: {', '.join(METHODS)}")
         if self.mutual.coordinator not in COORDINATORS:
@@ -114,6 +128,19 @@ class ExperimentConfig:
     @classmethod
     def from_yaml(cls, path) -> "ExperimentConfig":
         return cls.from_dict(load_yaml(path))
+
+
+def _check_types(obj, prefix: str, **kinds) -> None:
+    """Raise ConfigError unless each named field holds its kind (None allowed for optional)."""
+    accept = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+    for kind, names in kinds.items():
+        for name in names:
+            value = getattr(obj, name)
+            if value is None and kind == "int":  # optional integers: None = the default
+                continue
+            ok = isinstance(value, accept[kind]) and (kind == "bool" or not isinstance(value, bool))
+            if not ok:
+                raise ConfigError(f"{prefix}{name} must be a {kind}, got {value!r}")
 
 
 def load_yaml(path) -> dict:

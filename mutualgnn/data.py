@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,12 +239,10 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None,
     if n in CITATION:
         cls = {"cora": dgl.data.CoraGraphDataset, "citeseer": dgl.data.CiteseerGraphDataset,
                "pubmed": dgl.data.PubmedGraphDataset}[n]
-        ds = _load_dgl(n, lambda cls_, raw: cls_(raw_dir=raw, verbose=False), cls, CITATION[n],
-                       data_dir, cache_dir, download)
-        return _citation(n, ds)
-    ds = _load_dgl(n, lambda cls_, raw: cls_(n, raw_dir=raw, verbose=False), dgl.data.TUDataset, n,
-                   data_dir, cache_dir, download)
-    return _tu(n, ds)
+        make = lambda cls_, raw: _citation(n, cls_(raw_dir=raw, verbose=False))  # noqa: E731
+        return _load_dgl(n, make, cls, CITATION[n], data_dir, cache_dir, download)
+    make = lambda cls_, raw: _tu(n, cls_(n, raw_dir=raw, verbose=False))  # noqa: E731
+    return _load_dgl(n, make, dgl.data.TUDataset, n, data_dir, cache_dir, download)
 
 
 class _RawMissing(Exception):
@@ -273,8 +272,11 @@ def _load_dgl(name, make, cls, raw_folder, data_dir: Path, cache_dir: Path, down
     folder ``data_dir/raw_folder`` there first under the name DGL asks for."""
     stage_root = cache_dir / name
     source = data_dir / raw_folder
-    for record in stage_root.glob("*.source.json"):  # the user's raw files changed: re-stage
-        if source.is_dir() and json.loads(record.read_text()).get("files") != _fingerprint(source):
+    for record in stage_root.glob("*.source.json"):
+        staged = json.loads(record.read_text())
+        # staged from another folder, or the user's raw files changed: stage again
+        if staged.get("source") != str(source) or not source.is_dir() \
+                or staged.get("files") != _fingerprint(source):
             shutil.rmtree(stage_root)
             break
     stage_root.mkdir(parents=True, exist_ok=True)
@@ -296,6 +298,8 @@ def _load_dgl(name, make, cls, raw_folder, data_dir: Path, cache_dir: Path, down
     # DGL's raw folder is absent from the cache: stage it from the data directory, or download.
     if all((data_dir / f).is_file() for f in expected_files(name)):
         shutil.copytree(source, target)
+        for path in [target, *target.rglob("*")]:  # the source may be read-only; DGL writes here
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
         (target.parent / (target.name + ".source.json")).write_text(
             json.dumps({"source": str(source), "files": _fingerprint(source)}))
         try:
@@ -334,6 +338,10 @@ def _format_error(name: str, where: Path, exc: Exception) -> DatasetFormatError:
 
 def _citation(name: str, ds) -> NodeDataset:
     g = ds[0]
+    sizes = [int(g.ndata[f"{part}_mask"].sum()) for part in ("train", "val", "test")]
+    if min(sizes) == 0 or g.ndata["feat"].shape[0] != g.num_nodes():
+        raise DatasetFormatError(f"dataset '{name}': the split read from the raw files is "
+                                 f"train/val/test = {sizes}; the files look truncated")
     split = Split(*(torch.nonzero(g.ndata[f"{part}_mask"], as_tuple=True)[0]
                     for part in ("train", "val", "test")))
     graph = dgl.graph(g.edges(), num_nodes=g.num_nodes())
@@ -343,6 +351,9 @@ def _citation(name: str, ds) -> NodeDataset:
 
 
 def _tu(name: str, ds) -> GraphDataset:
+    if len(ds.graph_labels) != len(ds.graph_lists):
+        raise DatasetFormatError(f"dataset '{name}': {len(ds.graph_labels)} graph labels for "
+                                 f"{len(ds.graph_lists)} graphs; the raw files do not match")
     graphs, labels = zip(*[ds[i] for i in range(len(ds))])
     labels = torch.as_tensor(np.asarray([int(label) for label in labels]), dtype=torch.long)
     has_labels = "node_labels" in graphs[0].ndata

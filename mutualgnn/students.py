@@ -76,6 +76,15 @@ def student_hparams(arch: str, task: str, dataset: str | None = None,
     if unknown:
         raise StudentError(f"unknown hyper-parameter(s) {unknown} for {task}-level '{arch}'; "
                            f"valid: {', '.join(sorted(hp))}")
+    for key, value in (overrides or {}).items():
+        default = hp[key]
+        numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+        if numeric and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                        or (isinstance(default, int) and not isinstance(value, int))):
+            raise StudentError(f"hyper-parameter '{key}' of '{arch}' must be a "
+                               f"{type(default).__name__}, got {value!r}")
+        if isinstance(default, str) and not isinstance(value, str):
+            raise StudentError(f"hyper-parameter '{key}' of '{arch}' must be a string, got {value!r}")
     hp.update(overrides or {})
     return hp
 
@@ -233,8 +242,11 @@ class SAGE(nn.Module):
         super().__init__()
         self.conv1 = SAGEConv(in_feats, hidden, aggregator, activation=torch.relu)
         self.conv2 = SAGEConv(hidden, num_classes, aggregator)
-        self.input_dropout = FeatureDropout(dropout, densify=aggregator != "mean")
-        if aggregator == "mean":  # both projections come before propagation: sparse-aware
+        # with the mean aggregator and in_feats > hidden, SAGEConv projects before propagating:
+        # then its two projections take sparse input
+        sparse_ok = aggregator == "mean" and in_feats > hidden
+        self.input_dropout = FeatureDropout(dropout, densify=not sparse_ok)
+        if sparse_ok:
             self.conv1.fc_self = _sparse_copy(self.conv1.fc_self)
             self.conv1.fc_neigh = _sparse_copy(self.conv1.fc_neigh)
             self.conv1.feat_drop = nn.Identity()

@@ -107,6 +107,18 @@ def test_run_writes_json(runner, tmp_path):
     _check_records(pd.read_json(out))
 
 
+def test_run_graph_dataset_with_folds(runner, tmp_path):
+    out = tmp_path / "folds.csv"
+    result = invoke(runner, "run", "-d", "minigc", "-s", "gin", "--folds", "3", "--epochs", "2",
+                    "--threads", "1", "--no-progress", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "minigc: method independent, 1 seed(s), 3 folds" in result.output
+    df = pd.read_csv(out)
+    assert len(df) == 3 * 2  # (fold) x (gin, ensemble)
+    assert sorted(df["fold"].unique()) == [0, 1, 2]
+    assert set(df["arch"]) == {"gin"} and df["seed"].eq(0).all()
+
+
 def test_run_config_file_and_set(runner, tmp_path):
     config = tmp_path / "exp.yaml"
     config.write_text("dataset: karate\n"
@@ -196,22 +208,30 @@ def test_bad_output_suffix(runner, tmp_path):
     assert not out.exists()
 
 
-def test_missing_dataset_dir(runner, tmp_path):
-    result = invoke(runner, "run", "--dataset", "cora", "--data-dir", tmp_path, *QUICK)
+def test_missing_dataset_dir(runner, tmp_path, monkeypatch):
+    # a fresh cache: a copy staged by an earlier test would be found there (see data.py)
+    monkeypatch.setenv("MUTUALGNN_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "empty"
+    data.mkdir()
+    result = invoke(runner, "run", "--dataset", "cora", "--data-dir", data, *QUICK)
     files = expected_files("cora")
-    assert_clean_error(result, "'cora'", str(tmp_path), "MUTUALGNN_DATA_DIR",
-                       *(str(tmp_path / f) for f in files), one_line=False)
-    assert list(tmp_path.iterdir()) == []
+    assert_clean_error(result, "'cora'", str(data), "MUTUALGNN_DATA_DIR",
+                       *(str(data / f) for f in files), one_line=False)
+    assert list(data.iterdir()) == []
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--seeds", "zero-nine"], "seeds"),
-    (["--folds", "1"], "folds"),
-    (["--epochs", "0"], "epochs"),
-    (["--threads", "0"], "threads"),
-    (["--set", "train.epochs=abc"], "epochs"),
-    (["--set", "folds=ten"], "folds"),
-], ids=["seeds", "folds", "epochs", "threads", "set-epochs-type", "set-folds-type"])
-def test_bad_option_values(runner, args, fragment):
+@pytest.mark.parametrize("args, fragment, code", [
+    (["--seeds", "zero-nine"], "seeds", 1),
+    (["--folds", "1"], "folds", 2),           # click's range check: a usage error
+    (["--epochs", "0"], "epochs", 2),
+    (["--threads", "0"], "threads", 2),
+    (["--set", "train.epochs=abc"], "epochs", 1),
+    (["--set", "folds=ten"], "folds", 1),
+    (["--set", "train.threads=0"], "threads", 1),
+    (["--set", "students=5"], "students", 1),
+    (["--set", "hparams.gcn.hidden=abc"], "hidden", 1),
+], ids=["seeds", "folds", "epochs", "threads", "set-epochs-type", "set-folds-type",
+        "set-threads", "set-students-type", "set-hparam-type"])
+def test_bad_option_values(runner, args, fragment, code):
     result = invoke(runner, "run", "-d", "karate", "--no-progress", *args)
-    assert_clean_error(result, fragment)
+    assert_clean_error(result, fragment, code=code)

@@ -201,6 +201,7 @@ def test_unknown_dataset_lists_known_names(tmp_path):
     ("MUTAG", "MUTAG/MUTAG/MUTAG_A.txt", 5),
     ("MUTAG", "MUTAG/MUTAG/MUTAG_node_labels.txt", 0),
     ("MUTAG", "MUTAG/MUTAG/MUTAG_graph_labels.txt", 5),
+    ("MUTAG", "MUTAG/MUTAG/MUTAG_graph_indicator.txt", 5),
     ("cora", "cora_v2/ind.cora_v2.x", 5),
     ("cora", "cora_v2/ind.cora_v2.graph", 0),
 ])

@@ -3,6 +3,7 @@ DGL import compatibility step."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -155,7 +156,9 @@ def test_set_threads_warns_when_oversubscribed():
 # ----------------------------------------------------------------------------- DGL import
 
 def _python(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k != "DGLBACKEND"}  # a user's fresh shell
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, env=env)
 
 
 def test_dgl_compat_step():
