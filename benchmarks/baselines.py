@@ -8,6 +8,9 @@ Every finished (dataset, arch, seed) is appended to a JSON-lines file at once, a
 what is done, so the script can be stopped and resumed. At the end it writes the markdown table.
 
     python benchmarks/baselines.py --out benchmarks/results/baselines.jsonl --doc docs/baselines.md
+
+(Several processes may run on disjoint ``--datasets`` into the same ``--out``; ``--doc-only``
+then writes the table.)
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-import mutualgnn
+import _store
 from mutualgnn.config import ExperimentConfig, TrainConfig, parse_seeds
 from mutualgnn.data import load_dataset
 from mutualgnn.experiment import run_experiment
@@ -44,25 +47,19 @@ def main():
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--out", default="benchmarks/results/baselines.jsonl")
     ap.add_argument("--doc", default="docs/baselines.md")
+    ap.add_argument("--doc-only", action="store_true", help="only write the table from --out")
     args = ap.parse_args()
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = set()
-    if out.exists():
-        for line in out.read_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a partial last line from an interruption
-            done.add((rec["dataset"], rec["arch"], rec["seed"], rec["fold"]))
-    for name in args.datasets.split(","):
+    for name in ([] if args.doc_only else args.datasets.split(",")):
         dataset = load_dataset(name)
         archs = (NODE | GRAPH)[dataset.name]
         seeds = parse_seeds(args.seeds) if dataset.task == "node" else [0]
         for arch in archs:
             for seed in seeds:
                 folds = [None] if dataset.task == "node" else list(range(args.folds))
+                done = _store.finished(out, ("dataset", "arch", "seed", "fold"))  # re-read: shared file
                 if all((dataset.name, arch, seed, f) in done for f in folds):
                     continue
                 config = ExperimentConfig(dataset=dataset.name, students=[arch], seeds=[seed],
@@ -72,10 +69,7 @@ def main():
                 start = time.perf_counter()
                 result = run_experiment(config, dataset=dataset)
                 records = result.records[result.records["student"] != "ensemble"]
-                with out.open("a") as fh:
-                    for rec in records.drop(columns=["config"]).to_dict("records"):
-                        rec["fold"] = None if pd.isna(rec["fold"]) else int(rec["fold"])
-                        fh.write(json.dumps(rec) + "\n")
+                _store.append(out, records)
                 print(f"{dataset.name:9s} {arch:5s} seed {seed}: test "
                       f"{100 * records['test_acc'].mean():.2f} ({time.perf_counter() - start:.0f} s)",
                       flush=True)
@@ -83,7 +77,7 @@ def main():
 
 
 def write_doc(results: Path, doc: Path, args) -> None:
-    df = pd.read_json(results, lines=True)
+    df = pd.DataFrame(_store.read(results))
     rows = []
     for (dataset, arch), grp in df.groupby(["dataset", "arch"], sort=False):
         rows.append({"dataset": dataset, "model": arch, "runs": len(grp),
