@@ -413,11 +413,17 @@ def _minigc(num_graphs: int = 240) -> GraphDataset:
 
 
 def dataset_table(data_dir: str | os.PathLike | None = None) -> list[dict]:
-    """One row per known dataset: name, task, whether its files are present, and where."""
+    """One row per known dataset: name, task, whether its files are present, its size (loaded
+    when present), and where its files are looked for."""
     root = Path(data_dir) if data_dir else default_data_dir()
     rows = []
     for n in SUITE + BUILTIN:
-        rows.append({"name": n, "task": task_of(n),
-                     "present": True if n in BUILTIN else files_present(n, root),
+        present = True if n in BUILTIN else files_present(n, root)
+        size = "-"
+        if present:
+            st = load_dataset(n, root, download=False).stats()
+            size = (f"{st['nodes']} nodes, {st['edges']} edges" if st["task"] == "node"
+                    else f"{st['graphs']} graphs") + f", {st['features']} features, {st['classes']} classes"
+        rows.append({"name": n, "task": task_of(n), "present": present, "size": size,
                      "source": "built in" if n in BUILTIN else str(root / expected_files(n)[0].split("/")[0])})
     return rows

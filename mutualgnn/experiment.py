@@ -32,7 +32,8 @@ def versions() -> dict:
 @dataclass
 class ExperimentResult:
     config: ExperimentConfig
-    records: pd.DataFrame      #: one row per (seed, fold, student) and an ensemble row each
+    records: pd.DataFrame      #: one row per (seed, fold, student) and an ensemble row each;
+    #: ``split`` holds the fold's train/val/test indices (JSON) for cross-validated datasets
     histories: list            #: per run: the per-epoch history of :func:`fit`
 
     def summary(self) -> pd.DataFrame:
@@ -83,7 +84,8 @@ def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None
                                       mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max)
         result = fit(students, dataset, split, train=train, mutual=mutual, coordinator=coordinator)
         base = dict(dataset=dataset.name, method=config.method, seed=seed, fold=split.fold,
-                    epochs_run=result.epochs_run, seconds=result.seconds)
+                    epochs_run=result.epochs_run, seconds=result.seconds,
+                    split=json.dumps(split.as_lists()) if split.fold is not None else None)
         for k, st in enumerate(result.students):
             rows.append(dict(base, student=k, arch=st.arch, test_acc=st.test_acc,
                              val_acc=st.val_acc, best_epoch=st.best_epoch))

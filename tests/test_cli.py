@@ -49,6 +49,8 @@ def test_datasets_lists_all_eight(runner, shared_data):
     assert list(rows) == list(SUITE + BUILTIN)
     assert all(rows[n][2] == "True" for n in rows)
     assert [rows[n][1] for n in rows] == ["node"] * 3 + ["graph"] * 3 + ["node", "graph"]
+    assert "2708 nodes, 10556 edges, 1433 features, 7 classes" in result.output
+    assert "600 graphs, 21 features, 6 classes" in result.output
 
 
 def test_datasets_with_empty_data_dir(runner, tmp_path):
@@ -116,6 +118,9 @@ def test_run_graph_dataset_with_folds(runner, tmp_path):
     df = pd.read_csv(out)
     assert len(df) == 3 * 2  # (fold) x (gin, ensemble)
     assert sorted(df["fold"].unique()) == [0, 1, 2]
+    # each fold's indices are recorded; the test folds partition the 240 graphs
+    tests = [json.loads(s)["test"] for s in df.drop_duplicates("fold")["split"]]
+    assert sorted(i for t in tests for i in t) == list(range(240))
     assert set(df["arch"]) == {"gin"} and df["seed"].eq(0).all()
 
 
