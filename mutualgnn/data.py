@@ -84,6 +84,25 @@ class NodeDataset:
     split: Split
     task: str = field(default="node", init=False)
 
+    @classmethod
+    def from_graph(cls, graph, split: "Split | None" = None, name: str = "graph") -> "NodeDataset":
+        """Wrap a DGL graph with ``ndata["feat"]`` (N, F) and ``ndata["label"]`` (N,); the split
+        defaults to its boolean ``train_mask`` / ``val_mask`` / ``test_mask``."""
+        for key in ("feat", "label"):
+            if key not in graph.ndata:
+                raise DatasetError(f"the graph needs node data '{key}' (graph.ndata['{key}'])")
+        if split is None:
+            try:
+                split = Split(*(torch.nonzero(graph.ndata[f"{p}_mask"], as_tuple=True)[0]
+                                for p in ("train", "val", "test")))
+            except KeyError:
+                raise DatasetError("give a Split, or boolean train_mask / val_mask / test_mask "
+                                   "in graph.ndata") from None
+        g = dgl.graph(graph.edges(), num_nodes=graph.num_nodes())
+        g.ndata["feat"] = graph.ndata["feat"].float()
+        g.ndata["label"] = graph.ndata["label"].long()
+        return cls(name=name, graph=g, num_classes=int(g.ndata["label"].max()) + 1, split=split)
+
     @property
     def num_features(self) -> int:
         return self.graph.ndata["feat"].shape[1]
@@ -115,6 +134,17 @@ class GraphDataset:
     labels: torch.Tensor
     num_classes: int
     task: str = field(default="graph", init=False)
+
+    @classmethod
+    def from_graphs(cls, graphs, labels, name: str = "graphs") -> "GraphDataset":
+        """Wrap a list of DGL graphs (each with ``ndata["feat"]``) and their labels (G,)."""
+        graphs = list(graphs)
+        labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
+        if len(graphs) != len(labels):
+            raise DatasetError(f"{len(graphs)} graphs but {len(labels)} labels")
+        if not graphs or any("feat" not in g.ndata for g in graphs):
+            raise DatasetError("every graph needs node features in ndata['feat']")
+        return cls(name=name, graphs=graphs, labels=labels, num_classes=int(labels.max()) + 1)
 
     @property
     def num_features(self) -> int:

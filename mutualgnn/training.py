@@ -32,6 +32,7 @@ from . import losses
 from ._dgl_compat import dgl
 from .config import MutualConfig, TrainConfig
 from .coordinator import Coordinator
+from .data import GraphDataset, NodeDataset
 from .students import SparseFeatures
 
 INDEPENDENT = MutualConfig(coordinator="uniform", lam=0.0, gamma=0.0)
@@ -96,8 +97,11 @@ def fit(students, data, split, train: TrainConfig | None = None,
         mutual: MutualConfig | None = None, coordinator: Coordinator | None = None,
         optim: list | None = None) -> FitResult:
     """Train ``students`` (a list of K modules from :func:`mutualgnn.students.build_student`)
-    together on ``data`` (a :class:`~mutualgnn.data.NodeDataset` or
-    :class:`~mutualgnn.data.GraphDataset`) with the rows of ``split``.
+    together on ``data`` with the rows of ``split`` (a :class:`~mutualgnn.data.Split`).
+
+    ``data`` is a :class:`~mutualgnn.data.NodeDataset`, a :class:`~mutualgnn.data.GraphDataset`,
+    a DGL graph with ``ndata["feat"]`` and ``ndata["label"]`` (``split=None`` then reads its
+    ``train_mask``/``val_mask``/``test_mask``), or a pair ``(list of graphs, labels)``.
 
     ``mutual`` defaults to independent training (lam = gamma = 0). When it asks for a learned
     coordinator and none is given, one is built. ``optim`` gives per-student ``lr`` and
@@ -106,6 +110,11 @@ def fit(students, data, split, train: TrainConfig | None = None,
     students = list(students)
     if not students:
         raise ValueError("fit needs at least one student")
+    if isinstance(data, dgl.DGLGraph):
+        data = NodeDataset.from_graph(data, split)
+        split = data.split
+    elif isinstance(data, tuple) and len(data) == 2:
+        data = GraphDataset.from_graphs(*data)
     train = (train or TrainConfig()).resolved(data.task)
     mutual = mutual or INDEPENDENT
     mutual_on = mutual.lam != 0 or mutual.gamma != 0

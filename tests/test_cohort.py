@@ -93,3 +93,28 @@ def test_students_end_at_their_best_checkpoint():
         val = data.split.val
         acc = (z[val].argmax(-1) == data.labels[val]).float().mean().item()
         assert acc == pytest.approx(res.val_acc)
+
+
+def test_fit_takes_a_plain_dgl_graph_and_a_list_of_graphs():
+    karate = mutualgnn.load_dataset("karate")
+    graph = karate.graph
+    for part in ("train", "val", "test"):
+        mask = torch.zeros(graph.num_nodes(), dtype=torch.bool)
+        mask[getattr(karate.split, part)] = True
+        graph.ndata[f"{part}_mask"] = mask
+    mutualgnn.seed_everything(0)
+    students = [mutualgnn.build_student("gcn", "node", 34, 2) for _ in range(2)]
+    plain = mutualgnn.fit(students, graph, None, train=TrainConfig(**FAST),
+                          mutual=MutualConfig(lam=1.0))
+    mutualgnn.seed_everything(0)
+    students = [mutualgnn.build_student("gcn", "node", 34, 2) for _ in range(2)]
+    wrapped = mutualgnn.fit(students, karate, karate.split, train=TrainConfig(**FAST),
+                            mutual=MutualConfig(lam=1.0))
+    assert [s.val_acc for s in plain.students] == [s.val_acc for s in wrapped.students]
+
+    mini = mutualgnn.load_dataset("minigc")
+    split = mini.splits(folds=3)[0]
+    students = [mutualgnn.build_student("gin", "graph", 16, 8) for _ in range(2)]
+    result = mutualgnn.fit(students, (mini.graphs, mini.labels.tolist()), split,
+                           train=TrainConfig(**FAST), mutual=MutualConfig(lam=1.0))
+    assert len(result.students) == 2 and 0 <= result.ensemble["test_acc"] <= 1
