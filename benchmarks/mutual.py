@@ -96,7 +96,7 @@ def tables(df: pd.DataFrame):
                          "method": method, "runs": len(common),
                          "diff vs independent (pts)": round(100 * diff.mean(), 2),
                          "wins/ties/losses": f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()}",
-                         "t-test p": round(float(t_p), 4), "Wilcoxon p": round(float(w_p), 4)})
+                         "t-test p": f"{t_p:.2g}", "Wilcoxon p": f"{w_p:.2g}"})
     return summary, pd.DataFrame(rows)
 
 
@@ -106,6 +106,7 @@ def write_doc(results: Path, doc: Path, args) -> None:
         print("no results yet")
         return
     summary, paired = tables(df)
+    cohorts = f' --cohorts "{args.cohorts}"' if args.cohorts else ""
     seconds = df.drop_duplicates(["dataset", "cohort", "method", "seed", "fold"]).groupby(
         ["dataset", "method"], sort=False).seconds.median().round(1).unstack("method")
     doc.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +114,7 @@ def write_doc(results: Path, doc: Path, args) -> None:
 
 Produced by
 
-    python benchmarks/mutual.py --datasets {args.datasets} --seeds {args.seeds} --folds {args.folds} {" ".join("--set " + a for a in args.assignments)}
+    python benchmarks/mutual.py --datasets {",".join(df.dataset.unique())} --seeds {args.seeds} --folds {args.folds}{cohorts}{"".join(" --set " + a for a in args.assignments)}
 
 (results: `{results}`, resumable). Same seeds, folds, epochs, early stopping and per-architecture
 hyper-parameters for every method. Test accuracy of each student at its own best validation
