@@ -78,6 +78,8 @@ def main():
 
 def write_doc(results: Path, doc: Path, args) -> None:
     df = pd.DataFrame(_store.read(results))
+    order = {name: i for i, name in enumerate(list(NODE) + list(GRAPH))}
+    df = df.sort_values("dataset", key=lambda col: col.map(order), kind="stable")
     rows = []
     for (dataset, arch), grp in df.groupby(["dataset", "arch"], sort=False):
         rows.append({"dataset": dataset, "model": arch, "runs": len(grp),
@@ -89,6 +91,8 @@ def write_doc(results: Path, doc: Path, args) -> None:
     table = pd.DataFrame(rows).to_markdown(index=False)
     versions = json.loads(df["versions"].iloc[0])
     doc.parent.mkdir(parents=True, exist_ok=True)
+    # a hand-written "## Reading" section survives regeneration
+    reading = doc.read_text().partition("\n## Reading")[2] if doc.exists() else ""
     doc.write_text(f"""# Single-model baselines
 
 Produced by
@@ -104,7 +108,7 @@ early stopping after 100 epochs without improvement (max 500 node / 350 graph ep
 per run. Versions: {", ".join(f"{k} {v}" for k, v in versions.items())}.
 
 {table}
-""")
+""" + (f"\n## Reading{reading}" if reading else ""))
     print(table)
 
 
