@@ -72,7 +72,7 @@ def main():
 def tables(df: pd.DataFrame):
     """(summary, paired) tables from the stored rows."""
     df = df.copy()
-    df["model"] = [f"{a} (#{s})" if s != "ensemble" else "ensemble" for a, s in zip(df.arch, df.student)]
+    df["model"] = [f"student {s}" if s != "ensemble" else "ensemble" for s in df.student]
     summary = (df.groupby(["dataset", "cohort", "method", "model"], sort=False)["test_acc"]
                .agg(lambda x: f"{100 * x.mean():.1f} ± {100 * x.std(ddof=1):.1f}")
                .unstack("model"))
@@ -92,7 +92,7 @@ def tables(df: pd.DataFrame):
             diff = a - b
             t_p = stats.ttest_rel(a, b).pvalue if diff.std() > 0 else 1.0
             w_p = stats.wilcoxon(a, b).pvalue if (diff != 0).any() else 1.0
-            rows.append({"dataset": dataset, "cohort": cohort, "student": f"{grp.arch.iloc[0]} (#{student})",
+            rows.append({"dataset": dataset, "cohort": cohort, "student": f"{student} ({grp.arch.iloc[0]})",
                          "method": method, "runs": len(common),
                          "diff vs independent (pts)": round(100 * diff.mean(), 2),
                          "wins/ties/losses": f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()}",
@@ -106,17 +106,15 @@ def write_doc(results: Path, doc: Path, args) -> None:
         print("no results yet")
         return
     summary, paired = tables(df)
-    cohorts = f' --cohorts "{args.cohorts}"' if args.cohorts else ""
     seconds = df.drop_duplicates(["dataset", "cohort", "method", "seed", "fold"]).groupby(
         ["dataset", "method"], sort=False).seconds.median().round(1).unstack("method")
     doc.parent.mkdir(parents=True, exist_ok=True)
+    # a hand-written "## Reading" section (the commands run, what the numbers say) survives
+    reading = doc.read_text().partition("\n## Reading")[2] if doc.exists() else ""
     doc.write_text(f"""# Mutual learning against its baselines
 
-Produced by
-
-    python benchmarks/mutual.py --datasets {",".join(df.dataset.unique())} --seeds {args.seeds} --folds {args.folds}{cohorts}{"".join(" --set " + a for a in args.assignments)}
-
-(results: `{results}`, resumable). Same seeds, folds, epochs, early stopping and per-architecture
+Produced by `benchmarks/mutual.py` (the exact commands are under Reading; results:
+`{results}`, resumable; this page: `python benchmarks/mutual.py --doc-only`). Same seeds, folds, epochs, early stopping and per-architecture
 hyper-parameters for every method. Test accuracy of each student at its own best validation
 epoch, mean ± std over runs (node: seeds on the public split; graph: stratified folds).
 Defaults: `mutualgnn/config.py` (`MutualConfig`) and `mutualgnn/students.py` (`DEFAULTS`).
@@ -132,7 +130,7 @@ Defaults: `mutualgnn/config.py` (`MutualConfig`) and `mutualgnn/students.py` (`D
 ## Median seconds per run (whole cohort)
 
 {seconds.to_markdown()}
-""")
+""" + (f"\n## Reading{reading}" if reading else ""))
     print(summary.to_markdown(index=False))
     print(paired.to_markdown(index=False) if not paired.empty else "")
 
