@@ -92,5 +92,75 @@ def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, d
         click.echo(f"wrote {len(result.records)} rows to {path}")
 
 
+@main.command()
+@click.option("--suite", "suite_name", default="smoke", show_default=True,
+              help="A shipped suite (see `mutualgnn bench --list`) or the path of a YAML file.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Results folder [default: results/SUITE].")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Runs trained in parallel processes, one torch thread each.")
+@click.option("--resume/--no-resume", default=True, show_default=True,
+              help="Skip runs already in --out; --no-resume moves them aside and starts over.")
+@click.option("--datasets", default=None, help="Only these of the suite's datasets (comma-separated).")
+@click.option("--methods", default=None, help="Only these of the suite's methods (comma-separated).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Torch threads of a single job [default: the cores available].")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder with the raw dataset files [default: $MUTUALGNN_DATA_DIR].")
+@click.option("--format", "formats", type=click.Choice(["md", "csv", "latex", "all"]),
+              default="all", show_default=True, help="Table formats written at the end.")
+@click.option("--list", "list_suites", is_flag=True, help="List the shipped suites and exit.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+def bench(suite_name, out, jobs, resume, datasets, methods, threads, data_dir, formats,
+          list_suites, progress):
+    """Run a benchmark suite (resumable) and write its tables and plots."""
+    from .bench import load_suite, report, run_suite, suite_names
+
+    if list_suites:
+        for name in suite_names():
+            click.echo(f"{name}: {load_suite(name).description.strip()}")
+        return
+    try:
+        suite = load_suite(suite_name)
+        out = Path(out or Path("results") / suite.name)
+        split = (lambda text: [t.strip() for t in text.split(",") if t.strip()] if text else None)
+        counts = run_suite(suite, out, jobs=jobs, resume=resume, datasets=split(datasets),
+                           methods=split(methods), data_dir=data_dir, threads=threads,
+                           progress=progress, log=click.echo)
+        click.echo(f"suite {suite.name}: {counts['ran']} run(s) trained, {counts['skipped']} "
+                   f"already done, results in {out}")
+        paths = report(out, _formats(formats))
+    except ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo(f"interrupted; finished runs are kept in {out}; rerun the same command to "
+                   "continue", err=True)
+        sys.exit(130)
+    click.echo((Path(out) / "accuracy.md").read_text() if (Path(out) / "accuracy.md").exists() else "")
+    click.echo(f"wrote {len(paths)} file(s) to {out}")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--format", "formats", type=click.Choice(["md", "csv", "latex", "all"]),
+              default="all", show_default=True)
+@click.option("--plots/--no-plots", default=True, show_default=True, help="Also write PNG plots.")
+def table(directory, formats, plots):
+    """Write the tables (and plots) of a results folder made by `mutualgnn bench`."""
+    from .bench import report
+
+    try:
+        paths = report(directory, _formats(formats), plots=plots)
+    except ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+    if (Path(directory) / "accuracy.md").exists():
+        click.echo((Path(directory) / "accuracy.md").read_text())
+    click.echo(f"wrote {len(paths)} file(s) to {directory}")
+
+
+def _formats(choice):
+    return ("md", "csv", "latex") if choice == "all" else (choice,)
+
+
 if __name__ == "__main__":
     main()

@@ -6,6 +6,7 @@ whose ``records`` hold one row per (seed, fold, student) plus one ``ensemble`` r
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 from dataclasses import dataclass
@@ -62,39 +63,65 @@ def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None
                    cache_dir=None) -> ExperimentResult:
     """Run ``config``; ``dataset`` (already loaded) skips loading by name."""
     dataset = dataset or load_dataset(config.dataset, config.data_dir, cache_dir=cache_dir)
-    train = config.train
-    if progress is not None:
-        train = type(train)(**{**train.__dict__, "progress": progress})
-    for arch in config.students:  # fail early on an unknown student or hyper-parameter
-        _model_hparams(config, arch, dataset)
-    set_threads(train.threads)
-    mutual = method_settings(config.method, config.mutual)
+    config = _with_progress(config, progress)
     splits = dataset.splits(folds=config.folds, seed=config.split_seed)
     runs = [(seed, split) for seed in config.seeds for split in splits]
-    rows, histories = [], []
-    bar = tqdm(runs, desc=f"{config.dataset} {config.method}", disable=not train.progress,
+    bar = tqdm(runs, desc=f"{config.dataset} {config.method}", disable=not config.train.progress,
                dynamic_ncols=True)
-    config_json = json.dumps(config.to_dict(), sort_keys=True)
+    rows, histories = [], []
     for seed, split in bar:
-        seed_everything(seed)
-        students = build_cohort(config, dataset)
-        coordinator = None
-        if mutual.lam != 0:
-            coordinator = Coordinator(len(students), dataset.num_classes, mutual.coordinator,
-                                      mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max)
-        result = fit(students, dataset, split, train=train, mutual=mutual, coordinator=coordinator)
-        base = dict(dataset=dataset.name, method=config.method, seed=seed, fold=split.fold,
-                    epochs_run=result.epochs_run, seconds=result.seconds,
-                    split=json.dumps(split.as_lists()) if split.fold is not None else None)
-        for k, st in enumerate(result.students):
-            rows.append(dict(base, student=k, arch=st.arch, test_acc=st.test_acc,
-                             val_acc=st.val_acc, best_epoch=st.best_epoch))
-        rows.append(dict(base, student="ensemble", arch="+".join(config.students),
-                         test_acc=result.ensemble["test_acc"], val_acc=result.ensemble["val_acc"],
-                         best_epoch=None))
-        histories.append(dict(seed=seed, fold=split.fold, history=result.history,
+        run = run_once(config, dataset, seed, split)
+        rows.extend(run.rows(with_split=split.fold is not None))
+        histories.append(dict(seed=seed, fold=split.fold, history=run.fit.history,
                               split=split.as_lists() if split.fold is not None else None))
     records = pd.DataFrame(rows)
-    records["config"] = config_json
+    records["config"] = json.dumps(config.to_dict(), sort_keys=True)
     records["versions"] = json.dumps(versions(), sort_keys=True)
     return ExperimentResult(config=config, records=records, histories=histories)
+
+
+@dataclass
+class Run:
+    """One training run of a cohort: a (seed, split) of an experiment."""
+
+    dataset: str
+    method: str
+    seed: int
+    split: object             #: the :class:`~mutualgnn.data.Split` trained on
+    fit: object               #: the :class:`~mutualgnn.training.FitResult`
+
+    def rows(self, with_split: bool = False) -> list:
+        """One dict per student and one for the cohort ensemble (``student="ensemble"``)."""
+        result = self.fit
+        base = dict(dataset=self.dataset, method=self.method, seed=self.seed, fold=self.split.fold,
+                    epochs_run=result.epochs_run, seconds=result.seconds,
+                    split=json.dumps(self.split.as_lists()) if with_split else None)
+        rows = [dict(base, student=k, arch=st.arch, test_acc=st.test_acc, val_acc=st.val_acc,
+                     best_epoch=st.best_epoch) for k, st in enumerate(result.students)]
+        rows.append(dict(base, student="ensemble", arch="+".join(st.arch for st in result.students),
+                         test_acc=result.ensemble["test_acc"], val_acc=result.ensemble["val_acc"],
+                         best_epoch=None))
+        return rows
+
+
+def run_once(config: ExperimentConfig, dataset, seed: int, split) -> Run:
+    """Train ``config``'s cohort with ``config.method`` once: seed ``seed``, split ``split``
+    (one of ``dataset.splits(...)``)."""
+    for arch in config.students:  # fail early on an unknown student or hyper-parameter
+        _model_hparams(config, arch, dataset)
+    set_threads(config.train.threads)
+    mutual = method_settings(config.method, config.mutual)
+    seed_everything(seed)
+    students = build_cohort(config, dataset)
+    coordinator = None
+    if mutual.lam != 0:
+        coordinator = Coordinator(len(students), dataset.num_classes, mutual.coordinator,
+                                  mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max)
+    result = fit(students, dataset, split, train=config.train, mutual=mutual, coordinator=coordinator)
+    return Run(dataset=dataset.name, method=config.method, seed=seed, split=split, fit=result)
+
+
+def _with_progress(config, progress):
+    if progress is None:
+        return config
+    return dataclasses.replace(config, train=dataclasses.replace(config.train, progress=progress))

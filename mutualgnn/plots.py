@@ -1,0 +1,97 @@
+"""PNG figures of a results folder (matplotlib, no display needed).
+
+* :func:`accuracy_bars`: test accuracy per method, grouped by dataset, a bar per student and the
+  ensemble, error bars one standard deviation.
+* :func:`training_curves`: validation accuracy per epoch of each student in one representative
+  run per dataset (the first seed/fold of ``gml``, else of the first method stored).
+* :func:`coordinator_curves`: the coordinator's mean weight and each student's mean predictive
+  entropy per epoch in that run.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .tables import _ORDER, accuracy_cells  # noqa: E402
+
+
+def accuracy_bars(runs: pd.DataFrame, path) -> Path:
+    cells = accuracy_cells(runs)
+    datasets = list(dict.fromkeys(cells["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        sub = cells[cells["dataset"] == dataset]
+        methods = [m for m in _ORDER if m in set(sub["method"])] + \
+            [m for m in dict.fromkeys(sub["method"]) if m not in _ORDER]
+        models = list(dict.fromkeys(sub["model"]))
+        width = 0.8 / len(models)
+        for i, model in enumerate(models):
+            cell = sub[sub["model"] == model].set_index("method").reindex(methods)
+            xs = [j + (i - (len(models) - 1) / 2) * width for j in range(len(methods))]
+            ax.bar(xs, cell["mean"], width, yerr=cell["std"], capsize=2, label=model)
+        low = sub["mean"].min() - sub["std"].max() - 2
+        ax.set_ylim(max(0, low), min(100, sub["mean"].max() + sub["std"].max() + 2))
+        ax.set_xticks(range(len(methods)))
+        ax.set_xticklabels(methods, rotation=35, ha="right", fontsize=8)
+        ax.set_title(f"{dataset} ({', '.join(dict.fromkeys(sub['cohort']))})", fontsize=10)
+        ax.set_ylabel("test accuracy (%)")
+        ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def _representative(histories: list) -> dict:
+    """dataset -> the history of its first ``gml`` run (else the first stored run)."""
+    chosen = {}
+    for h in histories:
+        if h["dataset"] not in chosen or (h["method"] == "gml" and chosen[h["dataset"]]["method"] != "gml"):
+            chosen[h["dataset"]] = h
+    return chosen
+
+
+def training_curves(histories: list, path) -> Path | None:
+    chosen = _representative(histories)
+    if not chosen:
+        return None
+    fig, axes = plt.subplots(1, len(chosen), figsize=(4.2 * len(chosen), 3.2), squeeze=False)
+    for ax, (dataset, h) in zip(axes[0], chosen.items()):
+        frame = pd.DataFrame(h["history"])
+        for (student, arch), grp in frame.groupby(["student", "arch"]):
+            ax.plot(grp["epoch"], 100 * grp["val_acc"], label=f"{student}: {arch}", lw=1)
+        where = f"seed {h['seed']}" + ("" if h["fold"] is None else f", fold {h['fold']}")
+        ax.set_title(f"{dataset} {h['method']} ({where})", fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("validation accuracy (%)")
+        ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def coordinator_curves(histories: list, path) -> Path | None:
+    chosen = {d: h for d, h in _representative(histories).items() if h["method"] == "gml"}
+    if not chosen:
+        return None
+    fig, axes = plt.subplots(2, len(chosen), figsize=(4.2 * len(chosen), 5.6), squeeze=False)
+    for col, (dataset, h) in enumerate(chosen.items()):
+        frame = pd.DataFrame(h["history"])
+        for (student, arch), grp in frame.groupby(["student", "arch"]):
+            axes[0][col].plot(grp["epoch"], grp["weight"], label=f"{student}: {arch}", lw=1)
+            axes[1][col].plot(grp["epoch"], grp["entropy"], label=f"{student}: {arch}", lw=1)
+        axes[0][col].set_title(f"{dataset} gml", fontsize=10)
+        axes[0][col].set_ylabel("mean adaptive weight")
+        axes[1][col].set_ylabel("mean predictive entropy (nats)")
+        axes[1][col].set_xlabel("epoch")
+        axes[0][col].legend(fontsize=7)
+    return _save(fig, path)
+
+
+def _save(fig, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

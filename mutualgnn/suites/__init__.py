@@ -1,0 +1,1 @@
+"""Benchmark suites shipped with mutualgnn (YAML; see :mod:`mutualgnn.bench`)."""

@@ -1,0 +1,136 @@
+"""Result tables with pandas, from the long frame of :func:`mutualgnn.bench.records_frame`
+(one row per run and student, ``model`` naming the column: an architecture or ``ensemble``).
+
+* :func:`accuracy_table`: rows (dataset, cohort, method), a column per student and the cohort
+  ensemble, cells "mean ± std" of test accuracy in percent, plus the literature's single-model
+  numbers on the ``independent`` rows.
+* :func:`paired_table`: each method minus ``independent`` for the same student on the same
+  seed and fold: mean difference, wins/ties/losses, paired t-test and Wilcoxon p-values (scipy).
+* :func:`write_tables`: both, as markdown (``to_markdown``), CSV and LaTeX (``to_latex``, the
+  best cell of each row in bold).
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+FORMATS = ("md", "csv", "latex")
+_ORDER = ("independent", "ensemble", "dml", "gml", "gml-no-alw", "gml-no-entropy")
+
+
+def reference() -> pd.DataFrame:
+    """Literature single-model accuracies (percent) with their sources."""
+    with resources.files("mutualgnn").joinpath("reference.csv").open() as fh:
+        return pd.read_csv(fh)
+
+
+def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+    datasets = list(dict.fromkeys(df["dataset"]))
+    key = {"dataset": lambda c: c.map(datasets.index),
+           "method": lambda c: c.map(lambda m: _ORDER.index(m) if m in _ORDER else len(_ORDER))}
+    for col in ("method", "dataset"):  # stable sorts: dataset first, then method
+        df = df.sort_values(col, key=key[col], kind="stable")
+    return df
+
+
+def accuracy_cells(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std (percent) and run count per (dataset, cohort, method, model)."""
+    keep = ~((runs["method"] == "independent") & (runs["model"] == "ensemble")) & \
+        ~((runs["method"] == "ensemble") & (runs["model"] != "ensemble"))
+    grouped = runs[keep].groupby(["dataset", "cohort", "method", "model"], sort=False)["test_acc"]
+    cells = grouped.agg(mean="mean", std="std", runs="count").reset_index()
+    cells[["mean", "std"]] = 100 * cells[["mean", "std"]].fillna(0.0)
+    return cells
+
+
+def accuracy_table(runs: pd.DataFrame, bold: str | None = None) -> pd.DataFrame:
+    """Rows (dataset, cohort, method); columns the cohort's students, ``ensemble``, ``runs`` and
+    ``literature``. ``bold`` wraps the best mean of each row, e.g. ``"\\textbf{%s}"``."""
+    cells = accuracy_cells(runs)
+    models = list(dict.fromkeys(m for m in cells["model"] if m != "ensemble")) + ["ensemble"]
+    cells["text"] = [f"{m:.1f} ± {s:.1f}" for m, s in zip(cells["mean"], cells["std"])]
+    if bold:
+        best = cells.groupby(["dataset", "cohort", "method"])["mean"].transform("max")
+        cells.loc[np.isclose(cells["mean"], best), "text"] = \
+            cells.loc[np.isclose(cells["mean"], best), "text"].map(lambda t: bold % t)
+    index = ["dataset", "cohort", "method"]
+    table = cells.pivot_table(index=index, columns="model", values="text", aggfunc="first",
+                              sort=False)
+    table = table.reindex(columns=[m for m in models if m in table.columns]).fillna("")
+    table["runs"] = cells.groupby(index, sort=False)["runs"].max()
+    table = _sorted(table.reset_index())
+    ref = reference()
+    ref_text = {d: ", ".join(f"{a} {v:.1f}" for a, v in zip(g["arch"], g["test_acc"]))
+                for d, g in ref.groupby("dataset")}
+    table["literature"] = [ref_text.get(d, "") if m == "independent" else ""
+                           for d, m in zip(table["dataset"], table["method"])]
+    return table.reset_index(drop=True)
+
+
+def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFrame:
+    """Each method minus ``baseline`` per student, on the seeds/folds both have (points)."""
+    singles = runs[runs["student"] != "ensemble"]
+    rows = []
+    for (dataset, cohort, model), grp in singles.groupby(["dataset", "cohort", "model"], sort=False):
+        base = grp[grp["method"] == baseline].set_index(["seed", "fold"])
+        for method in grp["method"].unique():
+            if method in (baseline, "ensemble"):
+                continue
+            other = grp[grp["method"] == method].set_index(["seed", "fold"])
+            common = base.index.intersection(other.index)
+            if len(common) < 2:
+                continue
+            a = other.loc[common, "test_acc"].to_numpy(float)
+            b = base.loc[common, "test_acc"].to_numpy(float)
+            diff = a - b
+            t_p = stats.ttest_rel(a, b).pvalue if diff.std() > 0 else 1.0
+            w_p = stats.wilcoxon(a, b).pvalue if (diff != 0).any() else 1.0
+            rows.append({"dataset": dataset, "cohort": cohort, "student": model, "method": method,
+                         "runs": len(common), f"diff vs {baseline} (pts)": round(100 * diff.mean(), 2),
+                         "wins/ties/losses": f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()}",
+                         "t-test p": float(f"{t_p:.2g}"), "Wilcoxon p": float(f"{w_p:.2g}")})
+    return _sorted(pd.DataFrame(rows)).reset_index(drop=True) if rows else pd.DataFrame(rows)
+
+
+def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Median wall seconds and peak memory (MB) per run, per (dataset, cohort, method)."""
+    per_run = runs[runs["student"] == "ensemble"]
+    per_run = per_run[per_run["method"] != "ensemble"]
+    out = per_run.groupby(["dataset", "cohort", "method"], sort=False).agg(
+        runs=("seconds", "count"), median_seconds=("seconds", "median"),
+        median_peak_mb=("peak_rss_mb", "median"))
+    return _sorted(out.round(1).reset_index()).reset_index(drop=True)
+
+
+def write_tables(runs: pd.DataFrame, directory, formats=FORMATS) -> list:
+    """Write accuracy, paired and cost tables in ``formats`` into ``directory``; returns paths."""
+    bad = sorted(set(formats) - set(FORMATS))
+    if bad:
+        raise ValueError(f"unknown table format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tables = {"accuracy": accuracy_table(runs), "paired": paired_table(runs),
+              "cost": cost_table(runs)}
+    paths = []
+    for name, table in tables.items():
+        if "md" in formats:
+            paths.append(directory / f"{name}.md")
+            paths[-1].write_text(table.to_markdown(index=False) + "\n")
+        if "csv" in formats:
+            paths.append(directory / f"{name}.csv")
+            table.to_csv(paths[-1], index=False)
+        if "latex" in formats:
+            paths.append(directory / f"{name}.tex")
+            paths[-1].write_text(_latex(accuracy_table(runs, bold="\x01%s\x02")
+                                        if name == "accuracy" else table))
+    return paths
+
+
+def _latex(table: pd.DataFrame) -> str:
+    """``to_latex`` with LaTeX's special characters escaped and the marked cells in bold."""
+    text = table.to_latex(index=False, escape=True)
+    return text.replace("\x01", "\\textbf{").replace("\x02", "}").replace("±", "$\\pm$")

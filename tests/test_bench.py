@@ -1,0 +1,271 @@
+"""Benchmark suites: loading and validation, the plan, the resumable store, the runner, tables."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from mutualgnn import bench
+from mutualgnn.bench import ResultStore, RunSpec, Suite, load_suite, plan, run_suite
+from mutualgnn.cli import main
+from mutualgnn.config import ConfigError
+from mutualgnn.tables import accuracy_table, paired_table, write_tables
+
+TINY = """\
+name: tiny
+datasets: [karate, minigc]
+methods: [independent, ensemble, gml]
+cohorts: {node: ["gcn,gat"], graph: ["gin,gcn"]}
+seeds: {node: 0-1, graph: 0}
+folds: 2
+settings:
+  train: {epochs: 2, patience: 2}
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    return path
+
+
+# ------------------------------------------------------------------------------ suites
+@pytest.mark.parametrize("name", ["paper", "smoke"])
+def test_shipped_suites_load(name):
+    suite = load_suite(name)
+    assert suite.datasets == ["cora", "citeseer", "pubmed", "MUTAG", "PROTEINS", "ENZYMES"]
+    assert set(suite.methods) == {"independent", "ensemble", "dml", "gml", "gml-no-alw",
+                                  "gml-no-entropy"}
+    assert name in bench.suite_names()
+
+
+def test_paper_suite_plan_is_the_protocol():
+    specs = plan(load_suite("paper"))
+    # ensemble is read from independent: 5 trained methods; node 10 seeds, graph 10 folds
+    assert len(specs) == 6 * 10 * 5
+    cora = [s for s in specs if s.dataset == "cora"]
+    assert {s.seed for s in cora} == set(range(10)) and {s.fold for s in cora} == {None}
+    mutag = [s for s in specs if s.dataset == "MUTAG"]
+    assert {s.seed for s in mutag} == {0} and {s.fold for s in mutag} == set(range(10))
+    assert {s.cohort for s in mutag} == {"gin,gcn"}
+    assert "ensemble" not in {s.method for s in specs}
+
+
+def test_plan_order_and_filters(tiny):
+    suite = load_suite(tiny)
+    specs = plan(suite)
+    assert specs[:2] == [RunSpec("karate", "gcn,gat", "independent", 0, None),
+                         RunSpec("karate", "gcn,gat", "gml", 0, None)]
+    assert len(specs) == 2 * 2 + 2 * 2
+    only = plan(suite, datasets=["MINIGC"], methods=["gml"])
+    assert [(s.dataset, s.method, s.fold) for s in only] == [("minigc", "gml", 0), ("minigc", "gml", 1)]
+    with pytest.raises(ConfigError, match="no dataset.*cora.*it has: karate, minigc"):
+        plan(suite, datasets=["cora"])
+    with pytest.raises(ConfigError, match="no method.*dml"):
+        plan(suite, methods=["dml"])
+
+
+def test_unknown_suite_name():
+    with pytest.raises(ConfigError, match="unknown suite 'nope'.*paper.*smoke"):
+        load_suite("nope")
+
+
+def test_missing_suite_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_suite(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("name: [unclosed", "not valid YAML"),
+    ("- a list", "must hold a mapping"),
+    ("name: x\ndatasets: [cora]\nepochs: 3", "unknown config key.*epochs.*valid:.*settings"),
+    ("name: x\ndatasets: [cora]\nmethods: [gml, magic]", "unknown method.*magic"),
+    ("name: x\ndatasets: []", "datasets.*non-empty"),
+    ("name: x\ndatasets: [cora]\nfolds: 1", "folds.*>= 2"),
+    ("name: x\ndatasets: [cora]\nsettings: {train: {epoch: 3}}", "unknown config key.*train.epoch"),
+    ("name: x\ndatasets: [cora]\nsettings: {method: gml}", "may not set method"),
+])
+def test_malformed_suites(tmp_path, text, fragment):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=fragment):
+        load_suite(path)
+
+
+# ------------------------------------------------------------------------------ store
+def test_store_ignores_a_partial_last_line(tmp_path):
+    store = ResultStore(tmp_path)
+    store.append({"dataset": "a", "cohort": "x", "method": "gml", "seed": 0, "fold": None})
+    with open(store.runs_path, "a") as fh:
+        fh.write('{"dataset": "b", "coh')  # a write cut short by a kill
+    assert store.done() == {("a", "x", "gml", 0, None)}
+    store.append({"dataset": "c", "cohort": "x", "method": "gml", "seed": 1, "fold": 2})
+    assert store.done() == {("a", "x", "gml", 0, None), ("c", "x", "gml", 1, 2)}
+    assert store.runs_path.read_text().splitlines()[-1].startswith('{"dataset": "c"')
+
+
+def test_out_of_another_suite_is_refused_and_kept(tmp_path, tiny):
+    suite = load_suite(tiny)
+    store = ResultStore(tmp_path / "out")
+    store.check_suite(suite)
+    store.append({"dataset": "karate", "cohort": "gcn,gat", "method": "gml", "seed": 0, "fold": None})
+    before = {p.name: p.read_bytes() for p in store.dir.iterdir()}
+    other = Suite(name="tiny", datasets=["karate"], settings={"train": {"epochs": 3}})
+    with pytest.raises(ConfigError, match="holds results of another suite.*new --out"):
+        store.check_suite(other)
+    with pytest.raises(ConfigError, match="holds results of another suite"):
+        run_suite(other, store.dir, progress=False)
+    assert {p.name: p.read_bytes() for p in store.dir.iterdir()} == before
+
+
+# ------------------------------------------------------------------------------ runner
+def test_run_resume_and_interrupt(tmp_path, tiny, monkeypatch):
+    suite = load_suite(tiny)
+    out = tmp_path / "out"
+    total = len(plan(suite))
+    calls = []
+    real = bench.execute
+
+    def flaky(*args, **kwargs):
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C during the fourth run
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bench, "execute", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        run_suite(suite, out, progress=False, threads=1)
+    store = ResultStore(out)
+    assert len(store.read()) == 3
+    monkeypatch.setattr(bench, "execute", real)
+    # a kill in the middle of a write leaves a partial line: that run is redone
+    text = store.runs_path.read_text().splitlines(keepends=True)
+    store.runs_path.write_text("".join(text[:2]) + text[2][:40])
+    counts = run_suite(suite, out, progress=False, threads=1)
+    assert counts == {"planned": total, "skipped": 2, "ran": total - 2}
+    records = store.read()
+    assert len(records) == total and len({tuple(r[k] for k in bench.KEY) for r in records}) == total
+    assert run_suite(suite, out, progress=False)["ran"] == 0  # all done: nothing retrained
+
+    rec = next(r for r in records if r["dataset"] == "minigc" and r["method"] == "gml")
+    assert [s["arch"] for s in rec["students"]] == ["gin", "gcn"]
+    assert rec["config"]["train"]["epochs"] == 2 and rec["fold"] in (0, 1)
+    assert set(rec["versions"]) >= {"mutualgnn", "torch", "dgl", "numpy", "python"}
+    assert rec["seconds"] > 0 and rec["peak_rss_mb"] > 0
+    # the same folds for every method of a dataset
+    shas = {(r["method"], r["fold"]): r["split_sha1"] for r in records if r["dataset"] == "minigc"}
+    assert shas[("independent", 0)] == shas[("gml", 0)] != shas[("gml", 1)]
+    # histories of the first seed/fold of each (dataset, cohort, method)
+    hist = store.read(store.histories_path)
+    assert {(h["dataset"], h["method"], h["seed"], h["fold"]) for h in hist} == {
+        ("karate", "independent", 0, None), ("karate", "gml", 0, None),
+        ("minigc", "independent", 0, 0), ("minigc", "gml", 0, 0)}
+
+
+def test_parallel_jobs_match_one_job(tmp_path, tiny):
+    suite = load_suite(tiny)
+    run_suite(suite, tmp_path / "one", jobs=1, threads=1, progress=False, datasets=["karate"])
+    run_suite(suite, tmp_path / "two", jobs=2, progress=False, datasets=["karate"])
+    accs = [{tuple(r[k] for k in bench.KEY): [s["test_acc"] for s in r["students"]]
+             for r in ResultStore(tmp_path / name).read()} for name in ("one", "two")]
+    assert accs[0] == accs[1] and len(accs[0]) == 4
+
+
+def test_no_resume_moves_old_results_aside(tmp_path, tiny):
+    suite = load_suite(tiny)
+    out = tmp_path / "out"
+    run_suite(suite, out, threads=1, progress=False, datasets=["karate"], methods=["gml"])
+    old = ResultStore(out).runs_path.read_text()
+    counts = run_suite(suite, out, threads=1, progress=False, datasets=["karate"],
+                       methods=["gml"], resume=False, log=lambda msg: None)
+    assert counts["ran"] == 2
+    archived = list(out.glob("runs.*.jsonl"))
+    assert len(archived) == 1 and archived[0].read_text() == old
+
+
+# ------------------------------------------------------------------------------ tables
+def _records():
+    """Two node runs of a gcn,gat cohort with hand-picked accuracies."""
+    out = []
+    acc = {("independent", 0): (0.80, 0.70, 0.78), ("independent", 1): (0.82, 0.74, 0.80),
+           ("gml", 0): (0.84, 0.70, 0.85), ("gml", 1): (0.83, 0.76, 0.84)}
+    for (method, seed), (a, b, e) in acc.items():
+        out.append(dict(dataset="cora", task="node", cohort="gcn,gat", method=method, seed=seed,
+                        fold=None, students=[dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
+                                             dict(arch="gat", test_acc=b, val_acc=b, best_epoch=4)],
+                        ensemble=dict(test_acc=e, val_acc=e), seconds=1.0, peak_rss_mb=10.0,
+                        epochs_run=5, split_sha1="x"))
+    return out
+
+
+def test_accuracy_table_by_hand():
+    table = accuracy_table(bench.records_frame(_records())).set_index("method")
+    assert list(table.index) == ["independent", "ensemble", "gml"]
+    # gcn independent: mean 81.0, sample std of (80, 82) = 1.414
+    assert table.loc["independent", "gcn"] == "81.0 ± 1.4"
+    assert table.loc["gml", "gat"] == "73.0 ± 4.2"
+    assert table.loc["ensemble", "ensemble"] == "79.0 ± 1.4"  # the independent runs' ensemble
+    assert table.loc["ensemble", "gcn"] == "" and table.loc["independent", "ensemble"] == ""
+    assert table.loc["gml", "ensemble"] == "84.5 ± 0.7"
+    assert "gcn 81.5" in table.loc["independent", "literature"]
+
+
+def test_paired_table_by_hand():
+    paired = paired_table(bench.records_frame(_records())).set_index("student")
+    gcn, gat = paired.loc["gcn"], paired.loc["gat"]
+    assert gcn["diff vs independent (pts)"] == pytest.approx(100 * np.mean([0.04, 0.01]))
+    assert gcn["wins/ties/losses"] == "2/0/0" and gat["wins/ties/losses"] == "1/1/0"
+    assert gcn["runs"] == 2
+
+
+def test_write_tables_formats(tmp_path):
+    runs = bench.records_frame(_records())
+    runs.loc[runs["model"] == "gat", "model"] = "gat#1"  # a LaTeX special character
+    paths = write_tables(runs, tmp_path, ("md", "csv", "latex"))
+    assert {p.name for p in paths} == {f"{t}.{e}" for t in ("accuracy", "paired", "cost")
+                                       for e in ("md", "csv", "tex")}
+    tex = (tmp_path / "accuracy.tex").read_text()
+    assert "\\textbf{84.5 $\\pm$ 0.7}" in tex and "gat\\#1" in tex
+    assert "\\textbf{81.0 $\\pm$ 1.4}" in tex and "\\textbf{72.0" not in tex  # best of each row only
+    csv = pd.read_csv(tmp_path / "accuracy.csv")
+    assert list(csv["method"]) == ["independent", "ensemble", "gml"]
+    with pytest.raises(ValueError, match="unknown table format"):
+        write_tables(runs, tmp_path, ("pdf",))
+
+
+# ------------------------------------------------------------------------------ CLI
+def test_cli_bench_end_to_end(tmp_path, tiny):
+    out = tmp_path / "out"
+    args = ["bench", "--suite", str(tiny), "--out", str(out), "--datasets", "minigc",
+            "--threads", "1", "--no-progress"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "4 run(s) trained" in result.output and "| minigc" in result.output
+    for name in ("accuracy.md", "accuracy.tex", "paired.csv", "cost.md", "accuracy.png",
+                 "training_curves.png", "coordinator.png"):
+        assert (out / name).exists(), name
+    assert (out / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = CliRunner().invoke(main, args)
+    assert "0 run(s) trained, 4 already done" in again.output
+    table = CliRunner().invoke(main, ["table", str(out), "--format", "csv", "--no-plots"])
+    assert table.exit_code == 0 and "wrote 3 file(s)" in table.output
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["bench", "--suite", "nope"], "unknown suite 'nope'"),
+    (["table", "EMPTY"], "no results in"),
+])
+def test_cli_bench_errors(tmp_path, args, fragment):
+    args = [str(tmp_path / "empty") if a == "EMPTY" else a for a in args]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code != 0 and fragment in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_bench_list():
+    result = CliRunner().invoke(main, ["bench", "--list"])
+    assert result.exit_code == 0 and "paper:" in result.output and "smoke:" in result.output
