@@ -288,10 +288,11 @@ def peak_memory_reset() -> None:
         pass
 
 
-def peak_memory_mb() -> float:
+def memory_mb(field: str = "VmHWM") -> float:
+    """The process's peak (``VmHWM``) or current (``VmRSS``) resident memory in MB."""
     try:
         status = Path("/proc/self/status").read_text()
-        return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+        return int(re.search(field + r":\s+(\d+)", status).group(1)) / 1024
     except (OSError, AttributeError):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -311,6 +312,7 @@ def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = Fal
     splits = dataset.splits(folds=suite.folds, seed=config.split_seed)
     split = splits[0] if spec.fold is None else splits[spec.fold]
     peak_memory_reset()
+    rss_before = memory_mb("VmRSS")
     start = time.perf_counter()
     run = run_once(config, dataset, spec.seed, split)
     wall = time.perf_counter() - start
@@ -322,7 +324,8 @@ def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = Fal
                             for r in rows[:-1]],
                   ensemble={k: rows[-1][k] for k in ("test_acc", "val_acc")},
                   epochs_run=run.fit.epochs_run, seconds=round(wall, 3),
-                  peak_rss_mb=round(peak_memory_mb(), 1), split_sha1=split_sha,
+                  peak_rss_mb=round(memory_mb(), 1),
+                  rss_before_mb=round(rss_before, 1), split_sha1=split_sha,
                   config=config.to_dict(), versions=versions(),
                   finished=datetime.datetime.now().isoformat(timespec="seconds"))
     history = [{k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}

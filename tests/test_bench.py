@@ -269,3 +269,17 @@ def test_cli_bench_errors(tmp_path, args, fragment):
 def test_cli_bench_list():
     result = CliRunner().invoke(main, ["bench", "--list"])
     assert result.exit_code == 0 and "paper:" in result.output and "smoke:" in result.output
+
+
+def test_smoke_suite_on_the_six_datasets(tmp_path, shared_data):
+    """The shipped smoke suite end to end, two jobs: every dataset and method runs."""
+    out = tmp_path / "smoke"
+    result = CliRunner().invoke(main, ["bench", "--suite", "smoke", "--out", str(out),
+                                       "--jobs", "2", "--no-progress", "--format", "md"])
+    assert result.exit_code == 0, result.output
+    records = ResultStore(out).read()
+    assert len(records) == len(plan(load_suite("smoke"))) == 3 * 5 + 3 * 2 * 5
+    table = (out / "accuracy.md").read_text()
+    for name in ("cora", "citeseer", "pubmed", "MUTAG", "PROTEINS", "ENZYMES"):
+        assert f"| {name}" in table
+    assert all(r["epochs_run"] <= 3 for r in records)
