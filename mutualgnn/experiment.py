@@ -7,9 +7,12 @@ whose ``records`` hold one row per (seed, fold, student) plus one ``ensemble`` r
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import platform
+import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,8 +29,31 @@ from .training import fit, seed_everything, set_threads
 
 
 def versions() -> dict:
-    return {"mutualgnn": __version__, "torch": torch.__version__, "dgl": dgl.__version__,
-            "numpy": np.__version__, "python": platform.python_version()}
+    """Versions of the package, torch, dgl, numpy and python, and the git commit of the
+    package's source when it runs from a checkout (``+dirty``: uncommitted changes in it)."""
+    out = {"mutualgnn": __version__, "torch": torch.__version__, "dgl": dgl.__version__,
+           "numpy": np.__version__, "python": platform.python_version()}
+    commit = _source_commit()
+    if commit:
+        out["commit"] = commit
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _source_commit():
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    try:
+        git = ["git", "-C", str(root)]
+        head = subprocess.run(git + ["rev-parse", "--short=12", "HEAD"], capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(git + ["status", "--porcelain", "--untracked-files=no", "--",
+                                      "mutualgnn"], capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "")
 
 
 @dataclass

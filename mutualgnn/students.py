@@ -98,7 +98,7 @@ def build_student(arch: str, task: str, in_feats: int, num_classes: int, **hpara
     else:
         model = GraphClassifier(arch, in_feats, num_classes, **model_hp)
     model.arch, model.task, model.hparams = arch, task, hp
-    return model
+    return _fast_dropout(model)
 
 
 # ----------------------------------------------------------------------------- node level
@@ -156,7 +156,28 @@ class _SparseMatmul(torch.autograd.Function):
         return ctx.csr_t @ grad, None, None
 
 
-class FeatureDropout(nn.Dropout):
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` with the same distribution, drawn as ``rand >= p``: about twice as fast on
+    CPU as torch's Bernoulli sampler, which dominated the dropout of large inputs and of GAT's
+    attention over every edge. :func:`build_student` puts it in place of every ``nn.Dropout``."""
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        if self.p >= 1:
+            return x * 0
+        return x * torch.rand_like(x).ge_(self.p).mul_(1.0 / (1.0 - self.p))
+
+
+def _fast_dropout(model: nn.Module) -> nn.Module:
+    for module in list(model.modules()):
+        for name, child in module.named_children():
+            if type(child) is nn.Dropout:  # noqa: E721 (exactly torch's, e.g. inside DGL layers)
+                setattr(module, name, Dropout(child.p))
+    return model
+
+
+class FeatureDropout(Dropout):
     """Input dropout that also accepts :class:`SparseFeatures`.
 
     Dropout leaves zeros at zero, so dropping only the stored values of a sparse bag-of-words
@@ -172,7 +193,7 @@ class FeatureDropout(nn.Dropout):
         if not isinstance(feat, SparseFeatures):
             return super().forward(feat)
         if self.training and self.p > 0:
-            feat = feat.with_values(nn.functional.dropout(feat.csr.values(), self.p, True))
+            feat = feat.with_values(super().forward(feat.csr.values()))
         return feat.to_dense() if self.densify else feat
 
 
