@@ -1,6 +1,7 @@
 """The ``mutualgnn`` command line: a thin layer over :mod:`mutualgnn`'s Python API."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -51,9 +52,12 @@ def datasets(data_dir):
               help="Override a setting, e.g. --set train.patience=50 --set hparams.gcn.hidden=32.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write one row per (seed, fold, student) to FILE.json or FILE.csv.")
+@click.option("--save", "save_dir", type=click.Path(file_okay=False), default=None,
+              help="Keep each student's best checkpoint and the config in DIR (reload them "
+                   "with `mutualgnn predict --model DIR`).")
 @click.option("--progress/--no-progress", default=True, help="Show progress bars.")
 def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, data_dir,
-        config_file, assignments, output, progress):
+        config_file, assignments, output, save_dir, progress):
     """Train a cohort of students on one dataset and print test accuracies."""
     from .experiment import run_experiment, summarise
 
@@ -70,7 +74,7 @@ def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, d
                 data.setdefault(section, {})[key] = value
         config = ExperimentConfig.from_dict(apply_overrides(data, assignments))
         load_dataset(config.dataset, config.data_dir)  # a clear error before any work
-        result = run_experiment(config, progress=progress)
+        result = run_experiment(config, progress=progress, save_dir=save_dir)
     except ERRORS as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
@@ -88,8 +92,40 @@ def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, d
         if path.suffix.lower() == ".csv":
             result.records.to_csv(path, index=False)
         else:
-            result.records.to_json(path, orient="records", indent=1)
+            # json, not DataFrame.to_json: that rounds floats to at most 15 digits
+            rows = result.records.astype(object).where(result.records.notna(), None)
+            path.write_text(json.dumps(rows.to_dict("records"), indent=1))
         click.echo(f"wrote {len(result.records)} rows to {path}")
+
+
+@main.command()
+@click.option("--model", "model_dir", required=True, type=click.Path(file_okay=False),
+              help="A folder written by `mutualgnn run --save`.")
+@click.option("--dataset", "-d", default=None, help="Dataset [default: the one it was trained on].")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder with the raw dataset files [default: $MUTUALGNN_DATA_DIR].")
+def predict(model_dir, dataset, data_dir):
+    """Reload saved students and recompute their test accuracy against the recorded one."""
+    from .saved import evaluate_saved
+
+    try:
+        config = ExperimentConfig.from_dict(_read_config(Path(model_dir)))
+        data = load_dataset(dataset or config.dataset, data_dir or config.data_dir)
+        rows = pd.DataFrame(evaluate_saved(model_dir, data))
+    except ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+    rows["match"] = rows["recorded"] == rows["reproduced"]
+    click.echo(rows.to_string(index=False))
+    if not rows["match"].all():
+        raise click.ClickException("reproduced test accuracy differs from the recorded one")
+
+
+def _read_config(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        raise ConfigError(f"{folder} holds no config.json; is it a folder written by "
+                          "`mutualgnn run --save`?") from None
 
 
 @main.command()

@@ -86,8 +86,9 @@ def _model_hparams(config, arch, dataset):
 
 
 def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None = None,
-                   cache_dir=None) -> ExperimentResult:
-    """Run ``config``; ``dataset`` (already loaded) skips loading by name."""
+                   cache_dir=None, save_dir=None) -> ExperimentResult:
+    """Run ``config``; ``dataset`` (already loaded) skips loading by name. ``save_dir`` keeps
+    every student's best checkpoint (see :mod:`mutualgnn.saved`)."""
     dataset = dataset or load_dataset(config.dataset, config.data_dir, cache_dir=cache_dir)
     config = _with_progress(config, progress)
     splits = dataset.splits(folds=config.folds, seed=config.split_seed)
@@ -97,6 +98,10 @@ def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None
     rows, histories = [], []
     for seed, split in bar:
         run = run_once(config, dataset, seed, split)
+        if save_dir is not None:
+            from .saved import save_run
+
+            save_run(save_dir, config, dataset, run)
         rows.extend(run.rows(with_split=split.fold is not None))
         histories.append(dict(seed=seed, fold=split.fold, history=run.fit.history,
                               split=split.as_lists() if split.fold is not None else None))

@@ -305,8 +305,8 @@ class _GraphRunner:
         self.loader = GraphDataLoader([pairs[i] for i in split.train.tolist()],
                                       batch_size=train.batch_size, shuffle=True, drop_last=False)
         # evaluation batches are fixed: batch them once
-        self.val = [b for b in GraphDataLoader([pairs[i] for i in split.val.tolist()], batch_size=256)]
-        self.test = [b for b in GraphDataLoader([pairs[i] for i in split.test.tolist()], batch_size=256)]
+        self.val = eval_batches(data.graphs, data.labels, split.val)
+        self.test = eval_batches(data.graphs, data.labels, split.test)
 
     def train_epoch(self, students, optimisers, coordinator, mutual, gamma, mutual_on):
         for s in students:
@@ -350,6 +350,14 @@ class _GraphRunner:
 
     def ensemble(self, probs):
         return _ensemble(probs, self.val_labels, self.test_labels)
+
+
+def eval_batches(graphs, labels, rows, batch_size: int = 256) -> list:
+    """``(dgl.batch of graphs, labels)`` pairs over ``rows`` in order: how graphs are evaluated."""
+    from dgl.dataloading import GraphDataLoader
+
+    pairs = [(graphs[i], labels[i]) for i in rows.tolist()]
+    return list(GraphDataLoader(pairs, batch_size=batch_size))
 
 
 def _ensemble(probs, val_labels, test_labels):
