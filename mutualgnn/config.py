@@ -29,11 +29,12 @@ class TrainConfig:
     lr_step: int | None = None         #: halve the learning rate every lr_step epochs (graph: 50)
     lr_decay: float = 0.5
     threads: int | None = None         #: torch threads; None = the cores available
+    fuse: bool = True                  #: run same-architecture students as one model (fused.py)
     progress: bool = True              #: tqdm progress bars
 
     def __post_init__(self):
         positive = ("epochs", "patience", "batch_size", "lr_step", "threads")
-        _check_types(self, "train.", int=positive, float=("lr_decay",), bool=("progress",))
+        _check_types(self, "train.", int=positive, float=("lr_decay",), bool=("progress", "fuse"))
         for key in positive:
             if getattr(self, key) is not None and getattr(self, key) < 1:
                 raise ConfigError(f"train.{key} must be >= 1, got {getattr(self, key)}")

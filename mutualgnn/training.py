@@ -32,6 +32,7 @@ from ._dgl_compat import dgl
 from .config import MutualConfig, TrainConfig
 from .coordinator import Coordinator
 from .data import GraphDataset, NodeDataset
+from .fused import Cohort
 from .students import SparseFeatures
 
 INDEPENDENT = MutualConfig(coordinator="uniform", lam=0.0, gamma=0.0)
@@ -123,8 +124,13 @@ def fit(students, data, split, train: TrainConfig | None = None,
         coordinator = Coordinator(len(students), data.num_classes, mutual.coordinator,
                                   mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max)
     optim = optim or [{k: s.hparams[k] for k in ("lr", "weight_decay")} for s in students]
-    optimisers = [_adam(s.parameters(), lr=o["lr"], weight_decay=o["weight_decay"])
-                  for s, o in zip(students, optim)]
+    # same-architecture students run fused (one wide model) unless updated one at a time
+    cohort = Cohort(students, fuse=train.fuse and not (mutual.alternating and mutual_on))
+    if any(len({repr(optim[k]) for k in idx}) > 1 for _, idx, _ in cohort.groups):
+        cohort = Cohort(students, fuse=False)  # members with different optimiser settings
+    optimisers = [_adam(module.parameters(), lr=optim[idx[0]]["lr"],
+                        weight_decay=optim[idx[0]]["weight_decay"])
+                  for module, idx, _ in cohort.groups]
     if coordinator is not None and any(p.requires_grad for p in coordinator.parameters()):
         optimisers.append(_adam(coordinator.parameters(), lr=mutual.coordinator_lr))
     schedulers = [torch.optim.lr_scheduler.StepLR(o, train.lr_step, train.lr_decay)
@@ -140,14 +146,15 @@ def fit(students, data, split, train: TrainConfig | None = None,
     epoch = 0
     for epoch in bar:
         gamma = mutual.gamma * min(1.0, epoch / mutual.gamma_warmup) if mutual.gamma_warmup else mutual.gamma
-        stats = runner.train_epoch(students, optimisers, coordinator, mutual, gamma, mutual_on)
+        stats = runner.train_epoch(cohort, optimisers, coordinator, mutual, gamma, mutual_on)
         for sched in schedulers:
             sched.step()
-        evaluation = runner.evaluate(students)
+        evaluation = runner.evaluate(cohort)
         improved = False
         for k, ev in enumerate(evaluation):
             b = best[k]
             if ev["val_acc"] > b["acc"] or (ev["val_acc"] == b["acc"] and ev["val_loss"] < b["loss"]):
+                cohort.sync(k)
                 b.update(acc=ev["val_acc"], loss=ev["val_loss"], epoch=epoch, test=ev["test_acc"],
                          state=copy.deepcopy(students[k].state_dict()), probs=ev["probs"])
                 improved = True
@@ -203,11 +210,11 @@ def _rows_within(labelled, kl_rows, n):
     return torch.arange(n)  # kl_rows == labelled: every row is labelled
 
 
-def _step(students, optimisers, logits_fn, labels, labelled, coordinator, mutual, gamma, mutual_on):
+def _step(cohort, optimisers, logits_fn, labels, labelled, coordinator, mutual, gamma, mutual_on):
     """One iteration: joint (one summed loss, every optimiser steps) or alternating (each
     student in turn, its peers' targets from fresh forward passes). Returns per-student losses,
     mean weights and mean entropies."""
-    K = len(students)
+    K = len(cohort.students)
     if not mutual.alternating or not mutual_on:
         for o in optimisers:
             o.zero_grad(set_to_none=True)
@@ -238,8 +245,11 @@ def _summary(per_student, logits, out, mutual):
     return dict(loss=[v.item() for v in per_student], weight=weight, entropy=ent)
 
 
-def _all_logits(students, graph, feat, train_only=None):
+def _all_logits(cohort, graph, feat, train_only=None):
     """Forward every student; ``train_only`` (indices) get gradients, the rest run without."""
+    students = cohort.students
+    if train_only is None or len(train_only) == len(students):
+        return cohort(graph, feat)
     out = []
     for k, s in enumerate(students):
         if train_only is None or k in train_only:
@@ -272,21 +282,18 @@ class _NodeRunner:
         self.feat, self.labels = as_input(g.ndata["feat"]), g.ndata["label"]
         self.split = split
 
-    def train_epoch(self, students, optimisers, coordinator, mutual, gamma, mutual_on):
-        for s in students:
-            s.train()
+    def train_epoch(self, cohort, optimisers, coordinator, mutual, gamma, mutual_on):
+        cohort.train()
         if coordinator is not None:
             coordinator.train()
-        return _step(students, optimisers,
-                     lambda which: _all_logits(students, self.graph, self.feat, which),
+        return _step(cohort, optimisers,
+                     lambda which: _all_logits(cohort, self.graph, self.feat, which),
                      self.labels, self.split.train, coordinator, mutual, gamma, mutual_on)
 
     @torch.no_grad()
-    def evaluate(self, students):
+    def evaluate(self, cohort):
         out = []
-        for s in students:
-            s.eval()
-            z = s(self.graph, self.feat)
+        for z in cohort.eval()(self.graph, self.feat):
             val_acc, val_loss = _evaluate_logits(z[self.split.val], self.labels[self.split.val])
             test_acc, _ = _evaluate_logits(z[self.split.test], self.labels[self.split.test])
             out.append(dict(val_acc=val_acc, val_loss=val_loss, test_acc=test_acc,
@@ -308,19 +315,17 @@ class _GraphRunner:
         self.val = eval_batches(data.graphs, data.labels, split.val)
         self.test = eval_batches(data.graphs, data.labels, split.test)
 
-    def train_epoch(self, students, optimisers, coordinator, mutual, gamma, mutual_on):
-        for s in students:
-            s.train()
+    def train_epoch(self, cohort, optimisers, coordinator, mutual, gamma, mutual_on):
+        cohort.train()
         if coordinator is not None:
             coordinator.train()
         totals, n = None, 0
         for graph, labels in self.loader:
-            if graph.batch_size == 1 and any(isinstance(m, nn.BatchNorm1d) for s in students
-                                             for m in s.modules()):
+            if graph.batch_size == 1 and any(isinstance(m, nn.BatchNorm1d) for m in cohort.modules()):
                 continue  # batch norm cannot train on a single graph
             feat = graph.ndata["feat"]
-            stats = _step(students, optimisers,
-                          lambda which: _all_logits(students, graph, feat, which),
+            stats = _step(cohort, optimisers,
+                          lambda which: _all_logits(cohort, graph, feat, which),
                           labels, slice(None), coordinator, mutual, gamma, mutual_on)
             totals = stats if totals is None else {k: [a + b for a, b in zip(totals[k], stats[k])]
                                                    for k in stats}
@@ -328,12 +333,12 @@ class _GraphRunner:
         return {k: [v / max(n, 1) for v in vals] for k, vals in totals.items()}
 
     @torch.no_grad()
-    def evaluate(self, students):
+    def evaluate(self, cohort):
+        cohort.eval()
+        per_batch = [cohort(g, g.ndata["feat"]) for g, _ in self.val + self.test]
         out = []
-        for s in students:
-            s.eval()
-            zv = torch.cat([s(g, g.ndata["feat"]) for g, _ in self.val])
-            zt = torch.cat([s(g, g.ndata["feat"]) for g, _ in self.test])
+        for logits in zip(*per_batch):  # one student's logits per batch
+            zv, zt = torch.cat(logits[:len(self.val)]), torch.cat(logits[len(self.val):])
             val_acc, val_loss = _evaluate_logits(zv, self.val_labels)
             test_acc, _ = _evaluate_logits(zt, self.test_labels)
             out.append(dict(val_acc=val_acc, val_loss=val_loss, test_acc=test_acc,

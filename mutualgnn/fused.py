@@ -1,0 +1,125 @@
+"""Same-architecture students executed as one wide model.
+
+K students of one architecture with identical hyper-parameters do the same sequence of
+operations on the same graph, each with its own weights. :class:`FusedGCN` stacks their weights
+along a leading K axis and runs the cohort as one model: each student's input dropout and
+projection, then one normalised propagation over K*h columns, per-student second-layer weights as
+one batched matmul, and one more propagation over K*C columns. Parameters, initial values and
+the function computed are the students' own (tests/test_fused.py loads identical weights into
+both paths and compares logits and gradients); dropout masks are drawn per student as before,
+from a different random stream.
+
+:class:`Cohort` is what the training loop runs: it fuses what it can, runs the other students
+one by one, and writes the fused weights back into the students (:meth:`Cohort.sync`).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._dgl_compat import dgl  # noqa: F401  (compatibility step before dgl.nn)
+from dgl.nn import GraphConv
+
+from .students import GCN, Dropout, SparseFeatures, _SparseMatmul
+
+
+class FusedGCN(nn.Module):
+    """K node-level :class:`~mutualgnn.students.GCN` students as one model.
+
+    ``forward(graph, feat)``: feat (N, F) dense or :class:`SparseFeatures` -> (K, N, C) logits.
+    Parameters: ``proj`` (K, h, F), ``bias1`` (K, h), ``weight2`` (K, h, C), ``bias2`` (K, C).
+    """
+
+    def __init__(self, students):
+        super().__init__()
+        self.num_members = len(students)
+        stack = (lambda get: nn.Parameter(torch.stack([get(s).detach().clone() for s in students])))
+        self.proj = stack(lambda s: s.proj.weight)
+        self.bias1 = stack(lambda s: s.conv1.bias)
+        self.weight2 = stack(lambda s: s.conv2.weight)
+        self.bias2 = stack(lambda s: s.conv2.bias)
+        self.input_dropout = Dropout(students[0].input_dropout.p)
+        self.dropout = Dropout(students[0].dropout.p)
+        # normalised propagation D^-1/2 (A) D^-1/2 over any number of columns, no weight
+        self.propagate = GraphConv(1, 1, weight=False, bias=False, allow_zero_in_degree=True)
+
+    def forward(self, graph, feat):
+        K, h = self.proj.shape[:2]
+        n = graph.num_nodes()
+        if isinstance(feat, SparseFeatures):  # each student's dropout on the stored values
+            values = feat.csr.values()
+            x = [_SparseMatmul.apply(self.proj[k].t(), *_csr_pair(feat, self.input_dropout(values)))
+                 for k in range(K)]
+            x = torch.stack(x, 1)                                            # (N, K, h)
+        else:
+            dropped = self.input_dropout(feat.unsqueeze(0).expand(K, -1, -1))  # (K, N, F)
+            x = torch.bmm(dropped, self.proj.transpose(1, 2)).transpose(0, 1)  # (N, K, h)
+        x = torch.relu(self.propagate(graph, x.reshape(n, K * h)).view(n, K, h) + self.bias1)
+        # per-student second-layer weights as one block-diagonal matmul (K*h, K*C): on CPU
+        # faster than einsum or bmm over the K axis, which copy x into (K, N, h) first
+        x = self.dropout(x).reshape(n, K * h) @ torch.block_diag(*self.weight2.unbind(0))
+        C = self.weight2.shape[-1]
+        x = self.propagate(graph, x).view(n, K, C) + self.bias2
+        return x.transpose(0, 1)                                              # (K, N, C)
+
+    @torch.no_grad()
+    def write_back(self, k: int, student: GCN) -> None:
+        """Copy member ``k``'s weights into ``student``."""
+        student.proj.weight.copy_(self.proj[k])
+        student.conv1.bias.copy_(self.bias1[k])
+        student.conv2.weight.copy_(self.weight2[k])
+        student.conv2.bias.copy_(self.bias2[k])
+
+
+def _csr_pair(feat: SparseFeatures, values):
+    pair = feat.with_values(values)
+    return pair.csr, pair.csr_t
+
+
+#: architecture class -> its fused implementation
+FUSABLE = {GCN: FusedGCN}
+
+
+class Cohort(nn.Module):
+    """The students of one fit, run as groups.
+
+    Students of a fusable class with identical ``hparams`` form one fused group (two or more
+    members); every other student is its own group. ``forward`` returns the K students' logits
+    in their original order; ``groups`` pairs each group's module with its member indices, so an
+    optimiser per group gets exactly the students' parameters.
+    """
+
+    def __init__(self, students, fuse: bool = True):
+        super().__init__()
+        self.students = list(students)
+        members: dict = {}
+        for k, s in enumerate(self.students):
+            key = (type(s), repr(sorted(s.hparams.items()))) if fuse and type(s) in FUSABLE else k
+            members.setdefault(key, []).append(k)
+        self.groups = []  # (module, member indices, fused?)
+        for key, idx in members.items():
+            if isinstance(key, tuple) and len(idx) > 1:
+                self.groups.append((FUSABLE[key[0]]([self.students[k] for k in idx]), idx, True))
+            else:
+                self.groups.extend((self.students[k], [k], False) for k in idx)
+        self.modules_ = nn.ModuleList(g[0] for g in self.groups)  # registered for .train()/.eval()
+
+    @property
+    def fused(self) -> bool:
+        return any(f for _, _, f in self.groups)
+
+    def forward(self, graph, feat) -> list:
+        out = [None] * len(self.students)
+        for module, idx, fused in self.groups:
+            if fused:
+                for k, z in zip(idx, module(graph, feat)):
+                    out[k] = z
+            else:
+                out[idx[0]] = module(graph, feat)
+        return out
+
+    def sync(self, k: int) -> None:
+        """Write student ``k``'s current weights from its fused group into the student."""
+        for module, idx, fused in self.groups:
+            if fused and k in idx:
+                module.write_back(idx.index(k), self.students[k])
