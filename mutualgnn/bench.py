@@ -26,13 +26,14 @@ from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
 
-from .config import METHODS, ConfigError, ExperimentConfig, _check_keys, load_yaml, parse_seeds
+from .config import (METHODS, ConfigError, ExperimentConfig, _check_keys, apply_overrides,
+                     load_yaml, parse_seeds)
 from .data import canonical_name, load_dataset, task_of
 
 RUNS_FILE = "runs.jsonl"
 HISTORIES_FILE = "histories.jsonl"
 SUITE_FILE = "suite.json"
-KEY = ("dataset", "cohort", "method", "seed", "fold")
+KEY = ("dataset", "cohort", "variant", "method", "seed", "fold")
 
 
 # ---------------------------------------------------------------------------------- suites
@@ -41,7 +42,9 @@ class Suite:
     """A declared grid of runs.
 
     ``cohorts`` and ``seeds`` map a task (``node``, ``graph``) or a dataset name to its value; a
-    dataset's own entry wins. ``settings`` holds :class:`~mutualgnn.config.ExperimentConfig` keys
+    dataset's own entry wins. ``grid`` maps ExperimentConfig keys (dotted, e.g. ``label_noise``
+    or ``mutual.gamma``) to lists of values: every combination is a *variant* run with every
+    method, seed and fold. ``settings`` holds :class:`~mutualgnn.config.ExperimentConfig` keys
     (``train``, ``mutual``, ``hparams``, ``split_seed``) shared by every run: they define the
     protocol, so a results folder belongs to one suite name and one ``settings``/``folds``.
     """
@@ -53,6 +56,7 @@ class Suite:
     seeds: dict = field(default_factory=lambda: {"node": "0-9", "graph": "0"})
     folds: int = 10
     settings: dict = field(default_factory=dict)
+    grid: dict = field(default_factory=dict)
     description: str = ""
 
     def __post_init__(self):
@@ -79,7 +83,12 @@ class Suite:
         if reserved:
             raise ConfigError(f"suite: settings may not set {', '.join(sorted(reserved))}; "
                               "they are the suite's own keys")
-        ExperimentConfig.from_dict(self.settings)  # unknown keys and bad values fail here
+        if not isinstance(self.grid, dict) or not all(isinstance(v, list) and v
+                                                      for v in self.grid.values()):
+            raise ConfigError("suite: 'grid' must map settings to non-empty lists of values, "
+                              "e.g. grid: {label_noise: [0.0, 0.2]}")
+        for _, assignments in self.variants():  # unknown keys and bad values fail here
+            ExperimentConfig.from_dict(apply_overrides(self.settings, assignments))
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "suite") -> "Suite":
@@ -94,6 +103,14 @@ class Suite:
     def identity(self) -> dict:
         """What makes two result sets comparable: the name and the shared protocol."""
         return {"name": self.name, "folds": self.folds, "settings": self.settings}
+
+    def variants(self) -> list:
+        """(label, ``key=value`` assignments) of every combination of ``grid``; one unnamed
+        variant without a grid."""
+        combos = [[]]
+        for key, values in self.grid.items():
+            combos = [c + [f"{key}={json.dumps(v)}"] for c in combos for v in values]
+        return [(",".join(c), c) for c in combos]
 
     def cohorts_for(self, dataset: str, task: str) -> list:
         value = self.cohorts.get(dataset, self.cohorts.get(task))
@@ -138,14 +155,15 @@ class RunSpec:
     method: str
     seed: int
     fold: int | None
+    variant: str = ""          #: the grid's settings, e.g. "label_noise=0.2" ("" without a grid)
 
     @property
     def key(self) -> tuple:
-        return (self.dataset, self.cohort, self.method, self.seed, self.fold)
+        return tuple(getattr(self, k) for k in KEY)
 
     def label(self) -> str:
         where = f"seed {self.seed}" + ("" if self.fold is None else f" fold {self.fold}")
-        return f"{self.dataset} {self.cohort} {self.method} {where}"
+        return " ".join(filter(None, (self.dataset, self.cohort, self.variant, self.method, where)))
 
 
 def trained_methods(methods) -> list:
@@ -160,7 +178,8 @@ def trained_methods(methods) -> list:
 
 def plan(suite: Suite, datasets=None, methods=None) -> list:
     """Every :class:`RunSpec` of ``suite`` (optionally only some datasets / methods), ordered
-    dataset, cohort, seed, fold, method: each seed completes all methods before the next."""
+    dataset, cohort, seed, fold, variant, method: each seed completes all methods before the
+    next."""
     if datasets is not None:
         datasets = [canonical_name(d) for d in datasets]
     chosen = suite.datasets if datasets is None else [d for d in suite.datasets if d in datasets]
@@ -183,13 +202,15 @@ def plan(suite: Suite, datasets=None, methods=None) -> list:
         for cohort in suite.cohorts_for(dataset, task):
             for seed in suite.seeds_for(dataset, task):
                 for fold in folds:
-                    specs.extend(RunSpec(dataset, cohort, m, seed, fold) for m in names)
+                    for variant, _ in suite.variants():
+                        specs.extend(RunSpec(dataset, cohort, m, seed, fold, variant) for m in names)
     return specs
 
 
 def spec_config(suite: Suite, spec: RunSpec, data_dir=None, threads=None) -> ExperimentConfig:
     """The :class:`ExperimentConfig` of one unit (``threads``: torch threads, not protocol)."""
-    data = json.loads(json.dumps(suite.settings))  # a deep copy
+    assignments = dict(suite.variants())[spec.variant]
+    data = apply_overrides(suite.settings, assignments)  # a copy
     data.setdefault("train", {})
     data["train"]["progress"] = False
     if threads is not None:
@@ -242,7 +263,7 @@ class ResultStore:
         return rows
 
     def done(self) -> set:
-        return {tuple(r.get(k) for k in KEY) for r in self.read()}
+        return {record_key(r) for r in self.read()}
 
     def append(self, record: dict, history: list | None = None) -> None:
         self._append(self.runs_path, record)
@@ -272,6 +293,11 @@ class ResultStore:
         if self.histories_path.exists():
             self.histories_path.rename(self.dir / f"histories.{stamp}.jsonl")
         return target
+
+
+def record_key(record: dict) -> tuple:
+    """The :data:`KEY` of a stored record (records without a variant have variant "")."""
+    return tuple((record.get(k) or "") if k == "variant" else record.get(k) for k in KEY)
 
 
 def _jsonable(obj):
@@ -319,7 +345,7 @@ def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = Fal
     split_sha = hashlib.sha1(json.dumps(split.as_lists(), sort_keys=True).encode()).hexdigest()[:12]
     rows = run.rows()
     record = dict(suite=suite.name, dataset=spec.dataset, task=dataset.task, cohort=spec.cohort,
-                  method=spec.method, seed=spec.seed, fold=spec.fold,
+                  variant=spec.variant, method=spec.method, seed=spec.seed, fold=spec.fold,
                   students=[{k: r[k] for k in ("arch", "test_acc", "val_acc", "best_epoch")}
                             for r in rows[:-1]],
                   ensemble={k: rows[-1][k] for k in ("test_acc", "val_acc")},
@@ -379,11 +405,11 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
 
 
 def _first_runs(specs) -> set:
-    """The first seed/fold of each (dataset, cohort, method): their histories are kept."""
+    """The first seed/fold of each (dataset, cohort, variant, method): their histories are kept."""
     seen, keys = set(), set()
     for s in specs:
-        if (s.dataset, s.cohort, s.method) not in seen:
-            seen.add((s.dataset, s.cohort, s.method))
+        if (s.dataset, s.cohort, s.variant, s.method) not in seen:
+            seen.add((s.dataset, s.cohort, s.variant, s.method))
             keys.add(s.key)
     return keys
 
@@ -421,6 +447,7 @@ def records_frame(records: list):
     for r in records:
         base = {k: r.get(k) for k in ("dataset", "task", "cohort", "method", "seed", "fold",
                                        "seconds", "peak_rss_mb", "epochs_run", "split_sha1")}
+        base["variant"] = r.get("variant") or ""
         labels = student_labels([s["arch"] for s in r["students"]])
         for k, (label, st) in enumerate(zip(labels, r["students"])):
             rows.append(dict(base, student=k, model=label, arch=st["arch"],
@@ -459,7 +486,8 @@ def report(directory, formats=("md", "csv", "latex"), plots: bool = True) -> lis
         histories = store.read(store.histories_path)
         paths.append(figures.accuracy_bars(runs, store.dir / "accuracy.png"))
         for made in (figures.training_curves(histories, store.dir / "training_curves.png"),
-                     figures.coordinator_curves(histories, store.dir / "coordinator.png")):
+                     figures.coordinator_curves(histories, store.dir / "coordinator.png"),
+                     figures.grid_curves(runs, store.dir / "grid.png")):
             if made is not None:
                 paths.append(made)
     return paths

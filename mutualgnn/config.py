@@ -81,13 +81,17 @@ class ExperimentConfig:
     seeds: list = field(default_factory=lambda: [0])
     folds: int = 10                   #: graph tasks: stratified CV folds
     split_seed: int = 0               #: seed of the fold assignment (fixed across methods)
+    label_noise: float = 0.0          #: fraction of training labels flipped to another class
     data_dir: str | None = None
     train: TrainConfig = field(default_factory=TrainConfig)
     mutual: MutualConfig = field(default_factory=MutualConfig)
     hparams: dict = field(default_factory=dict)  #: per architecture: {"gcn": {"hidden": 32}}
 
     def __post_init__(self):
-        _check_types(self, "", int=("folds", "split_seed"), str=("dataset", "method"))
+        _check_types(self, "", int=("folds", "split_seed"), str=("dataset", "method"),
+                     float=("label_noise",))
+        if not 0 <= self.label_noise < 1:
+            raise ConfigError(f"label_noise must be a fraction in [0, 1), got {self.label_noise}")
         if not isinstance(self.hparams, dict) or not all(isinstance(v, dict) for v in self.hparams.values()):
             raise ConfigError("hparams must map architectures to settings, e.g. "
                               "{gcn: {hidden: 32}}")

@@ -18,6 +18,8 @@ names the files expected and where to put them.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import shutil
@@ -160,6 +162,31 @@ class GraphDataset:
         edges = sum(g.num_edges() for g in self.graphs)
         return {"name": self.name, "task": "graph", "graphs": len(self.graphs), "nodes": nodes,
                 "edges": edges, "features": self.num_features, "classes": self.num_classes}
+
+
+def flip_labels(labels: torch.Tensor, rows, fraction: float, num_classes: int,
+                seed: int) -> torch.Tensor:
+    """A copy of ``labels`` (N,) in which ``round(fraction * len(rows))`` of ``rows``, chosen
+    uniformly, carry a label drawn uniformly from the other classes (symmetric label noise).
+    Deterministic in ``seed``."""
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"label noise must be a fraction in [0, 1], got {fraction}")
+    out = labels.clone()
+    rows = torch.as_tensor(rows).reshape(-1)
+    rng = np.random.default_rng(seed)
+    chosen = rows[torch.as_tensor(rng.permutation(len(rows))[:round(fraction * len(rows))])]
+    shift = torch.as_tensor(rng.integers(1, num_classes, size=len(chosen)), dtype=out.dtype)
+    out[chosen] = (out[chosen] + shift) % num_classes  # any class but the true one, uniformly
+    return out
+
+
+def with_labels(dataset, labels: torch.Tensor):
+    """The same dataset with other labels (the graphs and features are shared, not copied)."""
+    if dataset.task == "node":
+        graph = dataset.graph.local_var()  # new node data, same structure and features
+        graph.ndata["label"] = labels
+        return dataclasses.replace(dataset, graph=graph)
+    return dataclasses.replace(dataset, labels=labels)
 
 
 def stratified_folds(labels: np.ndarray, folds: int = 10, seed: int = 0,

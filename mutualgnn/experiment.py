@@ -23,7 +23,7 @@ from . import __version__
 from ._dgl_compat import dgl
 from .config import ExperimentConfig, method_settings
 from .coordinator import Coordinator
-from .data import load_dataset
+from .data import flip_labels, load_dataset, with_labels
 from .students import build_student, student_hparams
 from .training import fit, seed_everything, set_threads
 
@@ -142,6 +142,10 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split) -> Run:
         _model_hparams(config, arch, dataset)
     set_threads(config.train.threads)
     mutual = method_settings(config.method, config.mutual)
+    if config.label_noise:  # training labels only; validation and test stay clean
+        noisy = flip_labels(dataset.labels, split.train, config.label_noise, dataset.num_classes,
+                            seed=seed * 1_000_003 + (split.fold or 0))
+        dataset = with_labels(dataset, noisy)
     seed_everything(seed)
     students = build_cohort(config, dataset)
     coordinator = None

@@ -22,6 +22,8 @@ from .tables import _ORDER, accuracy_cells  # noqa: E402
 
 def accuracy_bars(runs: pd.DataFrame, path) -> Path:
     cells = accuracy_cells(runs)
+    if "variant" in cells:  # a grid suite: one bar group per (variant, method)
+        cells["method"] = cells["variant"] + " " + cells["method"]
     datasets = list(dict.fromkeys(cells["dataset"]))
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
@@ -85,6 +87,32 @@ def coordinator_curves(histories: list, path) -> Path | None:
         axes[1][col].set_ylabel("mean predictive entropy (nats)")
         axes[1][col].set_xlabel("epoch")
         axes[0][col].legend(fontsize=7)
+    return _save(fig, path)
+
+
+def grid_curves(runs: pd.DataFrame, path) -> Path | None:
+    """Mean single-student test accuracy against the value of a one-key grid (e.g. label
+    noise), a line per method, a panel per dataset; None unless the runs vary one setting."""
+    if "variant" not in runs or not runs["variant"].astype(bool).any():
+        return None
+    keys = {v.split("=", 1)[0] for v in runs["variant"] if v}
+    if len(keys) != 1 or any("," in v for v in runs["variant"]):
+        return None
+    (key,) = keys
+    singles = runs[(runs["student"] != "ensemble") & (runs["method"] != "ensemble")].copy()
+    singles["x"] = [float(v.split("=", 1)[1]) for v in singles["variant"]]
+    datasets = list(dict.fromkeys(singles["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.4), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        sub = singles[singles["dataset"] == dataset]
+        for method, grp in sub.groupby("method", sort=False):
+            per_x = grp.groupby("x")["test_acc"]
+            ax.errorbar(per_x.mean().index, 100 * per_x.mean(), yerr=100 * per_x.std().fillna(0),
+                        label=method, capsize=2, marker="o", ms=3)
+        ax.set_title(dataset, fontsize=10)
+        ax.set_xlabel(key)
+        ax.set_ylabel("single-student test accuracy (%)")
+        ax.legend(fontsize=7)
     return _save(fig, path)
 
 

@@ -37,11 +37,17 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _groups(runs: pd.DataFrame) -> list:
+    """The columns that name a table row: dataset, cohort, the grid's variant when there is one."""
+    has_variant = "variant" in runs and runs["variant"].fillna("").astype(bool).any()
+    return ["dataset", "cohort"] + (["variant"] if has_variant else [])
+
+
 def accuracy_cells(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std (percent) and run count per (dataset, cohort, method, model)."""
+    """Mean and std (percent) and run count per (dataset, cohort, [variant,] method, model)."""
     keep = ~((runs["method"] == "independent") & (runs["model"] == "ensemble")) & \
         ~((runs["method"] == "ensemble") & (runs["model"] != "ensemble"))
-    grouped = runs[keep].groupby(["dataset", "cohort", "method", "model"], sort=False)["test_acc"]
+    grouped = runs[keep].groupby(_groups(runs) + ["method", "model"], sort=False)["test_acc"]
     cells = grouped.agg(mean="mean", std="std", runs="count").reset_index()
     cells[["mean", "std"]] = 100 * cells[["mean", "std"]].fillna(0.0)
     return cells
@@ -53,11 +59,11 @@ def accuracy_table(runs: pd.DataFrame, bold: str | None = None) -> pd.DataFrame:
     cells = accuracy_cells(runs)
     models = list(dict.fromkeys(m for m in cells["model"] if m != "ensemble")) + ["ensemble"]
     cells["text"] = [f"{m:.1f} ± {s:.1f}" for m, s in zip(cells["mean"], cells["std"])]
+    index = _groups(runs) + ["method"]
     if bold:
-        best = cells.groupby(["dataset", "cohort", "method"])["mean"].transform("max")
+        best = cells.groupby(index)["mean"].transform("max")
         cells.loc[np.isclose(cells["mean"], best), "text"] = \
             cells.loc[np.isclose(cells["mean"], best), "text"].map(lambda t: bold % t)
-    index = ["dataset", "cohort", "method"]
     table = cells.pivot_table(index=index, columns="model", values="text", aggfunc="first",
                               sort=False)
     table = table.reindex(columns=[m for m in models if m in table.columns]).fillna("")
@@ -74,8 +80,9 @@ def accuracy_table(runs: pd.DataFrame, bold: str | None = None) -> pd.DataFrame:
 def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFrame:
     """Each method minus ``baseline`` per student, on the seeds/folds both have (points)."""
     singles = runs[runs["student"] != "ensemble"]
+    groups = _groups(runs)
     rows = []
-    for (dataset, cohort, model), grp in singles.groupby(["dataset", "cohort", "model"], sort=False):
+    for names, grp in singles.groupby(groups + ["model"], sort=False):
         base = grp[grp["method"] == baseline].set_index(["seed", "fold"])
         for method in grp["method"].unique():
             if method in (baseline, "ensemble"):
@@ -89,7 +96,7 @@ def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFr
             diff = a - b
             t_p = stats.ttest_rel(a, b).pvalue if diff.std() > 0 else 1.0
             w_p = stats.wilcoxon(a, b).pvalue if (diff != 0).any() else 1.0
-            rows.append({"dataset": dataset, "cohort": cohort, "student": model, "method": method,
+            rows.append({**dict(zip(groups, names[:-1])), "student": names[-1], "method": method,
                          "runs": len(common), f"diff vs {baseline} (pts)": round(100 * diff.mean(), 2),
                          "wins/ties/losses": f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()}",
                          "t-test p": float(f"{t_p:.2g}"), "Wilcoxon p": float(f"{w_p:.2g}")})
@@ -100,7 +107,7 @@ def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Median wall seconds and peak memory (MB) per run, per (dataset, cohort, method)."""
     per_run = runs[runs["student"] == "ensemble"]
     per_run = per_run[per_run["method"] != "ensemble"]
-    out = per_run.groupby(["dataset", "cohort", "method"], sort=False).agg(
+    out = per_run.groupby(_groups(runs) + ["method"], sort=False).agg(
         runs=("seconds", "count"), median_seconds=("seconds", "median"),
         median_peak_mb=("peak_rss_mb", "median"))
     return _sorted(out.round(1).reset_index()).reset_index(drop=True)

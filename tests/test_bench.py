@@ -34,13 +34,16 @@ def tiny(tmp_path):
 
 
 # ------------------------------------------------------------------------------ suites
-@pytest.mark.parametrize("name", ["paper", "smoke"])
+@pytest.mark.parametrize("name", ["paper", "smoke", "noise"])
 def test_shipped_suites_load(name):
     suite = load_suite(name)
+    assert name in bench.suite_names()
+    if name == "noise":
+        assert suite.grid == {"label_noise": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]}
+        return
     assert suite.datasets == ["cora", "citeseer", "pubmed", "MUTAG", "PROTEINS", "ENZYMES"]
     assert set(suite.methods) == {"independent", "ensemble", "dml", "gml", "gml-no-alw",
                                   "gml-no-entropy"}
-    assert name in bench.suite_names()
 
 
 def test_paper_suite_plan_is_the_protocol():
@@ -60,6 +63,7 @@ def test_plan_order_and_filters(tiny):
     specs = plan(suite)
     assert specs[:2] == [RunSpec("karate", "gcn,gat", "independent", 0, None),
                          RunSpec("karate", "gcn,gat", "gml", 0, None)]
+    assert specs[0].key == ("karate", "gcn,gat", "", "independent", 0, None)
     assert len(specs) == 2 * 2 + 2 * 2
     only = plan(suite, datasets=["MINIGC"], methods=["gml"])
     assert [(s.dataset, s.method, s.fold) for s in only] == [("minigc", "gml", 0), ("minigc", "gml", 1)]
@@ -88,6 +92,9 @@ def test_missing_suite_file(tmp_path):
     ("name: x\ndatasets: [cora]\nfolds: 1", "folds.*>= 2"),
     ("name: x\ndatasets: [cora]\nsettings: {train: {epoch: 3}}", "unknown config key.*train.epoch"),
     ("name: x\ndatasets: [cora]\nsettings: {method: gml}", "may not set method"),
+    ("name: x\ndatasets: [cora]\ngrid: {label_noise: 0.1}", "grid.*lists of values"),
+    ("name: x\ndatasets: [cora]\ngrid: {label_noise: [0.1, 1.5]}", "label_noise must be a fraction"),
+    ("name: x\ndatasets: [cora]\ngrid: {mutual.gama: [0.1]}", "unknown config key.*mutual.gama"),
 ])
 def test_malformed_suites(tmp_path, text, fragment):
     path = tmp_path / "bad.yaml"
@@ -102,9 +109,10 @@ def test_store_ignores_a_partial_last_line(tmp_path):
     store.append({"dataset": "a", "cohort": "x", "method": "gml", "seed": 0, "fold": None})
     with open(store.runs_path, "a") as fh:
         fh.write('{"dataset": "b", "coh')  # a write cut short by a kill
-    assert store.done() == {("a", "x", "gml", 0, None)}
-    store.append({"dataset": "c", "cohort": "x", "method": "gml", "seed": 1, "fold": 2})
-    assert store.done() == {("a", "x", "gml", 0, None), ("c", "x", "gml", 1, 2)}
+    assert store.done() == {("a", "x", "", "gml", 0, None)}
+    store.append({"dataset": "c", "cohort": "x", "variant": "label_noise=0.1", "method": "gml",
+                  "seed": 1, "fold": 2})
+    assert store.done() == {("a", "x", "", "gml", 0, None), ("c", "x", "label_noise=0.1", "gml", 1, 2)}
     assert store.runs_path.read_text().splitlines()[-1].startswith('{"dataset": "c"')
 
 
@@ -194,7 +202,7 @@ def _records():
     acc = {("independent", 0): (0.80, 0.70, 0.78), ("independent", 1): (0.82, 0.74, 0.80),
            ("gml", 0): (0.84, 0.70, 0.85), ("gml", 1): (0.83, 0.76, 0.84)}
     for (method, seed), (a, b, e) in acc.items():
-        out.append(dict(dataset="cora", task="node", cohort="gcn,gat", method=method, seed=seed,
+        out.append(dict(dataset="cora", variant="", task="node", cohort="gcn,gat", method=method, seed=seed,
                         fold=None, students=[dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
                                              dict(arch="gat", test_acc=b, val_acc=b, best_epoch=4)],
                         ensemble=dict(test_acc=e, val_acc=e), seconds=1.0, peak_rss_mb=10.0,
@@ -283,3 +291,23 @@ def test_smoke_suite_on_the_six_datasets(tmp_path, shared_data):
     for name in ("cora", "citeseer", "pubmed", "MUTAG", "PROTEINS", "ENZYMES"):
         assert f"| {name}" in table
     assert all(r["epochs_run"] <= 3 for r in records)
+
+
+def test_grid_variants_run_tabulate_and_plot(tmp_path):
+    path = tmp_path / "grid.yaml"
+    path.write_text(TINY.replace("name: tiny", "name: grid") + "grid: {label_noise: [0.0, 0.5]}\n")
+    suite = load_suite(path)
+    assert [v for v, _ in suite.variants()] == ["label_noise=0.0", "label_noise=0.5"]
+    specs = plan(suite, datasets=["karate"], methods=["gml"])
+    assert [(s.seed, s.variant) for s in specs] == [(0, "label_noise=0.0"), (0, "label_noise=0.5"),
+                                                     (1, "label_noise=0.0"), (1, "label_noise=0.5")]
+    assert bench.spec_config(suite, specs[1]).label_noise == 0.5
+    out = tmp_path / "out"
+    run_suite(suite, out, threads=1, progress=False, datasets=["karate"], methods=["independent"])
+    records = ResultStore(out).read()
+    assert sorted(r["variant"] for r in records) == ["label_noise=0.0"] * 2 + ["label_noise=0.5"] * 2
+    assert all(r["config"]["label_noise"] == float(r["variant"].split("=")[1]) for r in records)
+    paths = bench.report(out, ("md",))
+    table = (out / "accuracy.md").read_text()
+    assert "label_noise=0.5" in table and "variant" in table
+    assert out / "grid.png" in paths

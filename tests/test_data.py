@@ -321,3 +321,41 @@ def test_graph_dataset_splits(dataset):
 def test_minigc_splits(minigc):
     _check_partition(minigc.splits(folds=5, seed=3, val_fraction=0.2), minigc.labels.numpy(), 5,
                      val_fraction=0.2)
+
+
+def test_flip_labels_counts_and_determinism():
+    import torch
+
+    from mutualgnn.data import flip_labels
+
+    labels = torch.arange(100) % 4
+    rows = torch.arange(0, 100, 2)  # 50 training rows
+    noisy = flip_labels(labels, rows, 0.3, 4, seed=7)
+    changed = (noisy != labels).nonzero().flatten()
+    assert len(changed) == 15 and set(changed.tolist()) <= set(rows.tolist())
+    assert ((noisy >= 0) & (noisy < 4)).all()
+    assert torch.equal(noisy, flip_labels(labels, rows, 0.3, 4, seed=7))
+    assert not torch.equal(noisy, flip_labels(labels, rows, 0.3, 4, seed=8))
+    assert torch.equal(flip_labels(labels, rows, 0.0, 4, seed=7), labels)
+    assert labels.tolist() == [i % 4 for i in range(100)]  # the input is not modified
+    # every other class is drawn: 2000 flips of class 0 over 4 classes
+    many = flip_labels(torch.zeros(2000, dtype=torch.long), torch.arange(2000), 1.0, 4, seed=0)
+    counts = torch.bincount(many, minlength=4).tolist()
+    assert counts[0] == 0 and all(550 < c < 780 for c in counts[1:])
+
+
+def test_label_noise_reaches_training_only(karate):
+    import torch
+
+    from mutualgnn import ExperimentConfig
+    from mutualgnn.experiment import run_once
+
+    labels_before = karate.labels.clone()
+    results = {}
+    for noise in (0.0, 0.9):
+        config = ExperimentConfig.from_dict({"dataset": "karate", "students": ["gcn"],
+                                             "label_noise": noise,
+                                             "train": {"epochs": 30, "progress": False, "threads": 1}})
+        results[noise] = run_once(config, karate, 0, karate.split).fit.students[0]
+    assert results[0.9].test_acc < results[0.0].test_acc  # 90% wrong training labels hurt
+    assert torch.equal(karate.labels, labels_before)  # the loaded dataset is not modified
