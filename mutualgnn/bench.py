@@ -203,8 +203,14 @@ def plan(suite: Suite, datasets=None, methods=None) -> list:
             for seed in suite.seeds_for(dataset, task):
                 for fold in folds:
                     for variant, _ in suite.variants():
-                        specs.extend(RunSpec(dataset, cohort, m, seed, fold, variant) for m in names)
+                        specs.extend(RunSpec(dataset, cohort, m, seed, fold, variant)
+                                     for m in names if _applies(m, cohort))
     return specs
+
+
+def _applies(method: str, cohort: str) -> bool:
+    """Mutual methods need two students or more; a one-student cohort runs ``independent``."""
+    return method == "independent" or len(cohort.split(",")) > 1
 
 
 def spec_config(suite: Suite, spec: RunSpec, data_dir=None, threads=None) -> ExperimentConfig:

@@ -34,12 +34,18 @@ def tiny(tmp_path):
 
 
 # ------------------------------------------------------------------------------ suites
-@pytest.mark.parametrize("name", ["paper", "smoke", "noise"])
+@pytest.mark.parametrize("name", ["paper", "smoke", "noise", "cohort-size"])
 def test_shipped_suites_load(name):
     suite = load_suite(name)
     assert name in bench.suite_names()
     if name == "noise":
         assert suite.grid == {"label_noise": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]}
+        return
+    if name == "cohort-size":  # one-student cohorts run independent only
+        specs = plan(suite, datasets=["cora"])
+        assert {s.method for s in specs if s.cohort == "gcn"} == {"independent"}
+        assert {s.method for s in specs if s.cohort == "gcn,gcn,gcn"} == {"independent", "gml"}
+        assert len(specs) == 5 * (1 + 7 * 2)
         return
     assert suite.datasets == ["cora", "citeseer", "pubmed", "MUTAG", "PROTEINS", "ENZYMES"]
     assert set(suite.methods) == {"independent", "ensemble", "dml", "gml", "gml-no-alw",
