@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from .config import COORDINATORS, METHODS, ConfigError, ExperimentConfig, apply_overrides, load_yaml
+from .config import (COORDINATORS, METHODS, ConfigError, ExperimentConfig, apply_overrides,
+                     load_yaml, parse_seeds)
 from .data import DatasetError, dataset_table, default_data_dir, load_dataset
 from .students import StudentError
 
@@ -126,6 +127,45 @@ def _read_config(folder: Path) -> dict:
     except (OSError, ValueError):
         raise ConfigError(f"{folder} holds no config.json; is it a folder written by "
                           "`mutualgnn run --save`?") from None
+
+
+@main.command()
+@click.option("--dataset", "-d", default="cora", show_default=True, help="A node dataset.")
+@click.option("--pairs", default="gcn-gat,gcn-sage,gat-sage,gcn-gcn", show_default=True,
+              help="Architecture pairs; a-a compares two initialisations of one architecture.")
+@click.option("--seeds", default="0-2", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default="results/cka", show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=None)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting of the runs, e.g. --set train.epochs=200.")
+def cka(dataset, pairs, seeds, out, threads, data_dir, assignments):
+    """Linear CKA of two students' hidden layers: trained alone vs with GML."""
+    from .analyses import cka_study, cka_summary
+    from .plots import cka_heatmaps
+
+    try:
+        data = {"dataset": dataset, "data_dir": data_dir, "train": {"progress": False}}
+        if threads:
+            data["train"]["threads"] = threads
+        config = ExperimentConfig.from_dict(apply_overrides(data, assignments))
+        pair_list = [tuple(p.split("-")) for p in pairs.split(",")]
+        if any(len(p) != 2 for p in pair_list):
+            raise ConfigError(f"--pairs takes a-b pairs like gcn-gat, got '{pairs}'")
+        loaded = load_dataset(config.dataset, config.data_dir)
+        frame = cka_study(loaded, pair_list, parse_seeds(seeds), config,
+                          progress=lambda row: click.echo(
+                              f"{row['pair']} {row['method']} seed {row['seed']}: CKA {row['cka']:.3f}"))
+    except (*ERRORS, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out / "cka.csv", index=False)
+    summary = cka_summary(frame)
+    (out / "cka.md").write_text(summary.to_markdown(index=False) + "\n")
+    cka_heatmaps(frame, out / "cka.png")
+    click.echo(summary.to_markdown(index=False))
+    click.echo(f"wrote cka.csv, cka.md, cka.png to {out}")
 
 
 @main.command()

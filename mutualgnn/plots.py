@@ -116,10 +116,39 @@ def grid_curves(runs: pd.DataFrame, path) -> Path | None:
     return _save(fig, path)
 
 
-def _save(fig, path) -> Path:
+def cka_heatmaps(frame: pd.DataFrame, path) -> Path:
+    """Mean linear CKA between architectures (rows x columns), one panel per method, from
+    :func:`mutualgnn.analyses.cka_study`'s frame (pairs ``a-b``; ``a-a`` on the diagonal)."""
+    import numpy as np
+
+    pairs = [p.split("-") for p in dict.fromkeys(frame["pair"])]
+    archs = list(dict.fromkeys(a for pair in pairs for a in pair))
+    methods = list(dict.fromkeys(frame["method"]))
+    fig, axes = plt.subplots(1, len(methods), figsize=(3.6 * len(methods), 3.2), squeeze=False)
+    for ax, method in zip(axes[0], methods):
+        grid = np.full((len(archs), len(archs)), np.nan)
+        for pair, value in frame[frame["method"] == method].groupby("pair")["cka"].mean().items():
+            a, b = (archs.index(x) for x in pair.split("-"))
+            grid[a, b] = grid[b, a] = value
+        image = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis")
+        for (i, j), value in np.ndenumerate(grid):
+            if not np.isnan(value):
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                        color="white" if value < 0.6 else "black")
+        ax.set_xticks(range(len(archs)))
+        ax.set_xticklabels(archs)
+        ax.set_yticks(range(len(archs)))
+        ax.set_yticklabels(archs)
+        ax.set_title(f"{frame['dataset'].iloc[0]}: {method}", fontsize=10)
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="linear CKA")
+    return _save(fig, path, tight=False)
+
+
+def _save(fig, path, tight: bool = True) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
