@@ -95,3 +95,105 @@ def cka_summary(frame: pd.DataFrame) -> pd.DataFrame:
     cells = frame.groupby(["dataset", "pair", "method"], sort=False)["cka"].agg(["mean", "std"])
     cells["text"] = [f"{m:.3f} ± {0 if pd.isna(s) else s:.3f}" for m, s in zip(cells["mean"], cells["std"])]
     return cells["text"].unstack("method").reset_index()
+
+
+class FixedLogits(torch.nn.Module):
+    """A trained teacher's logits (N, C) as a frozen cohort member: trained with ``dml`` next to
+    a student, it makes the student learn lam * KL(softmax(teacher / T) || p_student) on every
+    node besides the labels, which is knowledge distillation (GLNN) through the same loop."""
+
+    def __init__(self, logits: torch.Tensor, arch: str = "teacher"):
+        super().__init__()
+        self.register_buffer("logits", logits.detach().clone())
+        self.frozen = torch.nn.Parameter(torch.zeros(0))  # nothing to train; Adam needs a list
+        self.arch, self.task = arch, "node"
+        self.hparams = {"lr": 0.0, "weight_decay": 0.0}
+
+    def forward(self, graph, feat):
+        return self.logits
+
+
+@torch.no_grad()
+def node_logits(student, dataset) -> torch.Tensor:
+    """Eval-mode logits (N, C) of a node-level student on the whole graph."""
+    graph = dgl.add_self_loop(dgl.remove_self_loop(dataset.graph))
+    return student.eval()(graph, as_input(dataset.graph.ndata["feat"]))
+
+
+def inference_ms(student, dataset, repeats: int = 20) -> float:
+    """Median milliseconds of one eval-mode forward pass over every node (graph built once)."""
+    import time
+
+    graph = dgl.add_self_loop(dgl.remove_self_loop(dataset.graph))
+    feat = as_input(dataset.graph.ndata["feat"])
+    student.eval()
+    times = []
+    with torch.no_grad():
+        for _ in range(repeats + 1):
+            start = time.perf_counter()
+            student(graph, feat)
+            times.append(time.perf_counter() - start)
+    return 1000 * sorted(times[1:])[repeats // 2]
+
+
+def distillation_study(dataset, teacher: str, peer: str, seeds, config: ExperimentConfig | None = None,
+                       progress=None) -> pd.DataFrame:
+    """GNN-to-MLP distillation with two teachers per seed: ``teacher`` trained alone and the same
+    architecture trained with GML next to ``peer`` (same seed). An MLP (same seed) is distilled
+    from each (``dml`` against the frozen teacher logits: labels + lam * KL on every node), and
+    one is trained on the labels alone. Returns one row per (seed, teacher kind) with both
+    accuracies and the inference times of the teacher GNN and the MLP."""
+    from .config import method_settings
+    from .students import build_student
+    from .training import fit, seed_everything
+
+    if dataset.task != "node":
+        raise ValueError("distillation to an MLP is studied on node datasets")
+    base = config or ExperimentConfig(dataset=dataset.name)
+    out = []
+    for seed in seeds:
+        teachers = {}
+        for kind, method, cohort in (("alone", "independent", [teacher]),
+                                     ("gml", "gml", [teacher, peer])):
+            cfg = dataclasses.replace(base, dataset=dataset.name, students=cohort, method=method)
+            run = run_once(cfg, dataset, seed, dataset.split)
+            teachers[kind] = (_rebuilt(run, 0, cfg, dataset), run.fit.students[0].test_acc)
+        cfg = dataclasses.replace(base, dataset=dataset.name, students=["mlp"], method="independent")
+        mlp_alone = run_once(cfg, dataset, seed, dataset.split)
+        mlp_model = _rebuilt(mlp_alone, 0, cfg, dataset)
+        for kind, (model, teacher_acc) in teachers.items():
+            seed_everything(seed)
+            mlp = build_student("mlp", "node", dataset.num_features, dataset.num_classes,
+                                **_mlp_hparams(base, dataset))
+            result = fit([mlp, FixedLogits(node_logits(model, dataset), teacher)], dataset,
+                         dataset.split, train=base.train, mutual=method_settings("dml", base.mutual))
+            out.append({"dataset": dataset.name, "seed": seed, "teacher": f"{teacher} ({kind})",
+                        "teacher_test_acc": teacher_acc,
+                        "mlp_distilled_test_acc": result.students[0].test_acc,
+                        "mlp_alone_test_acc": mlp_alone.fit.students[0].test_acc,
+                        "teacher_ms": inference_ms(model, dataset),
+                        "mlp_ms": inference_ms(mlp_model, dataset)})
+            if progress:
+                progress(out[-1])
+    return pd.DataFrame(out)
+
+
+def _mlp_hparams(config, dataset):
+    from .experiment import _model_hparams
+
+    return _model_hparams(dataclasses.replace(config, students=["mlp"]), "mlp", dataset)
+
+
+def distillation_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± std (percent) per teacher kind, and the MLP's inference speed-up."""
+    def pct(col):
+        return lambda g: f"{100 * g[col].mean():.1f} ± {100 * g[col].std(ddof=1) if len(g) > 1 else 0:.1f}"
+
+    rows = []
+    for (dataset, teacher), g in frame.groupby(["dataset", "teacher"], sort=False):
+        rows.append({"dataset": dataset, "teacher": teacher, "runs": len(g),
+                     "teacher acc": pct("teacher_test_acc")(g),
+                     "distilled MLP acc": pct("mlp_distilled_test_acc")(g),
+                     "MLP alone acc": pct("mlp_alone_test_acc")(g),
+                     "speed-up (teacher ms / MLP ms)": round(float((g["teacher_ms"] / g["mlp_ms"]).median()), 1)})
+    return pd.DataFrame(rows)

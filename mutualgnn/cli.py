@@ -169,6 +169,42 @@ def cka(dataset, pairs, seeds, out, threads, data_dir, assignments):
 
 
 @main.command()
+@click.option("--dataset", "-d", default="cora", show_default=True, help="A node dataset.")
+@click.option("--teacher", default="gcn", show_default=True, help="Teacher architecture.")
+@click.option("--peer", default="gat", show_default=True,
+              help="The teacher's GML partner (the GML teacher is trained in a teacher,peer cohort).")
+@click.option("--seeds", default="0-2", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default="results/distil", show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=None)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting, e.g. --set mutual.lam=0.5 --set train.epochs=200.")
+def distil(dataset, teacher, peer, seeds, out, threads, data_dir, assignments):
+    """Distil a GNN trained alone and one trained with GML into a graph-free MLP."""
+    from .analyses import distillation_study, distillation_summary
+
+    try:
+        data = {"dataset": dataset, "data_dir": data_dir, "train": {"progress": False}}
+        if threads:
+            data["train"]["threads"] = threads
+        config = ExperimentConfig.from_dict(apply_overrides(data, assignments))
+        loaded = load_dataset(config.dataset, config.data_dir)
+        frame = distillation_study(loaded, teacher, peer, parse_seeds(seeds), config,
+                                   progress=lambda r: click.echo(
+                                       f"seed {r['seed']} {r['teacher']}: teacher {100 * r['teacher_test_acc']:.1f}, "
+                                       f"distilled MLP {100 * r['mlp_distilled_test_acc']:.1f}"))
+    except (*ERRORS, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out / "distil.csv", index=False)
+    summary = distillation_summary(frame)
+    (out / "distil.md").write_text(summary.to_markdown(index=False) + "\n")
+    click.echo(summary.to_markdown(index=False))
+    click.echo(f"wrote distil.csv, distil.md to {out}")
+
+
+@main.command()
 @click.option("--suite", "suite_name", default="smoke", show_default=True,
               help="A shipped suite (see `mutualgnn bench --list`) or the path of a YAML file.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
