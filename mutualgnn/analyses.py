@@ -120,20 +120,23 @@ def node_logits(student, dataset) -> torch.Tensor:
     return student.eval()(graph, as_input(dataset.graph.ndata["feat"]))
 
 
-def inference_ms(student, dataset, repeats: int = 20) -> float:
-    """Median milliseconds of one eval-mode forward pass over every node (graph built once)."""
+def inference_ms(models, dataset, repeats: int = 50) -> list:
+    """Median milliseconds of one eval-mode forward pass over every node for each of
+    ``models``; the models take turns, so a change of machine load hits them alike."""
     import time
 
     graph = dgl.add_self_loop(dgl.remove_self_loop(dataset.graph))
     feat = as_input(dataset.graph.ndata["feat"])
-    student.eval()
-    times = []
+    times = [[] for _ in models]
     with torch.no_grad():
-        for _ in range(repeats + 1):
-            start = time.perf_counter()
-            student(graph, feat)
-            times.append(time.perf_counter() - start)
-    return 1000 * sorted(times[1:])[repeats // 2]
+        for m in models:
+            m.eval()(graph, feat)  # warm-up
+        for _ in range(repeats):
+            for m, t in zip(models, times):
+                start = time.perf_counter()
+                m(graph, feat)
+                t.append(time.perf_counter() - start)
+    return [1000 * sorted(t)[repeats // 2] for t in times]
 
 
 def distillation_study(dataset, teacher: str, peer: str, seeds, config: ExperimentConfig | None = None,
@@ -160,7 +163,6 @@ def distillation_study(dataset, teacher: str, peer: str, seeds, config: Experime
             teachers[kind] = (_rebuilt(run, 0, cfg, dataset), run.fit.students[0].test_acc)
         cfg = dataclasses.replace(base, dataset=dataset.name, students=["mlp"], method="independent")
         mlp_alone = run_once(cfg, dataset, seed, dataset.split)
-        mlp_model = _rebuilt(mlp_alone, 0, cfg, dataset)
         for kind, (model, teacher_acc) in teachers.items():
             seed_everything(seed)
             mlp = build_student("mlp", "node", dataset.num_features, dataset.num_classes,
@@ -171,8 +173,7 @@ def distillation_study(dataset, teacher: str, peer: str, seeds, config: Experime
                         "teacher_test_acc": teacher_acc,
                         "mlp_distilled_test_acc": result.students[0].test_acc,
                         "mlp_alone_test_acc": mlp_alone.fit.students[0].test_acc,
-                        "teacher_ms": inference_ms(model, dataset),
-                        "mlp_ms": inference_ms(mlp_model, dataset)})
+                        **dict(zip(("teacher_ms", "mlp_ms"), inference_ms([model, mlp], dataset)))})
             if progress:
                 progress(out[-1])
     return pd.DataFrame(out)
@@ -195,5 +196,7 @@ def distillation_summary(frame: pd.DataFrame) -> pd.DataFrame:
                      "teacher acc": pct("teacher_test_acc")(g),
                      "distilled MLP acc": pct("mlp_distilled_test_acc")(g),
                      "MLP alone acc": pct("mlp_alone_test_acc")(g),
+                     "teacher ms": round(float(g["teacher_ms"].median()), 2),
+                     "MLP ms": round(float(g["mlp_ms"].median()), 2),
                      "speed-up (teacher ms / MLP ms)": round(float((g["teacher_ms"] / g["mlp_ms"]).median()), 1)})
     return pd.DataFrame(rows)
