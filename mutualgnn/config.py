@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import yaml
 
 METHODS = ("independent", "ensemble", "dml", "gml", "gml-no-alw", "gml-no-entropy")
-COORDINATORS = ("alw", "gate", "temperature", "uniform")
+COORDINATORS = ("alw", "gate", "temperature", "uniform", "sharpen")
 
 
 class ConfigError(ValueError):
@@ -53,7 +53,7 @@ class TrainConfig:
 class MutualConfig:
     """The mutual-learning terms (see docs/method.md). The method presets set these."""
 
-    coordinator: str = "alw"          #: alw | gate | temperature | uniform
+    coordinator: str = "alw"          #: alw | gate | temperature | uniform | sharpen
     lam: float = 1.0                  #: weight of the mutual KL term (lambda)
     temperature: float = 1.0          #: T of the soft targets; the KL is multiplied by T^2
     gamma: float = 0.05               #: entropy enhancement coefficient
@@ -64,10 +64,11 @@ class MutualConfig:
     coordinator_lr: float = 0.01
     t_min: float = 0.5                #: temperature variant: range of the per-row temperature
     t_max: float = 4.0
+    sharpen: float = 2.0              #: the fixed weight of the ``sharpen`` coordinator
 
     def __post_init__(self):
         _check_types(self, "mutual.", int=("gamma_warmup", "hidden"), bool=("alternating",),
-                     float=("lam", "temperature", "gamma", "coordinator_lr", "t_min", "t_max"),
+                     float=("lam", "temperature", "gamma", "coordinator_lr", "t_min", "t_max", "sharpen"),
                      str=("coordinator", "kl_rows"))
 
 

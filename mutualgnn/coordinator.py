@@ -27,6 +27,10 @@ targets the other students learn from. Kinds (``kind``):
     ``weights`` = T / T_v, in [T / t_max, T / t_min].
 ``uniform``
     no parameters, w_k = 1: plain deep mutual learning (q_k = p_k).
+``sharpen``
+    no parameters, a fixed w_k = ``sharpen`` (default 2, ALW's upper bound): every peer's
+    prediction sharpened alike, q_k = softmax(w z_k / T). The control for ALW: does learning
+    the weights per row and class add anything to a fixed sharpening?
 """
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ from torch import nn
 
 from . import losses
 
-KINDS = ("alw", "gate", "temperature", "uniform")
+KINDS = ("alw", "gate", "temperature", "uniform", "sharpen")
 
 
 @dataclass
@@ -53,7 +57,8 @@ class Coordinator(nn.Module):
     """See the module docstring. ``num_students`` K >= 2, ``num_classes`` C, width ``hidden``."""
 
     def __init__(self, num_students: int, num_classes: int, kind: str = "alw", hidden: int = 16,
-                 temperature: float = 1.0, t_min: float = 0.5, t_max: float = 4.0):
+                 temperature: float = 1.0, t_min: float = 0.5, t_max: float = 4.0,
+                 sharpen: float = 2.0):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"unknown coordinator kind '{kind}'; choose from: {', '.join(KINDS)}")
@@ -63,6 +68,9 @@ class Coordinator(nn.Module):
             raise ValueError("temperature must be > 0")
         self.kind, self.num_students, self.num_classes = kind, num_students, num_classes
         self.temperature = float(temperature)
+        if sharpen <= 0:
+            raise ValueError("sharpen must be > 0")
+        self.sharpen = float(sharpen)
         K, C, h = num_students, num_classes, hidden
         if kind in ("alw", "gate", "temperature"):
             self.A = nn.Parameter(torch.empty(K, C + 1, h))
@@ -108,9 +116,9 @@ class Coordinator(nn.Module):
                 return sum(F.cross_entropy(x[k], y) for k in range(x.shape[0]))
             return F.cross_entropy(x, y)
 
-        if self.kind == "uniform":
-            weights = torch.ones_like(z)
-            return CoordinatorOutput(F.softmax(z / T, -1), weights, zero)
+        if self.kind in ("uniform", "sharpen"):
+            weights = torch.full_like(z, 1.0 if self.kind == "uniform" else self.sharpen)
+            return CoordinatorOutput(F.softmax(weights * z / T, -1), weights, zero)
         scores = self._unit(z)
         if self.kind == "alw":
             weights = 2 * torch.sigmoid(scores)                           # (K, N, C)

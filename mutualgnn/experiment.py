@@ -151,7 +151,8 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split) -> Run:
     coordinator = None
     if mutual.lam != 0:
         coordinator = Coordinator(len(students), dataset.num_classes, mutual.coordinator,
-                                  mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max)
+                                  mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max,
+                                  mutual.sharpen)
     result = fit(students, dataset, split, train=config.train, mutual=mutual, coordinator=coordinator)
     return Run(dataset=dataset.name, method=config.method, seed=seed, split=split, fit=result)
 

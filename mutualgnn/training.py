@@ -122,7 +122,8 @@ def fit(students, data, split, train: TrainConfig | None = None,
         raise ValueError("mutual learning needs K >= 2 students; use the independent method for one")
     if coordinator is None and mutual.lam != 0:
         coordinator = Coordinator(len(students), data.num_classes, mutual.coordinator,
-                                  mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max)
+                                  mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max,
+                                  mutual.sharpen)
     optim = optim or [{k: s.hparams[k] for k in ("lr", "weight_decay")} for s in students]
     # same-architecture students run fused (one wide model) unless updated one at a time
     cohort = Cohort(students, fuse=train.fuse and not (mutual.alternating and mutual_on))

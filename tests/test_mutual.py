@@ -158,3 +158,14 @@ def test_mutual_method_with_one_student_is_a_clear_error():
         ExperimentConfig(dataset="karate", students=["gcn"], method="gml")
     with pytest.raises(ValueError, match="K >= 2"):
         Coordinator(1, 3)
+
+
+def test_sharpen_kind_by_hand():
+    z = torch.tensor([[[1.0, 0.0, -1.0]], [[0.5, 0.5, 0.0]]])  # (K=2, N=1, C=3)
+    out = Coordinator(2, 3, "sharpen", sharpen=2.0, temperature=1.0)(z)
+    expected = torch.softmax(2 * z, -1)
+    assert torch.allclose(out.targets, expected)
+    assert torch.allclose(out.weights, torch.full_like(z, 2.0))
+    assert float(out.loss) == 0.0 and not list(Coordinator(2, 3, "sharpen").parameters())
+    with pytest.raises(ValueError, match="sharpen must be > 0"):
+        Coordinator(2, 3, "sharpen", sharpen=0.0)
