@@ -145,26 +145,17 @@ def cka(dataset, pairs, seeds, out, threads, data_dir, assignments):
     from .plots import cka_heatmaps
 
     try:
-        data = {"dataset": dataset, "data_dir": data_dir, "train": {"progress": False}}
-        if threads:
-            data["train"]["threads"] = threads
-        config = ExperimentConfig.from_dict(apply_overrides(data, assignments))
         pair_list = [tuple(p.split("-")) for p in pairs.split(",")]
         if any(len(p) != 2 for p in pair_list):
             raise ConfigError(f"--pairs takes a-b pairs like gcn-gat, got '{pairs}'")
-        loaded = load_dataset(config.dataset, config.data_dir)
+        config, loaded = _analysis_setup(dataset, data_dir, threads, assignments)
         frame = cka_study(loaded, pair_list, parse_seeds(seeds), config,
                           progress=lambda row: click.echo(
                               f"{row['pair']} {row['method']} seed {row['seed']}: CKA {row['cka']:.3f}"))
     except (*ERRORS, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / "cka.csv", index=False)
-    summary = cka_summary(frame)
-    (out / "cka.md").write_text(summary.to_markdown(index=False) + "\n")
+    out = _write_analysis(out, "cka", frame, cka_summary(frame))
     cka_heatmaps(frame, out / "cka.png")
-    click.echo(summary.to_markdown(index=False))
     click.echo(f"wrote cka.csv, cka.md, cka.png to {out}")
 
 
@@ -184,24 +175,34 @@ def distil(dataset, teacher, peer, seeds, out, threads, data_dir, assignments):
     from .analyses import distillation_study, distillation_summary
 
     try:
-        data = {"dataset": dataset, "data_dir": data_dir, "train": {"progress": False}}
-        if threads:
-            data["train"]["threads"] = threads
-        config = ExperimentConfig.from_dict(apply_overrides(data, assignments))
-        loaded = load_dataset(config.dataset, config.data_dir)
+        config, loaded = _analysis_setup(dataset, data_dir, threads, assignments)
         frame = distillation_study(loaded, teacher, peer, parse_seeds(seeds), config,
                                    progress=lambda r: click.echo(
                                        f"seed {r['seed']} {r['teacher']}: teacher {100 * r['teacher_test_acc']:.1f}, "
                                        f"distilled MLP {100 * r['mlp_distilled_test_acc']:.1f}"))
     except (*ERRORS, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    _write_analysis(out, "distil", frame, distillation_summary(frame))
+    click.echo(f"wrote distil.csv, distil.md to {out}")
+
+
+def _analysis_setup(dataset, data_dir, threads, assignments):
+    """The config (quiet training, ``--set`` applied) and the loaded dataset of an analysis."""
+    data = {"dataset": dataset, "data_dir": data_dir, "train": {"progress": False}}
+    if threads:
+        data["train"]["threads"] = threads
+    config = ExperimentConfig.from_dict(apply_overrides(data, assignments))
+    return config, load_dataset(config.dataset, config.data_dir)
+
+
+def _write_analysis(out, name, frame, summary) -> Path:
+    """``OUT/NAME.csv`` (one row per run) and ``OUT/NAME.md`` (the summary), echoed."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / "distil.csv", index=False)
-    summary = distillation_summary(frame)
-    (out / "distil.md").write_text(summary.to_markdown(index=False) + "\n")
+    frame.to_csv(out / f"{name}.csv", index=False)
+    (out / f"{name}.md").write_text(summary.to_markdown(index=False) + "\n")
     click.echo(summary.to_markdown(index=False))
-    click.echo(f"wrote distil.csv, distil.md to {out}")
+    return out
 
 
 @main.command()
@@ -248,7 +249,8 @@ def bench(suite_name, out, jobs, resume, datasets, methods, threads, data_dir, f
         click.echo(f"interrupted; finished runs are kept in {out}; rerun the same command to "
                    "continue", err=True)
         sys.exit(130)
-    click.echo((Path(out) / "accuracy.md").read_text() if (Path(out) / "accuracy.md").exists() else "")
+    if "md" in _formats(formats):  # only a table this call wrote, never an older one
+        click.echo((Path(out) / "accuracy.md").read_text())
     click.echo(f"wrote {len(paths)} file(s) to {out}")
 
 
@@ -265,7 +267,7 @@ def table(directory, formats, plots):
         paths = report(directory, _formats(formats), plots=plots)
     except ERRORS as exc:
         raise click.ClickException(str(exc)) from None
-    if (Path(directory) / "accuracy.md").exists():
+    if "md" in _formats(formats):
         click.echo((Path(directory) / "accuracy.md").read_text())
     click.echo(f"wrote {len(paths)} file(s) to {directory}")
 
