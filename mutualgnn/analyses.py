@@ -110,6 +110,8 @@ class FixedLogits(torch.nn.Module):
         self.hparams = {"lr": 0.0, "weight_decay": 0.0}
 
     def forward(self, graph, feat):
+        if isinstance(graph, (list, tuple)):  # a sampled mini-batch's blocks: its output nodes
+            return self.logits[graph[-1].dstdata[dgl.NID]]
         return self.logits
 
 

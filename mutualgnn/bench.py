@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .config import (METHODS, ConfigError, ExperimentConfig, _check_keys, apply_overrides,
                      load_yaml, parse_seeds)
-from .data import canonical_name, load_dataset, task_of
+from .data import canonical_name, has_official_split, load_dataset, task_of
 
 RUNS_FILE = "runs.jsonl"
 HISTORIES_FILE = "histories.jsonl"
@@ -198,7 +198,7 @@ def plan(suite: Suite, datasets=None, methods=None) -> list:
     specs = []
     for dataset in chosen:
         task = task_of(dataset)
-        folds = [None] if task == "node" else list(range(suite.folds))
+        folds = [None] if has_official_split(dataset) else list(range(suite.folds))
         for cohort in suite.cohorts_for(dataset, task):
             for seed in suite.seeds_for(dataset, task):
                 for fold in folds:
@@ -352,6 +352,7 @@ def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = Fal
     rows = run.rows()
     record = dict(suite=suite.name, dataset=spec.dataset, task=dataset.task, cohort=spec.cohort,
                   variant=spec.variant, method=spec.method, seed=spec.seed, fold=spec.fold,
+                  metric=dataset.metric,  # what test_acc / val_acc hold
                   students=[{k: r[k] for k in ("arch", "test_acc", "val_acc", "best_epoch")}
                             for r in rows[:-1]],
                   ensemble={k: rows[-1][k] for k in ("test_acc", "val_acc")},

@@ -11,9 +11,10 @@ import pandas as pd
 from .config import (COORDINATORS, METHODS, ConfigError, ExperimentConfig, apply_overrides,
                      load_yaml, parse_seeds)
 from .data import DatasetError, dataset_table, default_data_dir, load_dataset
+from .distributed import DistributedError
 from .students import StudentError
 
-ERRORS = (ConfigError, DatasetError, StudentError)
+ERRORS = (ConfigError, DatasetError, StudentError, DistributedError)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,7 +36,8 @@ def datasets(data_dir):
 
 @main.command()
 @click.option("--dataset", "-d", default=None, help="cora, citeseer, pubmed, MUTAG, PROTEINS, "
-              "ENZYMES, karate, minigc, or tu:NAME for any TU dataset.")
+              "ENZYMES, ogbn-arxiv, ogbn-products, ogbg-molhiv, karate, minigc, or tu:NAME for "
+              "any TU dataset.")
 @click.option("--students", "-s", default=None, help="Comma-separated architectures, e.g. gcn,gat.")
 @click.option("--method", "-m", type=click.Choice(METHODS), default=None,
               help="Training method [default: independent].")
@@ -45,6 +47,11 @@ def datasets(data_dir):
 @click.option("--folds", type=click.IntRange(min=2), default=None, help="Cross-validation folds (graph datasets) [10].")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs [node 500, graph 350].")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Torch threads [default: the cores available].")
+@click.option("--fanouts", default=None, metavar="N,N",
+              help="Node datasets: train on mini-batches of nodes, sampling this many neighbours "
+                   "per layer, e.g. 10,10 [default: full batch].")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="Graphs per mini-batch, or seed nodes per mini-batch with --fanouts [32, 1024].")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Folder with the raw dataset files [default: $MUTUALGNN_DATA_DIR].")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
@@ -56,10 +63,14 @@ def datasets(data_dir):
 @click.option("--save", "save_dir", type=click.Path(file_okay=False), default=None,
               help="Keep each student's best checkpoint and the config in DIR (reload them "
                    "with `mutualgnn predict --model DIR`).")
+@click.option("--distributed", "ranks", type=click.IntRange(min=1), default=None, metavar="W",
+              help="Spread the students over W local processes (torch.distributed, gloo); "
+                   "under torchrun the ranks come from torchrun instead.")
 @click.option("--progress/--no-progress", default=True, help="Show progress bars.")
-def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, data_dir,
-        config_file, assignments, output, save_dir, progress):
+def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, fanouts, batch_size,
+        data_dir, config_file, assignments, output, save_dir, ranks, progress):
     """Train a cohort of students on one dataset and print test accuracies."""
+    from .distributed import from_environment, run_distributed
     from .experiment import run_experiment, summarise
 
     try:
@@ -70,23 +81,35 @@ def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, d
                "folds": folds, "data_dir": data_dir}
         data.update({k: v for k, v in cli.items() if v is not None})
         for section, key, value in (("train", "epochs", epochs), ("train", "threads", threads),
+                                    ("train", "fanouts", fanouts),
+                                    ("train", "batch_size", batch_size),
                                     ("mutual", "coordinator", coordinator)):
             if value is not None:
                 data.setdefault(section, {})[key] = value
         config = ExperimentConfig.from_dict(apply_overrides(data, assignments))
-        load_dataset(config.dataset, config.data_dir)  # a clear error before any work
-        result = run_experiment(config, progress=progress, save_dir=save_dir)
+        loaded = load_dataset(config.dataset, config.data_dir)  # a clear error before any work
+        exchange = from_environment()  # a rank of a torchrun job
+        if exchange is not None:
+            first = exchange.rank == 0
+            result = run_experiment(config, loaded, progress=progress and first,
+                                    save_dir=save_dir if first else None, exchange=exchange)
+            if not first:
+                return  # rank 0 reports
+        elif ranks and ranks > 1:
+            result = run_distributed(config, ranks, loaded, progress=progress, save_dir=save_dir)
+        else:
+            result = run_experiment(config, loaded, progress=progress, save_dir=save_dir)
     except ERRORS as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
     table = summarise(result.records)
-    table["test accuracy (%)"] = [f"{100 * m:.2f} ± {100 * s:.2f}"
-                                  for m, s in zip(table["mean"], table["std"])]
+    score = f"test {'ROC-AUC' if loaded.metric == 'rocauc' else 'accuracy'} (%)"
+    table[score] = [f"{100 * m:.2f} ± {100 * s:.2f}" for m, s in zip(table["mean"], table["std"])]
     click.echo(f"{config.dataset}: method {config.method}, {len(config.seeds)} seed(s)"
                + ("" if result.records["fold"].isna().all() else f", {config.folds} folds"))
-    click.echo(table[["student", "arch", "test accuracy (%)", "count"]].to_string(index=False))
+    click.echo(table[["student", "arch", score, "count"]].to_string(index=False))
     if output:
         path = Path(output)
         path.parent.mkdir(parents=True, exist_ok=True)

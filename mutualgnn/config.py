@@ -25,23 +25,35 @@ class TrainConfig:
 
     epochs: int | None = None          #: node 500, graph 350 (Xu et al.)
     patience: int | None = None        #: stop when no student improved on validation for this long
-    batch_size: int = 32               #: graphs per mini-batch (graph tasks)
+    batch_size: int | None = None      #: per mini-batch: graphs (graph tasks; 32) or seed
+    #: nodes (node tasks with ``fanouts``; 1024)
+    #: node tasks: neighbours sampled per layer, e.g. [10, 10] (DGL's NeighborSampler, mini-batches
+    #: of seed nodes; docs/method.md); None = full-batch training
+    fanouts: list | None = None
     lr_step: int | None = None         #: halve the learning rate every lr_step epochs (graph: 50)
     lr_decay: float = 0.5
     threads: int | None = None         #: torch threads; None = the cores available
     fuse: bool = True                  #: run same-architecture students as one model (fused.py)
+    #: each student draws dropout from its own stream seeded by (seed, student): the numbers then
+    #: do not depend on how students are run (distributed runs set it); students are not fused
+    student_rng: bool = False
     progress: bool = True              #: tqdm progress bars
 
     def __post_init__(self):
         positive = ("epochs", "patience", "batch_size", "lr_step", "threads")
-        _check_types(self, "train.", int=positive, float=("lr_decay",), bool=("progress", "fuse"))
+        _check_types(self, "train.", int=positive, float=("lr_decay",),
+                     bool=("progress", "fuse", "student_rng"))
         for key in positive:
             if getattr(self, key) is not None and getattr(self, key) < 1:
                 raise ConfigError(f"train.{key} must be >= 1, got {getattr(self, key)}")
+        self.fanouts = _fanouts(self.fanouts)
 
     def resolved(self, task: str) -> "TrainConfig":
-        defaults = {"node": dict(epochs=500, patience=100, lr_step=None),
-                    "graph": dict(epochs=350, patience=100, lr_step=50)}[task]
+        defaults = {"node": dict(epochs=500, patience=100, lr_step=None, batch_size=1024),
+                    "graph": dict(epochs=350, patience=100, lr_step=50, batch_size=32)}[task]
+        if task == "graph" and self.fanouts is not None:
+            raise ConfigError("train.fanouts samples the neighbours of a node task's nodes; graph "
+                              "tasks train on mini-batches of whole graphs: leave it unset")
         out = dataclasses.replace(self)
         for key, value in defaults.items():
             if getattr(out, key) is None:
@@ -134,6 +146,22 @@ class ExperimentConfig:
     @classmethod
     def from_yaml(cls, path) -> "ExperimentConfig":
         return cls.from_dict(load_yaml(path))
+
+
+def _fanouts(value) -> list | None:
+    """``train.fanouts`` as None or a list of positive ints; ``"10,10"`` (command line) is read."""
+    if value is None:
+        return None
+    try:
+        out = [int(v) if isinstance(v, str) else v
+               for v in (value.split(",") if isinstance(value, str) else value)]
+    except (TypeError, ValueError):
+        out = None
+    if not out or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in out):
+        raise ConfigError(f"train.fanouts must be a positive number of sampled neighbours per "
+                          f"layer, e.g. [10, 10] (--fanouts 10,10), or null for full-batch "
+                          f"training; got {value!r}")
+    return out
 
 
 def _check_types(obj, prefix: str, **kinds) -> None:

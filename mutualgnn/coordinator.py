@@ -112,6 +112,8 @@ class Coordinator(nn.Module):
                 return zero
             x = x[..., labelled, :]
             y = labels[labelled]
+            if y.numel() == 0:  # a sampled mini-batch without labelled nodes
+                return zero
             if x.dim() == 3:
                 return sum(F.cross_entropy(x[k], y) for k in range(x.shape[0]))
             return F.cross_entropy(x, y)

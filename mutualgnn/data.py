@@ -1,11 +1,15 @@
-"""Datasets and splits: the six benchmarks through DGL's own dataset classes, offline-first.
+"""Datasets and splits: the six benchmarks through DGL's own dataset classes and three OGB
+datasets through ogb's, offline-first.
 
 Two small objects, one per task, each with a documented layout (in the spirit of OGB):
 
 * :class:`NodeDataset` -- one graph ``graph`` with ``graph.ndata["feat"]`` (N, F) float32 and
   ``graph.ndata["label"]`` (N,) int64, plus the public split as index tensors.
 * :class:`GraphDataset` -- a list of graphs, each with ``ndata["feat"]`` (n_i, F) float32, and
-  ``labels`` (G,) int64.
+  ``labels`` (G,) int64; cross-validated unless it has an official split (ogbg-molhiv).
+
+Each is judged by its ``metric``: ``"acc"`` (accuracy), or ogb's metric for ogb's datasets
+(``"rocauc"`` for ogbg-molhiv); see :func:`metric_of`.
 
 Raw files are looked up in a *data directory* (``data_dir`` argument, else ``$MUTUALGNN_DATA_DIR``,
 else ``~/.cache/mutualgnn/datasets``) in DGL's raw layout (``cora_v2/ind.cora_v2.x``,
@@ -15,15 +19,22 @@ installed DGL expects (DGL 1.1 appends a hash of its download URL), and DGL writ
 cache there. When the files are absent, DGL downloads them into the cache, unless downloading is
 disabled (``download=False`` or ``MUTUALGNN_DOWNLOAD=0``) or fails; then :class:`DatasetNotFoundError`
 names the files expected and where to put them.
+
+ogb's datasets (:data:`OGB`) follow the same rules in ogb's raw layout (``ogbn_arxiv/raw/
+edge.csv.gz``, ..., ``ogbn_arxiv/split/time/train.csv.gz``, ...; see :func:`expected_files`):
+the folder is staged into the cache, where ogb writes ``processed/dgl_data_processed``. ogb asks
+on stdin before it downloads more than 1 GB and when a folder lacks its ``RELEASE_v*.txt``
+marker; neither question is ever asked here (see :func:`_ogb_class`).
 """
 from __future__ import annotations
 
 import dataclasses
-
+import functools
 import json
 import os
 import shutil
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +53,8 @@ CITATION_FILES = ("x", "y", "tx", "ty", "allx", "ally", "graph", "test.index")
 TU_REQUIRED = ("A", "graph_indicator", "graph_labels")
 BUILTIN = ("karate", "minigc")
 SUITE = ("cora", "citeseer", "pubmed", "MUTAG", "PROTEINS", "ENZYMES")
+#: datasets loaded through ogb, by their ogb names; their metadata is ogb's (its master.csv)
+OGB = ("ogbn-arxiv", "ogbn-products", "ogbg-molhiv")
 
 
 class DatasetError(Exception):
@@ -113,6 +126,11 @@ class NodeDataset:
     def labels(self) -> torch.Tensor:
         return self.graph.ndata["label"]
 
+    @property
+    def metric(self) -> str:
+        """What the dataset is judged by: ``"acc"``, or ogb's metric (:func:`metric_of`)."""
+        return metric_of(self.name)
+
     def splits(self, folds: int = 10, seed: int = 0) -> list[Split]:
         """The public split (``folds`` and ``seed`` are ignored: node sets have one split)."""
         return [self.split]
@@ -128,13 +146,15 @@ class NodeDataset:
 class GraphDataset:
     """A list of graphs for graph classification.
 
-    ``graphs[i].ndata["feat"]``: (n_i, F) float32; ``labels``: (G,) int64 in ``0..num_classes-1``.
+    ``graphs[i].ndata["feat"]``: (n_i, F) float32; ``labels``: (G,) int64 in ``0..num_classes-1``;
+    ``split``: the official split (ogbg-molhiv's scaffold split), None for cross-validation.
     """
 
     name: str
     graphs: list
     labels: torch.Tensor
     num_classes: int
+    split: Split | None = None
     task: str = field(default="graph", init=False)
 
     @classmethod
@@ -152,16 +172,27 @@ class GraphDataset:
     def num_features(self) -> int:
         return self.graphs[0].ndata["feat"].shape[1]
 
+    @property
+    def metric(self) -> str:
+        """What the dataset is judged by: ``"acc"``, or ogb's metric (:func:`metric_of`)."""
+        return metric_of(self.name)
+
     def splits(self, folds: int = 10, seed: int = 0, val_fraction: float = 0.1) -> list[Split]:
         """Stratified ``folds``-fold cross-validation, a stratified validation split carved out of
-        each training fold. Deterministic in ``seed``."""
+        each training fold. Deterministic in ``seed``. A dataset with an official split has that
+        one split: the arguments are then ignored, as for node datasets."""
+        if self.split is not None:
+            return [self.split]
         return stratified_folds(self.labels.numpy(), folds=folds, seed=seed, val_fraction=val_fraction)
 
     def stats(self) -> dict:
         nodes = sum(g.num_nodes() for g in self.graphs)
         edges = sum(g.num_edges() for g in self.graphs)
-        return {"name": self.name, "task": "graph", "graphs": len(self.graphs), "nodes": nodes,
-                "edges": edges, "features": self.num_features, "classes": self.num_classes}
+        out = {"name": self.name, "task": "graph", "graphs": len(self.graphs), "nodes": nodes,
+               "edges": edges, "features": self.num_features, "classes": self.num_classes}
+        if self.split is not None:
+            out.update({part: len(getattr(self.split, part)) for part in ("train", "val", "test")})
+        return out
 
 
 def flip_labels(labels: torch.Tensor, rows, fraction: float, num_classes: int,
@@ -240,10 +271,11 @@ def _download_allowed(download: bool | None) -> bool:
 
 def canonical_name(name: str) -> str:
     """Map a user's dataset name to the one used internally: ``cora``, ``citeseer``, ``pubmed``,
-    ``karate``, ``minigc``, or a TU dataset's exact name (``tu:NAME`` or ``NAME``; the suite's
-    ``mutag``/``proteins``/``enzymes`` are accepted in any case)."""
+    ``karate``, ``minigc``, an ogb name (``ogbn-arxiv``, ``ogbn-products``, ``ogbg-molhiv``; any
+    case, ``_`` for ``-`` accepted), or a TU dataset's exact name (``tu:NAME`` or ``NAME``; the
+    suite's ``mutag``/``proteins``/``enzymes`` are accepted in any case)."""
     if not isinstance(name, str) or not name.strip():
-        raise DatasetError("a dataset name is required; known: " + ", ".join(SUITE + BUILTIN))
+        raise DatasetError("a dataset name is required; known: " + ", ".join(SUITE + OGB + BUILTIN))
     raw = name.strip()
     if raw.lower().startswith("tu:"):
         tu = raw[3:]
@@ -253,6 +285,8 @@ def canonical_name(name: str) -> str:
     low = raw.lower()
     if low in CITATION or low in BUILTIN:
         return low
+    if low.replace("_", "-") in OGB:
+        return low.replace("_", "-")
     for suite_name in SUITE[3:]:
         if low == suite_name.lower():
             return suite_name
@@ -261,23 +295,92 @@ def canonical_name(name: str) -> str:
 
 def task_of(name: str) -> str:
     n = canonical_name(name)
-    return "node" if n in CITATION or n == "karate" else "graph"
+    node = n in CITATION or n == "karate" or (n in OGB and n.startswith("ogbn-"))
+    return "node" if node else "graph"
+
+
+def has_official_split(name: str) -> bool:
+    """Whether a dataset comes with one fixed split (node datasets, ogb's datasets) rather than
+    being cross-validated (``folds`` is ignored for these; see :meth:`GraphDataset.splits`)."""
+    n = canonical_name(name)
+    return task_of(n) == "node" or n in OGB
 
 
 def expected_files(name: str) -> list[str]:
-    """Paths (relative to the data directory) of the raw files a dataset needs."""
+    """Paths (relative to the data directory) of the raw files a dataset needs. For ogb's
+    datasets: what ogb 1.3 reads from its download, unzipped, under ogb's folder name
+    (``ogbn_arxiv``): the csv.gz files of ``raw/`` and the official split's ``split/KIND/``."""
     n = canonical_name(name)
     if n in CITATION:
         folder = CITATION[n]
         return [f"{folder}/ind.{folder}.{suffix}" for suffix in CITATION_FILES]
     if n in BUILTIN:
         return []
+    if n in OGB:
+        meta = _ogb_meta(n)
+        extra = [f for key in ("additional node files", "additional edge files")
+                 for f in meta[key].split(",") if meta[key] != "None"]
+        label = "node-label" if task_of(n) == "node" else "graph-label"
+        raw = ["edge", "num-node-list", "num-edge-list", "node-feat", label, *extra]
+        return ([f"{_ogb_folder(n)}/raw/{f}.csv.gz" for f in raw]
+                + [f"{_ogb_folder(n)}/split/{meta['split']}/{part}.csv.gz"
+                   for part in ("train", "valid", "test")])
     return [f"{n}/{n}/{n}_{part}.txt" for part in TU_REQUIRED]
 
 
 def files_present(name: str, data_dir: str | os.PathLike | None = None) -> bool:
     root = Path(data_dir) if data_dir else default_data_dir()
     return all((root / f).is_file() for f in expected_files(name))
+
+
+# ----------------------------------------------------------------------------- ogb
+
+def _ogb_folder(name: str) -> str:
+    """ogb's folder of a dataset: ``ogbn-arxiv`` -> ``ogbn_arxiv``."""
+    return name.replace("-", "_")
+
+
+@functools.lru_cache(maxsize=None)
+def _ogb_meta(name: str) -> dict:
+    """ogb's metadata of one of :data:`OGB` (the column of its package's master.csv that ogb's
+    dataset classes and ``Evaluator`` read): split, version, url, eval metric, ..."""
+    import ogb.graphproppred
+    import ogb.nodeproppred
+    import pandas as pd
+
+    module = ogb.nodeproppred if name.startswith("ogbn-") else ogb.graphproppred
+    master = Path(module.__file__).parent / "master.csv"
+    return pd.read_csv(master, index_col=0, keep_default_na=False)[name].to_dict()
+
+
+def metric_of(name: str) -> str:
+    """The metric a dataset is judged by: ogb's for ogb's datasets (``"acc"`` for the ogbn
+    sets, ``"rocauc"`` for ogbg-molhiv), ``"acc"`` for the others."""
+    return _ogb_meta(name)["eval metric"] if name in OGB else "acc"
+
+
+@functools.lru_cache(maxsize=None)
+def _ogb_evaluator(name: str):
+    if name.startswith("ogbn-"):
+        from ogb.nodeproppred import Evaluator
+    else:
+        from ogb.graphproppred import Evaluator
+    return Evaluator(name)
+
+
+def ogb_score(name: str, scores: torch.Tensor, labels: torch.Tensor) -> float:
+    """ogb's ``Evaluator(name)`` on some rows of one of :data:`OGB`: ``scores`` (n, C) logits or
+    class probabilities, ``labels`` (n,). ``"acc"``: accuracy of the highest-scoring class;
+    ``"rocauc"`` (binary): ROC-AUC of the positive class's probability, ``softmax(scores)[:, 1]``
+    in float64. That orders the rows as ``scores[:, 1] - scores[:, 0]`` does, so logits and
+    (averaged) probabilities give the same ROC-AUC."""
+    evaluator = _ogb_evaluator(name)
+    if evaluator.eval_metric == "rocauc":
+        y_pred = scores.double().softmax(-1)[:, 1:]
+    else:
+        y_pred = scores.argmax(-1, keepdim=True)
+    result = evaluator.eval({"y_true": labels.reshape(-1, 1), "y_pred": y_pred})
+    return float(result[evaluator.eval_metric])
 
 
 # ----------------------------------------------------------------------------- loading
@@ -298,6 +401,9 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None,
                "pubmed": dgl.data.PubmedGraphDataset}[n]
         make = lambda cls_, raw: _citation(n, cls_(raw_dir=raw, verbose=False))  # noqa: E731
         return _load_dgl(n, make, cls, CITATION[n], data_dir, cache_dir, download)
+    if n in OGB:
+        make = lambda cls_, raw: _ogb(n, cls_(raw))  # noqa: E731
+        return _load_dgl(n, make, _ogb_class(n), _ogb_folder(n), data_dir, cache_dir, download)
     make = lambda cls_, raw: _tu(n, cls_(n, raw_dir=raw, verbose=False))  # noqa: E731
     return _load_dgl(n, make, dgl.data.TUDataset, n, data_dir, cache_dir, download)
 
@@ -376,19 +482,27 @@ def _load_dgl(name, make, cls, raw_folder, data_dir: Path, cache_dir: Path, down
 
 def _not_found(name: str, data_dir: Path) -> DatasetNotFoundError:
     files = "\n".join(f"  {data_dir / f}" for f in expected_files(name))
-    known = "" if name in SUITE else (
-        f"'{name}' is not one of the known datasets ({', '.join(SUITE + BUILTIN)}); it was taken "
-        "as the name of a TU dataset (names are case-sensitive, e.g. tu:IMDB-BINARY).\n")
+    known = "" if name in SUITE + OGB else (
+        f"'{name}' is not one of the known datasets ({', '.join(SUITE + OGB + BUILTIN)}); it was "
+        "taken as the name of a TU dataset (names are case-sensitive, e.g. tu:IMDB-BINARY).\n")
+    library, origin = "DGL", ""
+    if name in OGB:
+        meta = _ogb_meta(name)
+        library = "ogb"
+        origin = (f"They are the files of {meta['url']}, unzipped, with its folder "
+                  f"'{meta['download_name']}' renamed to '{_ogb_folder(name)}'.\n")
     return DatasetNotFoundError(
         f"{known}dataset '{name}' was not found in the data directory {data_dir}.\n"
-        f"Expected these raw files (DGL's raw layout):\n{files}\n"
+        f"Expected these raw files ({library}'s raw layout):\n{files}\n{origin}"
         f"Put them there, or point --data-dir or the environment variable {ENV_DATA_DIR} at the "
-        f"folder that holds them. With internet access DGL downloads them (unless {ENV_DOWNLOAD}=0).")
+        f"folder that holds them. With internet access {library} downloads them "
+        f"(unless {ENV_DOWNLOAD}=0).")
 
 
 def _format_error(name: str, where: Path, exc: Exception) -> DatasetFormatError:
+    library = "ogb" if name in OGB else "DGL"
     return DatasetFormatError(
-        f"dataset '{name}': DGL could not read the raw files staged from {where} "
+        f"dataset '{name}': {library} could not read the raw files staged from {where} "
         f"({type(exc).__name__}: {exc}). The files may be truncated or malformed: replace them with "
         f"a fresh copy (expected: {', '.join(expected_files(name))}).")
 
@@ -437,6 +551,105 @@ def _tu(name: str, ds) -> GraphDataset:
                         num_classes=int(labels.max()) + 1)
 
 
+def _ogb_class(name: str):
+    """ogb's DGL dataset class of ``name`` behind the protocol :func:`_load_dgl` drives DGL's
+    classes with: constructed with the cache folder ``root``; ``raw_path`` is the dataset's
+    folder in it (``root/ogbn_arxiv``); ``download()`` is called when that holds neither ogb's
+    processed file nor raw files (a no-op here: ogb then downloads in its constructor).
+
+    ogb never reads stdin here: it asks whether to update a folder that lacks its
+    ``RELEASE_v{version}.txt`` marker, which the staged copy is given (the marker is all that
+    question checks); and it asks before downloading more than 1 GB (ogbn-products), which is
+    answered yes: this only runs when downloading is allowed (:func:`_download_allowed`). Its
+    progress messages go to stderr, keeping stdout for results."""
+    import contextlib
+    from unittest import mock
+
+    from ogb.graphproppred import DglGraphPropPredDataset
+    from ogb.nodeproppred import DglNodePropPredDataset
+
+    base = DglNodePropPredDataset if task_of(name) == "node" else DglGraphPropPredDataset
+
+    class Ogb(base):
+        def __init__(self, root: str):
+            folder = Path(root) / _ogb_folder(name)
+            self.raw_path = str(folder)
+            if (folder / "processed" / "dgl_data_processed").is_file() \
+                    or (folder / "raw" / "edge.csv.gz").is_file():
+                (folder / f"RELEASE_v{_ogb_meta(name)['version']}.txt").touch()
+            else:
+                shutil.rmtree(folder, ignore_errors=True)  # a partial folder: stage it again
+                self.download()
+            with mock.patch.object(sys.modules[base.__module__], "decide_download",
+                                   lambda url: True), contextlib.redirect_stdout(sys.stderr):
+                super().__init__(name, root)
+
+        def download(self):
+            """ogb downloads in its constructor."""
+
+    Ogb.__name__ = base.__name__
+    return Ogb
+
+
+def _ogb(name: str, ds) -> NodeDataset | GraphDataset:
+    """One of :data:`OGB` from ogb's dataset ``ds``, with its official split.
+
+    ogbn sets: ogb's graph, node features (N, F) float32 and labels (N,); ogbn-arxiv's citation
+    edges are directed, so their reverses are added (``dgl.add_reverse_edges``, as DGL's
+    ogbn-arxiv examples do; ogb itself stores ogbn-products undirected). ogbg-molhiv: each
+    molecule's 9 categorical atom features, one-hot per column (:func:`_atom_one_hot`); its
+    bonds are stored in both directions by ogb; bond features are not used."""
+    idx = ds.get_idx_split()
+    split = Split(*(idx[part].long() for part in ("train", "valid", "test")))
+    num_classes = int(ds.num_classes)
+    if task_of(name) == "node":
+        g, labels = ds[0]
+        labels = labels.reshape(-1).long()
+        if labels.shape[0] != g.num_nodes() or "feat" not in g.ndata:
+            raise DatasetFormatError(f"dataset '{name}': {labels.shape[0]} labels for "
+                                     f"{g.num_nodes()} nodes, or no node features (node-feat)")
+        for key in [k for k in g.ndata if k != "feat"]:  # ogbn-arxiv's publication years
+            g.ndata.pop(key)
+        if _ogb_meta(name)["add_inverse_edge"] != "True":
+            g = dgl.add_reverse_edges(g)
+        g.ndata["feat"] = g.ndata["feat"].float()
+        g.ndata["label"] = labels
+        return NodeDataset(name=name, graph=g, num_classes=num_classes, split=split)
+    labels = ds.labels.reshape(-1).long()
+    if len(labels) != len(ds.graphs):
+        raise DatasetFormatError(f"dataset '{name}': {len(labels)} graph labels for "
+                                 f"{len(ds.graphs)} graphs; the raw files do not match")
+    feats = _atom_one_hot(name, torch.cat([g.ndata["feat"] for g in ds.graphs]))
+    # ogb's graphs, fresh from its processed file, are kept (new graphs: ten times slower)
+    for g, feat in zip(ds.graphs, torch.split(feats, [g.num_nodes() for g in ds.graphs])):
+        g.ndata["feat"] = feat
+        g.edata.pop("feat", None)  # bond features are not used
+    return GraphDataset(name=name, graphs=list(ds.graphs), labels=labels,
+                        num_classes=num_classes, split=split)
+
+
+def _atom_one_hot(name: str, atoms: torch.Tensor) -> torch.Tensor:
+    """ogb's categorical atom features (n, 9) int64 as (n, 174) float32: one one-hot block per
+    column, of the column's size in ogb (``ogb.utils.features.get_atom_feature_dims``: atomic
+    number 119, chirality 5, degree 12, formal charge 12, hydrogens 10, radical electrons 6,
+    hybridisation 6, aromatic 2, in ring 2). A student's first linear layer on it is ogb's
+    ``AtomEncoder`` (a sum of one learned embedding per column) plus a bias."""
+    from ogb.utils.features import get_atom_feature_dims
+
+    dims = torch.tensor(get_atom_feature_dims())
+    atoms = atoms.long()
+    if atoms.ndim != 2 or atoms.shape[1] != len(dims) or atoms.min() < 0 \
+            or bool((atoms >= dims).any()):
+        raise DatasetFormatError(
+            f"dataset '{name}': node-feat.csv.gz must hold {len(dims)} integer atom features "
+            f"per row, each from 0 to below its column's size {dims.tolist()}; got a "
+            f"{tuple(atoms.shape)} table that is not")
+    offsets = torch.cumsum(dims, 0) - dims
+    out = torch.zeros(atoms.shape[0], int(dims.sum()))
+    out.scatter_(1, atoms + offsets, 1.0)
+    return out
+
+
 def _karate() -> NodeDataset:
     """Zachary's karate club (34 nodes, 2 classes), built in: one-hot node ids as features and a
     fixed stratified split (4 train nodes per class, the rest halved into validation and test)."""
@@ -470,17 +683,18 @@ def _minigc(num_graphs: int = 240) -> GraphDataset:
 
 
 def dataset_table(data_dir: str | os.PathLike | None = None) -> list[dict]:
-    """One row per known dataset: name, task, whether its files are present, its size (loaded
-    when present), and where its files are looked for."""
+    """One row per known dataset: name, task, metric, whether its files are present, its size
+    (loaded when present), and where its files are looked for."""
     root = Path(data_dir) if data_dir else default_data_dir()
     rows = []
-    for n in SUITE + BUILTIN:
+    for n in SUITE + OGB + BUILTIN:
         present = True if n in BUILTIN else files_present(n, root)
         size = "-"
         if present:
             st = load_dataset(n, root, download=False).stats()
             size = (f"{st['nodes']} nodes, {st['edges']} edges" if st["task"] == "node"
                     else f"{st['graphs']} graphs") + f", {st['features']} features, {st['classes']} classes"
-        rows.append({"name": n, "task": task_of(n), "present": present, "size": size,
+        rows.append({"name": n, "task": task_of(n), "metric": metric_of(n), "present": present,
+                     "size": size,
                      "source": "built in" if n in BUILTIN else str(root / expected_files(n)[0].split("/")[0])})
     return rows

@@ -23,9 +23,10 @@ from . import __version__
 from ._dgl_compat import dgl
 from .config import ExperimentConfig, method_settings
 from .coordinator import Coordinator
-from .data import flip_labels, load_dataset, with_labels
-from .students import build_student, student_hparams
-from .training import fit, seed_everything, set_threads
+from .data import flip_labels, load_dataset, metric_of, with_labels
+from .distributed import student_generator
+from .students import build_student, student_hparams, use_generator
+from .training import available_cores, fit, seed_everything, set_threads
 
 
 def versions() -> dict:
@@ -86,18 +87,24 @@ def _model_hparams(config, arch, dataset):
 
 
 def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None = None,
-                   cache_dir=None, save_dir=None) -> ExperimentResult:
+                   cache_dir=None, save_dir=None, exchange=None) -> ExperimentResult:
     """Run ``config``; ``dataset`` (already loaded) skips loading by name. ``save_dir`` keeps
-    every student's best checkpoint (see :mod:`mutualgnn.saved`)."""
+    every student's best checkpoint (see :mod:`mutualgnn.saved`). ``exchange``: this process is
+    one rank of a distributed cohort (:mod:`mutualgnn.distributed`; use ``run_distributed``)."""
     dataset = dataset or load_dataset(config.dataset, config.data_dir, cache_dir=cache_dir)
     config = _with_progress(config, progress)
+    if exchange is not None:  # per-student streams make the ranks' numbers the one-process ones;
+        # the machine's cores are split between the ranks on it
+        threads = config.train.threads or max(1, available_cores() // exchange.local_size)
+        config = dataclasses.replace(config, train=dataclasses.replace(
+            config.train, student_rng=True, threads=threads))
     splits = dataset.splits(folds=config.folds, seed=config.split_seed)
     runs = [(seed, split) for seed in config.seeds for split in splits]
     bar = tqdm(runs, desc=f"{config.dataset} {config.method}", disable=not config.train.progress,
                dynamic_ncols=True)
     rows, histories = [], []
     for seed, split in bar:
-        run = run_once(config, dataset, seed, split)
+        run = run_once(config, dataset, seed, split, exchange)
         if save_dir is not None:
             from .saved import save_run
 
@@ -122,9 +129,12 @@ class Run:
     fit: object               #: the :class:`~mutualgnn.training.FitResult`
 
     def rows(self, with_split: bool = False) -> list:
-        """One dict per student and one for the cohort ensemble (``student="ensemble"``)."""
+        """One dict per student and one for the cohort ensemble (``student="ensemble"``);
+        ``test_acc`` and ``val_acc`` hold the score named by ``metric`` ("acc", or "rocauc" for
+        ogbg-molhiv)."""
         result = self.fit
-        base = dict(dataset=self.dataset, method=self.method, seed=self.seed, fold=self.split.fold,
+        base = dict(dataset=self.dataset, method=self.method, metric=metric_of(self.dataset),
+                    seed=self.seed, fold=self.split.fold,
                     epochs_run=result.epochs_run, seconds=result.seconds,
                     split=json.dumps(self.split.as_lists()) if with_split else None)
         rows = [dict(base, student=k, arch=st.arch, test_acc=st.test_acc, val_acc=st.val_acc,
@@ -135,9 +145,9 @@ class Run:
         return rows
 
 
-def run_once(config: ExperimentConfig, dataset, seed: int, split) -> Run:
+def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None) -> Run:
     """Train ``config``'s cohort with ``config.method`` once: seed ``seed``, split ``split``
-    (one of ``dataset.splits(...)``)."""
+    (one of ``dataset.splits(...)``); ``exchange``: as in :func:`run_experiment`."""
     for arch in config.students:  # fail early on an unknown student or hyper-parameter
         _model_hparams(config, arch, dataset)
     set_threads(config.train.threads)
@@ -148,12 +158,16 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split) -> Run:
         dataset = with_labels(dataset, noisy)
     seed_everything(seed)
     students = build_cohort(config, dataset)
+    if config.train.student_rng:
+        for k, student in enumerate(students):
+            use_generator(student, student_generator(seed, k))
     coordinator = None
     if mutual.lam != 0:
         coordinator = Coordinator(len(students), dataset.num_classes, mutual.coordinator,
                                   mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max,
                                   mutual.sharpen)
-    result = fit(students, dataset, split, train=config.train, mutual=mutual, coordinator=coordinator)
+    result = fit(students, dataset, split, train=config.train, mutual=mutual,
+                 coordinator=coordinator, exchange=exchange)
     return Run(dataset=dataset.name, method=config.method, seed=seed, split=split, fit=result)
 
 

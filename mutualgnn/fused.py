@@ -20,13 +20,14 @@ from torch import nn
 from ._dgl_compat import dgl  # noqa: F401  (compatibility step before dgl.nn)
 from dgl.nn import GraphConv
 
-from .students import GCN, Dropout, SparseFeatures, _SparseMatmul
+from .students import GCN, Dropout, SparseFeatures, _SparseMatmul, layer_graphs
 
 
 class FusedGCN(nn.Module):
     """K node-level :class:`~mutualgnn.students.GCN` students as one model.
 
-    ``forward(graph, feat)``: feat (N, F) dense or :class:`SparseFeatures` -> (K, N, C) logits.
+    ``forward(graph, feat)``: feat (N, F) dense or :class:`SparseFeatures` -> (K, N, C) logits;
+    For a sampled mini-batch: ``graph`` its two blocks, feat (N_in, F) dense -> (K, N_out, C).
     Parameters: ``proj`` (K, h, F), ``bias1`` (K, h), ``weight2`` (K, h, C), ``bias2`` (K, C).
     """
 
@@ -45,7 +46,7 @@ class FusedGCN(nn.Module):
 
     def forward(self, graph, feat):
         K, h = self.proj.shape[:2]
-        n = graph.num_nodes()
+        g1, g2 = layer_graphs(graph)
         if isinstance(feat, SparseFeatures):  # each student's dropout on the stored values
             values = feat.csr.values()
             x = [_SparseMatmul.apply(self.proj[k].t(), *_csr_pair(feat, self.input_dropout(values)))
@@ -54,12 +55,15 @@ class FusedGCN(nn.Module):
         else:
             dropped = self.input_dropout(feat.unsqueeze(0).expand(K, -1, -1))  # (K, N, F)
             x = torch.bmm(dropped, self.proj.transpose(1, 2)).transpose(0, 1)  # (N, K, h)
-        x = torch.relu(self.propagate(graph, x.reshape(n, K * h)).view(n, K, h) + self.bias1)
+        x = self.propagate(g1, x.reshape(len(x), K * h))                     # (N1, K*h)
+        n = len(x)  # N, or the first block's output nodes
+        x = torch.relu(x.view(n, K, h) + self.bias1)
         # per-student second-layer weights as one block-diagonal matmul (K*h, K*C): on CPU
         # faster than einsum or bmm over the K axis, which copy x into (K, N, h) first
         x = self.dropout(x).reshape(n, K * h) @ torch.block_diag(*self.weight2.unbind(0))
         C = self.weight2.shape[-1]
-        x = self.propagate(graph, x).view(n, K, C) + self.bias2
+        x = self.propagate(g2, x)
+        x = x.view(len(x), K, C) + self.bias2
         return x.transpose(0, 1)                                              # (K, N, C)
 
     @torch.no_grad()
@@ -84,7 +88,8 @@ class Cohort(nn.Module):
     """The students of one fit, run as groups.
 
     Students of a fusable class with identical ``hparams`` form one fused group (two or more
-    members); every other student is its own group. ``forward`` returns the K students' logits
+    members); every other student, and every student with its own random stream
+    (:func:`~mutualgnn.students.use_generator`), is its own group. ``forward`` returns the K students' logits
     in their original order; ``groups`` pairs each group's module with its member indices, so an
     optimiser per group gets exactly the students' parameters.
     """
@@ -94,7 +99,8 @@ class Cohort(nn.Module):
         self.students = list(students)
         members: dict = {}
         for k, s in enumerate(self.students):
-            key = (type(s), repr(sorted(s.hparams.items()))) if fuse and type(s) in FUSABLE else k
+            fusable = fuse and type(s) in FUSABLE and getattr(s, "generator", None) is None
+            key = (type(s), repr(sorted(s.hparams.items()))) if fusable else k
             members.setdefault(key, []).append(k)
         self.groups = []  # (module, member indices, fused?)
         for key, idx in members.items():
@@ -117,6 +123,20 @@ class Cohort(nn.Module):
             else:
                 out[idx[0]] = module(graph, feat)
         return out
+
+    @property
+    def local(self) -> list:
+        """Indices of the students trained in this process: all of them (a
+        :class:`~mutualgnn.distributed.ShardedCohort` trains a share)."""
+        return list(range(len(self.students)))
+
+    def share(self, values: list) -> list:
+        """Per-student numbers (K,) known for :attr:`local` students -> known for all."""
+        return list(values)
+
+    def collect(self, items: list) -> list:
+        """Per-student objects (K,) valid for :attr:`local` students -> valid for all."""
+        return list(items)
 
     def sync(self, k: int) -> None:
         """Write student ``k``'s current weights from its fused group into the student."""

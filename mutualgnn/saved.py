@@ -19,7 +19,7 @@ import torch
 from .config import ConfigError, ExperimentConfig
 from .data import Split
 from .students import build_student, student_hparams
-from .training import _accuracy, eval_batches, predict
+from .training import _metric, eval_batches, predict, predict_sampled
 
 
 def run_folder(directory, seed: int, fold) -> Path:
@@ -62,13 +62,15 @@ def load_students(folder) -> list:
 
 
 def evaluate_saved(directory, dataset) -> list:
-    """Reload every saved run of ``directory`` and recompute each student's test accuracy on
-    ``dataset``; returns one dict per (run, student) with ``recorded`` and ``reproduced``."""
+    """Reload every saved run of ``directory`` and recompute each student's test score (the
+    dataset's metric, as in training) on ``dataset``; returns one dict per (run, student) with
+    ``recorded`` and ``reproduced``."""
     directory = Path(directory)
     folders = sorted(p.parent for p in directory.glob("*/run.json"))
     if not folders:
         raise ConfigError(f"no saved models in {directory} (expected {directory}/seed*/run.json; "
                           "save them with `mutualgnn run ... --save DIR`)")
+    train = ExperimentConfig.from_dict(_read_json(directory / "config.json")).train
     rows = []
     for folder in folders:
         info = _read_json(folder / "run.json")
@@ -77,7 +79,10 @@ def evaluate_saved(directory, dataset) -> list:
         split = Split(**{k: torch.tensor(v, dtype=torch.long) for k, v in info["split"].items()},
                       fold=info["fold"])
         students = load_students(folder)
-        if dataset.task == "node":
+        if dataset.task == "node" and train.fanouts:  # as the run evaluated: batches of nodes
+            test_logits = [zt for _, zt in predict_sampled(students, dataset, split, train)]
+            test_labels = dataset.labels[split.test]
+        elif dataset.task == "node":
             logits = predict(students, dataset.graph)
             labels = dataset.labels
             test_logits = [z[split.test] for z in logits]
@@ -89,7 +94,7 @@ def evaluate_saved(directory, dataset) -> list:
             test_labels = torch.cat([y for _, y in batches])
         for entry, z in zip(info["students"], test_logits):
             rows.append({"run": folder.name, "arch": entry["arch"], "recorded": entry["test_acc"],
-                         "reproduced": _accuracy(z, test_labels)})
+                         "reproduced": _metric(dataset)(z, test_labels)})
     return rows
 
 

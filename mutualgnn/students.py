@@ -5,6 +5,10 @@ Every student maps ``(graph, feat)`` to logits (node-level students also take ``
 
 * node level: ``graph`` with N nodes (self-loops already added for ``gcn``/``gat``),
   ``feat`` (N, F) -> logits (N, C);
+* node level, sampled mini-batch: ``graph`` a list of :data:`NODE_LAYERS` blocks (DGL's message
+  flow graphs, one per layer, as ``dgl.dataloading.NeighborSampler`` gives them), ``feat``
+  (N_in, F) dense features of the first block's input nodes -> logits (N_out, C) of the last
+  block's output nodes;
 * graph level: ``graph`` a batch of B graphs (``dgl.batch``), ``feat`` (sum n_i, F) -> logits (B, C).
 
 Hyper-parameters live in one place, :data:`DEFAULTS` (per task and architecture, from the
@@ -159,14 +163,34 @@ class _SparseMatmul(torch.autograd.Function):
 class Dropout(nn.Dropout):
     """``nn.Dropout`` with the same distribution, drawn as ``rand >= p``: about twice as fast on
     CPU as torch's Bernoulli sampler, which dominated the dropout of large inputs and of GAT's
-    attention over every edge. :func:`build_student` puts it in place of every ``nn.Dropout``."""
+    attention over every edge. :func:`build_student` puts it in place of every ``nn.Dropout``.
+
+    ``generator`` (None: torch's global stream) is the random stream the masks are drawn from;
+    :func:`use_generator` gives a student its own."""
+
+    generator: torch.Generator | None = None
 
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
         if self.p >= 1:
             return x * 0
-        return x * torch.rand_like(x).ge_(self.p).mul_(1.0 / (1.0 - self.p))
+        if self.generator is None:
+            noise = torch.rand_like(x)
+        else:
+            noise = torch.rand(x.shape, generator=self.generator, dtype=x.dtype, device=x.device)
+        return x * noise.ge_(self.p).mul_(1.0 / (1.0 - self.p))
+
+
+def use_generator(model: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Draw every dropout mask of ``model`` from ``generator``: a student with its own random
+    stream trains the same whether its peers run before it, after it or in another process
+    (:mod:`mutualgnn.distributed`). Such students are never fused (:class:`~mutualgnn.fused.Cohort`)."""
+    for module in model.modules():
+        if isinstance(module, Dropout):
+            module.generator = generator
+    model.generator = generator
+    return model
 
 
 def _fast_dropout(model: nn.Module) -> nn.Module:
@@ -214,6 +238,23 @@ def _sparse_copy(linear: nn.Linear) -> SparseLinear:
     return out
 
 
+#: message-passing layers of every node-level student: a sampled mini-batch gives one block each
+NODE_LAYERS = 2
+
+
+def layer_graphs(graph) -> list:
+    """What each of the :data:`NODE_LAYERS` layers runs on: the full ``graph`` every time, or
+    the blocks of a mini-batch in order. DGL's convolutions take a block and the features of its
+    input nodes, and read the output nodes' own features from the first rows (DGL puts a
+    block's output nodes first among its input nodes)."""
+    if not isinstance(graph, (list, tuple)):
+        return [graph] * NODE_LAYERS
+    if len(graph) != NODE_LAYERS:
+        raise ValueError(f"node-level students have {NODE_LAYERS} layers and take one block per "
+                         f"layer, got {len(graph)} blocks; sample with {NODE_LAYERS} fanouts")
+    return list(graph)
+
+
 class GCN(nn.Module):
     """Two graph convolutions (Kipf & Welling): dropout, conv, ReLU, dropout, conv.
 
@@ -232,8 +273,9 @@ class GCN(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, graph, feat):
-        h = self.conv1(graph, self.proj(self.input_dropout(feat)))
-        return self.conv2(graph, self.dropout(h))
+        g1, g2 = layer_graphs(graph)
+        h = self.conv1(g1, self.proj(self.input_dropout(feat)))
+        return self.conv2(g2, self.dropout(h))
 
 
 class GAT(nn.Module):
@@ -252,8 +294,9 @@ class GAT(nn.Module):
                              attn_drop=attn_dropout, allow_zero_in_degree=True)
 
     def forward(self, graph, feat):
-        h = self.conv1(graph, self.input_dropout(feat)).flatten(1)
-        return self.conv2(graph, h).mean(1)
+        g1, g2 = layer_graphs(graph)
+        h = self.conv1(g1, self.input_dropout(feat)).flatten(1)
+        return self.conv2(g2, h).mean(1)
 
 
 class SAGE(nn.Module):
@@ -274,8 +317,9 @@ class SAGE(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, graph, feat):
-        h = self.conv1(graph, self.input_dropout(feat))
-        return self.conv2(graph, self.dropout(h))
+        g1, g2 = layer_graphs(graph)
+        h = self.conv1(g1, self.input_dropout(feat))
+        return self.conv2(g2, self.dropout(h))
 
 
 class NodeGIN(nn.Module):
@@ -289,12 +333,14 @@ class NodeGIN(nn.Module):
         self.dropout = FeatureDropout(dropout)
 
     def forward(self, graph, feat):
-        h = self.conv1(graph, self.dropout(feat))
-        return self.conv2(graph, self.dropout(h))
+        g1, g2 = layer_graphs(graph)
+        h = self.conv1(g1, self.dropout(feat))
+        return self.conv2(g2, self.dropout(h))
 
 
 class MLP(nn.Module):
-    """A graph-free two-layer perceptron (the graph argument is ignored)."""
+    """A graph-free two-layer perceptron: the graph is ignored, blocks only say which input rows
+    are output nodes (the first ones)."""
 
     def __init__(self, in_feats, num_classes, hidden=64, dropout=0.5):
         super().__init__()
@@ -303,6 +349,8 @@ class MLP(nn.Module):
                                  nn.Dropout(dropout), nn.Linear(hidden, num_classes))
 
     def forward(self, graph, feat):
+        if isinstance(graph, (list, tuple)):
+            feat = feat[:layer_graphs(graph)[-1].num_dst_nodes()]
         return self.net(feat)
 
 

@@ -1,7 +1,9 @@
 """Fitting a cohort of students: independent training, DML and GML share one loop.
 
 The loop knows tensors and graphs, never files or dataset names. A node task trains full-batch
-on one graph; a graph task trains on mini-batches of graphs (DGL's ``GraphDataLoader``). Every
+on one graph, or with ``train.fanouts`` on mini-batches of seed nodes whose neighbours DGL's
+``NeighborSampler`` samples; a graph task trains on mini-batches of graphs (DGL's
+``GraphDataLoader``). Every
 student is evaluated each epoch; each keeps its own best-validation checkpoint (accuracy, ties
 broken by lower validation loss) and training stops when no student improved for
 ``patience`` epochs. Test accuracy is read at each student's best-validation epoch.
@@ -16,6 +18,7 @@ With ``lam = gamma = 0`` and the uniform coordinator this is K independent train
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import random
 import time
@@ -29,11 +32,11 @@ from tqdm.auto import tqdm
 
 from . import losses
 from ._dgl_compat import dgl
-from .config import MutualConfig, TrainConfig
+from .config import ConfigError, MutualConfig, TrainConfig
 from .coordinator import Coordinator
-from .data import GraphDataset, NodeDataset
+from .data import OGB, GraphDataset, NodeDataset, ogb_score
 from .fused import Cohort
-from .students import SparseFeatures
+from .students import NODE_LAYERS, SparseFeatures
 
 INDEPENDENT = MutualConfig(coordinator="uniform", lam=0.0, gamma=0.0)
 
@@ -69,7 +72,8 @@ def set_threads(threads: int | None) -> int:
 
 @dataclass
 class StudentResult:
-    """Outcome of one student: its best-validation epoch and the accuracies there."""
+    """Outcome of one student: its best-validation epoch and the scores there (``val_acc`` and
+    ``test_acc`` hold the dataset's metric: accuracy, or ROC-AUC for ogbg-molhiv)."""
 
     arch: str
     best_epoch: int
@@ -95,7 +99,7 @@ class FitResult:
 
 def fit(students, data, split, train: TrainConfig | None = None,
         mutual: MutualConfig | None = None, coordinator: Coordinator | None = None,
-        optim: list | None = None) -> FitResult:
+        optim: list | None = None, exchange=None) -> FitResult:
     """Train ``students`` (a list of K modules from :func:`mutualgnn.students.build_student`)
     together on ``data`` with the rows of ``split`` (a :class:`~mutualgnn.data.Split`).
 
@@ -105,7 +109,9 @@ def fit(students, data, split, train: TrainConfig | None = None,
 
     ``mutual`` defaults to independent training (lam = gamma = 0). When it asks for a learned
     coordinator and none is given, one is built. ``optim`` gives per-student ``lr`` and
-    ``weight_decay`` (default: each student's ``hparams``).
+    ``weight_decay`` (default: each student's ``hparams``). ``exchange`` (a
+    :class:`mutualgnn.distributed.Exchange`) trains only this process's share of the students
+    and exchanges logits with the other processes; every process returns the same result.
     """
     students = list(students)
     if not students:
@@ -125,10 +131,18 @@ def fit(students, data, split, train: TrainConfig | None = None,
                                   mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max,
                                   mutual.sharpen)
     optim = optim or [{k: s.hparams[k] for k in ("lr", "weight_decay")} for s in students]
+    if exchange is not None:
+        from .distributed import ShardedCohort
+
+        if mutual.alternating and mutual_on:
+            raise ValueError("alternating updates are not available in distributed training")
+        make = lambda fuse: ShardedCohort(students, exchange, fuse)  # noqa: E731
+    else:
+        make = lambda fuse: Cohort(students, fuse)  # noqa: E731
     # same-architecture students run fused (one wide model) unless updated one at a time
-    cohort = Cohort(students, fuse=train.fuse and not (mutual.alternating and mutual_on))
+    cohort = make(train.fuse and not (mutual.alternating and mutual_on))
     if any(len({repr(optim[k]) for k in idx}) > 1 for _, idx, _ in cohort.groups):
-        cohort = Cohort(students, fuse=False)  # members with different optimiser settings
+        cohort = make(False)  # members with different optimiser settings
     optimisers = [_adam(module.parameters(), lr=optim[idx[0]]["lr"],
                         weight_decay=optim[idx[0]]["weight_decay"])
                   for module, idx, _ in cohort.groups]
@@ -137,7 +151,7 @@ def fit(students, data, split, train: TrainConfig | None = None,
     schedulers = [torch.optim.lr_scheduler.StepLR(o, train.lr_step, train.lr_decay)
                   for o in optimisers] if train.lr_step else []
 
-    runner = (_NodeRunner if data.task == "node" else _GraphRunner)(data, split, train)
+    runner = _runner(data, split, train, mutual)
     K = len(students)
     best = [dict(acc=-1.0, loss=float("inf"), epoch=-1, test=0.0, state={}, probs=None)
             for _ in range(K)]
@@ -148,6 +162,7 @@ def fit(students, data, split, train: TrainConfig | None = None,
     for epoch in bar:
         gamma = mutual.gamma * min(1.0, epoch / mutual.gamma_warmup) if mutual.gamma_warmup else mutual.gamma
         stats = runner.train_epoch(cohort, optimisers, coordinator, mutual, gamma, mutual_on)
+        stats["loss"] = cohort.share(stats["loss"])
         for sched in schedulers:
             sched.step()
         evaluation = runner.evaluate(cohort)
@@ -156,8 +171,9 @@ def fit(students, data, split, train: TrainConfig | None = None,
             b = best[k]
             if ev["val_acc"] > b["acc"] or (ev["val_acc"] == b["acc"] and ev["val_loss"] < b["loss"]):
                 cohort.sync(k)
+                state = copy.deepcopy(students[k].state_dict()) if k in cohort.local else None
                 b.update(acc=ev["val_acc"], loss=ev["val_loss"], epoch=epoch, test=ev["test_acc"],
-                         state=copy.deepcopy(students[k].state_dict()), probs=ev["probs"])
+                         state=state, probs=ev["probs"])
                 improved = True
             history.append(dict(epoch=epoch, student=k, arch=students[k].arch,
                                 train_loss=stats["loss"][k], val_acc=ev["val_acc"],
@@ -168,6 +184,8 @@ def fit(students, data, split, train: TrainConfig | None = None,
         if stale >= train.patience:
             break
     bar.close()
+    for b, state in zip(best, cohort.collect([b["state"] for b in best])):
+        b["state"] = state
     for k, s in enumerate(students):  # leave every student at its best checkpoint
         s.load_state_dict(best[k]["state"])
     ensemble = runner.ensemble([b["probs"] for b in best])
@@ -215,16 +233,17 @@ def _step(cohort, optimisers, logits_fn, labels, labelled, coordinator, mutual, 
     """One iteration: joint (one summed loss, every optimiser steps) or alternating (each
     student in turn, its peers' targets from fresh forward passes). Returns per-student losses,
     mean weights and mean entropies."""
-    K = len(cohort.students)
+    K, which = len(cohort.students), cohort.local
     if not mutual.alternating or not mutual_on:
         for o in optimisers:
             o.zero_grad(set_to_none=True)
         logits = logits_fn(range(K))
-        total, per_student, out = cohort_loss(logits, labels, labelled, mutual, gamma, coordinator)
+        total, per_student, out = cohort_loss(logits, labels, labelled, mutual, gamma, coordinator,
+                                              which)
         total.backward()
         for o in optimisers:
             o.step()
-        return _summary(per_student, logits, out, mutual)
+        return _summary(per_student, logits, out, mutual, which)
     per_student, out, logits = [], None, None
     for j in range(K):
         for o in optimisers:
@@ -236,14 +255,18 @@ def _step(cohort, optimisers, logits_fn, labels, labelled, coordinator, mutual, 
         if j == 0 and len(optimisers) > K:
             optimisers[K].step()  # the coordinator, once per iteration
         per_student.append(loss_j[0])
-    return _summary(per_student, logits, out, mutual)
+    return _summary(per_student, logits, out, mutual, range(K))
 
 
-def _summary(per_student, logits, out, mutual):
+def _summary(per_student, logits, out, mutual, which):
+    """Per-student losses (0 for students trained elsewhere), mean weights and entropies."""
     with torch.no_grad():
         weight = out.weights.mean(dim=(1, 2)).tolist() if out is not None else [1.0] * len(logits)
         ent = [float(losses.entropy(z, mutual.temperature).mean()) for z in logits]
-    return dict(loss=[v.item() for v in per_student], weight=weight, entropy=ent)
+    loss = [0.0] * len(logits)
+    for j, value in zip(which, per_student):
+        loss[j] = value.item()
+    return dict(loss=loss, weight=weight, entropy=ent)
 
 
 def _all_logits(cohort, graph, feat, train_only=None):
@@ -261,14 +284,14 @@ def _all_logits(cohort, graph, feat, train_only=None):
     return out
 
 
-def _evaluate_logits(logits, labels):
-    """(n, C) logits, (n,) labels -> accuracy, mean CE loss.
+def _evaluate_logits(logits, labels, metric):
+    """(n, C) logits, (n,) labels -> their score by ``metric`` (:func:`_metric`), mean CE loss.
 
     Accuracy is computed in torch: this runs every epoch for every student, and scikit-learn's
     input validation made ``accuracy_score`` cost 4 ms a call, about a sixth of a Cora GCN
     epoch. The final numbers are also checked against ``accuracy_score`` (tests/test_training.py).
     """
-    return _accuracy(logits, labels), float(nn.functional.cross_entropy(logits, labels))
+    return metric(logits, labels), float(nn.functional.cross_entropy(logits, labels))
 
 
 def _accuracy(scores, labels) -> float:
@@ -276,12 +299,19 @@ def _accuracy(scores, labels) -> float:
     return float((scores.argmax(-1) == labels).double().mean()) if labels.numel() else 0.0
 
 
+def _metric(data):
+    """How ``data`` is scored, ``(n, C) scores, (n,) labels -> float``: ogb's ``Evaluator`` for
+    ogb's datasets (their ``metric``; :func:`mutualgnn.data.ogb_score`), else :func:`_accuracy`.
+    Model selection and the ``val_acc`` / ``test_acc`` results hold this score."""
+    return functools.partial(ogb_score, data.name) if data.name in OGB else _accuracy
+
+
 class _NodeRunner:
     def __init__(self, data, split, train):
         g = data.graph
         self.graph = dgl.add_self_loop(dgl.remove_self_loop(g))  # once, shared by the cohort
         self.feat, self.labels = as_input(g.ndata["feat"]), g.ndata["label"]
-        self.split = split
+        self.split, self.metric = split, _metric(data)
 
     def train_epoch(self, cohort, optimisers, coordinator, mutual, gamma, mutual_on):
         cohort.train()
@@ -294,15 +324,97 @@ class _NodeRunner:
     @torch.no_grad()
     def evaluate(self, cohort):
         out = []
-        for z in cohort.eval()(self.graph, self.feat):
-            val_acc, val_loss = _evaluate_logits(z[self.split.val], self.labels[self.split.val])
-            test_acc, _ = _evaluate_logits(z[self.split.test], self.labels[self.split.test])
+        for zv, zt in self._val_test_logits(cohort.eval()):
+            val_acc, val_loss = _evaluate_logits(zv, self.labels[self.split.val], self.metric)
+            test_acc, _ = _evaluate_logits(zt, self.labels[self.split.test], self.metric)
             out.append(dict(val_acc=val_acc, val_loss=val_loss, test_acc=test_acc,
-                            probs=(z[self.split.val].softmax(-1), z[self.split.test].softmax(-1))))
+                            probs=(zv.softmax(-1), zt.softmax(-1))))
         return out
 
+    def _val_test_logits(self, cohort) -> list:
+        """Per student: logits of the validation rows (n_val, C) and the test rows (n_test, C)."""
+        return [(z[self.split.val], z[self.split.test]) for z in cohort(self.graph, self.feat)]
+
     def ensemble(self, probs):
-        return _ensemble(probs, self.labels[self.split.val], self.labels[self.split.test])
+        return _ensemble(probs, self.labels[self.split.val], self.labels[self.split.test],
+                         self.metric)
+
+
+class _SampledNodeRunner(_NodeRunner):
+    """A node task on mini-batches of ``train.batch_size`` seed nodes (``train.fanouts``).
+
+    Each epoch the seeds (every node when ``kl_rows`` is ``"all"``, else the training nodes) are
+    shuffled into batches; DGL's ``NeighborSampler`` builds each batch's blocks once and every
+    student consumes them. The loss is :func:`cohort_loss` over the batch's output nodes: CE on
+    those with a training label, KL and entropy on all. Evaluation runs the validation and test
+    nodes in fixed batches with all their neighbours (``MultiLayerFullNeighborSampler``).
+    """
+
+    def __init__(self, data, split, train, kl_rows):
+        if len(train.fanouts) != NODE_LAYERS:
+            raise ConfigError(f"train.fanouts {train.fanouts} gives {len(train.fanouts)} layers; "
+                              f"node-level students have {NODE_LAYERS}: give one fanout per "
+                              f"layer, e.g. --fanouts 10,10")
+        g = data.graph
+        self.graph = dgl.add_self_loop(dgl.remove_self_loop(g))  # before sampling
+        self.feat, self.labels, self.split = g.ndata["feat"], g.ndata["label"], split
+        self.metric = _metric(data)
+        self.is_train = torch.zeros(g.num_nodes(), dtype=torch.bool)
+        self.is_train[split.train] = True
+        seeds = split.train if kl_rows == "train" else torch.arange(g.num_nodes())
+        loading = dgl.dataloading
+        self.loader = loading.DataLoader(self.graph, seeds, loading.NeighborSampler(train.fanouts),
+                                         batch_size=train.batch_size, shuffle=True)
+        self.eval_rows = torch.cat([split.val, split.test]).unique()  # sorted, each row once
+        self.eval_loader = loading.DataLoader(
+            self.graph, self.eval_rows, loading.MultiLayerFullNeighborSampler(NODE_LAYERS),
+            batch_size=train.batch_size)
+
+    def train_epoch(self, cohort, optimisers, coordinator, mutual, gamma, mutual_on):
+        cohort.train()
+        if coordinator is not None:
+            coordinator.train()
+        stats = []
+        for input_nodes, output_nodes, blocks in _batches(self.loader):
+            labelled = self.is_train[output_nodes].nonzero(as_tuple=True)[0]  # rows of the batch
+            if not len(labelled) and not mutual_on:
+                continue  # no term to learn from
+            feat = self.feat[input_nodes]
+            stats.append(_step(cohort, optimisers,
+                               lambda which: _all_logits(cohort, blocks, feat, which),
+                               self.labels[output_nodes], labelled, coordinator, mutual, gamma,
+                               mutual_on))
+        return _mean_stats(stats)
+
+    def _val_test_logits(self, cohort) -> list:
+        per_batch = [cohort(blocks, self.feat[input_nodes])
+                     for input_nodes, _, blocks in _batches(self.eval_loader)]
+        val_at = torch.searchsorted(self.eval_rows, self.split.val)
+        test_at = torch.searchsorted(self.eval_rows, self.split.test)
+        return [(z[val_at], z[test_at]) for z in map(torch.cat, zip(*per_batch))]
+
+
+def _batches(loader):
+    """``iter(loader)`` of a DGL node ``DataLoader``, without its advice to pin worker processes
+    to cores: there are none, batches are sampled in this process."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Dataloader CPU affinity")
+        return iter(loader)
+
+
+def _runner(data, split, train, mutual):
+    """How :func:`fit` feeds the cohort: the whole graph, sampled mini-batches of its nodes, or
+    mini-batches of graphs."""
+    if data.task == "graph":
+        return _GraphRunner(data, split, train)
+    if train.fanouts:
+        return _SampledNodeRunner(data, split, train, mutual.kl_rows)
+    return _NodeRunner(data, split, train)
+
+
+def _mean_stats(stats: list) -> dict:
+    """The summaries of :func:`_step` for each batch of an epoch -> their means."""
+    return {key: [sum(v) / len(stats) for v in zip(*(s[key] for s in stats))] for key in stats[0]}
 
 
 class _GraphRunner:
@@ -315,23 +427,22 @@ class _GraphRunner:
         # evaluation batches are fixed: batch them once
         self.val = eval_batches(data.graphs, data.labels, split.val)
         self.test = eval_batches(data.graphs, data.labels, split.test)
+        self.metric = _metric(data)
 
     def train_epoch(self, cohort, optimisers, coordinator, mutual, gamma, mutual_on):
         cohort.train()
         if coordinator is not None:
             coordinator.train()
-        totals, n = None, 0
+        stats = []
         for graph, labels in self.loader:
-            if graph.batch_size == 1 and any(isinstance(m, nn.BatchNorm1d) for m in cohort.modules()):
+            if graph.batch_size == 1 and any(isinstance(m, nn.BatchNorm1d)
+                                             for s in cohort.students for m in s.modules()):
                 continue  # batch norm cannot train on a single graph
             feat = graph.ndata["feat"]
-            stats = _step(cohort, optimisers,
-                          lambda which: _all_logits(cohort, graph, feat, which),
-                          labels, slice(None), coordinator, mutual, gamma, mutual_on)
-            totals = stats if totals is None else {k: [a + b for a, b in zip(totals[k], stats[k])]
-                                                   for k in stats}
-            n += 1
-        return {k: [v / max(n, 1) for v in vals] for k, vals in totals.items()}
+            stats.append(_step(cohort, optimisers,
+                               lambda which: _all_logits(cohort, graph, feat, which),
+                               labels, slice(None), coordinator, mutual, gamma, mutual_on))
+        return _mean_stats(stats)
 
     @torch.no_grad()
     def evaluate(self, cohort):
@@ -340,8 +451,8 @@ class _GraphRunner:
         out = []
         for logits in zip(*per_batch):  # one student's logits per batch
             zv, zt = torch.cat(logits[:len(self.val)]), torch.cat(logits[len(self.val):])
-            val_acc, val_loss = _evaluate_logits(zv, self.val_labels)
-            test_acc, _ = _evaluate_logits(zt, self.test_labels)
+            val_acc, val_loss = _evaluate_logits(zv, self.val_labels, self.metric)
+            test_acc, _ = _evaluate_logits(zt, self.test_labels, self.metric)
             out.append(dict(val_acc=val_acc, val_loss=val_loss, test_acc=test_acc,
                             probs=(zv.softmax(-1), zt.softmax(-1))))
         return out
@@ -355,7 +466,7 @@ class _GraphRunner:
         return torch.cat([y for _, y in self.test])
 
     def ensemble(self, probs):
-        return _ensemble(probs, self.val_labels, self.test_labels)
+        return _ensemble(probs, self.val_labels, self.test_labels, self.metric)
 
 
 def eval_batches(graphs, labels, rows, batch_size: int = 256) -> list:
@@ -366,10 +477,11 @@ def eval_batches(graphs, labels, rows, batch_size: int = 256) -> list:
     return list(GraphDataLoader(pairs, batch_size=batch_size))
 
 
-def _ensemble(probs, val_labels, test_labels):
+def _ensemble(probs, val_labels, test_labels, metric):
+    """The students' (n, C) probabilities averaged, scored by ``metric`` (:func:`_metric`)."""
     val = torch.stack([p[0] for p in probs]).mean(0)
     test = torch.stack([p[1] for p in probs]).mean(0)
-    return dict(val_acc=_accuracy(val, val_labels), test_acc=_accuracy(test, test_labels))
+    return dict(val_acc=metric(val, val_labels), test_acc=metric(test, test_labels))
 
 
 def _adam(params, **kwargs) -> torch.optim.Adam:
@@ -405,3 +517,12 @@ def predict(students, graph, feat=None) -> list:
         else:
             out.append(s(graph, feat))
     return out
+
+
+@torch.no_grad()
+def predict_sampled(students, data, split, train: TrainConfig) -> list:
+    """Eval-mode logits of the validation and test nodes of ``split`` as a ``train.fanouts`` run
+    evaluates them (batches of nodes with all their neighbours): one pair (n_val, C), (n_test, C)
+    per student. GCN's differ from :func:`predict`'s (GraphConv normalises by block degrees)."""
+    runner = _SampledNodeRunner(data, split, train.resolved("node"), "train")
+    return runner._val_test_logits(Cohort(students, fuse=False).eval())

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from mutualgnn.cli import main
-from mutualgnn.data import BUILTIN, SUITE, expected_files
+from mutualgnn.data import BUILTIN, OGB, SUITE, expected_files
 
 RECORD_COLUMNS = {"dataset", "method", "seed", "fold", "student", "arch", "test_acc", "val_acc",
                   "best_epoch", "config", "versions"}
@@ -40,15 +40,18 @@ def assert_clean_error(result, *fragments, code=1, one_line=True):
 
 # ----------------------------------------------------------------------------- datasets
 
-def test_datasets_lists_all_eight(runner, shared_data):
+def test_datasets_lists_every_known_dataset(runner, shared_data):
     result = invoke(runner, "datasets")
     assert result.exit_code == 0, result.output
     table = result.output.splitlines()
     assert str(shared_data) in table[0]
     rows = {line.split()[0]: line.split() for line in table[2:] if line.strip()}
-    assert list(rows) == list(SUITE + BUILTIN)
-    assert all(rows[n][2] == "True" for n in rows)
-    assert [rows[n][1] for n in rows] == ["node"] * 3 + ["graph"] * 3 + ["node", "graph"]
+    assert list(rows) == list(SUITE + OGB + BUILTIN)
+    # the six benchmarks and the built-in sets are present; ogb's are not in the shared folder
+    assert [rows[n][3] for n in rows] == ["True"] * 6 + ["False"] * 3 + ["True"] * 2
+    assert [rows[n][1] for n in rows] == (["node"] * 3 + ["graph"] * 3 + ["node"] * 2
+                                          + ["graph", "node", "graph"])
+    assert rows["ogbg-molhiv"][2] == "rocauc" and rows["cora"][2] == "acc"
     assert "2708 nodes, 10556 edges, 1433 features, 7 classes" in result.output
     assert "600 graphs, 21 features, 6 classes" in result.output
 
@@ -56,9 +59,9 @@ def test_datasets_lists_all_eight(runner, shared_data):
 def test_datasets_with_empty_data_dir(runner, tmp_path):
     result = invoke(runner, "datasets", "--data-dir", tmp_path)
     assert result.exit_code == 0, result.output
-    present = {line.split()[0]: line.split()[2] for line in result.output.splitlines()[2:]
+    present = {line.split()[0]: line.split()[3] for line in result.output.splitlines()[2:]
                if line.strip()}
-    assert present == {**{n: "False" for n in SUITE}, **{n: "True" for n in BUILTIN}}
+    assert present == {**{n: "False" for n in SUITE + OGB}, **{n: "True" for n in BUILTIN}}
 
 
 # ----------------------------------------------------------------------------- run
