@@ -127,16 +127,20 @@ def inference_ms(models, dataset, repeats: int = 50) -> list:
     ``models``; the models take turns, so a change of machine load hits them alike."""
     import time
 
-    graph = dgl.add_self_loop(dgl.remove_self_loop(dataset.graph))
-    feat = as_input(dataset.graph.ndata["feat"])
+    device = next(models[0].parameters()).device  # where fit left them (train.device)
+    graph = dgl.add_self_loop(dgl.remove_self_loop(dataset.graph)).to(device)
+    feat = as_input(dataset.graph.ndata["feat"]).to(device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     times = [[] for _ in models]
     with torch.no_grad():
         for m in models:
             m.eval()(graph, feat)  # warm-up
         for _ in range(repeats):
             for m, t in zip(models, times):
+                sync()
                 start = time.perf_counter()
                 m(graph, feat)
+                sync()
                 t.append(time.perf_counter() - start)
     return [1000 * sorted(t)[repeats // 2] for t in times]
 

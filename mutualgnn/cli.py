@@ -63,12 +63,16 @@ def datasets(data_dir):
 @click.option("--save", "save_dir", type=click.Path(file_okay=False), default=None,
               help="Keep each student's best checkpoint and the config in DIR (reload them "
                    "with `mutualgnn predict --model DIR`).")
+@click.option("--device", default=None, metavar="DEVICE",
+              help="Where to train: cpu, cuda, cuda:N, or auto (cuda when torch sees a GPU) "
+                   "[default: cpu]. GPUs need the CUDA builds of torch and DGL.")
 @click.option("--distributed", "ranks", type=click.IntRange(min=1), default=None, metavar="W",
-              help="Spread the students over W local processes (torch.distributed, gloo); "
-                   "under torchrun the ranks come from torchrun instead.")
+              help="Spread the students over W local processes (torch.distributed: gloo, or "
+                   "nccl with one GPU per rank on cuda); under torchrun the ranks come from "
+                   "torchrun instead.")
 @click.option("--progress/--no-progress", default=True, help="Show progress bars.")
 def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, fanouts, batch_size,
-        data_dir, config_file, assignments, output, save_dir, ranks, progress):
+        device, data_dir, config_file, assignments, output, save_dir, ranks, progress):
     """Train a cohort of students on one dataset and print test accuracies."""
     from .distributed import from_environment, run_distributed
     from .experiment import run_experiment, summarise
@@ -83,12 +87,14 @@ def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, f
         for section, key, value in (("train", "epochs", epochs), ("train", "threads", threads),
                                     ("train", "fanouts", fanouts),
                                     ("train", "batch_size", batch_size),
+                                    ("train", "device", device),
                                     ("mutual", "coordinator", coordinator)):
             if value is not None:
                 data.setdefault(section, {})[key] = value
         config = ExperimentConfig.from_dict(apply_overrides(data, assignments))
-        loaded = load_dataset(config.dataset, config.data_dir)  # a clear error before any work
-        exchange = from_environment()  # a rank of a torchrun job
+        run_device = config.train.torch_device()  # clear errors before any work
+        loaded = load_dataset(config.dataset, config.data_dir)
+        exchange = from_environment(run_device)  # a rank of a torchrun job
         if exchange is not None:
             first = exchange.rank == 0
             result = run_experiment(config, loaded, progress=progress and first,

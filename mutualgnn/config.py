@@ -7,8 +7,10 @@ with the list of valid ones.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
+import torch
 import yaml
 
 METHODS = ("independent", "ensemble", "dml", "gml", "gml-no-alw", "gml-no-entropy")
@@ -38,15 +40,47 @@ class TrainConfig:
     #: do not depend on how students are run (distributed runs set it); students are not fused
     student_rng: bool = False
     progress: bool = True              #: tqdm progress bars
+    #: where students, coordinator and data live: cpu | cuda | cuda:N | auto (cuda when torch
+    #: sees a GPU, else cpu); checked when a run starts (:meth:`torch_device`), so a GPU run's
+    #: saved config still loads on a machine without one
+    device: str = "cpu"
 
     def __post_init__(self):
         positive = ("epochs", "patience", "batch_size", "lr_step", "threads")
         _check_types(self, "train.", int=positive, float=("lr_decay",),
-                     bool=("progress", "fuse", "student_rng"))
+                     bool=("progress", "fuse", "student_rng"), str=("device",))
         for key in positive:
             if getattr(self, key) is not None and getattr(self, key) < 1:
                 raise ConfigError(f"train.{key} must be >= 1, got {getattr(self, key)}")
         self.fanouts = _fanouts(self.fanouts)
+        if not re.fullmatch(r"cpu|cuda(:\d+)?|auto", self.device):
+            raise ConfigError(f"train.device must be cpu, cuda, cuda:N (a GPU's index) or auto, "
+                              f"got {self.device!r}")
+
+    def torch_device(self) -> torch.device:
+        """:attr:`device` on this machine: ``auto`` is cuda when torch sees a GPU, else cpu; a
+        cuda device comes with its index (plain ``cuda``: torch's current GPU). Raises
+        :class:`ConfigError` when the GPU asked for is not there."""
+        name = self.device
+        if name == "auto":
+            name = "cuda" if torch.cuda.is_available() else "cpu"
+        device = torch.device(name)
+        if device.type == "cpu":
+            return device
+        if not torch.cuda.is_available():
+            build = ("a CPU-only build" if torch.version.cuda is None
+                     else f"built for CUDA {torch.version.cuda}")
+            raise ConfigError(f"train.device is {self.device!r} but torch sees no CUDA GPU (torch "
+                              f"{torch.__version__}, {build}): on a machine with an NVIDIA GPU "
+                              f"install the CUDA builds of torch and DGL, or train on the CPU "
+                              f"with --device cpu")
+        if device.index is None:
+            return torch.device("cuda", torch.cuda.current_device())
+        if device.index >= torch.cuda.device_count():
+            raise ConfigError(f"train.device is {self.device!r} but this machine has "
+                              f"{torch.cuda.device_count()} GPU(s), cuda:0 to "
+                              f"cuda:{torch.cuda.device_count() - 1}: choose one of them")
+        return device
 
     def resolved(self, task: str) -> "TrainConfig":
         defaults = {"node": dict(epochs=500, patience=100, lr_step=None, batch_size=1024),

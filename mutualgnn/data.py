@@ -84,6 +84,11 @@ class Split:
     def as_lists(self) -> dict:
         return {k: getattr(self, k).tolist() for k in ("train", "val", "test")}
 
+    def to(self, device) -> "Split":
+        """The split with its index tensors on ``device`` (not copied when already there)."""
+        return dataclasses.replace(self, train=self.train.to(device), val=self.val.to(device),
+                                   test=self.test.to(device))
+
 
 @dataclass
 class NodeDataset:

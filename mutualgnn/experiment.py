@@ -94,10 +94,10 @@ def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None
     dataset = dataset or load_dataset(config.dataset, config.data_dir, cache_dir=cache_dir)
     config = _with_progress(config, progress)
     if exchange is not None:  # per-student streams make the ranks' numbers the one-process ones;
-        # the machine's cores are split between the ranks on it
+        # the machine's cores are split between the ranks on it; each rank trains on its device
         threads = config.train.threads or max(1, available_cores() // exchange.local_size)
         config = dataclasses.replace(config, train=dataclasses.replace(
-            config.train, student_rng=True, threads=threads))
+            config.train, student_rng=True, threads=threads, device=str(exchange.device)))
     splits = dataset.splits(folds=config.folds, seed=config.split_seed)
     runs = [(seed, split) for seed in config.seeds for split in splits]
     bar = tqdm(runs, desc=f"{config.dataset} {config.method}", disable=not config.train.progress,
@@ -159,8 +159,9 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None)
     seed_everything(seed)
     students = build_cohort(config, dataset)
     if config.train.student_rng:
+        device = config.train.torch_device()
         for k, student in enumerate(students):
-            use_generator(student, student_generator(seed, k))
+            use_generator(student, student_generator(seed, k, device))
     coordinator = None
     if mutual.lam != 0:
         coordinator = Coordinator(len(students), dataset.num_classes, mutual.coordinator,

@@ -136,6 +136,11 @@ class SparseFeatures:
     def shape(self):
         return self.csr.shape
 
+    def to(self, device) -> "SparseFeatures":
+        """The same matrix with ``csr`` (N, F), ``csr_t`` (F, N) and ``perm`` (nnz,) on
+        ``device`` (not copied when already there)."""
+        return SparseFeatures(self.csr.to(device), self.csr_t.to(device), self.perm.to(device))
+
     def with_values(self, values: torch.Tensor) -> "SparseFeatures":
         csr = torch.sparse_csr_tensor(self.csr.crow_indices(), self.csr.col_indices(), values,
                                       self.csr.shape)
@@ -165,8 +170,8 @@ class Dropout(nn.Dropout):
     CPU as torch's Bernoulli sampler, which dominated the dropout of large inputs and of GAT's
     attention over every edge. :func:`build_student` puts it in place of every ``nn.Dropout``.
 
-    ``generator`` (None: torch's global stream) is the random stream the masks are drawn from;
-    :func:`use_generator` gives a student its own."""
+    ``generator`` (None: torch's global stream) is the random stream the masks are drawn from,
+    on the device of the inputs; :func:`use_generator` gives a student its own."""
 
     generator: torch.Generator | None = None
 
@@ -185,7 +190,9 @@ class Dropout(nn.Dropout):
 def use_generator(model: nn.Module, generator: torch.Generator) -> nn.Module:
     """Draw every dropout mask of ``model`` from ``generator``: a student with its own random
     stream trains the same whether its peers run before it, after it or in another process
-    (:mod:`mutualgnn.distributed`). Such students are never fused (:class:`~mutualgnn.fused.Cohort`)."""
+    (:mod:`mutualgnn.distributed`). Such students are never fused (:class:`~mutualgnn.fused.Cohort`).
+    A generator belongs to one device: give the one the model trains on
+    (:func:`mutualgnn.distributed.student_generator` makes it for a device)."""
     for module in model.modules():
         if isinstance(module, Dropout):
             module.generator = generator

@@ -14,6 +14,11 @@ Loss per iteration (see docs/method.md), for students j = 1..K with logits z_j:
                 - gamma_t * mean_rows H(softmax(z_j / T)) ] + L_coordinator
 
 With ``lam = gamma = 0`` and the uniform coordinator this is K independent trainings.
+
+Device: ``train.device`` (:meth:`~mutualgnn.config.TrainConfig.torch_device`). :func:`fit` moves
+the students, the coordinator and what they train on there; neighbour sampling stays on the CPU
+(DGL's ``DataLoader`` moves each batch). Everything :func:`fit` returns is CPU floats and CPU
+checkpoints.
 """
 from __future__ import annotations
 
@@ -112,6 +117,11 @@ def fit(students, data, split, train: TrainConfig | None = None,
     ``weight_decay`` (default: each student's ``hparams``). ``exchange`` (a
     :class:`mutualgnn.distributed.Exchange`) trains only this process's share of the students
     and exchanges logits with the other processes; every process returns the same result.
+
+    The students and the coordinator are moved to ``train.device`` (in place) and stay there,
+    each at its best checkpoint, when ``fit`` returns; ``data`` is left where it is (what is
+    trained on is copied to the device). The result's numbers are floats and its checkpoints
+    (``StudentResult.state_dict``) CPU tensors, whatever the device.
     """
     students = list(students)
     if not students:
@@ -122,6 +132,14 @@ def fit(students, data, split, train: TrainConfig | None = None,
     elif isinstance(data, tuple) and len(data) == 2:
         data = GraphDataset.from_graphs(*data)
     train = (train or TrainConfig()).resolved(data.task)
+    device = train.torch_device()
+    for k, s in enumerate(students):
+        generator = getattr(s, "generator", None)
+        if generator is not None and generator.device != device:
+            raise ValueError(f"student {k} draws dropout from a generator on {generator.device} "
+                             f"but trains on {device}: make its generator on {device} "
+                             f"(mutualgnn.distributed.student_generator(seed, k, device))")
+        s.to(device)
     mutual = mutual or INDEPENDENT
     mutual_on = mutual.lam != 0 or mutual.gamma != 0
     if mutual.lam != 0 and len(students) < 2:
@@ -130,6 +148,8 @@ def fit(students, data, split, train: TrainConfig | None = None,
         coordinator = Coordinator(len(students), data.num_classes, mutual.coordinator,
                                   mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max,
                                   mutual.sharpen)
+    if coordinator is not None:
+        coordinator.to(device)
     optim = optim or [{k: s.hparams[k] for k in ("lr", "weight_decay")} for s in students]
     if exchange is not None:
         from .distributed import ShardedCohort
@@ -151,7 +171,7 @@ def fit(students, data, split, train: TrainConfig | None = None,
     schedulers = [torch.optim.lr_scheduler.StepLR(o, train.lr_step, train.lr_decay)
                   for o in optimisers] if train.lr_step else []
 
-    runner = _runner(data, split, train, mutual)
+    runner = _runner(data, split, train, mutual, device)
     K = len(students)
     best = [dict(acc=-1.0, loss=float("inf"), epoch=-1, test=0.0, state={}, probs=None)
             for _ in range(K)]
@@ -171,7 +191,7 @@ def fit(students, data, split, train: TrainConfig | None = None,
             b = best[k]
             if ev["val_acc"] > b["acc"] or (ev["val_acc"] == b["acc"] and ev["val_loss"] < b["loss"]):
                 cohort.sync(k)
-                state = copy.deepcopy(students[k].state_dict()) if k in cohort.local else None
+                state = _cpu_state(students[k]) if k in cohort.local else None
                 b.update(acc=ev["val_acc"], loss=ev["val_loss"], epoch=epoch, test=ev["test_acc"],
                          state=state, probs=ev["probs"])
                 improved = True
@@ -194,6 +214,16 @@ def fit(students, data, split, train: TrainConfig | None = None,
                   for s, b in zip(students, best)],
         ensemble=ensemble, history=history, epochs_run=epoch,
         seconds=time.perf_counter() - start)
+
+
+def _cpu_state(module: nn.Module) -> dict:
+    """A copy of ``module``'s state dict with every tensor on the CPU: checkpoints are kept,
+    saved and sent between ranks there, whatever device the module trains on."""
+    state = module.state_dict()
+    out = copy.copy(state)  # the same OrderedDict type, with its ``_metadata``
+    for name, tensor in state.items():
+        out[name] = tensor.to("cpu", copy=True)
+    return out
 
 
 def cohort_loss(logits: list, labels: torch.Tensor, labelled, mutual: MutualConfig, gamma: float,
@@ -226,7 +256,7 @@ def _rows_within(labelled, kl_rows, n):
     """The labelled rows, indexed within the rows the KL is taken over."""
     if isinstance(kl_rows, slice):
         return labelled
-    return torch.arange(n)  # kl_rows == labelled: every row is labelled
+    return torch.arange(n, device=labelled.device)  # kl_rows == labelled: all are labelled
 
 
 def _step(cohort, optimisers, logits_fn, labels, labelled, coordinator, mutual, gamma, mutual_on):
@@ -307,11 +337,14 @@ def _metric(data):
 
 
 class _NodeRunner:
-    def __init__(self, data, split, train):
+    """A node task, full batch: the graph (:func:`_node_graph`), features (N, F) dense or
+    :class:`SparseFeatures`, labels (N,) and the split's indices, all on ``device``."""
+
+    def __init__(self, data, split, device):
         g = data.graph
-        self.graph = dgl.add_self_loop(dgl.remove_self_loop(g))  # once, shared by the cohort
-        self.feat, self.labels = as_input(g.ndata["feat"]), g.ndata["label"]
-        self.split, self.metric = split, _metric(data)
+        self.graph = _node_graph(g).to(device)  # once, shared by the cohort
+        self.feat, self.labels = as_input(g.ndata["feat"]).to(device), g.ndata["label"].to(device)
+        self.split, self.metric = split.to(device), _metric(data)
 
     def train_epoch(self, cohort, optimisers, coordinator, mutual, gamma, mutual_on):
         cohort.train()
@@ -348,38 +381,48 @@ class _SampledNodeRunner(_NodeRunner):
     student consumes them. The loss is :func:`cohort_loss` over the batch's output nodes: CE on
     those with a training label, KL and entropy on all. Evaluation runs the validation and test
     nodes in fixed batches with all their neighbours (``MultiLayerFullNeighborSampler``).
+
+    The graph stays on the CPU and is sampled there, from the same streams on every rank; DGL's
+    ``DataLoader(..., device=device)`` moves each batch's nodes and blocks to ``device``, with
+    the input nodes' features (N_in, F) prefetched as ``blocks[0].srcdata["feat"]``. Labels
+    (N,), the training mask (N,) and the split's indices live on ``device``.
     """
 
-    def __init__(self, data, split, train, kl_rows):
+    def __init__(self, data, split, train, kl_rows, device):
         if len(train.fanouts) != NODE_LAYERS:
             raise ConfigError(f"train.fanouts {train.fanouts} gives {len(train.fanouts)} layers; "
                               f"node-level students have {NODE_LAYERS}: give one fanout per "
                               f"layer, e.g. --fanouts 10,10")
         g = data.graph
         self.graph = dgl.add_self_loop(dgl.remove_self_loop(g))  # before sampling
-        self.feat, self.labels, self.split = g.ndata["feat"], g.ndata["label"], split
+        self.labels, self.split = g.ndata["label"].to(device), split.to(device)
         self.metric = _metric(data)
-        self.is_train = torch.zeros(g.num_nodes(), dtype=torch.bool)
-        self.is_train[split.train] = True
+        self.is_train = torch.zeros(g.num_nodes(), dtype=torch.bool, device=device)
+        self.is_train[self.split.train] = True
         seeds = split.train if kl_rows == "train" else torch.arange(g.num_nodes())
         loading = dgl.dataloading
-        self.loader = loading.DataLoader(self.graph, seeds, loading.NeighborSampler(train.fanouts),
-                                         batch_size=train.batch_size, shuffle=True)
-        self.eval_rows = torch.cat([split.val, split.test]).unique()  # sorted, each row once
+        prefetch = dict(prefetch_node_feats=["feat"])
+        self.loader = loading.DataLoader(self.graph, seeds,
+                                         loading.NeighborSampler(train.fanouts, **prefetch),
+                                         device=device, batch_size=train.batch_size, shuffle=True)
+        eval_rows = torch.cat([split.val, split.test]).unique()  # sorted, each row once
         self.eval_loader = loading.DataLoader(
-            self.graph, self.eval_rows, loading.MultiLayerFullNeighborSampler(NODE_LAYERS),
-            batch_size=train.batch_size)
+            self.graph, eval_rows, loading.MultiLayerFullNeighborSampler(NODE_LAYERS, **prefetch),
+            device=device, batch_size=train.batch_size)
+        # where the validation and test nodes are among the evaluated rows
+        self.val_at = torch.searchsorted(eval_rows, split.val).to(device)
+        self.test_at = torch.searchsorted(eval_rows, split.test).to(device)
 
     def train_epoch(self, cohort, optimisers, coordinator, mutual, gamma, mutual_on):
         cohort.train()
         if coordinator is not None:
             coordinator.train()
         stats = []
-        for input_nodes, output_nodes, blocks in _batches(self.loader):
+        for _, output_nodes, blocks in _batches(self.loader):
             labelled = self.is_train[output_nodes].nonzero(as_tuple=True)[0]  # rows of the batch
             if not len(labelled) and not mutual_on:
                 continue  # no term to learn from
-            feat = self.feat[input_nodes]
+            feat = blocks[0].srcdata["feat"]
             stats.append(_step(cohort, optimisers,
                                lambda which: _all_logits(cohort, blocks, feat, which),
                                self.labels[output_nodes], labelled, coordinator, mutual, gamma,
@@ -387,11 +430,9 @@ class _SampledNodeRunner(_NodeRunner):
         return _mean_stats(stats)
 
     def _val_test_logits(self, cohort) -> list:
-        per_batch = [cohort(blocks, self.feat[input_nodes])
-                     for input_nodes, _, blocks in _batches(self.eval_loader)]
-        val_at = torch.searchsorted(self.eval_rows, self.split.val)
-        test_at = torch.searchsorted(self.eval_rows, self.split.test)
-        return [(z[val_at], z[test_at]) for z in map(torch.cat, zip(*per_batch))]
+        per_batch = [cohort(blocks, blocks[0].srcdata["feat"])
+                     for _, _, blocks in _batches(self.eval_loader)]
+        return [(z[self.val_at], z[self.test_at]) for z in map(torch.cat, zip(*per_batch))]
 
 
 def _batches(loader):
@@ -402,14 +443,14 @@ def _batches(loader):
         return iter(loader)
 
 
-def _runner(data, split, train, mutual):
-    """How :func:`fit` feeds the cohort: the whole graph, sampled mini-batches of its nodes, or
-    mini-batches of graphs."""
+def _runner(data, split, train, mutual, device):
+    """How :func:`fit` feeds the cohort on ``device``: the whole graph, sampled mini-batches of
+    its nodes, or mini-batches of graphs."""
     if data.task == "graph":
-        return _GraphRunner(data, split, train)
+        return _GraphRunner(data, split, train, device)
     if train.fanouts:
-        return _SampledNodeRunner(data, split, train, mutual.kl_rows)
-    return _NodeRunner(data, split, train)
+        return _SampledNodeRunner(data, split, train, mutual.kl_rows, device)
+    return _NodeRunner(data, split, device)
 
 
 def _mean_stats(stats: list) -> dict:
@@ -418,16 +459,20 @@ def _mean_stats(stats: list) -> dict:
 
 
 class _GraphRunner:
-    def __init__(self, data, split, train):
+    """A graph task: training batches are drawn on the CPU and moved to ``device`` one by one;
+    the fixed evaluation batches are moved there once."""
+
+    def __init__(self, data, split, train, device):
         from dgl.dataloading import GraphDataLoader
 
         pairs = list(zip(data.graphs, data.labels))
         self.loader = GraphDataLoader([pairs[i] for i in split.train.tolist()],
                                       batch_size=train.batch_size, shuffle=True, drop_last=False)
-        # evaluation batches are fixed: batch them once
-        self.val = eval_batches(data.graphs, data.labels, split.val)
-        self.test = eval_batches(data.graphs, data.labels, split.test)
-        self.metric = _metric(data)
+        # evaluation batches are fixed: batch them and move them once
+        self.val, self.test = ([(g.to(device), y.to(device))
+                                for g, y in eval_batches(data.graphs, data.labels, rows)]
+                               for rows in (split.val, split.test))
+        self.metric, self.device = _metric(data), device
 
     def train_epoch(self, cohort, optimisers, coordinator, mutual, gamma, mutual_on):
         cohort.train()
@@ -435,6 +480,7 @@ class _GraphRunner:
             coordinator.train()
         stats = []
         for graph, labels in self.loader:
+            graph, labels = graph.to(self.device), labels.to(self.device)
             if graph.batch_size == 1 and any(isinstance(m, nn.BatchNorm1d)
                                              for s in cohort.students for m in s.modules()):
                 continue  # batch norm cannot train on a single graph
@@ -495,6 +541,19 @@ def _adam(params, **kwargs) -> torch.optim.Adam:
         return torch.optim.Adam(params, **kwargs)
 
 
+def _node_graph(graph):
+    """``graph`` as node-level students take it: every node's self-loop once, and no node data
+    (features are an argument; moving them with the graph would copy them for nothing)."""
+    out = dgl.add_self_loop(dgl.remove_self_loop(graph))
+    out.ndata.clear()
+    return out
+
+
+def _device_of(students) -> torch.device:
+    """Where the students are (they are kept on one device): their first parameter's device."""
+    return next(students[0].parameters()).device
+
+
 def as_input(feat: torch.Tensor, max_density: float = 0.25):
     """Node features as the students take them: :class:`~mutualgnn.students.SparseFeatures`
     when at most ``max_density`` of the entries are non-zero (bag-of-words inputs), else
@@ -507,22 +566,23 @@ def as_input(feat: torch.Tensor, max_density: float = 0.25):
 @torch.no_grad()
 def predict(students, graph, feat=None) -> list:
     """Logits of every student (eval mode): a node task's graph gives (N, C) each, a batch of
-    graphs (``dgl.batch``) gives (B, C) each. ``feat`` defaults to ``graph.ndata["feat"]``."""
+    graphs (``dgl.batch``) gives (B, C) each. ``feat`` defaults to ``graph.ndata["feat"]``.
+    Computed where the students are (after :func:`fit`: its device; loaded by
+    :mod:`mutualgnn.saved`: the CPU), with ``graph`` and ``feat`` copied there; the logits are
+    on that device."""
+    device = _device_of(students)
     feat = graph.ndata["feat"] if feat is None else feat
-    out = []
-    for s in students:
-        s.eval()
-        if s.task == "node":
-            out.append(s(dgl.add_self_loop(dgl.remove_self_loop(graph)), as_input(feat)))
-        else:
-            out.append(s(graph, feat))
-    return out
+    if students[0].task == "node":
+        graph, feat = _node_graph(graph), as_input(feat)
+    graph, feat = graph.to(device), feat.to(device)
+    return [s.eval()(graph, feat) for s in students]
 
 
 @torch.no_grad()
 def predict_sampled(students, data, split, train: TrainConfig) -> list:
     """Eval-mode logits of the validation and test nodes of ``split`` as a ``train.fanouts`` run
     evaluates them (batches of nodes with all their neighbours): one pair (n_val, C), (n_test, C)
-    per student. GCN's differ from :func:`predict`'s (GraphConv normalises by block degrees)."""
-    runner = _SampledNodeRunner(data, split, train.resolved("node"), "train")
+    per student, on the students' device. GCN's differ from :func:`predict`'s (GraphConv
+    normalises by block degrees)."""
+    runner = _SampledNodeRunner(data, split, train.resolved("node"), "train", _device_of(students))
     return runner._val_test_logits(Cohort(students, fuse=False).eval())

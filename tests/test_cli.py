@@ -5,6 +5,7 @@ import json
 
 import pandas as pd
 import pytest
+import torch
 from click.testing import CliRunner
 
 from mutualgnn.cli import main
@@ -238,8 +239,17 @@ def test_missing_dataset_dir(runner, tmp_path, monkeypatch):
     (["--set", "train.threads=0"], "threads", 1),
     (["--set", "students=5"], "students", 1),
     (["--set", "hparams.gcn.hidden=abc"], "hidden", 1),
+    (["--device", "gpu"], "train.device must be cpu, cuda, cuda:N", 1),
 ], ids=["seeds", "folds", "epochs", "threads", "set-epochs-type", "set-folds-type",
-        "set-threads", "set-students-type", "set-hparam-type"])
+        "set-threads", "set-students-type", "set-hparam-type", "device"])
 def test_bad_option_values(runner, args, fragment, code):
     result = invoke(runner, "run", "-d", "karate", "--no-progress", *args)
     assert_clean_error(result, fragment, code=code)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+@pytest.mark.parametrize("extra", [[], ["--distributed", "2"]], ids=["one-process", "distributed"])
+def test_run_on_cuda_without_a_gpu_says_how_to_fix_it(runner, extra):
+    result = invoke(runner, "run", "-d", "karate", "-s", "gcn,gat", *QUICK, "--device", "cuda",
+                    *extra)
+    assert_clean_error(result, "sees no CUDA GPU", "CUDA builds of torch and DGL", "--device cpu")

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from mutualgnn.cli import main
 from mutualgnn.config import ExperimentConfig, TrainConfig
-from mutualgnn.distributed import DistributedError, launch, run_distributed, student_generator
+from mutualgnn.distributed import (DistributedError, launch, rank_device, run_distributed,
+                                   student_generator)
 from mutualgnn.experiment import run_experiment
 
 RECORD_COLUMNS = ["seed", "fold", "student", "arch", "test_acc", "val_acc", "best_epoch"]
@@ -58,6 +59,9 @@ def test_own_streams_make_a_student_independent_of_its_peers(karate):
 def test_student_generators_are_distinct_and_reproducible():
     draw = lambda seed, k: torch.rand(4, generator=student_generator(seed, k))  # noqa: E731
     assert torch.equal(draw(0, 1), draw(0, 1))
+    on_cpu = student_generator(0, 1, torch.device("cpu"))
+    assert on_cpu.device == torch.device("cpu")
+    assert torch.equal(draw(0, 1), torch.rand(4, generator=on_cpu))  # the default is the CPU
     assert not torch.equal(draw(0, 0), draw(0, 1))
     assert not torch.equal(draw(0, 1), draw(1, 0))
 
@@ -65,6 +69,23 @@ def test_student_generators_are_distinct_and_reproducible():
 def test_more_ranks_than_students_is_a_clear_error():
     with pytest.raises(DistributedError, match="ranks <= students"):
         run_distributed(_config("karate", ["gcn", "gat"], epochs=1), 3)
+
+
+def test_ranks_use_the_cpu_and_gloo_unless_the_run_is_on_cuda():
+    assert rank_device("cpu", 3) == torch.device("cpu")
+    assert launch(2, _backend_and_device) == ("gloo", "cpu")
+
+
+def _backend_and_device(exchange):
+    return torch.distributed.get_backend(), str(exchange.device)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_ranks_without_gpus_are_a_clear_error():
+    with pytest.raises(DistributedError, match="has 0 GPU.*--device cpu"):
+        rank_device("cuda", 0)
+    with pytest.raises(DistributedError, match="has 0 GPU"):
+        launch(2, _backend_and_device, device="cuda")
 
 
 def _fail_on_rank_1(exchange):

@@ -58,3 +58,19 @@ def test_predict_errors(tmp_path):
                               "--no-progress", "--save", str(out)])
     result = CliRunner().invoke(main, ["predict", "--model", str(out), "-d", "minigc"])
     assert result.exit_code != 0 and "trained on karate, not minigc" in result.output
+
+
+def test_predict_on_the_cpu_reads_a_config_that_trained_on_cuda(tmp_path):
+    """A GPU run saves CPU checkpoints and ``train.device: cuda`` in its config; ``predict``
+    reloads it on the CPU (here the device is rewritten: this machine trains on the CPU)."""
+    out = tmp_path / "model"
+    trained = CliRunner().invoke(main, ["run", "-d", "karate", "-s", "gcn,sage", "--epochs", "5",
+                                        "--threads", "1", "--no-progress", "--save", str(out)])
+    assert trained.exit_code == 0, trained.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["train"]["device"] == "cpu"
+    config["train"]["device"] = "cuda"
+    (out / "config.json").write_text(json.dumps(config))
+    shown = CliRunner().invoke(main, ["predict", "--model", str(out)])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.count("True") == 2 and "False" not in shown.output

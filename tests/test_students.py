@@ -177,3 +177,21 @@ def test_overrides_do_not_leak_into_defaults():
     student_hparams("gat", "node", "pubmed")
     assert DEFAULTS == before
     assert student_hparams("gcn", "node")["hidden"] == 64
+
+
+def test_sparse_features_move_with_their_transpose_and_order():
+    from mutualgnn.students import SparseFeatures
+
+    dense = torch.tensor([[0.0, 1.5, 0.0], [2.0, 0.0, 0.0], [0.0, 3.0, 4.0]])
+    feat = SparseFeatures.from_dense(dense)
+    for device in ("cpu", torch.device("cpu")):
+        moved = feat.to(device)
+        assert moved.shape == feat.shape
+        for part in ("csr", "csr_t", "perm"):
+            assert getattr(moved, part).device == torch.device("cpu")
+        assert torch.equal(moved.to_dense(), dense)
+        assert torch.equal(moved.csr_t.to_dense(), dense.t())
+        # the moved values keep their order in the transpose (what dropout relies on)
+        values = torch.tensor([10.0, 20.0, 30.0, 40.0])
+        assert torch.equal(moved.with_values(values).csr_t.to_dense(),
+                           feat.with_values(values).csr_t.to_dense())

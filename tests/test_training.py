@@ -14,6 +14,7 @@ import torch
 from sklearn.metrics import accuracy_score
 
 from mutualgnn import ExperimentConfig, TrainConfig, build_student, fit, predict, run_experiment
+from mutualgnn.config import ConfigError
 from mutualgnn.training import available_cores, seed_everything, set_threads
 
 
@@ -137,6 +138,69 @@ def test_graph_classification_beats_chance(minigc):
     expected = [s.as_lists() for s in minigc.splits(folds=4, seed=0)]
     assert recorded == expected
     assert json.loads(result.records["config"].iloc[0])["folds"] == 4
+
+
+# ----------------------------------------------------------------------------- devices
+
+NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+
+
+@pytest.mark.parametrize("name, students, train", [
+    ("karate", ["gcn", "gat"], dict(epochs=6)),                              # full graph
+    ("karate", ["gcn", "sage"], dict(epochs=4, fanouts=[4, 4], batch_size=8,  # sampled blocks,
+                                     student_rng=True)),                      # own streams
+    ("minigc", ["gin", "gcn"], dict(epochs=2, batch_size=32)),                # batches of graphs
+], ids=["full", "sampled", "graphs"])
+def test_explicit_cpu_device_gives_the_default_numbers(request, name, students, train):
+    data = request.getfixturevalue(name)
+
+    def run(**device):
+        config = ExperimentConfig(dataset=name, students=students, method="gml", seeds=[0],
+                                  folds=2, train=quick(**train, **device))
+        return run_experiment(config, dataset=data)
+
+    default, cpu = run(), run(device="cpu")
+    cols = ["seed", "fold", "student", "arch", "test_acc", "val_acc", "best_epoch"]
+    pd.testing.assert_frame_equal(default.records[cols], cpu.records[cols], check_exact=True)
+    assert [h["history"] for h in default.histories] == [h["history"] for h in cpu.histories]
+
+
+def test_checkpoints_are_cpu_copies_and_students_end_at_them(karate):
+    seed_everything(0)
+    students = [build_student(a, "node", karate.num_features, karate.num_classes)
+                for a in ("gcn", "gcn")]  # fused: checkpoints are written back from the group
+    result = fit(students, karate, karate.split, train=quick(epochs=8, device="cpu"))
+    for student, res in zip(students, result.students):
+        current = student.state_dict()
+        assert res.state_dict.keys() == current.keys()
+        for name, tensor in res.state_dict.items():
+            assert tensor.device == torch.device("cpu")
+            assert torch.equal(tensor, current[name])  # the student is left at its checkpoint
+            assert tensor.data_ptr() != current[name].data_ptr()  # a copy, not the weights
+
+
+def test_auto_device_is_cuda_only_when_torch_sees_a_gpu():
+    device = TrainConfig(device="auto").torch_device()
+    assert device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert TrainConfig().torch_device() == torch.device("cpu")
+
+
+@NO_GPU
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", "cuda:1"])
+def test_cuda_without_a_gpu_is_a_clear_error(karate, device):
+    config = TrainConfig(device=device)  # a GPU run's config still loads here
+    with pytest.raises(ConfigError, match="sees no CUDA GPU.*CUDA builds of torch and DGL"
+                                          ".*--device cpu"):
+        config.torch_device()
+    student = build_student("gcn", "node", karate.num_features, karate.num_classes)
+    with pytest.raises(ConfigError, match="sees no CUDA GPU"):
+        fit([student], karate, karate.split, train=quick(epochs=1, device=device))
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:", "cuda:x", "CPU", "", 0])
+def test_unknown_device_is_a_clear_error(device):
+    with pytest.raises(ConfigError, match="train.device must be"):
+        TrainConfig(device=device)
 
 
 # ----------------------------------------------------------------------------- threads
