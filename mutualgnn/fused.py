@@ -20,7 +20,7 @@ from torch import nn
 from ._dgl_compat import dgl  # noqa: F401  (compatibility step before dgl.nn)
 from dgl.nn import GraphConv
 
-from .students import GCN, Dropout, SparseFeatures, _SparseMatmul, layer_graphs
+from .students import GCN, Dropout, SparseFeatures, _SparseMatmul, layer_graphs, norm_weight
 
 
 class FusedGCN(nn.Module):
@@ -55,14 +55,14 @@ class FusedGCN(nn.Module):
         else:
             dropped = self.input_dropout(feat.unsqueeze(0).expand(K, -1, -1))  # (K, N, F)
             x = torch.bmm(dropped, self.proj.transpose(1, 2)).transpose(0, 1)  # (N, K, h)
-        x = self.propagate(g1, x.reshape(len(x), K * h))                     # (N1, K*h)
+        x = self.propagate(g1, x.reshape(len(x), K * h), edge_weight=norm_weight(g1))  # (N1, K*h)
         n = len(x)  # N, or the first block's output nodes
         x = torch.relu(x.view(n, K, h) + self.bias1)
         # per-student second-layer weights as one block-diagonal matmul (K*h, K*C): on CPU
         # faster than einsum or bmm over the K axis, which copy x into (K, N, h) first
         x = self.dropout(x).reshape(n, K * h) @ torch.block_diag(*self.weight2.unbind(0))
         C = self.weight2.shape[-1]
-        x = self.propagate(g2, x)
+        x = self.propagate(g2, x, edge_weight=norm_weight(g2))
         x = x.view(len(x), K, C) + self.bias2
         return x.transpose(0, 1)                                              # (K, N, C)
 

@@ -248,6 +248,16 @@ def _sparse_copy(linear: nn.Linear) -> SparseLinear:
 #: message-passing layers of every node-level student: a sampled mini-batch gives one block each
 NODE_LAYERS = 2
 
+#: ``edata`` key of per-edge weights that GCN layers pass to ``GraphConv`` when a graph or block
+#: has them: evaluation blocks carry the weights that make GraphConv's block-degree
+#: normalisation the full graph's (:func:`mutualgnn.training.full_graph_norm`)
+NORM_WEIGHT = "norm_weight"
+
+
+def norm_weight(graph):
+    """``graph.edata[NORM_WEIGHT]`` (E,) if the graph or block has it, else None."""
+    return graph.edata[NORM_WEIGHT] if NORM_WEIGHT in graph.edata else None
+
 
 def layer_graphs(graph) -> list:
     """What each of the :data:`NODE_LAYERS` layers runs on: the full ``graph`` every time, or
@@ -281,8 +291,8 @@ class GCN(nn.Module):
 
     def forward(self, graph, feat):
         g1, g2 = layer_graphs(graph)
-        h = self.conv1(g1, self.proj(self.input_dropout(feat)))
-        return self.conv2(g2, self.dropout(h))
+        h = self.conv1(g1, self.proj(self.input_dropout(feat)), edge_weight=norm_weight(g1))
+        return self.conv2(g2, self.dropout(h), edge_weight=norm_weight(g2))
 
 
 class GAT(nn.Module):

@@ -41,7 +41,7 @@ from .config import ConfigError, MutualConfig, TrainConfig
 from .coordinator import Coordinator
 from .data import OGB, GraphDataset, NodeDataset, ogb_score
 from .fused import Cohort
-from .students import NODE_LAYERS, SparseFeatures
+from .students import NODE_LAYERS, NORM_WEIGHT, SparseFeatures
 
 INDEPENDENT = MutualConfig(coordinator="uniform", lam=0.0, gamma=0.0)
 
@@ -409,6 +409,7 @@ class _SampledNodeRunner(_NodeRunner):
         self.eval_loader = loading.DataLoader(
             self.graph, eval_rows, loading.MultiLayerFullNeighborSampler(NODE_LAYERS, **prefetch),
             device=device, batch_size=train.batch_size)
+        self.out_degrees = self.graph.out_degrees()  # (N,) of the full graph, for full_graph_norm
         # where the validation and test nodes are among the evaluated rows
         self.val_at = torch.searchsorted(eval_rows, split.val).to(device)
         self.test_at = torch.searchsorted(eval_rows, split.test).to(device)
@@ -430,9 +431,26 @@ class _SampledNodeRunner(_NodeRunner):
         return _mean_stats(stats)
 
     def _val_test_logits(self, cohort) -> list:
-        per_batch = [cohort(blocks, blocks[0].srcdata["feat"])
+        per_batch = [cohort(full_graph_norm(blocks, self.out_degrees), blocks[0].srcdata["feat"])
                      for _, _, blocks in _batches(self.eval_loader)]
         return [(z[self.val_at], z[self.test_at]) for z in map(torch.cat, zip(*per_batch))]
+
+
+def full_graph_norm(blocks, out_degrees: torch.Tensor) -> list:
+    """Give full-neighbour ``blocks`` the edge weights w_uv = sqrt(d_out_block(u) / d_out(u))
+    (``edata[NORM_WEIGHT]``), ``out_degrees`` (N,) being the full graph's, and return them.
+
+    GraphConv normalises a block by its own degrees: it scales source u by d_out_block(u)^-1/2,
+    where d_out_block(u) counts only u's edges to the batch's nodes, and destination v by
+    d_in_block(v)^-1/2. With all of v's neighbours in the block, d_in_block(v) = d_in(v); the
+    weights turn the source factor into d_out(u)^-1/2, so a GCN evaluates each node exactly as on
+    the whole graph, whatever the batching. (Training keeps DGL's block normalisation.)"""
+    for block in blocks:
+        src, _ = block.edges()
+        full = out_degrees[block.srcdata[dgl.NID].cpu()].to(src.device).clamp(min=1)
+        ratio = block.out_degrees().clamp(min=1) / full
+        block.edata[NORM_WEIGHT] = ratio[src].float().sqrt()
+    return blocks
 
 
 def _batches(loader):
@@ -582,7 +600,7 @@ def predict(students, graph, feat=None) -> list:
 def predict_sampled(students, data, split, train: TrainConfig) -> list:
     """Eval-mode logits of the validation and test nodes of ``split`` as a ``train.fanouts`` run
     evaluates them (batches of nodes with all their neighbours): one pair (n_val, C), (n_test, C)
-    per student, on the students' device. GCN's differ from :func:`predict`'s (GraphConv
-    normalises by block degrees)."""
+    per student, on the students' device. These equal :func:`predict`'s rows up to
+    floating-point rounding (GCN through :func:`full_graph_norm`); this is the exact path."""
     runner = _SampledNodeRunner(data, split, train.resolved("node"), "train", _device_of(students))
     return runner._val_test_logits(Cohort(students, fuse=False).eval())
