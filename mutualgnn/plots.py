@@ -24,6 +24,9 @@ def accuracy_bars(runs: pd.DataFrame, path) -> Path:
     cells = accuracy_cells(runs)
     if "variant" in cells:  # a grid suite: one bar group per (variant, method)
         cells["method"] = cells["variant"] + " " + cells["method"]
+    several = cells["dataset"].map(cells.groupby("dataset")["cohort"].nunique() > 1)
+    # several cohorts on one dataset (e.g. cohort-size): one bar group per (cohort, method)
+    cells.loc[several, "method"] = cells["cohort"] + " " + cells["method"]
     datasets = list(dict.fromkeys(cells["dataset"]))
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):

@@ -317,3 +317,16 @@ def test_grid_variants_run_tabulate_and_plot(tmp_path):
     table = (out / "accuracy.md").read_text()
     assert "label_noise=0.5" in table and "variant" in table
     assert out / "grid.png" in paths
+
+
+def test_several_cohorts_on_one_dataset_tabulate_and_plot(tmp_path):
+    path = tmp_path / "k.yaml"
+    path.write_text(TINY.replace("name: tiny", "name: k").replace(
+        'node: ["gcn,gat"]', 'node: ["gcn", "gcn,gat", "gcn,gcn"]'))  # "gcn" in two cohorts
+    out = tmp_path / "out"
+    run_suite(load_suite(path), out, threads=1, progress=False, datasets=["karate"],
+              methods=["independent", "gml"])
+    paths = bench.report(out, ("md",))
+    assert out / "accuracy.png" in paths
+    table = (out / "accuracy.md").read_text()
+    assert "| karate    | gcn,gcn  | gml" in table and "gcn#1" in table
