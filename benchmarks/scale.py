@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import sys
 import time
 from pathlib import Path
@@ -31,19 +30,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mutualgnn import MutualConfig, TrainConfig, fit, seed_everything  # noqa: E402
 from mutualgnn._dgl_compat import dgl  # noqa: E402
+from mutualgnn.bench import memory_mb  # noqa: E402
 from mutualgnn.data import NodeDataset, Split  # noqa: E402
 from mutualgnn.distributed import launch, student_generator  # noqa: E402
 from mutualgnn.experiment import versions  # noqa: E402
 from mutualgnn.students import build_student, use_generator  # noqa: E402
-
-
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def synthetic(nodes, edges, features, classes, train_nodes, eval_nodes, seed=0) -> NodeDataset:
@@ -66,7 +57,7 @@ def train_once(args, exchange=None) -> dict:
     start = time.perf_counter()
     data = synthetic(args.nodes, args.edges, args.features, args.classes, args.train_nodes,
                      args.eval_nodes)
-    built_s, built_mb = time.perf_counter() - start, rss_mb()
+    built_s, built_mb = time.perf_counter() - start, memory_mb("VmRSS")
     seed_everything(0)
     students = [build_student(arch, "node", data.num_features, data.num_classes)
                 for arch in args.students.split(",")]
@@ -78,7 +69,7 @@ def train_once(args, exchange=None) -> dict:
     result = fit(students, data, data.split, train=train, mutual=mutual, exchange=exchange)
     row = dict(build_s=built_s, epoch_s=result.seconds,
                seeds_per_s=args.train_nodes / result.seconds, rss_after_build_mb=built_mb,
-               peak_mb=peak_mb(), test_acc=[round(s.test_acc, 4) for s in result.students])
+               peak_mb=memory_mb(), test_acc=[round(s.test_acc, 4) for s in result.students])
     if exchange is None:
         return dict(row, ranks=1)
     rows = exchange.gather_objects(row)
