@@ -455,6 +455,7 @@ def records_frame(records: list):
         base = {k: r.get(k) for k in ("dataset", "task", "cohort", "method", "seed", "fold",
                                        "seconds", "peak_rss_mb", "epochs_run", "split_sha1")}
         base["variant"] = r.get("variant") or ""
+        base["metric"] = r.get("metric") or "acc"  # records before ogb's datasets were all accuracy
         labels = student_labels([s["arch"] for s in r["students"]])
         for k, (label, st) in enumerate(zip(labels, r["students"])):
             rows.append(dict(base, student=k, model=label, arch=st["arch"],

@@ -94,6 +94,10 @@ def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, f
         config = ExperimentConfig.from_dict(apply_overrides(data, assignments))
         run_device = config.train.torch_device()  # clear errors before any work
         loaded = load_dataset(config.dataset, config.data_dir)
+        if batch_size is not None and loaded.task == "node" and not config.train.fanouts:
+            raise ConfigError(f"--batch-size sets the seed nodes per mini-batch of sampled "
+                              f"training, but {config.dataset} trains full-batch: add "
+                              f"--fanouts (e.g. --fanouts 10,10) or drop --batch-size")
         exchange = from_environment(run_device)  # a rank of a torchrun job
         if exchange is not None:
             first = exchange.rank == 0

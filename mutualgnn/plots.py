@@ -44,7 +44,9 @@ def accuracy_bars(runs: pd.DataFrame, path) -> Path:
         ax.set_xticks(range(len(methods)))
         ax.set_xticklabels(methods, rotation=35, ha="right", fontsize=8)
         ax.set_title(f"{dataset} ({', '.join(dict.fromkeys(sub['cohort']))})", fontsize=10)
-        ax.set_ylabel("test accuracy (%)")
+        metric = runs.loc[runs["dataset"] == dataset, "metric"].iloc[0] \
+            if "metric" in runs else "acc"
+        ax.set_ylabel("test accuracy (%)" if metric == "acc" else f"test {metric} (%)")
         ax.legend(fontsize=7)
     return _save(fig, path)
 

@@ -2,8 +2,9 @@
 (one row per run and student, ``model`` naming the column: an architecture or ``ensemble``).
 
 * :func:`accuracy_table`: rows (dataset, cohort, method), a column per student and the cohort
-  ensemble, cells "mean ± std" of test accuracy in percent, plus the literature's single-model
-  numbers on the ``independent`` rows.
+  ensemble, cells "mean ± std" of test accuracy in percent (of the dataset's ``metric``, e.g.
+  ROC-AUC for ogbg-molhiv, named in a ``metric`` column when some dataset is not judged by
+  accuracy), plus the literature's single-model numbers on the ``independent`` rows.
 * :func:`paired_table`: each method minus ``independent`` for the same student on the same
   seed and fold: mean difference, wins/ties/losses, paired t-test and Wilcoxon p-values (scipy).
 * :func:`write_tables`: both, as markdown (``to_markdown``), CSV and LaTeX (``to_latex``, the
@@ -53,6 +54,11 @@ def accuracy_cells(runs: pd.DataFrame) -> pd.DataFrame:
     return cells
 
 
+def _scored_otherwise(runs: pd.DataFrame) -> bool:
+    """Whether some runs hold another score than accuracy (ogb's ROC-AUC for ogbg-molhiv)."""
+    return "metric" in runs and bool((runs["metric"].fillna("acc") != "acc").any())
+
+
 def accuracy_table(runs: pd.DataFrame, bold: str | None = None) -> pd.DataFrame:
     """Rows (dataset, cohort, method); columns the cohort's students, ``ensemble``, ``runs`` and
     ``literature``. ``bold`` wraps the best mean of each row, e.g. ``"\\textbf{%s}"``."""
@@ -68,6 +74,8 @@ def accuracy_table(runs: pd.DataFrame, bold: str | None = None) -> pd.DataFrame:
                               sort=False)
     table = table.reindex(columns=[m for m in models if m in table.columns]).fillna("")
     table["runs"] = cells.groupby(index, sort=False)["runs"].max()
+    if _scored_otherwise(runs):  # say what the cells hold where it is not accuracy
+        table["metric"] = runs.groupby(index, sort=False)["metric"].first()
     table = _sorted(table.reset_index())
     ref = reference()
     ref_text = {d: ", ".join(f"{a} {v:.1f}" for a, v in zip(g["arch"], g["test_acc"]))

@@ -228,6 +228,15 @@ def test_accuracy_table_by_hand():
     assert "gcn 81.5" in table.loc["independent", "literature"]
 
 
+def test_accuracy_table_names_a_metric_other_than_accuracy(tmp_path):
+    assert "metric" not in accuracy_table(bench.records_frame(_records()))  # all accuracy
+    molhiv = [dict(r, dataset="ogbg-molhiv", task="graph", metric="rocauc") for r in _records()]
+    table = accuracy_table(bench.records_frame(_records() + molhiv))
+    assert dict(zip(table["dataset"], table["metric"])) == {"cora": "acc", "ogbg-molhiv": "rocauc"}
+    from mutualgnn import plots
+    assert plots.accuracy_bars(bench.records_frame(molhiv), tmp_path / "a.png").stat().st_size > 0
+
+
 def test_paired_table_by_hand():
     paired = paired_table(bench.records_frame(_records())).set_index("student")
     gcn, gat = paired.loc["gcn"], paired.loc["gat"]

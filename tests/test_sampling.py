@@ -240,3 +240,5 @@ def test_cli_run_with_fanouts(tmp_path):
     result = runner.invoke(main, common + ["--fanouts", "5"])
     assert result.exit_code == 1 and "one fanout per layer" in result.output
     assert "Traceback" not in result.output
+    result = runner.invoke(main, common + ["--batch-size", "8"])  # full-batch: nothing to size
+    assert result.exit_code == 1 and "add --fanouts" in result.output, result.output
