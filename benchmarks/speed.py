@@ -22,7 +22,8 @@ import torch
 from mutualgnn import MutualConfig, TrainConfig, build_student, fit, load_dataset, seed_everything
 from mutualgnn.bench import memory_mb, peak_memory_reset
 from mutualgnn.experiment import versions
-from mutualgnn.students import student_hparams
+from mutualgnn.fused import FUSABLE
+from mutualgnn.students import _NODE, student_hparams
 
 
 def measure(dataset, arch, k, fuse, epochs):
@@ -40,6 +41,10 @@ def measure(dataset, arch, k, fuse, epochs):
     return 1000 * result.seconds / result.epochs_run, memory_mb() - before
 
 
+def _fusable(arch: str, task: str) -> bool:
+    return task == "node" and _NODE[arch] in FUSABLE
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", default="cora:gcn,citeseer:gcn,pubmed:gcn",
@@ -48,6 +53,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--doc", default=None, help="write the table into this markdown file")
+    ap.add_argument("--section", default="Cohort epoch time: fused vs one by one",
+                    help="the heading of --doc's section that the table replaces (or adds)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     rows = []
@@ -58,7 +65,8 @@ def main():
         times = {}
         for _ in range(args.repeats):  # interleaved, so load changes hit every variant alike
             for k in map(int, args.sizes.split(",")):
-                for fuse in (False, True):
+                # an architecture without a fused implementation runs one by one either way
+                for fuse in (False, True) if _fusable(arch, dataset.task) else (False,):
                     times.setdefault((k, fuse), []).append(measure(dataset, arch, k, fuse, args.epochs))
         one = statistics.median(t for t, _ in times[(1, False)])
         for (k, fuse), samples in times.items():
@@ -73,11 +81,12 @@ def main():
     if args.doc:
         doc = Path(args.doc)
         old = doc.read_text() if doc.exists() else "# Performance\n"
-        marker = "\n## Cohort epoch time: fused vs one by one\n"
+        marker = f"\n## {args.section}\n"
         head, _, rest = old.partition(marker)
         tail = rest.partition("\n## ")[2]
+        section = "" if args.section == ap.get_default("section") else f" --section '{args.section}'"
         doc.write_text(head + marker + f"""
-Command: `python benchmarks/speed.py --cases {args.cases} --sizes {args.sizes} --epochs {args.epochs} --repeats {args.repeats}`
+Command: `python benchmarks/speed.py --cases {args.cases} --sizes {args.sizes} --epochs {args.epochs} --repeats {args.repeats} --doc {args.doc}{section}`
 
 Machine: {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), shared; one torch thread.
 Versions: {", ".join(f"{k} {v}" for k, v in versions().items())}. Each cell: median over

@@ -453,7 +453,8 @@ def records_frame(records: list):
     rows = []
     for r in records:
         base = {k: r.get(k) for k in ("dataset", "task", "cohort", "method", "seed", "fold",
-                                       "seconds", "peak_rss_mb", "epochs_run", "split_sha1")}
+                                       "seconds", "peak_rss_mb", "rss_before_mb", "epochs_run",
+                                       "split_sha1")}
         base["variant"] = r.get("variant") or ""
         base["metric"] = r.get("metric") or "acc"  # records before ogb's datasets were all accuracy
         labels = student_labels([s["arch"] for s in r["students"]])

@@ -12,7 +12,7 @@ from mutualgnn import bench
 from mutualgnn.bench import ResultStore, RunSpec, Suite, load_suite, plan, run_suite
 from mutualgnn.cli import main
 from mutualgnn.config import ConfigError
-from mutualgnn.tables import accuracy_table, paired_table, write_tables
+from mutualgnn.tables import accuracy_table, cost_table, paired_table, write_tables
 
 TINY = """\
 name: tiny
@@ -235,6 +235,22 @@ def test_accuracy_table_names_a_metric_other_than_accuracy(tmp_path):
     assert dict(zip(table["dataset"], table["metric"])) == {"cora": "acc", "ogbg-molhiv": "rocauc"}
     from mutualgnn import plots
     assert plots.accuracy_bars(bench.records_frame(molhiv), tmp_path / "a.png").stat().st_size > 0
+
+
+def test_cost_table_by_hand():
+    records = _records()
+    for r, (sec, epochs, before, peak) in zip(records, [(2.0, 10, 100.0, 130.0), (3.0, 10, 110.0, 130.0),
+                                                        (4.0, 20, 100.0, 150.0), (6.0, 20, 100.0, 170.0)]):
+        r.update(seconds=sec, epochs_run=epochs, rss_before_mb=before, peak_rss_mb=peak)
+    cost = cost_table(bench.records_frame(records)).set_index("method")
+    assert list(cost.index) == ["independent", "gml"]  # `ensemble` trains nothing of its own
+    assert cost.loc["independent", "median_seconds"] == 2.5
+    assert cost.loc["independent", "median_ms_per_epoch"] == 250.0  # (200 + 300) / 2
+    assert cost.loc["gml", "median_ms_per_epoch"] == 250.0  # (200 + 300) / 2
+    assert cost.loc["independent", "median_peak_growth_mb"] == 25.0  # (30 + 20) / 2
+    assert cost.loc["gml", "median_peak_growth_mb"] == 60.0
+    # mean over both students and both seeds: (80 + 70 + 82 + 74) / 4
+    assert cost.loc["independent", "mean_student_acc"] == 76.5
 
 
 def test_paired_table_by_hand():
