@@ -4,7 +4,10 @@ K students of one architecture with identical hyper-parameters do the same seque
 operations on the same graph, each with its own weights. :class:`FusedGCN` stacks their weights
 along a leading K axis and runs the cohort as one model: each student's input dropout and
 projection, then one normalised propagation over K*h columns, per-student second-layer weights as
-one batched matmul, and one more propagation over K*C columns. Parameters, initial values and
+one batched matmul, and one more propagation over K*C columns. :class:`FusedGAT` runs K GATs as
+one GAT with K times the heads: each student's input projection, then one attention layer over
+K*heads heads (one edge softmax, one aggregation), per-student second-layer projections as one
+block-diagonal matmul, and one attention layer over K*out_heads heads. Parameters, initial values and
 the function computed are the students' own (tests/test_fused.py loads identical weights into
 both paths and compares logits and gradients); dropout masks are drawn per student as before,
 from a different random stream.
@@ -18,9 +21,9 @@ import torch
 from torch import nn
 
 from ._dgl_compat import dgl  # noqa: F401  (compatibility step before dgl.nn)
-from dgl.nn import GraphConv
+from dgl.nn import GATConv, GraphConv
 
-from .students import GCN, Dropout, SparseFeatures, _SparseMatmul, layer_graphs, norm_weight
+from .students import GAT, GCN, Dropout, SparseFeatures, _SparseMatmul, layer_graphs, norm_weight
 
 
 class FusedGCN(nn.Module):
@@ -47,14 +50,7 @@ class FusedGCN(nn.Module):
     def forward(self, graph, feat):
         K, h = self.proj.shape[:2]
         g1, g2 = layer_graphs(graph)
-        if isinstance(feat, SparseFeatures):  # each student's dropout on the stored values
-            values = feat.csr.values()
-            x = [_SparseMatmul.apply(self.proj[k].t(), *_csr_pair(feat, self.input_dropout(values)))
-                 for k in range(K)]
-            x = torch.stack(x, 1)                                            # (N, K, h)
-        else:
-            dropped = self.input_dropout(feat.unsqueeze(0).expand(K, -1, -1))  # (K, N, F)
-            x = torch.bmm(dropped, self.proj.transpose(1, 2)).transpose(0, 1)  # (N, K, h)
+        x = _project(self.proj, self.input_dropout, feat)                    # (N, K, h)
         x = self.propagate(g1, x.reshape(len(x), K * h), edge_weight=norm_weight(g1))  # (N1, K*h)
         n = len(x)  # N, or the first block's output nodes
         x = torch.relu(x.view(n, K, h) + self.bias1)
@@ -75,13 +71,85 @@ class FusedGCN(nn.Module):
         student.conv2.bias.copy_(self.bias2[k])
 
 
+def _project(weight, dropout, feat):
+    """Each student's input dropout and projection: weight (K, out, F), feat (N, F) dense or
+    :class:`SparseFeatures` -> (N, K, out)."""
+    if isinstance(feat, SparseFeatures):  # each student's dropout on the stored values
+        values = feat.csr.values()
+        return torch.stack([_SparseMatmul.apply(w.t(), *_csr_pair(feat, dropout(values)))
+                            for w in weight], 1)
+    dropped = dropout(feat.unsqueeze(0).expand(len(weight), -1, -1))     # (K, N, F)
+    return torch.bmm(dropped, weight.transpose(1, 2)).transpose(0, 1)
+
+
+def _wide_gat(conv: GATConv, members: int) -> GATConv:
+    """A GATConv with ``members`` times ``conv``'s heads that takes projected features
+    (N, members * heads * out): no projection or feature dropout of its own (the fused model
+    applies each student's), the attention's own dropout, slope and activation."""
+    heads, out = conv._num_heads, conv._out_feats
+    wide = GATConv(heads * out * members, out, heads * members,
+                   attn_drop=conv.attn_drop.p, negative_slope=conv.leaky_relu.negative_slope,
+                   activation=conv.activation, allow_zero_in_degree=True)
+    wide.fc, wide.attn_drop = nn.Identity(), Dropout(conv.attn_drop.p)
+    return wide
+
+
+class FusedGAT(nn.Module):
+    """K node-level :class:`~mutualgnn.students.GAT` students as one model.
+
+    ``forward(graph, feat)``: feat (N, F) dense or :class:`SparseFeatures` (or two blocks and
+    the first block's input features) -> (K, N, C) logits. Parameters: ``proj`` (K, H*h, F) and
+    ``fc2`` (K, O*C, H*h), the students' projections; ``conv1`` and ``conv2`` hold the K
+    students' attention vectors and biases side by side (``attn_l`` (1, K*H, h), ``bias``
+    (K*H*h,); second layer (1, K*O, C) and (K*O*C,)), student k's heads at k*H ... k*H + H - 1.
+    """
+
+    def __init__(self, students):
+        super().__init__()
+        K, first, second = len(students), students[0].conv1, students[0].conv2
+        stack = (lambda get: nn.Parameter(torch.stack([get(s).detach().clone() for s in students])))
+        self.proj = stack(lambda s: s.conv1.fc.weight)
+        self.fc2 = stack(lambda s: s.conv2.fc.weight)
+        self.input_dropout = Dropout(students[0].input_dropout.p)
+        self.feat_drop2 = Dropout(second.feat_drop.p)
+        self.conv1, self.conv2 = _wide_gat(first, K), _wide_gat(second, K)
+        with torch.no_grad():
+            for wide, name in ((self.conv1, "conv1"), (self.conv2, "conv2")):
+                for attr in ("attn_l", "attn_r"):
+                    getattr(wide, attr).copy_(torch.cat([getattr(getattr(s, name), attr)
+                                                         for s in students], 1))
+                wide.bias.copy_(torch.cat([getattr(s, name).bias for s in students]))
+        self.out_heads = second._num_heads
+
+    def forward(self, graph, feat):
+        K = len(self.proj)
+        g1, g2 = layer_graphs(graph)
+        x = _project(self.proj, self.input_dropout, feat)                    # (N, K, H*h)
+        x = self.conv1(g1, x.reshape(len(x), -1)).reshape(-1, K * self.proj.shape[1])
+        x = self.feat_drop2(x) @ torch.block_diag(*self.fc2.transpose(1, 2).unbind(0))
+        x = self.conv2(g2, x)                                                # (N2, K*O, C)
+        return x.view(len(x), K, self.out_heads, -1).mean(2).transpose(0, 1)  # (K, N2, C)
+
+    @torch.no_grad()
+    def write_back(self, k: int, student: GAT) -> None:
+        """Copy member ``k``'s weights into ``student``."""
+        student.conv1.fc.weight.copy_(self.proj[k])
+        student.conv2.fc.weight.copy_(self.fc2[k])
+        for wide, own in ((self.conv1, student.conv1), (self.conv2, student.conv2)):
+            heads = own._num_heads
+            own.attn_l.copy_(wide.attn_l[:, k * heads:(k + 1) * heads])
+            own.attn_r.copy_(wide.attn_r[:, k * heads:(k + 1) * heads])
+            size = own.bias.numel()
+            own.bias.copy_(wide.bias[k * size:(k + 1) * size])
+
+
 def _csr_pair(feat: SparseFeatures, values):
     pair = feat.with_values(values)
     return pair.csr, pair.csr_t
 
 
 #: architecture class -> its fused implementation
-FUSABLE = {GCN: FusedGCN}
+FUSABLE = {GCN: FusedGCN, GAT: FusedGAT}
 
 
 class Cohort(nn.Module):

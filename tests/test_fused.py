@@ -6,7 +6,7 @@ import torch
 
 from mutualgnn import build_student, fit, TrainConfig, MutualConfig, seed_everything
 from mutualgnn._dgl_compat import dgl
-from mutualgnn.fused import Cohort, FusedGCN
+from mutualgnn.fused import Cohort, FusedGAT, FusedGCN
 from mutualgnn.training import as_input
 
 
@@ -73,3 +73,50 @@ def test_fit_with_fused_students_learns_and_keeps_best_checkpoints(karate, monke
     assert built[0].fused and built[0].groups[0][1] == [0, 1, 2]  # the three ran as one model
     # the students left fit with different weights (their own checkpoints, not one copy)
     assert not torch.equal(students[0].conv2.weight, students[1].conv2.weight)
+
+
+@pytest.mark.parametrize("sparse,out_heads", [(True, 1), (False, 2)])
+def test_fused_gat_matches_separate_students(dataset, sparse, out_heads):
+    cora = dataset("cora")
+    graph = dgl.add_self_loop(dgl.remove_self_loop(cora.graph))
+    feat = as_input(cora.graph.ndata["feat"]) if sparse else cora.graph.ndata["feat"]
+    seed_everything(0)
+    students = [build_student("gat", "node", cora.num_features, cora.num_classes, dropout=0.0,
+                              attn_dropout=0.0, heads=3, out_heads=out_heads) for _ in range(3)]
+    for s in students:  # GATConv starts with zero biases: make them count
+        for conv in (s.conv1, s.conv2):
+            torch.nn.init.normal_(conv.bias)
+    fused = FusedGAT(students)
+    labels, rows = cora.labels, cora.split.train
+    fused_logits = fused(graph, feat)
+    assert fused_logits.shape == (3, cora.graph.num_nodes(), cora.num_classes)
+    sum(torch.nn.functional.cross_entropy(z[rows], labels[rows]) for z in fused_logits).backward()
+    close = dict(rtol=1e-4, atol=1e-6)
+    for k, s in enumerate(students):
+        z = s(graph, feat)
+        torch.testing.assert_close(fused_logits[k], z, rtol=1e-5, atol=1e-5)
+        torch.nn.functional.cross_entropy(z[rows], labels[rows]).backward()
+        torch.testing.assert_close(fused.proj.grad[k], s.conv1.fc.weight.grad, **close)
+        torch.testing.assert_close(fused.fc2.grad[k], s.conv2.fc.weight.grad, **close)
+        for wide, own in ((fused.conv1, s.conv1), (fused.conv2, s.conv2)):
+            h, size = own._num_heads, own.bias.numel()
+            torch.testing.assert_close(wide.attn_l.grad[:, k * h:(k + 1) * h], own.attn_l.grad, **close)
+            torch.testing.assert_close(wide.attn_r.grad[:, k * h:(k + 1) * h], own.attn_r.grad, **close)
+            torch.testing.assert_close(wide.bias.grad[k * size:(k + 1) * size], own.bias.grad, **close)
+
+
+def test_fused_gat_write_back_round_trip(karate):
+    graph = dgl.add_self_loop(karate.graph)
+    feat = karate.graph.ndata["feat"]
+    seed_everything(2)
+    students = [build_student("gat", "node", karate.num_features, karate.num_classes) for _ in range(2)]
+    cohort = Cohort(students).eval()
+    (fused_group, idx, fused), = cohort.groups
+    assert fused and idx == [0, 1] and isinstance(fused_group, FusedGAT)
+    with torch.no_grad():
+        for p in fused_group.parameters():  # "train" the fused copy by hand
+            p.add_(torch.randn_like(p))
+        out = cohort(graph, feat)
+        for k in (0, 1):
+            cohort.sync(k)
+            torch.testing.assert_close(students[k].eval()(graph, feat), out[k])

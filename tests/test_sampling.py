@@ -89,10 +89,11 @@ def test_blocks_must_match_the_layers(karate):
         _student(karate, "sage")(blocks, karate.graph.ndata["feat"][input_nodes])
 
 
-def test_fused_gcn_on_blocks_matches_separate_students(karate):
+@pytest.mark.parametrize("arch", ["gcn", "gat"])
+def test_fused_cohort_on_blocks_matches_separate_students(karate, arch):
     graph, feat = _graph(karate), karate.graph.ndata["feat"]
     seed_everything(0)
-    students = [build_student("gcn", "node", karate.num_features, karate.num_classes)
+    students = [build_student(arch, "node", karate.num_features, karate.num_classes)
                 for _ in range(2)]
     cohort = Cohort(students).eval()
     assert cohort.fused
