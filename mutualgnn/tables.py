@@ -4,10 +4,12 @@
 * :func:`accuracy_table`: rows (dataset, cohort, method), a column per student and the cohort
   ensemble, cells "mean ± std" of test accuracy in percent (of the dataset's ``metric``, e.g.
   ROC-AUC for ogbg-molhiv, named in a ``metric`` column when some dataset is not judged by
-  accuracy), plus the literature's single-model numbers on the ``independent`` rows.
+  accuracy), plus the literature's single-model numbers on the ``independent`` rows; with
+  ``score="val_acc"`` the same table of validation accuracy, by which settings are chosen.
 * :func:`paired_table`: each method minus ``independent`` for the same student on the same
   seed and fold: mean difference, wins/ties/losses, paired t-test and Wilcoxon p-values (scipy).
-* :func:`write_tables`: both, as markdown (``to_markdown``), CSV and LaTeX (``to_latex``, the
+* :func:`cost_table`: time and memory per run next to the mean student accuracy.
+* :func:`write_tables`: all of them (``accuracy``, ``validation``, ``paired``, ``cost``), as markdown (``to_markdown``), CSV and LaTeX (``to_latex``, the
   best cell of each row in bold).
 """
 from __future__ import annotations
@@ -44,11 +46,12 @@ def _groups(runs: pd.DataFrame) -> list:
     return ["dataset", "cohort"] + (["variant"] if has_variant else [])
 
 
-def accuracy_cells(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std (percent) and run count per (dataset, cohort, [variant,] method, model)."""
+def accuracy_cells(runs: pd.DataFrame, score: str = "test_acc") -> pd.DataFrame:
+    """Mean and std (percent) of ``score`` (``test_acc`` or ``val_acc``) and run count per
+    (dataset, cohort, [variant,] method, model)."""
     keep = ~((runs["method"] == "independent") & (runs["model"] == "ensemble")) & \
         ~((runs["method"] == "ensemble") & (runs["model"] != "ensemble"))
-    grouped = runs[keep].groupby(_groups(runs) + ["method", "model"], sort=False)["test_acc"]
+    grouped = runs[keep].groupby(_groups(runs) + ["method", "model"], sort=False)[score]
     cells = grouped.agg(mean="mean", std="std", runs="count").reset_index()
     cells[["mean", "std"]] = 100 * cells[["mean", "std"]].fillna(0.0)
     return cells
@@ -59,10 +62,12 @@ def _scored_otherwise(runs: pd.DataFrame) -> bool:
     return "metric" in runs and bool((runs["metric"].fillna("acc") != "acc").any())
 
 
-def accuracy_table(runs: pd.DataFrame, bold: str | None = None) -> pd.DataFrame:
+def accuracy_table(runs: pd.DataFrame, bold: str | None = None,
+                   score: str = "test_acc") -> pd.DataFrame:
     """Rows (dataset, cohort, method); columns the cohort's students, ``ensemble``, ``runs`` and
-    ``literature``. ``bold`` wraps the best mean of each row, e.g. ``"\\textbf{%s}"``."""
-    cells = accuracy_cells(runs)
+    (test scores) ``literature``. ``bold`` wraps the best mean of each row, e.g.
+    ``"\\textbf{%s}"``. ``score="val_acc"``: the validation scores, what a setting is chosen by."""
+    cells = accuracy_cells(runs, score)
     models = list(dict.fromkeys(m for m in cells["model"] if m != "ensemble")) + ["ensemble"]
     cells["text"] = [f"{m:.1f} ± {s:.1f}" for m, s in zip(cells["mean"], cells["std"])]
     index = _groups(runs) + ["method"]
@@ -80,8 +85,9 @@ def accuracy_table(runs: pd.DataFrame, bold: str | None = None) -> pd.DataFrame:
     ref = reference()
     ref_text = {d: ", ".join(f"{a} {v:.1f}" for a, v in zip(g["arch"], g["test_acc"]))
                 for d, g in ref.groupby("dataset")}
-    table["literature"] = [ref_text.get(d, "") if m == "independent" else ""
-                           for d, m in zip(table["dataset"], table["method"])]
+    if score == "test_acc":
+        table["literature"] = [ref_text.get(d, "") if m == "independent" else ""
+                               for d, m in zip(table["dataset"], table["method"])]
     return table.reset_index(drop=True)
 
 
@@ -134,14 +140,15 @@ def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_tables(runs: pd.DataFrame, directory, formats=FORMATS) -> list:
-    """Write accuracy, paired and cost tables in ``formats`` into ``directory``; returns paths."""
+    """Write the accuracy (test), validation, paired and cost tables in ``formats`` into
+    ``directory``; returns paths."""
     bad = sorted(set(formats) - set(FORMATS))
     if bad:
         raise ValueError(f"unknown table format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tables = {"accuracy": accuracy_table(runs), "paired": paired_table(runs),
-              "cost": cost_table(runs)}
+    tables = {"accuracy": accuracy_table(runs), "validation": accuracy_table(runs, score="val_acc"),
+              "paired": paired_table(runs), "cost": cost_table(runs)}
     paths = []
     for name, table in tables.items():
         if "md" in formats:
@@ -152,8 +159,9 @@ def write_tables(runs: pd.DataFrame, directory, formats=FORMATS) -> list:
             table.to_csv(paths[-1], index=False)
         if "latex" in formats:
             paths.append(directory / f"{name}.tex")
-            paths[-1].write_text(_latex(accuracy_table(runs, bold="\x01%s\x02")
-                                        if name == "accuracy" else table))
+            bold = dict(accuracy="test_acc", validation="val_acc").get(name)
+            paths[-1].write_text(_latex(accuracy_table(runs, bold="\x01%s\x02", score=bold)
+                                        if bold else table))
     return paths
 
 

@@ -226,6 +226,11 @@ def test_accuracy_table_by_hand():
     assert table.loc["ensemble", "gcn"] == "" and table.loc["independent", "ensemble"] == ""
     assert table.loc["gml", "ensemble"] == "84.5 ± 0.7"
     assert "gcn 81.5" in table.loc["independent", "literature"]
+    # the validation table: the runs' val_acc (here 10 points below test_acc), no literature column
+    records = [dict(r, students=[dict(s, val_acc=s["test_acc"] - 0.1) for s in r["students"]])
+               for r in _records()]
+    val = accuracy_table(bench.records_frame(records), score="val_acc").set_index("method")
+    assert val.loc["independent", "gcn"] == "71.0 ± 1.4" and "literature" not in val
 
 
 def test_accuracy_table_names_a_metric_other_than_accuracy(tmp_path):
@@ -265,7 +270,7 @@ def test_write_tables_formats(tmp_path):
     runs = bench.records_frame(_records())
     runs.loc[runs["model"] == "gat", "model"] = "gat#1"  # a LaTeX special character
     paths = write_tables(runs, tmp_path, ("md", "csv", "latex"))
-    assert {p.name for p in paths} == {f"{t}.{e}" for t in ("accuracy", "paired", "cost")
+    assert {p.name for p in paths} == {f"{t}.{e}" for t in ("accuracy", "validation", "paired", "cost")
                                        for e in ("md", "csv", "tex")}
     tex = (tmp_path / "accuracy.tex").read_text()
     assert "\\textbf{84.5 $\\pm$ 0.7}" in tex and "gat\\#1" in tex
