@@ -360,3 +360,26 @@ def test_label_noise_reaches_training_only(karate):
         results[noise] = run_once(config, karate, 0, karate.split).fit.students[0]
     assert results[0.9].test_acc < results[0.0].test_acc  # 90% wrong training labels hurt
     assert torch.equal(karate.labels, labels_before)  # the loaded dataset is not modified
+
+
+def test_graph_label_noise_flips_training_graphs_only(minigc, monkeypatch):
+    import torch
+
+    import mutualgnn.experiment as experiment
+    from mutualgnn import ExperimentConfig
+
+    seen = {}
+
+    def fake_fit(students, data, split, **kwargs):  # what fit would train on
+        seen["labels"], seen["split"] = data.labels, split
+        raise StopIteration
+
+    monkeypatch.setattr(experiment, "fit", fake_fit)
+    config = ExperimentConfig.from_dict({"dataset": "minigc", "students": ["gin"], "label_noise": 0.4,
+                                         "train": {"progress": False, "threads": 1}})
+    split = minigc.splits(folds=5, seed=0)[2]
+    with pytest.raises(StopIteration):
+        experiment.run_once(config, minigc, 3, split)
+    changed = torch.nonzero(seen["labels"] != minigc.labels).flatten()
+    assert set(changed.tolist()) <= set(split.train.tolist())  # validation and test stay clean
+    assert len(changed) == round(0.4 * len(split.train))
