@@ -7,11 +7,12 @@ projection, then one normalised propagation over K*h columns, per-student second
 one batched matmul, and one more propagation over K*C columns. :class:`FusedGAT` runs K GATs as
 one GAT with K times the heads: each student's input projection, then one attention layer over
 K*heads heads (one edge softmax, one aggregation), per-student second-layer projections as one
-block-diagonal matmul, and one attention layer over K*out_heads heads. :class:`FusedSAGE` runs
-K mean-aggregator GraphSAGEs with one neighbour mean over K*h columns per layer. Parameters, initial values and
-the function computed are the students' own (tests/test_fused.py loads identical weights into
-both paths and compares logits and gradients); dropout masks are drawn per student as before,
-from a different random stream.
+block-diagonal matmul, and one attention layer over K*out_heads heads. Parameters, initial
+values and the function computed are the students' own (tests/test_fused.py loads identical
+weights into both paths and compares logits and gradients); dropout masks are drawn per student
+as before, from a different random stream. GraphSAGE students are not fused: their cost is each
+student's two input projections, which nothing shares; a fused version measured no faster
+(docs/performance.md).
 
 :class:`Cohort` is what the training loop runs: it fuses what it can, runs the other students
 one by one, and writes the fused weights back into the students (:meth:`Cohort.sync`).
@@ -24,8 +25,7 @@ from torch import nn
 from ._dgl_compat import dgl  # the compatibility step before dgl.nn
 from dgl.nn import GATConv, GraphConv
 
-from .students import (GAT, GCN, SAGE, Dropout, SparseFeatures, _SparseMatmul, layer_graphs,
-                       norm_weight)
+from .students import GAT, GCN, Dropout, SparseFeatures, _SparseMatmul, layer_graphs, norm_weight
 
 
 class FusedGCN(nn.Module):
@@ -145,65 +145,13 @@ class FusedGAT(nn.Module):
             own.bias.copy_(wide.bias[k * size:(k + 1) * size])
 
 
-class FusedSAGE(nn.Module):
-    """K node-level :class:`~mutualgnn.students.SAGE` students with the mean aggregator as one
-    model.
-
-    ``forward(graph, feat)``: feat (N, F) dense or :class:`SparseFeatures` (or two blocks and
-    the first block's input features) -> (K, N, C) logits. Per layer, each student's neighbour
-    and self projections in one product (``weight1`` (K, 2h, F), ``weight2`` (K, 2C, h): rows
-    ``fc_neigh`` then ``fc_self``), one neighbour mean over the K students' columns, then the
-    self term and ``fc_self``'s bias (``bias1`` (K, h), ``bias2`` (K, C)).
-    """
-
-    @staticmethod
-    def accepts(student: SAGE) -> bool:
-        return student.conv1._aggre_type == "mean"
-
-    def __init__(self, students):
-        super().__init__()
-        stack = (lambda get: nn.Parameter(torch.stack([get(s).detach().clone() for s in students])))
-        self.weight1 = stack(lambda s: torch.cat([s.conv1.fc_neigh.weight, s.conv1.fc_self.weight]))
-        self.bias1 = stack(lambda s: s.conv1.fc_self.bias)
-        self.weight2 = stack(lambda s: torch.cat([s.conv2.fc_neigh.weight, s.conv2.fc_self.weight]))
-        self.bias2 = stack(lambda s: s.conv2.fc_self.bias)
-        self.input_dropout = Dropout(students[0].input_dropout.p)
-        self.dropout = Dropout(students[0].dropout.p)
-
-    @staticmethod
-    def _layer(graph, x, bias):
-        """x (N_src, K, 2*out): projected neighbour and self halves -> (N_dst, K, out)."""
-        K, out = bias.shape
-        neigh = dgl.ops.copy_u_mean(graph, x[..., :out].reshape(len(x), K * out))
-        return neigh.view(len(neigh), K, out) + x[:len(neigh), :, out:] + bias
-
-    def forward(self, graph, feat):
-        K, h = self.bias1.shape
-        g1, g2 = layer_graphs(graph)
-        x = torch.relu(self._layer(g1, _project(self.weight1, self.input_dropout, feat), self.bias1))
-        x = self.dropout(x).reshape(len(x), K * h) @ \
-            torch.block_diag(*self.weight2.transpose(1, 2).unbind(0))        # (N1, K*2C)
-        x = self._layer(g2, x.view(len(x), K, -1), self.bias2)                # (N2, K, C)
-        return x.transpose(0, 1)
-
-    @torch.no_grad()
-    def write_back(self, k: int, student: SAGE) -> None:
-        """Copy member ``k``'s weights into ``student``."""
-        for conv, weight, bias in ((student.conv1, self.weight1, self.bias1),
-                                   (student.conv2, self.weight2, self.bias2)):
-            out = conv.fc_self.weight.shape[0]
-            conv.fc_neigh.weight.copy_(weight[k, :out])
-            conv.fc_self.weight.copy_(weight[k, out:])
-            conv.fc_self.bias.copy_(bias[k])
-
-
 def _csr_pair(feat: SparseFeatures, values):
     pair = feat.with_values(values)
     return pair.csr, pair.csr_t
 
 
 #: architecture class -> its fused implementation
-FUSABLE = {GCN: FusedGCN, GAT: FusedGAT, SAGE: FusedSAGE}
+FUSABLE = {GCN: FusedGCN, GAT: FusedGAT}
 
 
 class Cohort(nn.Module):
@@ -221,8 +169,7 @@ class Cohort(nn.Module):
         self.students = list(students)
         members: dict = {}
         for k, s in enumerate(self.students):
-            fusable = (fuse and type(s) in FUSABLE and getattr(s, "generator", None) is None
-                       and getattr(FUSABLE[type(s)], "accepts", lambda _: True)(s))
+            fusable = fuse and type(s) in FUSABLE and getattr(s, "generator", None) is None
             key = (type(s), repr(sorted(s.hparams.items()))) if fusable else k
             members.setdefault(key, []).append(k)
         self.groups = []  # (module, member indices, fused?)

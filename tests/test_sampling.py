@@ -89,7 +89,7 @@ def test_blocks_must_match_the_layers(karate):
         _student(karate, "sage")(blocks, karate.graph.ndata["feat"][input_nodes])
 
 
-@pytest.mark.parametrize("arch", ["gcn", "gat", "sage"])
+@pytest.mark.parametrize("arch", ["gcn", "gat"])
 def test_fused_cohort_on_blocks_matches_separate_students(karate, arch):
     graph, feat = _graph(karate), karate.graph.ndata["feat"]
     seed_everything(0)
