@@ -46,7 +46,7 @@ def datasets(data_dir):
 @click.option("--seeds", default=None, help="Seeds, e.g. 0-9 or 0,1,2 [default: 0].")
 @click.option("--folds", type=click.IntRange(min=2), default=None, help="Cross-validation folds (graph datasets) [10].")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs [node 500, graph 350].")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="Torch threads [default: the cores available].")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Torch and DGL threads [default: the cores available]; 1 makes --fanouts runs repeat exactly.")
 @click.option("--fanouts", default=None, metavar="N,N",
               help="Node datasets: train on mini-batches of nodes, sampling this many neighbours "
                    "per layer, e.g. 10,10 [default: full batch].")
@@ -250,7 +250,7 @@ def _write_analysis(out, name, frame, summary) -> Path:
 @click.option("--datasets", default=None, help="Only these of the suite's datasets (comma-separated).")
 @click.option("--methods", default=None, help="Only these of the suite's methods (comma-separated).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="Torch threads of a single job [default: the cores available].")
+              help="Torch and DGL threads of a single job [default: the cores available].")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Folder with the raw dataset files [default: $MUTUALGNN_DATA_DIR].")
 @click.option("--format", "formats", type=click.Choice(["md", "csv", "latex", "all"]),

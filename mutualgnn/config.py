@@ -34,7 +34,7 @@ class TrainConfig:
     fanouts: list | None = None
     lr_step: int | None = None         #: halve the learning rate every lr_step epochs (graph: 50)
     lr_decay: float = 0.5
-    threads: int | None = None         #: torch threads; None = the cores available
+    threads: int | None = None         #: torch and DGL threads; None = the cores available
     fuse: bool = True                  #: run same-architecture students as one model (fused.py)
     #: each student draws dropout from its own stream seeded by (seed, student): the numbers then
     #: do not depend on how students are run (distributed runs set it); students are not fused

@@ -62,7 +62,10 @@ def available_cores() -> int:
 
 
 def set_threads(threads: int | None) -> int:
-    """Set torch's intra-op threads (default: the cores available); warn on oversubscription."""
+    """Set torch's intra-op threads and DGL's OpenMP threads (a pool of its own, used by its
+    kernels and samplers) to ``threads`` (default: the cores available); warn on
+    oversubscription. One count for both keeps ``--jobs N --threads 1`` at N busy threads, and
+    keeps DGL's neighbour sampling reproducible under a seed (it depends on DGL's thread count)."""
     cores = available_cores()
     if threads is None:
         threads = cores
@@ -72,6 +75,7 @@ def set_threads(threads: int | None) -> int:
         warnings.warn(f"{threads} threads asked for but only {cores} cores are available; "
                       "oversubscribed threads make DGL and torch much slower", stacklevel=2)
     torch.set_num_threads(threads)
+    dgl.utils.set_num_threads(threads)
     return threads
 
 

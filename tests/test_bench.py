@@ -296,7 +296,7 @@ def test_cli_bench_end_to_end(tmp_path, tiny):
     again = CliRunner().invoke(main, args)
     assert "0 run(s) trained, 4 already done" in again.output
     table = CliRunner().invoke(main, ["table", str(out), "--format", "csv", "--no-plots"])
-    assert table.exit_code == 0 and "wrote 3 file(s)" in table.output
+    assert table.exit_code == 0 and "wrote 4 file(s)" in table.output
 
 
 @pytest.mark.parametrize("args, fragment", [

@@ -215,6 +215,9 @@ def test_set_threads_warns_when_oversubscribed():
         assert set_threads(1) == 1
         assert set_threads(None) == cores
     assert torch.get_num_threads() == cores
+    from mutualgnn._dgl_compat import dgl
+    set_threads(1)  # DGL's own OpenMP pool follows: its samplers draw by thread schedule
+    assert torch.get_num_threads() == dgl.utils.get_num_threads() == 1
     with pytest.raises(ValueError):
         set_threads(0)
 
