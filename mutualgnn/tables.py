@@ -9,8 +9,8 @@
 * :func:`paired_table`: each method minus ``independent`` for the same student on the same
   seed and fold: mean difference, wins/ties/losses, paired t-test and Wilcoxon p-values (scipy).
 * :func:`cost_table`: time and memory per run next to the mean student accuracy.
-* :func:`write_tables`: all of them (``accuracy``, ``validation``, ``paired``, ``cost``), as markdown (``to_markdown``), CSV and LaTeX (``to_latex``, the
-  best cell of each row in bold).
+* :func:`write_tables`: all of them (``accuracy``, ``validation``, ``paired``, ``cost``), as
+  markdown (``to_markdown``), CSV and LaTeX (``to_latex``, the best cell of each row in bold).
 """
 from __future__ import annotations
 

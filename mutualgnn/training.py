@@ -64,8 +64,9 @@ def available_cores() -> int:
 def set_threads(threads: int | None) -> int:
     """Set torch's intra-op threads and DGL's OpenMP threads (a pool of its own, used by its
     kernels and samplers) to ``threads`` (default: the cores available); warn on
-    oversubscription. One count for both keeps ``--jobs N --threads 1`` at N busy threads, and
-    keeps DGL's neighbour sampling reproducible under a seed (it depends on DGL's thread count)."""
+    oversubscription. One count for both keeps ``--jobs N --threads 1`` at N busy threads. DGL's
+    neighbour sampler repeats under a seed only with one thread (with more it draws by thread
+    schedule), so ``threads=1`` is what makes sampled runs reproducible."""
     cores = available_cores()
     if threads is None:
         threads = cores
