@@ -47,6 +47,8 @@ class Suite:
     method, seed and fold. ``settings`` holds :class:`~mutualgnn.config.ExperimentConfig` keys
     (``train``, ``mutual``, ``hparams``, ``split_seed``) shared by every run: they define the
     protocol, so a results folder belongs to one suite name and one ``settings``/``folds``.
+    ``run_folds`` (e.g. ``0-2``) runs only some of the ``folds`` folds, for a quick tuning
+    grid; the folds themselves stay those of the full ``folds``-fold split.
     """
 
     name: str
@@ -55,6 +57,7 @@ class Suite:
     cohorts: dict = field(default_factory=lambda: {"node": ["gcn,gat"], "graph": ["gin,gcn"]})
     seeds: dict = field(default_factory=lambda: {"node": "0-9", "graph": "0"})
     folds: int = 10
+    run_folds: object = None
     settings: dict = field(default_factory=dict)
     grid: dict = field(default_factory=dict)
     description: str = ""
@@ -77,6 +80,12 @@ class Suite:
                                   f"its {key}")
         if not isinstance(self.folds, int) or isinstance(self.folds, bool) or self.folds < 2:
             raise ConfigError("suite: 'folds' must be an integer >= 2")
+        if self.run_folds is not None:
+            self.run_folds = parse_seeds(self.run_folds)
+            outside = [f for f in self.run_folds if not 0 <= f < self.folds]
+            if outside:
+                raise ConfigError(f"suite: run_folds {outside} outside 0-{self.folds - 1} "
+                                  f"(folds: {self.folds})")
         if not isinstance(self.settings, dict):
             raise ConfigError("suite: 'settings' must be a mapping of ExperimentConfig keys")
         reserved = {"dataset", "students", "method", "seeds", "folds"} & set(self.settings)
@@ -198,7 +207,8 @@ def plan(suite: Suite, datasets=None, methods=None) -> list:
     specs = []
     for dataset in chosen:
         task = task_of(dataset)
-        folds = [None] if has_official_split(dataset) else list(range(suite.folds))
+        folds = ([None] if has_official_split(dataset) else
+                 suite.run_folds or list(range(suite.folds)))
         for cohort in suite.cohorts_for(dataset, task):
             for seed in suite.seeds_for(dataset, task):
                 for fold in folds:

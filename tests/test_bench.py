@@ -79,6 +79,14 @@ def test_plan_order_and_filters(tiny):
         plan(suite, methods=["dml"])
 
 
+def test_run_folds_runs_a_subset_of_the_same_split():
+    suite = Suite(name="t", datasets=["MUTAG", "cora"], methods=["gml"], folds=10,
+                  run_folds="0-1,7", seeds={"node": "0", "graph": "0"})
+    assert [(s.dataset, s.fold) for s in plan(suite)] == [
+        ("MUTAG", 0), ("MUTAG", 1), ("MUTAG", 7), ("cora", None)]
+    assert suite.identity() == {"name": "t", "folds": 10, "settings": {}}  # same split as all folds
+
+
 def test_unknown_suite_name():
     with pytest.raises(ConfigError, match="unknown suite 'nope'.*paper.*smoke"):
         load_suite("nope")
@@ -96,6 +104,7 @@ def test_missing_suite_file(tmp_path):
     ("name: x\ndatasets: [cora]\nmethods: [gml, magic]", "unknown method.*magic"),
     ("name: x\ndatasets: []", "datasets.*non-empty"),
     ("name: x\ndatasets: [cora]\nfolds: 1", "folds.*>= 2"),
+    ("name: x\ndatasets: [cora]\nfolds: 5\nrun_folds: 3-5", r"run_folds \[5\] outside 0-4"),
     ("name: x\ndatasets: [cora]\nsettings: {train: {epoch: 3}}", "unknown config key.*train.epoch"),
     ("name: x\ndatasets: [cora]\nsettings: {method: gml}", "may not set method"),
     ("name: x\ndatasets: [cora]\ngrid: {label_noise: 0.1}", "grid.*lists of values"),
