@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from .config import (COORDINATORS, METHODS, ConfigError, ExperimentConfig, apply_overrides,
+from .config import (COORDINATORS, FEATURES, METHODS, ConfigError, ExperimentConfig, apply_overrides,
                      load_yaml, parse_seeds)
 from .data import DatasetError, dataset_table, default_data_dir, load_dataset
 from .distributed import DistributedError
@@ -43,6 +43,9 @@ def datasets(data_dir):
               help="Training method [default: independent].")
 @click.option("--coordinator", type=click.Choice(COORDINATORS), default=None,
               help="Coordinator of gml and gml-no-entropy [default: alw].")
+@click.option("--features", type=click.Choice(FEATURES), default=None,
+              help="Node features as loaded, or standardised by the training rows' statistics "
+                   "[default: raw].")
 @click.option("--seeds", default=None, help="Seeds, e.g. 0-9 or 0,1,2 [default: 0].")
 @click.option("--folds", type=click.IntRange(min=2), default=None, help="Cross-validation folds (graph datasets) [10].")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs [node 500, graph 350].")
@@ -71,7 +74,7 @@ def datasets(data_dir):
                    "nccl with one GPU per rank on cuda); under torchrun the ranks come from "
                    "torchrun instead.")
 @click.option("--progress/--no-progress", default=True, help="Show progress bars.")
-def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, fanouts, batch_size,
+def run(dataset, students, method, coordinator, features, seeds, folds, epochs, threads, fanouts, batch_size,
         device, data_dir, config_file, assignments, output, save_dir, ranks, progress):
     """Train a cohort of students on one dataset and print test accuracies."""
     from .distributed import from_environment, run_distributed
@@ -82,7 +85,7 @@ def run(dataset, students, method, coordinator, seeds, folds, epochs, threads, f
             raise ConfigError(f"--output must end in .json or .csv, got '{output}'")
         data = load_yaml(config_file) if config_file else {}
         cli = {"dataset": dataset, "students": students, "method": method, "seeds": seeds,
-               "folds": folds, "data_dir": data_dir}
+               "folds": folds, "data_dir": data_dir, "features": features}
         data.update({k: v for k, v in cli.items() if v is not None})
         for section, key, value in (("train", "epochs", epochs), ("train", "threads", threads),
                                     ("train", "fanouts", fanouts),

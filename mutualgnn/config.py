@@ -14,6 +14,7 @@ import torch
 import yaml
 
 METHODS = ("independent", "ensemble", "dml", "gml", "gml-no-alw", "gml-no-entropy")
+FEATURES = ("raw", "standard")  #: ExperimentConfig.features: node features as loaded, or standardised
 COORDINATORS = ("alw", "gate", "temperature", "uniform", "sharpen")
 
 
@@ -129,14 +130,18 @@ class ExperimentConfig:
     folds: int = 10                   #: graph tasks: stratified CV folds
     split_seed: int = 0               #: seed of the fold assignment (fixed across methods)
     label_noise: float = 0.0          #: fraction of training labels flipped to another class
+    features: str = "raw"             #: raw | standard (standardised by training rows' statistics)
     data_dir: str | None = None
     train: TrainConfig = field(default_factory=TrainConfig)
     mutual: MutualConfig = field(default_factory=MutualConfig)
     hparams: dict = field(default_factory=dict)  #: per architecture: {"gcn": {"hidden": 32}}
 
     def __post_init__(self):
-        _check_types(self, "", int=("folds", "split_seed"), str=("dataset", "method"),
+        _check_types(self, "", int=("folds", "split_seed"), str=("dataset", "method", "features"),
                      float=("label_noise",))
+        if self.features not in FEATURES:
+            raise ConfigError(f"unknown features '{self.features}'; choose from: "
+                              f"{', '.join(FEATURES)}")
         if not 0 <= self.label_noise < 1:
             raise ConfigError(f"label_noise must be a fraction in [0, 1), got {self.label_noise}")
         if not isinstance(self.hparams, dict) or not all(isinstance(v, dict) for v in self.hparams.values()):

@@ -23,7 +23,7 @@ from . import __version__
 from ._dgl_compat import dgl
 from .config import ExperimentConfig, method_settings
 from .coordinator import Coordinator
-from .data import flip_labels, load_dataset, metric_of, with_labels
+from .data import flip_labels, load_dataset, metric_of, standardize_features, with_labels
 from .distributed import student_generator
 from .students import build_student, student_hparams, use_generator
 from .training import available_cores, fit, seed_everything, set_threads
@@ -156,6 +156,8 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None)
         noisy = flip_labels(dataset.labels, split.train, config.label_noise, dataset.num_classes,
                             seed=seed * 1_000_003 + (split.fold or 0))
         dataset = with_labels(dataset, noisy)
+    if config.features == "standard":
+        dataset = standardize_features(dataset, split.train)
     seed_everything(seed)
     students = build_cohort(config, dataset)
     if config.train.student_rng:

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from .config import ConfigError, ExperimentConfig
-from .data import Split
+from .data import Split, standardize_features
 from .students import build_student, student_hparams
 from .training import _metric, eval_batches, predict, predict_sampled
 
@@ -70,7 +70,9 @@ def evaluate_saved(directory, dataset) -> list:
     if not folders:
         raise ConfigError(f"no saved models in {directory} (expected {directory}/seed*/run.json; "
                           "save them with `mutualgnn run ... --save DIR`)")
-    train = ExperimentConfig.from_dict(_read_json(directory / "config.json")).train
+    config = ExperimentConfig.from_dict(_read_json(directory / "config.json"))
+    train = config.train
+    raw = dataset
     rows = []
     for folder in folders:
         info = _read_json(folder / "run.json")
@@ -78,6 +80,8 @@ def evaluate_saved(directory, dataset) -> list:
             raise ConfigError(f"{folder} was trained on {info['dataset']}, not {dataset.name}")
         split = Split(**{k: torch.tensor(v, dtype=torch.long) for k, v in info["split"].items()},
                       fold=info["fold"])
+        if config.features == "standard":  # the features the students were trained on
+            dataset = standardize_features(raw, split.train)
         students = load_students(folder)
         if dataset.task == "node" and train.fanouts:  # as the run evaluated: batches of nodes
             test_logits = [zt for _, zt in predict_sampled(students, dataset, split, train)]

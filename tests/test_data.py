@@ -383,3 +383,58 @@ def test_graph_label_noise_flips_training_graphs_only(minigc, monkeypatch):
     changed = torch.nonzero(seen["labels"] != minigc.labels).flatten()
     assert set(changed.tolist()) <= set(split.train.tolist())  # validation and test stay clean
     assert len(changed) == round(0.4 * len(split.train))
+
+
+def test_standardize_features_uses_training_rows_only(minigc, karate):
+    import torch
+
+    from mutualgnn.data import standardize_features
+
+    split = minigc.splits(folds=5, seed=0)[1]
+    before = [g.ndata["feat"].clone() for g in minigc.graphs]
+    scaled = standardize_features(minigc, split.train)
+    x_train = torch.cat([before[i] for i in split.train.tolist()]).double()
+    mean, std = x_train.mean(0), x_train.std(0, unbiased=False)  # by hand, training graphs only
+    std[std == 0] = 1
+    for i in (int(split.train[0]), int(split.test[0])):  # one training, one test graph
+        expected = (before[i].double() - mean) / std
+        assert torch.allclose(scaled.graphs[i].ndata["feat"].double(), expected, atol=1e-5)
+        assert scaled.graphs[i].ndata["feat"].dtype == torch.float32
+    pooled = torch.cat([scaled.graphs[i].ndata["feat"] for i in split.train.tolist()])
+    assert torch.allclose(pooled.mean(0), torch.zeros(pooled.shape[1]), atol=1e-5)
+    assert all(torch.equal(g.ndata["feat"], b) for g, b in zip(minigc.graphs, before))  # untouched
+    assert scaled.graphs[0].num_edges() == minigc.graphs[0].num_edges()
+
+    rows = karate.split.train
+    node = standardize_features(karate, rows).graph.ndata["feat"]
+    x = karate.graph.ndata["feat"].double()
+    std = x[rows].std(0, unbiased=False)
+    std[std == 0] = 1
+    assert torch.allclose(node.double(), (x - x[rows].mean(0)) / std, atol=1e-5)
+
+
+def test_features_setting_is_validated_and_reaches_training(minigc, monkeypatch):
+    import torch
+
+    import mutualgnn.experiment as experiment
+    from mutualgnn import ExperimentConfig
+    from mutualgnn.config import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown features 'scaled'; choose from: raw, standard"):
+        ExperimentConfig.from_dict({"features": "scaled"})
+    seen = {}
+
+    def fake_fit(students, data, split, **kwargs):
+        seen["feat"] = data.graphs[int(split.train[0])].ndata["feat"]
+        raise StopIteration
+
+    monkeypatch.setattr(experiment, "fit", fake_fit)
+    split = minigc.splits(folds=5, seed=0)[0]
+    for features in ("raw", "standard"):
+        config = ExperimentConfig.from_dict({"dataset": "minigc", "students": ["gin"],
+                                             "features": features,
+                                             "train": {"progress": False, "threads": 1}})
+        with pytest.raises(StopIteration):
+            experiment.run_once(config, minigc, 0, split)
+        raw = minigc.graphs[int(split.train[0])].ndata["feat"]
+        assert torch.equal(seen["feat"], raw) == (features == "raw")

@@ -14,6 +14,7 @@ from mutualgnn.saved import load_students
 @pytest.mark.parametrize("dataset, students, extra", [
     ("karate", "gcn,gat", ["--seeds", "0-1"]),
     ("minigc", "gin,gcn", ["--folds", "3"]),
+    ("minigc", "gin,gcn", ["--folds", "3", "--features", "standard"]),
 ])
 def test_save_then_predict_reproduces(tmp_path, dataset, students, extra):
     out = tmp_path / "model"
