@@ -43,3 +43,39 @@ def test_candidates_are_paired_and_sorted_by_validation(tmp_path):
     assert table["best epoch (median)"].tolist() == [20.0, 20.0]
     with pytest.raises(SystemExit, match="no runs of PROTEINS"):
         tuning.candidates([paper], "PROTEINS", None)
+
+
+def test_reuse_copies_only_the_same_computation(tmp_path):
+    import reuse_runs
+
+    from mutualgnn.bench import ResultStore, load_suite, plan, spec_config
+
+    def suite_file(name, settings):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(f"name: {name}\ndatasets: [karate]\nmethods: [independent, gml]\n"
+                        f"cohorts: {{node: ['gcn,gat']}}\nseeds: {{node: 0-1}}\n"
+                        f"settings: {json.dumps(settings)}\n")
+        return path
+
+    source_suite = load_suite(suite_file("base", {"features": "standard"}))
+    source = ResultStore(tmp_path / "base")
+    source.check_suite(source_suite)
+    for spec in plan(source_suite):
+        config = spec_config(source_suite, spec, threads=2).to_dict()
+        source.append({"suite": "base", "dataset": spec.dataset, "cohort": spec.cohort,
+                       "variant": "", "method": spec.method, "seed": spec.seed, "fold": None,
+                       "students": [], "ensemble": {}, "config": config},
+                      history=[{"epoch": 1}] if spec.seed == 0 else None)
+    target_file = suite_file("lam", {"features": "standard", "mutual": {"lam": 0.3}})
+    messages = []
+    assert reuse_runs.reuse(tmp_path / "base", tmp_path / "lam", target_file,
+                            log=messages.append) == 2
+    copied = ResultStore(tmp_path / "lam").read()
+    assert {(r["method"], r["seed"]) for r in copied} == {("independent", 0), ("independent", 1)}
+    assert {r["suite"] for r in copied} == {"lam"}
+    assert sum("another computation" in m for m in messages) == 2   # gml: lam differs
+    history = [json.loads(line) for line in open(tmp_path / "lam" / "histories.jsonl")]
+    assert [(h["method"], h["seed"]) for h in history] == [("independent", 0)]
+    assert reuse_runs.reuse(tmp_path / "base", tmp_path / "lam", target_file, log=print) == 0
+    other = suite_file("raw", {})  # other features: another computation, even for independent
+    assert reuse_runs.reuse(tmp_path / "base", tmp_path / "raw", other, log=print) == 0

@@ -1,0 +1,85 @@
+"""Reuse finished runs of one results folder in another suite's folder, when the training is
+provably the same computation.
+
+A run is copied only when its unit (dataset, cohort, variant, method, seed, fold) is planned by
+the target suite, not yet done there, and its stored config equals the config the target suite
+would train it with *after the method's presets* (``config.method_settings``; e.g. `independent`
+ignores every ``mutual.*`` setting). Threads, progress bars and the data folder are not part of
+the computation and are ignored. Copied records keep their numbers and versions, take the target
+suite's name and gain ``reused_from``. Per-epoch histories are copied for the units whose
+history the target keeps (the first seed/fold of each method) and lacks.
+
+    python benchmarks/reuse_runs.py benchmarks/results/graph-standard benchmarks/results/enzymes-lam \\
+        --suite benchmarks/suites/enzymes-lam.yaml --methods independent
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from mutualgnn.bench import ResultStore, _first_runs, load_suite, plan, spec_config
+from mutualgnn.config import ExperimentConfig, method_settings
+
+NOT_COMPUTATION = ("threads", "progress")
+
+
+def effective(config: dict, method: str) -> dict:
+    """What a run computes: ``config`` with the method's presets applied, without the keys
+    that do not change the numbers."""
+    cfg = ExperimentConfig.from_dict(config)
+    out = cfg.to_dict()
+    out["mutual"] = ExperimentConfig(mutual=method_settings(method, cfg.mutual)).to_dict()["mutual"]
+    for key in NOT_COMPUTATION:
+        out["train"].pop(key, None)
+    out.pop("data_dir", None)
+    return out
+
+
+def reuse(source, target, suite_file, methods=None, log=print) -> int:
+    suite = load_suite(suite_file)
+    dst = ResultStore(target)
+    dst.check_suite(suite)
+    specs = {s.key: s for s in plan(suite, methods=methods)}
+    done = dst.done()
+    first = _first_runs(list(specs.values()))
+    src = Path(source)
+    histories = {}
+    if (src / "histories.jsonl").exists():
+        for line in open(src / "histories.jsonl"):
+            h = json.loads(line)
+            histories[(h["dataset"], h["cohort"], h.get("variant") or "", h["method"], h["seed"],
+                       h["fold"])] = h["history"]
+    copied = 0
+    for record in ResultStore(src).read():
+        key = (record["dataset"], record["cohort"], record.get("variant") or "", record["method"],
+               record["seed"], record["fold"])
+        if key not in specs or key in done:
+            continue
+        wanted = spec_config(suite, specs[key]).to_dict()
+        if effective(record["config"], record["method"]) != effective(wanted, record["method"]):
+            log(f"not reused (another computation): {key}")
+            continue
+        record = dict(record, suite=suite.name, reused_from=str(src))
+        history = histories.get(key) if key in first else None
+        dst.append(record, history)
+        done.add(key)
+        copied += 1
+    log(f"reused {copied} run(s) from {src} in {target}")
+    return copied
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("source", type=Path)
+    parser.add_argument("target", type=Path)
+    parser.add_argument("--suite", required=True, help="the target's suite (name or YAML file)")
+    parser.add_argument("--methods", default=None, help="e.g. independent [every method]")
+    args = parser.parse_args(argv)
+    reuse(args.source, args.target, args.suite,
+          args.methods.split(",") if args.methods else None)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
