@@ -1,10 +1,11 @@
 """Reuse finished runs of one results folder in another suite's folder, when the training is
 provably the same computation.
 
-A run is copied only when its unit (dataset, cohort, variant, method, seed, fold) is planned by
-the target suite, not yet done there, and its stored config equals the config the target suite
-would train it with *after the method's presets* (``config.method_settings``; e.g. `independent`
-ignores every ``mutual.*`` setting). Threads, progress bars and the data folder are not part of
+A run is copied only when its (dataset, cohort, method, seed, fold) is planned by the target
+suite and not yet done there, and its stored config equals the config the target suite would
+train it with *after the method's presets* (``config.method_settings``; e.g. `independent`
+ignores every ``mutual.*`` setting). The config decides, not the grid's variant label: a tuning
+grid's `mutual.lam=0.3` run is reused by a suite whose settings say `lam: 0.3`. Threads, progress bars and the data folder are not part of
 the computation and are ignored. Copied records keep their numbers and versions, take the target
 suite's name and gain ``reused_from``. Per-epoch histories are copied for the units whose
 history the target keeps (the first seed/fold of each method) and lacks.
@@ -52,19 +53,19 @@ def reuse(source, target, suite_file, methods=None, log=print) -> int:
                        h["fold"])] = h["history"]
     copied = 0
     for record in ResultStore(src).read():
-        key = (record["dataset"], record["cohort"], record.get("variant") or "", record["method"],
-               record["seed"], record["fold"])
-        if key not in specs or key in done:
-            continue
-        wanted = spec_config(suite, specs[key]).to_dict()
-        if effective(record["config"], record["method"]) != effective(wanted, record["method"]):
-            log(f"not reused (another computation): {key}")
-            continue
-        record = dict(record, suite=suite.name, reused_from=str(src))
-        history = histories.get(key) if key in first else None
-        dst.append(record, history)
-        done.add(key)
-        copied += 1
+        source_key = (record["dataset"], record["cohort"], record.get("variant") or "",
+                      record["method"], record["seed"], record["fold"])
+        for key, spec in specs.items():
+            if key in done or (key[:2] + key[3:]) != (source_key[:2] + source_key[3:]):
+                continue
+            wanted = spec_config(suite, spec).to_dict()
+            if effective(record["config"], spec.method) != effective(wanted, spec.method):
+                log(f"not reused (another computation): {source_key}")
+                continue
+            copy = dict(record, suite=suite.name, variant=spec.variant, reused_from=str(src))
+            dst.append(copy, histories.get(source_key) if key in first else None)
+            done.add(key)
+            copied += 1
     log(f"reused {copied} run(s) from {src} in {target}")
     return copied
 

@@ -79,3 +79,17 @@ def test_reuse_copies_only_the_same_computation(tmp_path):
     assert reuse_runs.reuse(tmp_path / "base", tmp_path / "lam", target_file, log=print) == 0
     other = suite_file("raw", {})  # other features: another computation, even for independent
     assert reuse_runs.reuse(tmp_path / "base", tmp_path / "raw", other, log=print) == 0
+    # the config decides, not the variant label: a grid's lam=0.3 run serves settings lam: 0.3
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(target_file.read_text().replace("name: lam", "name: grid")
+                    .replace(', "mutual": {"lam": 0.3}', "") + "grid: {mutual.lam: [0.3]}\n")
+    grid_suite = load_suite(grid)
+    store = ResultStore(tmp_path / "grid")
+    store.check_suite(grid_suite)
+    spec = [s for s in plan(grid_suite) if s.method == "gml"][0]
+    store.append({"suite": "grid", "dataset": "karate", "cohort": "gcn,gat", "variant": spec.variant,
+                  "method": "gml", "seed": spec.seed, "fold": None, "students": [], "ensemble": {},
+                  "config": spec_config(grid_suite, spec).to_dict()})
+    assert reuse_runs.reuse(tmp_path / "grid", tmp_path / "lam", target_file, log=print) == 1
+    reused = ResultStore(tmp_path / "lam").read()[-1]
+    assert (reused["method"], reused["variant"], reused["suite"]) == ("gml", "", "lam")
