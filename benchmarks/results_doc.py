@@ -40,6 +40,7 @@ def main():
     seconds = sum(r["seconds"] for r in records)
     versions = records[-1]["versions"]
     rel = os.path.relpath(results, doc.parent)
+    protocol = args.suite if args.suite.endswith((".yaml", ".yml")) else f"mutualgnn/suites/{suite.name}.yaml"
     figures = "\n\n".join(f"![{name}]({rel}/{name}.png)" for name in
                           ("accuracy", "training_curves", "coordinator")
                           if (results / f"{name}.png").exists())
@@ -49,12 +50,12 @@ def main():
 
 Produced by
 
-    mutualgnn bench --suite {suite.name} --out {results} --threads 1 [--datasets ...]
-    python benchmarks/results_doc.py --results {results} --doc {doc}
+    mutualgnn bench --suite {args.suite} --out {results} --threads 1 [--datasets ...]
+    python benchmarks/results_doc.py --results {results} --suite {args.suite} --doc {doc}
 
 on a shared 2-core CPU machine (no GPU), one run at a time with one torch thread, resumed across
 sessions (`--resume`). Results: `{results}/runs.jsonl`, one line per run; tables and figures
-next to it (`accuracy.*`, `paired.*`, `cost.*`, `*.png`). Protocol: `mutualgnn/suites/{suite.name}.yaml`
+next to it (`accuracy.*`, `paired.*`, `cost.*`, `*.png`). Protocol: `{protocol}`
 and docs/method.md. Test accuracy of each student at its own best validation epoch; mean ± std
 over seeds (node) or folds (graph). Versions of the latest run: {", ".join(f"{k} {v}" for k, v in versions.items())}.
 
