@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,16 @@ def tiny(tmp_path):
 
 
 # ------------------------------------------------------------------------------ suites
+BENCHMARK_SUITES = sorted((Path(__file__).resolve().parents[1] / "benchmarks" / "suites").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", BENCHMARK_SUITES, ids=[p.stem for p in BENCHMARK_SUITES])
+def test_benchmark_suites_load(path):
+    """The follow-up suites in benchmarks/suites (tuning grids, chosen settings) stay valid."""
+    suite = load_suite(path)
+    assert suite.name == path.stem and plan(suite)
+
+
 @pytest.mark.parametrize("name", ["paper", "smoke", "noise", "cohort-size"])
 def test_shipped_suites_load(name):
     suite = load_suite(name)
