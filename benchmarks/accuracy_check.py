@@ -17,10 +17,11 @@ from pathlib import Path
 import pandas as pd
 from scipy import stats
 
+from _doc import write_section
 from mutualgnn.bench import ResultStore, records_frame
 from mutualgnn.tables import _ORDER
 
-SECTION = "## Accuracy before and after the speed work"
+SECTION = "Accuracy before and after the speed work"
 KEYS = ["dataset", "method", "arch", "seed", "fold"]
 
 
@@ -61,13 +62,7 @@ def main():
     table = compare(before, records_frame(ResultStore(args.after).read())).to_markdown(index=False)
     print(table)
     if args.doc:
-        doc = Path(args.doc)
-        head, _, rest = doc.read_text().partition("\n" + SECTION + "\n")
-        tail = rest.partition("\n## ")[2]
-        doc.write_text(head.rstrip("\n") + f"""
-
-{SECTION}
-
+        write_section(args.doc, SECTION, f"""
 Command: `python benchmarks/accuracy_check.py --doc {args.doc}`
 
 Before: {", ".join(f"`{p}`" for p in args.before)} (made before fused Adam, the faster dropout
@@ -75,7 +70,7 @@ sampler and fused cohorts). After: the `paper` suite (`{args.after}`). Pairs sha
 architecture, seed and fold; they draw different dropout masks, so they differ by seed noise.
 
 {table}
-""" + (f"\n## {tail}" if tail else ""))
+""")
 
 
 if __name__ == "__main__":

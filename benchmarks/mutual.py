@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 import _store
-from mutualgnn.config import ExperimentConfig, MutualConfig, TrainConfig, apply_overrides, parse_seeds
+from mutualgnn.config import ExperimentConfig, apply_overrides, parse_seeds
 from mutualgnn.data import load_dataset
 from mutualgnn.experiment import run_experiment
 

@@ -28,6 +28,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _doc import write_section  # noqa: E402
 from mutualgnn import MutualConfig, TrainConfig, fit, seed_everything  # noqa: E402
 from mutualgnn._dgl_compat import dgl  # noqa: E402
 from mutualgnn.bench import memory_mb  # noqa: E402
@@ -109,7 +110,7 @@ def main(argv=None):
     text = _markdown(table, args, cmd)
     print(text)
     if args.doc:
-        _write_section(Path(args.doc), text)
+        write_section(args.doc, "Measured here", text, title="# Scaling")
 
 
 def _rank_main(exchange, args):
@@ -125,7 +126,7 @@ def _markdown(table, args, cmd) -> str:
                                   "RSS after build MB (per rank)", "peak_mb": "peak MB (per rank)",
                                   "peak_mb_all_ranks": "peak MB (all ranks)"})
     return "\n".join([
-        "## Measured here", "", f"Command: `{cmd.strip()}`", "",
+        f"Command: `{cmd.strip()}`", "",
         f"Graph: {args.nodes:,} nodes, {args.edges:,} random edges, {args.features} features, "
         f"{args.classes} classes; students {args.students}; fanouts {args.fanouts}, batch "
         f"{args.batch_size}; one epoch of {args.train_nodes:,} training seeds "
@@ -134,17 +135,6 @@ def _markdown(table, args, cmd) -> str:
         f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), one torch thread per "
         f"process. Versions: " + ", ".join(f"{k} {v[k]}" for k in sorted(v)) + ".", "",
         shown.to_markdown(index=False, floatfmt=".1f"), ""])
-
-
-def _write_section(path: Path, text: str) -> None:
-    """Replace the '## Measured here' section of ``path`` (up to the next '## '), keep the rest."""
-    old = path.read_text() if path.exists() else "# Scaling\n\n"
-    head, marker, rest = old.partition("## Measured here")
-    tail = ""
-    if marker:
-        after = rest.split("\n## ", 1)
-        tail = "\n## " + after[1] if len(after) > 1 else ""
-    path.write_text(head.rstrip() + "\n\n" + text + tail)
 
 
 if __name__ == "__main__":

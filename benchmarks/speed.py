@@ -16,11 +16,11 @@ import os
 import platform
 import statistics
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import pandas as pd
 import torch
 
+from _doc import write_section
 from mutualgnn import MutualConfig, TrainConfig, build_student, fit, load_dataset, seed_everything
 from mutualgnn.bench import memory_mb, peak_memory_reset
 from mutualgnn.experiment import versions
@@ -101,11 +101,6 @@ def main():
     table = frame.to_markdown(index=False)
     print(table)
     if args.doc:
-        doc = Path(args.doc)
-        old = doc.read_text() if doc.exists() else "# Performance\n"
-        marker = f"\n## {args.section}\n"
-        head, _, rest = old.partition(marker)
-        tail = rest.partition("\n## ")[2]
         section = "" if args.section == ap.get_default("section") else f" --section '{args.section}'"
         section += " --fresh" if args.fresh else ""
         timing = ("" if args.fresh else
@@ -114,7 +109,7 @@ def main():
                   "memory once the dataset is loaded" if args.fresh else
                   "the process's peak resident memory during the fit above its resident memory "
                   "before it (a lower bound: memory freed by earlier fits is reused unseen)")
-        doc.write_text(head + marker + f"""
+        write_section(args.doc, args.section, f"""
 Command: `python benchmarks/speed.py --cases {args.cases} --sizes {args.sizes} --epochs {args.epochs} --repeats {args.repeats} --doc {args.doc}{section}`
 
 Machine: {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), shared; one torch thread.
@@ -123,7 +118,7 @@ Versions: {", ".join(f"{k} {v}" for k, v in versions().items())}. Each cell: med
 on for K > 1){timing}. Peak extra MB: {memory}.
 
 {table}
-""" + (f"\n## {tail}" if tail else ""))
+""", title="# Performance")
 
 
 if __name__ == "__main__":

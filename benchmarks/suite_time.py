@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import statistics
 from collections import defaultdict
-from pathlib import Path
 
 import pandas as pd
 
+from _doc import write_section
 from mutualgnn.bench import ResultStore, load_suite, plan, record_key
 
-SECTION = "## The paper suite's wall time"
+SECTION = "The paper suite's wall time"
 
 
 def suite_time(suite_name: str, out, jobs: int) -> pd.DataFrame:
@@ -63,14 +63,7 @@ def main():
     table = suite_time(args.suite, args.out, args.jobs).to_markdown(index=False)
     print(table)
     if args.doc:
-        doc = Path(args.doc)
-        text = doc.read_text()
-        head, _, rest = text.partition("\n" + SECTION + "\n")
-        tail = rest.partition("\n## ")[2]
-        doc.write_text(head.rstrip("\n") + f"""
-
-{SECTION}
-
+        write_section(args.doc, SECTION, f"""
 Command: `python benchmarks/suite_time.py --suite {args.suite} --out {args.out} --jobs {args.jobs} --doc {args.doc}`
 
 Seconds as recorded by each run of `mutualgnn bench --suite {args.suite}` (one torch thread per
@@ -79,7 +72,7 @@ median seconds of the same dataset and method. Wall time on `--jobs {args.jobs}`
 core-hours divided by {args.jobs} (an ideal split).
 
 {table}
-""" + (f"\n## {tail}" if tail else ""))
+""")
 
 
 if __name__ == "__main__":

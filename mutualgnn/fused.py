@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._dgl_compat import dgl  # the compatibility step before dgl.nn
+from ._dgl_compat import dgl  # noqa: F401  (the compatibility step before dgl.nn)
 from dgl.nn import GATConv, GraphConv
 
 from .students import GAT, GCN, Dropout, SparseFeatures, _SparseMatmul, layer_graphs, norm_weight

@@ -1,7 +1,6 @@
 """Benchmark suites: loading and validation, the plan, the resumable store, the runner, tables."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np

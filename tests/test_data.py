@@ -1,8 +1,6 @@
 """Datasets: statistics of the six benchmarks, offline staging, splits, names and errors."""
 from __future__ import annotations
 
-import os
-import shutil
 import stat
 from pathlib import Path
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from mutualgnn import losses
-from mutualgnn.config import ConfigError, ExperimentConfig, MutualConfig, TrainConfig, method_settings
+from mutualgnn.config import ConfigError, ExperimentConfig, MutualConfig, method_settings
 from mutualgnn.coordinator import Coordinator
 from mutualgnn.training import cohort_loss
 
