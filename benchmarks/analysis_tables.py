@@ -40,8 +40,8 @@ def noise_table(folder: Path, dataset: str) -> pd.DataFrame:
     for s in students:
         p = paired.query("student == @s").set_index("noise").reindex(out.index)
         out[f"GML − alone {s.upper()} (w/t/l, t-test p)"] = [
-            f"{d:+.1f} ({w}, {t:.2g})" for d, w, t in
-            zip(p["diff vs independent (pts)"], p["wins/ties/losses"], p["t-test p"])]
+            f"{d:+.1f} ({w}, {t:.2g})" if pd.notna(d) else None  # fewer than 2 paired runs
+            for d, w, t in zip(p["diff vs independent (pts)"], p["wins/ties/losses"], p["t-test p"])]
     return out
 
 

@@ -44,6 +44,15 @@ def test_noise_cells_go_under_their_method_and_student(tmp_path):
     assert table.loc[0.0, "GML − alone GAT (w/t/l, t-test p)"] == "-0.5 (4/0/1, 0.012)"
 
 
+def test_noise_level_without_paired_runs_is_blank(tmp_path):
+    folder = _folder(tmp_path)
+    paired = pd.read_csv(folder / "paired.csv")
+    paired[paired.variant != "label_noise=0.2"].to_csv(folder / "paired.csv", index=False)
+    table = analysis_tables.noise_table(folder, "citeseer")
+    assert pd.isna(table.loc[0.2, "GML − alone GCN (w/t/l, t-test p)"])
+    assert table.loc[0.0, "GML − alone GCN (w/t/l, t-test p)"] == "+1.3 (4/0/1, 0.012)"
+
+
 def test_noise_without_the_dataset_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="no runs of 'pubmed'"):
         analysis_tables.noise_table(_folder(tmp_path), "pubmed")
