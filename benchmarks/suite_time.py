@@ -68,8 +68,8 @@ Command: `python benchmarks/suite_time.py --suite {args.suite} --out {args.out} 
 
 Seconds as recorded by each run of `mutualgnn bench --suite {args.suite}` (one torch thread per
 run, the machine shared with other jobs as it was); runs not done yet are projected with the
-median seconds of the same dataset and method. Wall time on `--jobs {args.jobs}` cores is the
-core-hours divided by {args.jobs} (an ideal split).
+median seconds of the same dataset and method (of the dataset, before a method's first run).
+Wall time on `--jobs {args.jobs}` cores is the core-hours divided by {args.jobs} (an ideal split).
 
 {table}
 """)

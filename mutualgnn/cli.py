@@ -247,7 +247,8 @@ def _write_analysis(out, name, frame, summary) -> Path:
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Results folder [default: results/SUITE].")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Runs trained in parallel processes, one torch thread each.")
+              help="Runs trained in parallel processes, one torch thread each (N >= 2; with 1, "
+                   "a run uses --threads).")
 @click.option("--resume/--no-resume", default=True, show_default=True,
               help="Skip runs already in --out; --no-resume moves them aside and starts over.")
 @click.option("--datasets", default=None, help="Only these of the suite's datasets (comma-separated).")
