@@ -1,8 +1,9 @@
 """What mutual learning costs: milliseconds per epoch of each method on a suite's cohorts,
-measured in one process, the methods interleaved and repeated (so a change of load on the shared
-machine hits every method alike), next to the accuracy the suite's results folder records.
+measured in one process, the methods interleaved and repeated in a rotating order (so a change
+of load on the shared machine, and the slower first fit of a round, hit every method alike),
+next to the accuracy the suite's results folder records.
 
-    python benchmarks/cost.py --suite paper --results benchmarks/results/paper --epochs 20 --repeats 5 --doc docs/analyses.md
+    python benchmarks/cost.py --suite paper --results benchmarks/results/paper --epochs 10 --repeats 6 --doc docs/analyses.md
 
 Each measurement is a fit of the suite's own configuration for (dataset, cohort, method) on seed
 0 and the first fold, shortened to ``--epochs`` epochs with early stopping off; an epoch is what
@@ -51,8 +52,10 @@ def measure(suite, dataset_name: str, cohort: str, methods, epochs: int, repeats
     split = dataset.splits(folds=suite.folds, seed=configs[methods[0]].split_seed)[0]
     run_once(shortened(configs[methods[0]], 2), dataset, 0, split)  # warm-up: lazy set-up, caches
     times = {m: [] for m in methods}
-    for _ in range(repeats):
-        for m in methods:
+    for r in range(repeats):
+        # rotate the order: the first fit of a round runs measurably slower here (PubMed:
+        # independent first 730 ms/epoch, last 624 ms), so each method leads equally often
+        for m in methods[r % len(methods):] + methods[:r % len(methods)]:
             times[m].append(epoch_ms(configs[m], dataset, split))
     return times
 
@@ -90,7 +93,7 @@ def main():
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--results", default=None, help="the suite's results folder (accuracies)")
     ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=6, help="a multiple of the methods' count")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--doc", default=None, help="write the table into this markdown file")
     ap.add_argument("--section", default="Cost per epoch, the methods side by side")
@@ -113,7 +116,8 @@ Command: `{command}`
 Machine: {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), shared; one torch thread.
 Versions: {", ".join(f"{k} {v}" for k, v in versions().items())}.
 Each time: median over {args.repeats} repeats of a {args.epochs}-epoch fit of the suite's
-configuration (seed 0, first fold), the methods interleaved in one process; `x independent`:
+configuration (seed 0, first fold), the methods interleaved in one process, each leading a round
+equally often; `x independent`:
 against the same cohort trained with `independent`, same run. Accuracy: mean single-student test
 accuracy (%) of the suite's runs in `{args.results}`.
 

@@ -47,6 +47,18 @@ def test_cost_table_has_every_method_its_ratio_and_the_suite_accuracy(tmp_path):
     assert acc.isna()[("karate", "dml")] and acc.isna()[("minigc", "gml")]
 
 
+def test_each_method_leads_a_round_equally_often(monkeypatch):
+    calls = []
+    monkeypatch.setattr(cost, "epoch_ms", lambda config, dataset, split: calls.append(config.method) or 1.0)
+    monkeypatch.setattr(cost, "run_once", lambda *args: None)  # the warm-up fit
+    times = cost.measure(Suite(**TINY), "karate", "gcn,gat", ["independent", "dml", "gml"],
+                         epochs=2, repeats=6)
+    rounds = [calls[i:i + 3] for i in range(0, 18, 3)]
+    assert [r[0] for r in rounds] == ["independent", "dml", "gml"] * 2
+    assert all(sorted(r) == ["dml", "gml", "independent"] for r in rounds)
+    assert {m: len(v) for m, v in times.items()} == {"independent": 6, "dml": 6, "gml": 6}
+
+
 def test_shortened_config_runs_fixed_epochs_on_one_thread():
     from mutualgnn.bench import RunSpec, spec_config
     config = cost.shortened(spec_config(Suite(**TINY), RunSpec("karate", "gcn,gat", "gml", 0, None)), 7)
