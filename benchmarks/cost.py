@@ -102,6 +102,9 @@ def main():
     suite = load_suite(args.suite)
     datasets = args.datasets.split(",") if args.datasets else suite.datasets
     methods = args.methods.split(",")
+    if args.repeats % len(methods):
+        ap.error(f"--repeats {args.repeats}: use a multiple of {len(methods)} (the methods' count), "
+                 "so each method leads a round equally often")
     frame = table(suite, datasets, methods, args.epochs, args.repeats, args.results, args.data_dir)
     text = frame.to_markdown(index=False)
     print(text)
@@ -117,8 +120,7 @@ Machine: {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()
 Versions: {", ".join(f"{k} {v}" for k, v in versions().items())}.
 Each time: median over {args.repeats} repeats of a {args.epochs}-epoch fit of the suite's
 configuration (seed 0, first fold), the methods interleaved in one process, each leading a round
-equally often; `x independent`:
-against the same cohort trained with `independent`, same run. Accuracy: mean single-student test
+equally often; `x independent`: against the same cohort trained with `independent`, same run. Accuracy: mean single-student test
 accuracy (%) of the suite's runs in `{args.results}`.
 
 {text}

@@ -39,8 +39,11 @@ def test_cost_table_has_every_method_its_ratio_and_the_suite_accuracy(tmp_path):
         ("minigc", "independent"), ("minigc", "dml"), ("minigc", "gml")]
     assert (table["ms/epoch (median)"] > 0).all()
     assert list(table.query("method == 'independent'")["x independent"]) == [1.0, 1.0]
-    ratio = table["ms/epoch (median)"] / table.groupby("dataset")["ms/epoch (median)"].transform("first")
-    assert (table["x independent"] - ratio).abs().max() < 0.006  # rounded to 2 decimals
+    ms = table["ms/epoch (median)"]
+    base = table.groupby("dataset")["ms/epoch (median)"].transform("first")
+    # both shown rounded (ms to 0.1, the ratio to 0.01): allow for it; karate epochs are ~ms
+    slack = 0.005 + (ms / base) * (0.05 / ms + 0.05 / base)
+    assert ((table["x independent"] - ms / base).abs() <= slack).all()
     acc = table.set_index(["dataset", "method"])["student acc % (suite runs)"]
     assert acc[("karate", "independent")] == pytest.approx(100 * (0.80 + 0.70 + 0.90 + 0.64) / 4)
     assert acc[("karate", "gml")] == pytest.approx(100 * (0.85 + 0.75 + 0.5 + 0.5) / 4)
