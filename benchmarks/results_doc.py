@@ -87,7 +87,7 @@ Produced by
     mutualgnn bench --suite {args.suite} --out {results} --threads 1 [--datasets ...]
     python benchmarks/results_doc.py --results {results} --suite {args.suite} --doc {doc}{"".join(f" --also {d}" for d in args.also)}
 
-on a shared 2-core CPU machine (no GPU), one run at a time with one torch thread, resumed across
+on a shared 2-core CPU machine (no GPU), one torch thread per run, one or two runs at a time, resumed across
 sessions (`--resume`). Results: `{results}/runs.jsonl`, one line per run; tables and figures
 next to it (`accuracy.*`, `paired.*`, `cost.*`, `*.png`). Protocol: `{protocol}`
 and docs/method.md. Test accuracy of each student at its own best validation epoch; mean ± std
