@@ -89,29 +89,3 @@ def test_write_section_appends_and_creates(tmp_path):
     write_section(bare, "First", "y")  # a page that starts with the section
     assert bare.read_text() == "## First\n\ny\n"
 
-
-def test_results_doc_target_counts_and_replacement():
-    """benchmarks/results_doc.py: the target's counts, and a rerun that replaces its dataset."""
-    import results_doc
-    from mutualgnn.bench import records_frame
-
-    def runs(dataset, gml_gcn):  # gcn alone 0.80, 0.82; dml 0.81, 0.81; gml as given
-        out = []
-        for seed in (0, 1):
-            for method, gcn in (("independent", 0.80 + 0.02 * seed), ("dml", 0.81),
-                                ("gml", gml_gcn[seed])):
-                out.append(dict(_run(method, seed, gcn, 0.7), dataset=dataset))
-        return out
-    main = records_frame(runs("cora", (0.85, 0.86)) + runs("citeseer", (0.70, 0.71)))
-    rerun = records_frame(runs("citeseer", (0.82, 0.85)))
-    text = results_doc.target_section(main, {"tuned": rerun})
-    assert "| citeseer (tuned) " in text
-    # main: only cora's gcn gains (+5, +4); gml - dml: cora (+4.5 + 0) / 2 = 2.25, citeseer
-    # (-10.5 + 0) / 2 = -5.25, averaging -1.5
-    assert "by the mean on 1 of 2 datasets, significantly on 0; GML − DML (students' mean) " \
-           "averages -1.50 points over 2 datasets" in text
-    # citeseer replaced by the rerun: gcn +2, +3 over alone; gml - dml (+2.5 + 0) / 2 = 1.25,
-    # averaging (2.25 + 1.25) / 2 with cora
-    assert "in place of their dataset's: a GML student beats the same architecture trained " \
-           "alone by the mean on 2 of 2 datasets, significantly on 0; GML − DML (students' " \
-           "mean) averages +1.75 points" in text
