@@ -8,6 +8,7 @@ is GML above DML), the tables, the figures and the wall time. A hand-written "##
 section at the end of an existing page is kept. ``--also DIR`` (repeatable) adds another results
 folder's rows to the target table, labelled by the folder's name (e.g. a dataset rerun with
 settings chosen on validation), and a second count in which they replace their dataset's row.
+``--pairs DIR`` (repeatable) adds the same-architecture pairs' folders as a target table of their own.
 """
 from __future__ import annotations
 
@@ -22,6 +23,18 @@ from mutualgnn.bench import ResultStore, load_suite, plan, records_frame, report
 from mutualgnn.tables import accuracy_table, cost_table, paired_table, target_table
 
 
+def count(table: pd.DataFrame) -> str:
+    """The target's counts over a :func:`mutualgnn.tables.target_table`, one row per dataset."""
+    beats = next(c for c in table.columns if c.startswith("beats "))
+    sig = next(c for c in table.columns if c.startswith("significantly"))
+    mean = table["gml − dml, students' mean"].dropna()
+    rival = (f"GML − DML (students' mean) averages {mean.mean():+.2f} points over {len(mean)} "
+             "datasets" if len(mean) else "no DML runs to compare with")
+    return (f"a GML student beats the same architecture trained alone by the mean on "
+            f"{(table[beats] == 'yes').sum()} of {len(table)} datasets, significantly on "
+            f"{(table[sig] == 'yes').sum()}; {rival}")
+
+
 def target_section(runs: pd.DataFrame, also: dict) -> str:
     """The target table of ``runs`` plus each ``also`` folder's rows, and the counts the
     GML issue's target is judged by. ``also``: {label: runs frame}."""
@@ -32,15 +45,7 @@ def target_section(runs: pd.DataFrame, also: dict) -> str:
              for name, frame in also.items()]
     extra = pd.concat([t for t in extra if len(t)] or [main.iloc[:0]], ignore_index=True)
 
-    def count(t):
-        beats = next(c for c in t.columns if c.startswith("beats "))
-        sig = next(c for c in t.columns if c.startswith("significantly"))
-        mean = t["gml − dml, students' mean"].dropna()
-        return (f"a GML student beats the same architecture trained alone by the mean on "
-                f"{(t[beats] == 'yes').sum()} of {len(t)} datasets, significantly on "
-                f"{(t[sig] == 'yes').sum()}; GML − DML (students' mean) averages "
-                f"{mean.mean():+.2f} points over {len(mean)} datasets")
-    lines = [pd.concat([main, extra], ignore_index=True).to_markdown(index=False), "",
+    lines = [pd.concat([main, extra], ignore_index=True).to_markdown(index=False, missingval="–"), "",
              f"* This suite: {count(main)}."]
     if len(extra):
         replaced = set(extra["dataset"].str.split(" (", regex=False).str[0])
@@ -51,6 +56,15 @@ def target_section(runs: pd.DataFrame, also: dict) -> str:
     return "\n".join(lines)
 
 
+def pairs_section(runs: pd.DataFrame) -> str:
+    """The target table of the same-architecture pairs (``runs``: their folders' runs, one
+    cohort per dataset) and its counts, judged like the suite's cohorts."""
+    table = target_table(runs)
+    if not len(table):
+        return "(not enough runs yet)"
+    return f"{table.to_markdown(index=False, missingval='–')}\n\n* These pairs: {count(table)}."
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", default="benchmarks/results/paper")
@@ -58,6 +72,8 @@ def main():
     ap.add_argument("--doc", default="docs/results.md")
     ap.add_argument("--also", action="append", default=[], metavar="DIR",
                     help="another results folder whose rows join the target table")
+    ap.add_argument("--pairs", action="append", default=[], metavar="DIR",
+                    help="a results folder of same-architecture pairs, for their own target table")
     args = ap.parse_args()
     results, doc = Path(args.results), Path(args.doc)
     suite = load_suite(args.suite)
@@ -78,6 +94,12 @@ def main():
     figures = "\n\n".join(f"![{name}]({rel}/{name}.png)" for name in
                           ("accuracy", "training_curves", "coordinator")
                           if (results / f"{name}.png").exists())
+    pairs = "" if not args.pairs else (
+        "\n## The same-architecture pairs against training alone and against DML\n\n"
+        f"From {', '.join(f'`{d}`' for d in args.pairs)}: the same seeds, folds, epochs and "
+        "hyper-parameters as this suite, only the cohort differs.\n\n"
+        + pairs_section(pd.concat([records_frame(ResultStore(d).read()) for d in args.pairs],
+                                  ignore_index=True)) + "\n")
     reading = doc.read_text().partition("\n## Reading")[2] if doc.exists() else ""
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(f"""# Results: the `{suite.name}` suite on this machine
@@ -85,7 +107,7 @@ def main():
 Produced by
 
     mutualgnn bench --suite {args.suite} --out {results} --threads 1 [--datasets ...]
-    python benchmarks/results_doc.py --results {results} --suite {args.suite} --doc {doc}{"".join(f" --also {d}" for d in args.also)}
+    python benchmarks/results_doc.py --results {results} --suite {args.suite} --doc {doc}{"".join(f" --also {d}" for d in args.also)}{"".join(f" --pairs {d}" for d in args.pairs)}
 
 on a shared 2-core CPU machine (no GPU), one torch thread per run, one or two runs at a time, resumed across
 sessions (`--resume`). Results: `{results}/runs.jsonl`, one line per run; tables and figures
@@ -103,7 +125,7 @@ over seeds (node) or folds (graph). Versions of the latest run: {", ".join(f"{k}
 ## The target: GML against training alone and against DML
 
 {target_section(runs, {Path(d).name: records_frame(ResultStore(d).read()) for d in args.also})}
-
+{pairs}
 ## Accuracy (%)
 
 {accuracy_table(runs).to_markdown(index=False)}

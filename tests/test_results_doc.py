@@ -40,3 +40,18 @@ def test_results_doc_target_counts_and_replacement():
     assert "in place of their dataset's: a GML student beats the same architecture trained " \
            "alone by the mean on 2 of 2 datasets, significantly on 0; GML − DML (students' " \
            "mean) averages +1.75 points" in text
+
+
+def test_results_doc_pairs_section_without_and_with_dml():
+    """The pairs' own target table: a blank rival reads as such, not as a number."""
+    runs = [_run("cora", m, seed, gcn, 0.7) for seed in (0, 1)
+            for m, gcn in (("independent", 0.80 + 0.02 * seed), ("gml", 0.85 + 0.01 * seed))]
+    text = results_doc.pairs_section(records_frame(runs))
+    assert "| cora " in text and "nan" not in text
+    # gcn +5, +4 over alone: a gain; t = 9 on 1 degree of freedom, p = 0.07, not significant
+    assert "by the mean on 1 of 1 datasets, significantly on 0; no DML runs to compare with" in text
+    runs += [_run("cora", "dml", seed, 0.83, 0.7) for seed in (0, 1)]
+    # gml - dml: gcn (+2 + 3) / 2 = 2.5, gat 0, students' mean 1.25
+    assert "GML − DML (students' mean) averages +1.25 points over 1 datasets" in \
+        results_doc.pairs_section(records_frame(runs))
+    assert results_doc.pairs_section(records_frame(runs[:1])) == "(not enough runs yet)"
