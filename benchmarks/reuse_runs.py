@@ -4,7 +4,7 @@ provably the same computation.
 A run is copied only when its (dataset, cohort, method, seed, fold) is planned by the target
 suite and not yet done there, and its stored config equals the config the target suite would
 train it with *after the method's presets* (``config.method_settings``; e.g. `independent`
-ignores every ``mutual.*`` setting). The config decides, not the grid's variant label: a tuning
+ignores every ``mutual.*`` setting; a full-batch node task ignores the batch size). The config decides, not the grid's variant label: a tuning
 grid's `mutual.lam=0.3` run is reused by a suite whose settings say `lam: 0.3`. Threads, progress bars and the data folder are not part of
 the computation and are ignored. Copied records keep their numbers and versions, take the target
 suite's name and gain ``reused_from``. Per-epoch histories are copied for the units whose
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from mutualgnn.bench import ResultStore, _first_runs, load_suite, plan, spec_config
 from mutualgnn.config import ExperimentConfig, method_settings
+from mutualgnn.data import task_of
 
 NOT_COMPUTATION = ("threads", "progress")
 
@@ -31,6 +32,13 @@ def effective(config: dict, method: str) -> dict:
     cfg = ExperimentConfig.from_dict(config)
     out = cfg.to_dict()
     out["mutual"] = ExperimentConfig(mutual=method_settings(method, cfg.mutual)).to_dict()["mutual"]
+    # the task's defaults filled in (an unset batch size is 32 graphs), and a full-batch node
+    # task's batch size dropped: it reads none (runs stored before the default became
+    # per-task say 32 there)
+    task = task_of(cfg.dataset)
+    out["train"] = ExperimentConfig(train=cfg.train.resolved(task)).to_dict()["train"]
+    if task == "node" and cfg.train.fanouts is None:
+        out["train"].pop("batch_size")
     for key in NOT_COMPUTATION:
         out["train"].pop(key, None)
     out.pop("data_dir", None)

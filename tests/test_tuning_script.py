@@ -93,3 +93,20 @@ def test_reuse_copies_only_the_same_computation(tmp_path):
     assert reuse_runs.reuse(tmp_path / "grid", tmp_path / "lam", target_file, log=print) == 1
     reused = ResultStore(tmp_path / "lam").read()[-1]
     assert (reused["method"], reused["variant"], reused["suite"]) == ("gml", "", "lam")
+
+
+def test_reuse_ignores_the_batch_size_only_where_training_reads_none():
+    import reuse_runs
+
+    from mutualgnn.config import ExperimentConfig
+
+    def effective(dataset, **train):
+        config = ExperimentConfig.from_dict({"dataset": dataset, "train": train}).to_dict()
+        return reuse_runs.effective(config, "gml")
+
+    # full-batch node task: no batch size is read (old runs stored 32 there)
+    assert effective("cora", batch_size=32) == effective("cora")
+    # sampled node task and graph task: the batch size is the computation
+    assert effective("cora", fanouts=[5, 5], batch_size=32) != effective("cora", fanouts=[5, 5])
+    assert effective("MUTAG", batch_size=32) == effective("MUTAG")   # 32 is the graph default
+    assert effective("MUTAG", batch_size=64) != effective("MUTAG")
