@@ -1,6 +1,7 @@
 """The ``mutualgnn`` command line: a thin layer over :mod:`mutualgnn`'s Python API."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -253,6 +254,9 @@ def _write_analysis(out, name, frame, summary) -> Path:
               help="Skip runs already in --out; --no-resume moves them aside and starts over.")
 @click.option("--datasets", default=None, help="Only these of the suite's datasets (comma-separated).")
 @click.option("--methods", default=None, help="Only these of the suite's methods (comma-separated).")
+@click.option("--folds", default=None, metavar="FOLDS",
+              help="Only these folds of a graph dataset's split (e.g. 0-2 or 3,5); the split "
+                   "stays the suite's (its `folds`). [default: the suite's run_folds, or all]")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Torch and DGL threads of a single job [default: the cores available].")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
@@ -261,7 +265,7 @@ def _write_analysis(out, name, frame, summary) -> Path:
               default="all", show_default=True, help="Table formats written at the end.")
 @click.option("--list", "list_suites", is_flag=True, help="List the shipped suites and exit.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
-def bench(suite_name, out, jobs, resume, datasets, methods, threads, data_dir, formats,
+def bench(suite_name, out, jobs, resume, datasets, methods, folds, threads, data_dir, formats,
           list_suites, progress):
     """Run a benchmark suite (resumable) and write its tables and plots."""
     from .bench import load_suite, report, run_suite, suite_names
@@ -272,6 +276,8 @@ def bench(suite_name, out, jobs, resume, datasets, methods, threads, data_dir, f
         return
     try:
         suite = load_suite(suite_name)
+        if folds is not None:
+            suite = dataclasses.replace(suite, run_folds=folds)
         out = Path(out or Path("results") / suite.name)
         split = (lambda text: [t.strip() for t in text.split(",") if t.strip()] if text else None)
         counts = run_suite(suite, out, jobs=jobs, resume=resume, datasets=split(datasets),
