@@ -72,7 +72,7 @@ def compare(kind, K, N=500, C=7):
     cpu = Coordinator(K, C, kind)
     # one optimiser step first, so the learned kinds are away from their identity start
     z, labels, labelled = inputs(K, N, C, "cpu", seed=1)
-    params = [p for p in cpu.parameters()]
+    params = list(cpu.parameters())
     if params:
         opt = torch.optim.Adam(params, lr=0.1)
         cohort_step(cpu, z, labels, labelled)[0].backward()
