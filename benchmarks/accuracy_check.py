@@ -1,5 +1,5 @@
 """Did the speed work change accuracy? The first measurements (single models:
-`benchmarks/results/baselines.jsonl`; cohorts: `benchmarks/results/mutual.jsonl`, both made
+`benchmarks/results/legacy/baselines.jsonl`; cohorts: `benchmarks/results/legacy/mutual.jsonl`, both made
 before fused Adam, the faster dropout and fused cohorts) side by side with the `paper` suite's
 runs of the same method, architecture, seed and fold, made after them.
 
@@ -15,11 +15,10 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from scipy import stats
 
 from _doc import write_section
-from mutualgnn.bench import ResultStore, records_frame
-from mutualgnn.tables import _ORDER
+from mutualgnn.bench import ResultStore, paired, records_frame
+from mutualgnn.mutual import METHOD_NAMES
 
 SECTION = "Accuracy before and after the speed work"
 KEYS = ["dataset", "method", "arch", "seed", "fold"]
@@ -39,21 +38,21 @@ def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (dataset, method, arch), grp in pairs.groupby(["dataset", "method", "arch"], sort=False):
         a, b = grp["test_acc after"].to_numpy(float), grp["test_acc before"].to_numpy(float)
-        p = stats.ttest_rel(a, b).pvalue if (a - b).std() > 0 else 1.0
+        p = paired(a, b).t_p
         rows.append({"dataset": dataset, "method": method, "student": arch, "runs": len(grp),
                      "before (%)": f"{100 * b.mean():.1f} ± {100 * b.std(ddof=1):.1f}",
                      "after (%)": f"{100 * a.mean():.1f} ± {100 * a.std(ddof=1):.1f}",
                      "after − before (pts)": round(100 * (a - b).mean(), 2),
                      "paired t-test p": float(f"{p:.2g}")})
-    order = {"method": list(_ORDER), "dataset": list(dict.fromkeys(after["dataset"]))}
+    order = {"method": list(METHOD_NAMES), "dataset": list(dict.fromkeys(after["dataset"]))}
     return pd.DataFrame(rows).sort_values(["method", "dataset"], kind="stable", key=lambda col: col.map(
         lambda v: order[col.name].index(v) if v in order[col.name] else len(order[col.name])))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--before", nargs="+", default=["benchmarks/results/baselines.jsonl",
-                                                    "benchmarks/results/mutual.jsonl"])
+    ap.add_argument("--before", nargs="+", default=["benchmarks/results/legacy/baselines.jsonl",
+                                                    "benchmarks/results/legacy/mutual.jsonl"])
     ap.add_argument("--after", default="benchmarks/results/paper")
     ap.add_argument("--doc", default=None)
     args = ap.parse_args()

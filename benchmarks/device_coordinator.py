@@ -1,12 +1,12 @@
 """The coordinator and the loss terms on a GPU against the CPU: the same numbers, and one step's time.
 
-The coordinator (mutualgnn/coordinator.py) and the loss terms (mutualgnn/losses.py) are plain
-torch, so this check runs where DGL has no build for the machine's torch (the GPU machine lent
+The coordinator and the loss terms (mutualgnn/mutual/) are plain torch, and
+``import mutualgnn.mutual`` imports no DGL, so this check runs where DGL has no build for the machine's torch (the GPU machine lent
 here has Python 3.12 and torch 2.11+cu130; no DGL wheel imports there). The students' DGL layers
 and the training loop are NOT run by it. For every coordinator kind and K in {2, 3} it builds one
 coordinator, copies it to the GPU, and compares on both devices the soft targets, the weights, the
-cohort loss (CE + lam * mutual - gamma * entropy + the coordinator's own loss, as
-``training.cohort_loss``) and the gradients of the students' logits and of the coordinator.
+cohort loss (:func:`mutualgnn.mutual.cohort_loss`: CE + lam * mutual - gamma * entropy +
+the coordinator's own loss) and the gradients of the students' logits and of the coordinator.
 Then it times one such step (forward and backward) at PubMed's and ogbn-arxiv's sizes.
 
     python benchmarks/device_coordinator.py --out docs/device-coordinator.md
@@ -15,43 +15,28 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib
 import statistics
 import sys
 import time
-import types
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _modules():
-    """mutualgnn.coordinator and mutualgnn.losses, without running mutualgnn/__init__.py (which
-    imports dgl)."""
-    if "mutualgnn" not in sys.modules:
-        package = types.ModuleType("mutualgnn")
-        package.__path__ = [str(ROOT / "mutualgnn")]
-        sys.modules["mutualgnn"] = package
-    return importlib.import_module("mutualgnn.coordinator"), importlib.import_module("mutualgnn.losses")
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing: mutualgnn/ beside us
+from mutualgnn.config import MutualConfig  # noqa: E402  (plain torch: neither imports DGL)
+from mutualgnn.mutual import KINDS, Coordinator, cohort_loss  # noqa: E402
 
-
-coordinator_module, losses = _modules()
-Coordinator, KINDS = coordinator_module.Coordinator, coordinator_module.KINDS
 LAM, GAMMA, T = 1.0, 0.1, 1.0
 
 
 def cohort_step(coordinator, z, labels, labelled):
-    """One cohort loss as training.cohort_loss (KL over all rows), and its output.
+    """One :func:`mutualgnn.mutual.cohort_loss` (KL over all rows) and the coordinator's output.
     ``z``: (K, N, C) student logits that require grad; ``labelled``: (n,) row indices."""
-    out = coordinator(z, labels, labelled)
-    total = out.loss
-    for j in range(z.shape[0]):
-        total = (total + F.cross_entropy(z[j][labelled], labels[labelled])
-                 + LAM * losses.mutual(out.targets, z[j], j, T)
-                 - GAMMA * losses.entropy(z[j], T).mean())
+    settings = MutualConfig(lam=LAM, temperature=T, gamma=GAMMA, kl_rows="all")
+    total, _, out = cohort_loss(list(z), labels, labelled, settings, GAMMA, coordinator)
     return total, out
 
 

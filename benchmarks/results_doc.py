@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from mutualgnn.bench import ResultStore, load_suite, plan, records_frame, report
-from mutualgnn.tables import accuracy_table, cost_table, paired_table, target_table
+from mutualgnn.bench.tables import accuracy_table, cost_table, paired_table, target_table
 
 
 def count(table: pd.DataFrame) -> str:

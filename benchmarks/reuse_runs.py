@@ -19,8 +19,9 @@ import argparse
 import json
 from pathlib import Path
 
-from mutualgnn.bench import ResultStore, _first_runs, load_suite, plan, spec_config
-from mutualgnn.config import ExperimentConfig, method_settings
+from mutualgnn.bench import ResultStore, first_runs, load_suite, plan, spec_config
+from mutualgnn.config import ExperimentConfig
+from mutualgnn.mutual import method_settings
 from mutualgnn.data import task_of
 
 NOT_COMPUTATION = ("threads", "progress")
@@ -51,7 +52,7 @@ def reuse(source, target, suite_file, methods=None, log=print) -> int:
     dst.check_suite(suite)
     specs = {s.key: s for s in plan(suite, methods=methods)}
     done = dst.done()
-    first = _first_runs(list(specs.values()))
+    first = first_runs(list(specs.values()))
     src = Path(source)
     histories = {}
     if (src / "histories.jsonl").exists():

@@ -33,7 +33,8 @@ from mutualgnn import MutualConfig, TrainConfig, fit, seed_everything  # noqa: E
 from mutualgnn._dgl_compat import dgl  # noqa: E402
 from mutualgnn.bench import memory_mb  # noqa: E402
 from mutualgnn.data import NodeDataset, Split  # noqa: E402
-from mutualgnn.distributed import launch, student_generator  # noqa: E402
+from mutualgnn.launch import launch  # noqa: E402
+from mutualgnn.students import student_generator  # noqa: E402
 from mutualgnn.experiment import versions  # noqa: E402
 from mutualgnn.students import build_student, use_generator  # noqa: E402
 

@@ -24,8 +24,9 @@ from _doc import write_section
 from mutualgnn import MutualConfig, TrainConfig, build_student, fit, load_dataset, seed_everything
 from mutualgnn.bench import memory_mb, peak_memory_reset
 from mutualgnn.experiment import versions
-from mutualgnn.fused import FUSABLE
-from mutualgnn.students import _NODE, student_hparams
+from mutualgnn.training.fused import FUSABLE
+from mutualgnn.students import student_hparams
+from mutualgnn.students.zoo import NODE_STUDENTS
 
 
 def measure(dataset, arch, k, fuse, epochs):
@@ -56,7 +57,7 @@ def measure_fresh(name, arch, k, fuse, epochs):
 
 
 def _fusable(arch: str, task: str) -> bool:
-    return task == "node" and _NODE[arch] in FUSABLE
+    return task == "node" and NODE_STUDENTS[arch] in FUSABLE
 
 
 def main():

@@ -1,23 +1,42 @@
 """mutualgnn: Graph Mutual Learning -- a cohort of small GNNs that teach each other.
 
-The public API (each name is defined in one module):
+The public API, each name defined in one module and imported on first use (so that
+``import mutualgnn.mutual`` stays free of DGL):
 
 * data: :func:`load_dataset`, :class:`NodeDataset`, :class:`GraphDataset`, :class:`Split`
 * students: :func:`build_student`, :func:`student_hparams`
-* coordinator: :class:`Coordinator`
+* mutual learning: :class:`Coordinator`, :func:`cohort_loss`, :data:`METHODS`
 * training: :func:`fit`, :func:`predict`, :func:`seed_everything`
-* experiments: :class:`ExperimentConfig`, :func:`run_experiment`
+* experiments: :class:`ExperimentConfig`, :class:`TrainConfig`, :class:`MutualConfig`,
+  :func:`run_experiment`
+
+The layout of the package is in docs/index.md.
 """
+import importlib
+
 __version__ = "0.1.0"
 
-from . import _dgl_compat  # noqa: F401,E402  (before anything imports dgl)
-from .config import ExperimentConfig, MutualConfig, TrainConfig  # noqa: E402
-from .coordinator import Coordinator  # noqa: E402
-from .data import GraphDataset, NodeDataset, Split, load_dataset  # noqa: E402
-from .experiment import run_experiment  # noqa: E402
-from .students import build_student, student_hparams  # noqa: E402
-from .training import fit, predict, seed_everything  # noqa: E402
+#: public name -> the module that defines it
+_API = {
+    "ExperimentConfig": "config", "MutualConfig": "config", "TrainConfig": "config",
+    "ConfigError": "config",
+    "Coordinator": "mutual", "cohort_loss": "mutual", "METHODS": "mutual",
+    "GraphDataset": "data", "NodeDataset": "data", "Split": "data", "load_dataset": "data",
+    "build_student": "students", "student_hparams": "students",
+    "fit": "training", "predict": "training", "seed_everything": "training",
+    "run_experiment": "experiment",
+}
 
-__all__ = ["ExperimentConfig", "MutualConfig", "TrainConfig", "Coordinator", "GraphDataset",
-           "NodeDataset", "Split", "load_dataset", "run_experiment", "build_student",
-           "student_hparams", "fit", "predict", "seed_everything"]
+__all__ = sorted(_API)
+
+
+def __getattr__(name):
+    if name in _API:
+        value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mutualgnn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_API))

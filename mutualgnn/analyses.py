@@ -9,14 +9,17 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pandas as pd
 import torch
 
 from ._dgl_compat import dgl
 from .config import ExperimentConfig
-from .experiment import run_once
-from .training import as_input
+from .experiment import model_hparams, run_once
+from .mutual import method_settings
+from .students import build_student
+from .training import as_input, fit, seed_everything
 
 #: the module whose output is a node-level student's first hidden layer
 HIDDEN_LAYER = {"gcn": "conv1", "gat": "conv1", "sage": "conv1", "gin": "conv1", "mlp": "net.2"}
@@ -80,12 +83,9 @@ def cka_study(dataset, pairs, seeds, config: ExperimentConfig | None = None,
 
 
 def _rebuilt(run, k, config, dataset):
-    from .experiment import _model_hparams
-    from .students import build_student
-
     arch = config.students[k]
     student = build_student(arch, dataset.task, dataset.num_features, dataset.num_classes,
-                            **_model_hparams(config, arch, dataset))
+                            **model_hparams(config, arch, dataset))
     student.load_state_dict(run.fit.students[k].state_dict)
     return student
 
@@ -125,8 +125,6 @@ def node_logits(student, dataset) -> torch.Tensor:
 def inference_ms(models, dataset, repeats: int = 50) -> list:
     """Median milliseconds of one eval-mode forward pass over every node for each of
     ``models``; the models take turns, so a change of machine load hits them alike."""
-    import time
-
     device = next(models[0].parameters()).device  # where fit left them (train.device)
     graph = dgl.add_self_loop(dgl.remove_self_loop(dataset.graph)).to(device)
     feat = as_input(dataset.graph.ndata["feat"]).to(device)
@@ -152,10 +150,6 @@ def distillation_study(dataset, teacher: str, peer: str, seeds, config: Experime
     from each (``dml`` against the frozen teacher logits: labels + lam * KL on every node), and
     one is trained on the labels alone. Returns one row per (seed, teacher kind) with both
     accuracies and the inference times of the teacher GNN and the MLP."""
-    from .config import method_settings
-    from .students import build_student
-    from .training import fit, seed_everything
-
     if dataset.task != "node":
         raise ValueError("distillation to an MLP is studied on node datasets")
     base = config or ExperimentConfig(dataset=dataset.name)
@@ -186,9 +180,7 @@ def distillation_study(dataset, teacher: str, peer: str, seeds, config: Experime
 
 
 def _mlp_hparams(config, dataset):
-    from .experiment import _model_hparams
-
-    return _model_hparams(dataclasses.replace(config, students=["mlp"]), "mlp", dataset)
+    return model_hparams(dataclasses.replace(config, students=["mlp"]), "mlp", dataset)
 
 
 def distillation_summary(frame: pd.DataFrame) -> pd.DataFrame:

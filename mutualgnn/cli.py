@@ -9,11 +9,17 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from .analyses import cka_study, cka_summary, distillation_study, distillation_summary
+from .bench import load_suite, report, run_suite, suite_names, verify
+from .bench.plots import cka_heatmaps
 from .config import (COORDINATORS, FEATURES, METHODS, ConfigError, ExperimentConfig, apply_overrides,
                      load_yaml, parse_seeds)
 from .data import DatasetError, dataset_table, default_data_dir, load_dataset
-from .distributed import DistributedError
+from .experiment import run_experiment, summarise
+from .launch import from_environment, run_distributed
+from .saved import evaluate_saved
 from .students import StudentError
+from .training.distributed import DistributedError
 
 ERRORS = (ConfigError, DatasetError, StudentError, DistributedError)
 
@@ -78,9 +84,6 @@ def datasets(data_dir):
 def run(dataset, students, method, coordinator, features, seeds, folds, epochs, threads, fanouts, batch_size,
         device, data_dir, config_file, assignments, output, save_dir, ranks, progress):
     """Train a cohort of students on one dataset and print test accuracies."""
-    from .distributed import from_environment, run_distributed
-    from .experiment import run_experiment, summarise
-
     try:
         if output and Path(output).suffix.lower() not in (".json", ".csv"):
             raise ConfigError(f"--output must end in .json or .csv, got '{output}'")
@@ -144,8 +147,6 @@ def run(dataset, students, method, coordinator, features, seeds, folds, epochs, 
               help="Folder with the raw dataset files [default: $MUTUALGNN_DATA_DIR].")
 def predict(model_dir, dataset, data_dir):
     """Reload saved students and recompute their test accuracy against the recorded one."""
-    from .saved import evaluate_saved
-
     try:
         config = ExperimentConfig.from_dict(_read_config(Path(model_dir)))
         data = load_dataset(dataset or config.dataset, data_dir or config.data_dir)
@@ -178,9 +179,6 @@ def _read_config(folder: Path) -> dict:
               help="Override a setting of the runs, e.g. --set train.epochs=200.")
 def cka(dataset, pairs, seeds, out, threads, data_dir, assignments):
     """Linear CKA of two students' hidden layers: trained alone vs with GML."""
-    from .analyses import cka_study, cka_summary
-    from .plots import cka_heatmaps
-
     try:
         pair_list = [tuple(p.split("-")) for p in pairs.split(",")]
         if any(len(p) != 2 for p in pair_list):
@@ -209,8 +207,6 @@ def cka(dataset, pairs, seeds, out, threads, data_dir, assignments):
               help="Override a setting, e.g. --set mutual.lam=0.5 --set train.epochs=200.")
 def distil(dataset, teacher, peer, seeds, out, threads, data_dir, assignments):
     """Distil a GNN trained alone and one trained with GML into a graph-free MLP."""
-    from .analyses import distillation_study, distillation_summary
-
     try:
         config, loaded = _analysis_setup(dataset, data_dir, threads, assignments)
         frame = distillation_study(loaded, teacher, peer, parse_seeds(seeds), config,
@@ -268,8 +264,6 @@ def _write_analysis(out, name, frame, summary) -> Path:
 def bench(suite_name, out, jobs, resume, datasets, methods, folds, threads, data_dir, formats,
           list_suites, progress):
     """Run a benchmark suite (resumable) and write its tables and plots."""
-    from .bench import load_suite, report, run_suite, suite_names
-
     if list_suites:
         for name in suite_names():
             click.echo(f"{name}: {load_suite(name).description.strip()}")
@@ -304,8 +298,6 @@ def bench(suite_name, out, jobs, resume, datasets, methods, folds, threads, data
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Also write PNG plots.")
 def table(directory, formats, plots):
     """Write the tables (and plots) of a results folder made by `mutualgnn bench`."""
-    from .bench import report
-
     try:
         paths = report(directory, _formats(formats), plots=plots)
     except ERRORS as exc:
@@ -313,6 +305,40 @@ def table(directory, formats, plots):
     if "md" in _formats(formats):
         click.echo((Path(directory) / "accuracy.md").read_text())
     click.echo(f"wrote {len(paths)} file(s) to {directory}")
+
+
+@main.command(name="verify")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--sample", type=click.IntRange(min=1), default=3, show_default=True,
+              help="How many stored runs to rerun, drawn reproducibly (--seed).")
+@click.option("--runs", "lines", default=None, metavar="LINES",
+              help="Rerun these runs instead: their line numbers in runs.jsonl, e.g. 3,17 or 1-5.")
+@click.option("--any", "any_cost", is_flag=True,
+              help="Draw from every run, not only the cheaper half by stored wall time.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draw.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder with the raw dataset files [default: $MUTUALGNN_DATA_DIR].")
+def verify_command(directory, sample, lines, any_cost, seed, data_dir):
+    """Rerun stored runs of a results folder and fail unless every number is identical."""
+    def log(result):
+        head = f"{'ok' if result.ok else 'DIFFERS'}  line {result.line}: {result.label} " \
+               f"({result.seconds:.1f} s)"
+        click.echo(head)
+        for name, stored, now in result.differences:
+            click.echo(f"    {name}: stored {stored!r} (written by commit {result.commit}), "
+                       f"now {now!r}")
+
+    try:
+        results = verify(directory, sample, parse_seeds(lines) if lines else None,
+                         cheap=not any_cost, seed=seed, data_dir=data_dir, log=log)
+    except ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise click.ClickException(
+            f"{len(failed)} of {len(results)} rerun(s) differ from the store: "
+            + ", ".join(f"line {r.line} ({r.label})" for r in failed))
+    click.echo(f"{len(results)} run(s) of {directory} reproduced exactly")
 
 
 def _formats(choice):

@@ -6,16 +6,22 @@ with the list of valid ones.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
+import os
 import re
 from dataclasses import dataclass, field
 
 import torch
 import yaml
 
-METHODS = ("independent", "ensemble", "dml", "gml", "gml-no-alw", "gml-no-entropy")
+from .mutual.coordinator import KINDS as COORDINATORS
+from .mutual.methods import METHOD_NAMES as METHODS
+from .mutual.methods import method, method_settings
+
 FEATURES = ("raw", "standard")  #: ExperimentConfig.features: node features as loaded, or standardised
-COORDINATORS = ("alw", "gate", "temperature", "uniform", "sharpen")
+KL_ROWS = ("all", "train")      #: MutualConfig.kl_rows
 
 
 class ConfigError(ValueError):
@@ -117,6 +123,22 @@ class MutualConfig:
         _check_types(self, "mutual.", int=("gamma_warmup", "hidden"), bool=("alternating",),
                      float=("lam", "temperature", "gamma", "coordinator_lr", "t_min", "t_max", "sharpen"),
                      str=("coordinator", "kl_rows"))
+        if self.coordinator not in COORDINATORS:
+            raise ConfigError(f"unknown coordinator '{self.coordinator}'; choose from: "
+                              + ", ".join(COORDINATORS))
+        if self.kl_rows not in KL_ROWS:
+            raise ConfigError(f"mutual.kl_rows must be one of {', '.join(KL_ROWS)}, got "
+                              f"{self.kl_rows!r}")
+        for key in ("lam", "gamma", "gamma_warmup"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"mutual.{key} must be >= 0, got {getattr(self, key)}")
+        for key in ("temperature", "coordinator_lr", "t_min", "t_max", "sharpen", "hidden"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"mutual.{key} must be > 0, got {getattr(self, key)}")
+        if self.coordinator == "temperature" and not self.t_min < self.temperature < self.t_max:
+            raise ConfigError(f"the temperature coordinator needs mutual.t_min < "
+                              f"mutual.temperature < mutual.t_max, got {self.t_min}, "
+                              f"{self.temperature}, {self.t_max}")
 
 
 @dataclass
@@ -139,6 +161,10 @@ class ExperimentConfig:
     def __post_init__(self):
         _check_types(self, "", int=("folds", "split_seed"), str=("dataset", "method", "features"),
                      float=("label_noise",))
+        if isinstance(self.data_dir, os.PathLike):
+            self.data_dir = os.fspath(self.data_dir)
+        if self.data_dir is not None and not isinstance(self.data_dir, str):
+            raise ConfigError(f"data_dir must be a folder's path, got {self.data_dir!r}")
         if self.features not in FEATURES:
             raise ConfigError(f"unknown features '{self.features}'; choose from: "
                               f"{', '.join(FEATURES)}")
@@ -154,12 +180,9 @@ class ExperimentConfig:
             raise ConfigError("students: name at least one student architecture, e.g. gcn,gat")
         if self.method not in METHODS:
             raise ConfigError(f"unknown method '{self.method}'; choose from: {', '.join(METHODS)}")
-        if self.mutual.coordinator not in COORDINATORS:
-            raise ConfigError(f"unknown coordinator '{self.mutual.coordinator}'; choose from: "
-                              + ", ".join(COORDINATORS))
-        if self.mutual.kl_rows not in ("all", "train"):
-            raise ConfigError("mutual.kl_rows must be 'all' or 'train'")
-        if self.method not in ("independent", "ensemble") and len(self.students) < 2:
+        if not isinstance(self.train, TrainConfig) or not isinstance(self.mutual, MutualConfig):
+            raise ConfigError("train and mutual must be a TrainConfig and a MutualConfig")
+        if method(self.method).mutual and len(self.students) < 2:
             raise ConfigError(f"method '{self.method}' needs a cohort of at least 2 students "
                               f"(got {self.students}); use e.g. --students gcn,gcn")
         if self.folds < 2:
@@ -204,11 +227,16 @@ def _fanouts(value) -> list | None:
 
 
 def _check_types(obj, prefix: str, **kinds) -> None:
-    """Raise ConfigError unless each named field holds its kind (None allowed for optional)."""
-    accept = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+    """Raise ConfigError unless each named field holds its kind (None allowed for optional
+    ints). A float field takes an int, a float or a string in any notation (``"1e-3"``) and
+    holds a finite float after."""
+    accept = {"int": (int,), "bool": (bool,), "str": (str,)}
     for kind, names in kinds.items():
         for name in names:
             value = getattr(obj, name)
+            if kind == "float":
+                setattr(obj, name, read_float(value, prefix + name))
+                continue
             if value is None and kind == "int":  # optional integers: None = the default
                 continue
             ok = isinstance(value, accept[kind]) and (kind == "bool" or not isinstance(value, bool))
@@ -216,10 +244,44 @@ def _check_types(obj, prefix: str, **kinds) -> None:
                 raise ConfigError(f"{prefix}{name} must be a {kind}, got {value!r}")
 
 
+def read_float(value, name: str) -> float:
+    """``value`` as a finite float: an int, a float, or a string in any notation Python reads
+    (``"1e-3"``, ``"5e-1"``, ``".5"``); ConfigError naming ``name`` for anything else, and for
+    nan and infinity."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    try:
+        out = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(out):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    return out
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, reading ``1e-3`` as a float (YAML 1.1 asks for a dot: ``1.0e-3``)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                  |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+                  |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                  |[-+]?\.(?:inf|Inf|INF)
+                  |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."))
+
+
+def parse_yaml(text: str):
+    """YAML text -> Python values, with floats in any notation (``1e-3``)."""
+    return yaml.load(text, Loader=_Loader)
+
+
 def load_yaml(path) -> dict:
     try:
         with open(path) as fh:
-            data = yaml.safe_load(fh)
+            data = parse_yaml(fh)
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -241,8 +303,6 @@ def _check_keys(data: dict, cls, prefix: str) -> None:
 
 def apply_overrides(data: dict, assignments) -> dict:
     """Apply ``key.sub=value`` strings (values parsed as YAML) to a nested dict; returns a copy."""
-    import copy
-
     out = copy.deepcopy(data)
     for item in assignments or ():
         if "=" not in item:
@@ -256,7 +316,10 @@ def apply_overrides(data: dict, assignments) -> dict:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"--set {key}: '{part}' is not a section")
-        node[parts[-1]] = yaml.safe_load(raw)
+        try:
+            node[parts[-1]] = parse_yaml(raw)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--set {key}: cannot read the value {raw!r}: {exc}") from None
     return out
 
 
@@ -288,28 +351,6 @@ def parse_seeds(seeds) -> list:
     return seeds
 
 
-def method_settings(method: str, mutual: MutualConfig) -> MutualConfig:
-    """The mutual-learning settings a method runs with, derived from the user's ``mutual``:
-
-    ========================  ========================  ==========  ==========
-    method                    coordinator               lam         gamma
-    ========================  ========================  ==========  ==========
-    independent, ensemble     uniform                   0           0
-    dml                       uniform                   mutual.lam  0
-    gml                       mutual.coordinator        mutual.lam  mutual.gamma
-    gml-no-alw                uniform                   mutual.lam  mutual.gamma
-    gml-no-entropy            mutual.coordinator        mutual.lam  0
-    ========================  ========================  ==========  ==========
-    """
-    if method not in METHODS:
-        raise ConfigError(f"unknown method '{method}'; choose from: {', '.join(METHODS)}")
-    replace = dataclasses.replace
-    if method in ("independent", "ensemble"):
-        return replace(mutual, coordinator="uniform", lam=0.0, gamma=0.0, alternating=False)
-    if method == "dml":
-        return replace(mutual, coordinator="uniform", gamma=0.0)
-    if method == "gml-no-alw":
-        return replace(mutual, coordinator="uniform")
-    if method == "gml-no-entropy":
-        return replace(mutual, gamma=0.0)
-    return replace(mutual)
+__all__ = ["ConfigError", "TrainConfig", "MutualConfig", "ExperimentConfig", "COORDINATORS",
+           "FEATURES", "KL_ROWS", "METHODS", "apply_overrides", "load_yaml", "parse_seeds",
+           "parse_yaml", "read_float", "method_settings"]

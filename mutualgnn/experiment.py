@@ -17,15 +17,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from . import __version__
+from .progress import bar as progress_bar
 from ._dgl_compat import dgl
-from .config import ExperimentConfig, method_settings
-from .coordinator import Coordinator
-from .data import flip_labels, load_dataset, metric_of, standardize_features, with_labels
-from .distributed import student_generator
-from .students import build_student, student_hparams, use_generator
+from .config import ExperimentConfig
+from .data import flip_labels, load_dataset, standardize_features, with_labels
+from .metrics import metric_of
+from .mutual import method_settings
+from .saved import save_run
+from .students import build_student, student_generator, student_hparams, use_generator
 from .training import available_cores, fit, seed_everything, set_threads
 
 
@@ -79,10 +80,11 @@ def summarise(records: pd.DataFrame) -> pd.DataFrame:
 def build_cohort(config: ExperimentConfig, dataset):
     """The students of ``config`` for ``dataset``, built in order under the current seed."""
     return [build_student(arch, dataset.task, dataset.num_features, dataset.num_classes,
-                          **_model_hparams(config, arch, dataset)) for arch in config.students]
+                          **model_hparams(config, arch, dataset)) for arch in config.students]
 
 
-def _model_hparams(config, arch, dataset):
+def model_hparams(config, arch, dataset) -> dict:
+    """The hyper-parameters of student ``arch`` in ``config``'s cohort on ``dataset``."""
     return student_hparams(arch, dataset.task, dataset.name, config.hparams.get(arch))
 
 
@@ -90,7 +92,7 @@ def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None
                    cache_dir=None, save_dir=None, exchange=None) -> ExperimentResult:
     """Run ``config``; ``dataset`` (already loaded) skips loading by name. ``save_dir`` keeps
     every student's best checkpoint (see :mod:`mutualgnn.saved`). ``exchange``: this process is
-    one rank of a distributed cohort (:mod:`mutualgnn.distributed`; use ``run_distributed``)."""
+    one rank of a distributed cohort (:mod:`mutualgnn.training.distributed`; :func:`mutualgnn.launch.run_distributed` starts them)."""
     dataset = dataset or load_dataset(config.dataset, config.data_dir, cache_dir=cache_dir)
     config = _with_progress(config, progress)
     if exchange is not None:  # per-student streams make the ranks' numbers the one-process ones;
@@ -100,14 +102,12 @@ def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None
             config.train, student_rng=True, threads=threads, device=str(exchange.device)))
     splits = dataset.splits(folds=config.folds, seed=config.split_seed)
     runs = [(seed, split) for seed in config.seeds for split in splits]
-    bar = tqdm(runs, desc=f"{config.dataset} {config.method}", disable=not config.train.progress,
-               dynamic_ncols=True)
+    bar = progress_bar(runs, desc=f"{config.dataset} {config.method}",
+                       enabled=config.train.progress)
     rows, histories = [], []
     for seed, split in bar:
         run = run_once(config, dataset, seed, split, exchange)
         if save_dir is not None:
-            from .saved import save_run
-
             save_run(save_dir, config, dataset, run)
         rows.extend(run.rows(with_split=split.fold is not None))
         histories.append(dict(seed=seed, fold=split.fold, history=run.fit.history,
@@ -149,7 +149,7 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None)
     """Train ``config``'s cohort with ``config.method`` once: seed ``seed``, split ``split``
     (one of ``dataset.splits(...)``); ``exchange``: as in :func:`run_experiment`."""
     for arch in config.students:  # fail early on an unknown student or hyper-parameter
-        _model_hparams(config, arch, dataset)
+        model_hparams(config, arch, dataset)
     set_threads(config.train.threads)
     mutual = method_settings(config.method, config.mutual)
     if config.label_noise:  # training labels only; validation and test stay clean
@@ -164,13 +164,7 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None)
         device = config.train.torch_device()
         for k, student in enumerate(students):
             use_generator(student, student_generator(seed, k, device))
-    coordinator = None
-    if mutual.lam != 0:
-        coordinator = Coordinator(len(students), dataset.num_classes, mutual.coordinator,
-                                  mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max,
-                                  mutual.sharpen)
-    result = fit(students, dataset, split, train=config.train, mutual=mutual,
-                 coordinator=coordinator, exchange=exchange)
+    result = fit(students, dataset, split, train=config.train, mutual=mutual, exchange=exchange)
     return Run(dataset=dataset.name, method=config.method, seed=seed, split=split, fit=result)
 
 

@@ -18,8 +18,9 @@ import torch
 
 from .config import ConfigError, ExperimentConfig
 from .data import Split, standardize_features
+from .metrics import scorer
 from .students import build_student, student_hparams
-from .training import _metric, eval_batches, predict, predict_sampled
+from .training import eval_batches, predict, predict_sampled
 
 
 def run_folder(directory, seed: int, fold) -> Path:
@@ -98,7 +99,7 @@ def evaluate_saved(directory, dataset) -> list:
             test_labels = torch.cat([y for _, y in batches])
         for entry, z in zip(info["students"], test_logits):
             rows.append({"run": folder.name, "arch": entry["arch"], "recorded": entry["test_acc"],
-                         "reproduced": _metric(dataset)(z, test_labels)})
+                         "reproduced": scorer(dataset.name)(z, test_labels)})
     return rows
 
 

@@ -12,7 +12,7 @@ from mutualgnn import bench
 from mutualgnn.bench import ResultStore, RunSpec, Suite, load_suite, plan, run_suite
 from mutualgnn.cli import main
 from mutualgnn.config import ConfigError
-from mutualgnn.tables import accuracy_table, cost_table, paired_table, target_table, write_tables
+from mutualgnn.bench.tables import accuracy_table, cost_table, paired_table, target_table, write_tables
 
 TINY = """\
 name: tiny
@@ -161,7 +161,7 @@ def test_run_resume_and_interrupt(tmp_path, tiny, monkeypatch):
     out = tmp_path / "out"
     total = len(plan(suite))
     calls = []
-    real = bench.execute
+    real = bench.runner.execute
 
     def flaky(*args, **kwargs):
         if len(calls) == 3:
@@ -169,12 +169,12 @@ def test_run_resume_and_interrupt(tmp_path, tiny, monkeypatch):
         calls.append(args[1])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(bench, "execute", flaky)
+    monkeypatch.setattr(bench.runner, "execute", flaky)
     with pytest.raises(KeyboardInterrupt):
         run_suite(suite, out, progress=False, threads=1)
     store = ResultStore(out)
     assert len(store.read()) == 3
-    monkeypatch.setattr(bench, "execute", real)
+    monkeypatch.setattr(bench.runner, "execute", real)
     # a kill in the middle of a write leaves a partial line: that run is redone
     text = store.runs_path.read_text().splitlines(keepends=True)
     store.runs_path.write_text("".join(text[:2]) + text[2][:40])
@@ -257,7 +257,7 @@ def test_accuracy_table_names_a_metric_other_than_accuracy(tmp_path):
     molhiv = [dict(r, dataset="ogbg-molhiv", task="graph", metric="rocauc") for r in _records()]
     table = accuracy_table(bench.records_frame(_records() + molhiv))
     assert dict(zip(table["dataset"], table["metric"])) == {"cora": "acc", "ogbg-molhiv": "rocauc"}
-    from mutualgnn import plots
+    from mutualgnn.bench import plots
     assert plots.accuracy_bars(bench.records_frame(molhiv), tmp_path / "a.png").stat().st_size > 0
 
 

@@ -13,8 +13,9 @@ from click.testing import CliRunner
 
 from mutualgnn.cli import main
 from mutualgnn.config import ExperimentConfig, TrainConfig
-from mutualgnn.distributed import (DistributedError, launch, rank_device, run_distributed,
-                                   student_generator)
+from mutualgnn.launch import launch, run_distributed
+from mutualgnn.students import student_generator
+from mutualgnn.training.distributed import DistributedError, rank_device
 from mutualgnn.experiment import run_experiment
 
 RECORD_COLUMNS = ["seed", "fold", "student", "arch", "test_acc", "val_acc", "best_epoch"]

@@ -6,7 +6,7 @@ import torch
 
 from mutualgnn import build_student, fit, TrainConfig, MutualConfig, seed_everything
 from mutualgnn._dgl_compat import dgl
-from mutualgnn.fused import Cohort, FusedGAT, FusedGCN
+from mutualgnn.training.fused import Cohort, FusedGAT, FusedGCN
 from mutualgnn.training import as_input
 
 
@@ -57,7 +57,7 @@ def test_write_back_and_cohort_order(karate):
 
 
 def test_fit_with_fused_students_learns_and_keeps_best_checkpoints(karate, monkeypatch):
-    import mutualgnn.training as training
+    import mutualgnn.training.loop as training
 
     built = []
     monkeypatch.setattr(training, "Cohort", lambda *a, **k: built.append(Cohort(*a, **k)) or built[-1])

@@ -5,10 +5,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mutualgnn import losses
+from mutualgnn.mutual import losses
 from mutualgnn.config import ConfigError, ExperimentConfig, MutualConfig, method_settings
-from mutualgnn.coordinator import Coordinator
-from mutualgnn.training import cohort_loss
+from mutualgnn.mutual import Coordinator
+from mutualgnn.mutual import cohort_loss
 
 
 def test_entropy_by_hand():

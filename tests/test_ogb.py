@@ -19,7 +19,8 @@ from sklearn.metrics import roc_auc_score
 
 from mutualgnn.data import (OGB, DatasetFormatError, DatasetNotFoundError, GraphDataset,
                             NodeDataset, dataset_table, expected_files, has_official_split,
-                            load_dataset, metric_of, ogb_score, task_of)
+                            load_dataset, task_of)
+from mutualgnn.metrics import metric_of, ogb_score
 
 NODES, EDGES, FEATURES = 40, 100, 8
 MOLECULES = 40
@@ -227,11 +228,12 @@ def test_rocauc_is_ogbs_and_sklearns():
 
 
 def test_training_scores_by_the_datasets_metric(karate, ogb_loaded):
-    from mutualgnn.training import _accuracy, _metric
+    from mutualgnn.metrics import accuracy as _accuracy
+    from mutualgnn.metrics import scorer
 
-    assert _metric(karate) is _accuracy, "the default path keeps accuracy in torch"
+    assert scorer(karate.name) is _accuracy, "the default path keeps accuracy in torch"
     scores, labels = torch.tensor([[0.2, 0.8], [0.9, 0.1], [0.6, 0.4]]), torch.tensor([1, 1, 0])
-    assert _metric(ogb_loaded("ogbg-molhiv"))(scores, labels) == 0.5  # ROC-AUC, not accuracy
+    assert scorer(ogb_loaded("ogbg-molhiv").name)(scores, labels) == 0.5  # ROC-AUC, not accuracy
     assert _accuracy(scores, labels) == pytest.approx(2 / 3)
 
 

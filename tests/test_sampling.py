@@ -11,9 +11,11 @@ from mutualgnn import (ExperimentConfig, MutualConfig, TrainConfig, build_studen
 from mutualgnn._dgl_compat import dgl
 from mutualgnn.cli import main
 from mutualgnn.config import ConfigError
-from mutualgnn.coordinator import Coordinator
-from mutualgnn.fused import Cohort
-from mutualgnn.training import _accuracy, cohort_loss, full_graph_norm, seed_everything
+from mutualgnn.mutual import Coordinator
+from mutualgnn.training.fused import Cohort
+from mutualgnn.metrics import accuracy as _accuracy
+from mutualgnn.mutual import cohort_loss
+from mutualgnn.training import full_graph_norm, seed_everything
 
 NODE_ARCHS = ["gcn", "gat", "sage", "gin", "mlp"]
 

@@ -1,4 +1,4 @@
-"""Result tables with pandas, from the long frame of :func:`mutualgnn.bench.records_frame`
+"""Result tables with pandas, from the long frame of :func:`mutualgnn.bench.report.records_frame`
 (one row per run and student, ``model`` naming the column: an architecture or ``ensemble``).
 
 * :func:`accuracy_table`: rows (dataset, cohort, method), a column per student and the cohort
@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from ..mutual import METHOD_NAMES
+from .stats import paired
 
 FORMATS = ("md", "csv", "latex")
-_ORDER = ("independent", "ensemble", "dml", "gml", "gml-no-alw", "gml-no-entropy")
 
 
 def reference() -> pd.DataFrame:
@@ -36,7 +37,8 @@ def reference() -> pd.DataFrame:
 def _sorted(df: pd.DataFrame) -> pd.DataFrame:
     datasets = list(dict.fromkeys(df["dataset"]))
     key = {"dataset": lambda c: c.map(datasets.index),
-           "method": lambda c: c.map(lambda m: _ORDER.index(m) if m in _ORDER else len(_ORDER))}
+           "method": lambda c: c.map(lambda m: METHOD_NAMES.index(m) if m in METHOD_NAMES
+                                               else len(METHOD_NAMES))}
     for col in ("method", "dataset"):  # stable sorts: dataset first, then method
         df = df.sort_values(col, key=key[col], kind="stable")
     return df
@@ -107,15 +109,13 @@ def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFr
             common = base.index.intersection(other.index)
             if len(common) < 2:
                 continue
-            a = other.loc[common, "test_acc"].to_numpy(float)
-            b = base.loc[common, "test_acc"].to_numpy(float)
-            diff = a - b
-            t_p = stats.ttest_rel(a, b).pvalue if diff.std() > 0 else 1.0
-            w_p = stats.wilcoxon(a, b).pvalue if (diff != 0).any() else 1.0
+            result = paired(other.loc[common, "test_acc"], base.loc[common, "test_acc"])
             rows.append({**dict(zip(groups, names[:-1])), "student": names[-1], "method": method,
-                         "runs": len(common), f"diff vs {baseline} (pts)": round(100 * diff.mean(), 2),
-                         "wins/ties/losses": f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()}",
-                         "t-test p": float(f"{t_p:.2g}"), "Wilcoxon p": float(f"{w_p:.2g}")})
+                         "runs": result.n,
+                         f"diff vs {baseline} (pts)": round(100 * result.mean_diff, 2),
+                         "wins/ties/losses": result.record,
+                         "t-test p": float(f"{result.t_p:.2g}"),
+                         "Wilcoxon p": float(f"{result.wilcoxon_p:.2g}")})
     return _sorted(pd.DataFrame(rows)).reset_index(drop=True) if rows else pd.DataFrame(rows)
 
 

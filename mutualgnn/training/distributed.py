@@ -14,16 +14,15 @@ iteration:
 
 Evaluation uses the gathered logits, so model selection, early stopping and the ensemble are the
 same on every rank; at the end the best checkpoints travel to every rank (``all_gather_object``).
-Each student draws its dropout masks from its own stream (:func:`student_generator`), which is
+Each student draws its dropout masks from its own stream
+(:func:`mutualgnn.students.student_generator`), which is
 what makes a W-rank run give the same numbers as a one-process run with
 ``train.student_rng = True`` (tests/test_distributed.py).
 
 Collectives time out after ``timeout`` seconds (``$MUTUALGNN_DIST_TIMEOUT``, default 300), so a
 rank that dies or hangs ends the run with an error on every rank instead of a hang.
 
-Launch: :func:`run_distributed` (what ``mutualgnn run --distributed W`` calls) spawns W local
-processes; under ``torchrun`` :func:`from_environment` joins the job that torchrun set up
-(``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``, ``MASTER_PORT``).
+Processes are started and joined by :mod:`mutualgnn.launch`: this module only exchanges.
 
 Devices: a run on the CPU uses gloo. A run on cuda gives each rank one GPU, ``cuda:LOCAL_RANK``
 (the rank's index on its machine: torchrun's ``LOCAL_RANK``, or the spawned rank), makes it the
@@ -35,15 +34,9 @@ from __future__ import annotations
 
 import datetime
 import os
-import socket
-import tempfile
-import time
-from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch import nn
 
 from .fused import Cohort
@@ -53,15 +46,6 @@ DEFAULT_TIMEOUT = 300.0
 
 class DistributedError(RuntimeError):
     """A rank failed or a collective timed out; the message names the rank and the cause."""
-
-
-def student_generator(seed: int, k: int, device="cpu") -> torch.Generator:
-    """The random stream of student ``k`` under run seed ``seed`` (numpy's ``SeedSequence``
-    of ``[seed, k]``): independent of every other student's and of torch's global stream. A
-    generator draws on one device, ``device`` (the student's); the same seed draws other
-    numbers on a GPU than on the CPU."""
-    state = int(np.random.SeedSequence([seed, k]).generate_state(1, dtype=np.uint64)[0])
-    return torch.Generator(device=device).manual_seed(state)
 
 
 def rank_device(device, local_rank: int) -> torch.device:
@@ -78,7 +62,7 @@ def rank_device(device, local_rank: int) -> torch.device:
     return torch.device("cuda", local_rank)
 
 
-def _join(device: torch.device, **init) -> None:
+def join_group(device: torch.device, **init) -> None:
     """Create this process's group: nccl on its GPU ``device`` (made the current device, which
     nccl's object collectives use), else gloo; ``init``: ``init_process_group``'s arguments."""
     if device.type == "cuda":
@@ -98,7 +82,7 @@ class Exchange:
 
     def __init__(self, device="cpu"):
         if not dist.is_initialized():
-            raise DistributedError("no process group: start with launch() or under torchrun")
+            raise DistributedError("no process group: start with mutualgnn.launch or under torchrun")
         self.device = torch.device(device)
         self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
         #: ranks on this machine (torchrun sets ``LOCAL_WORLD_SIZE``; launch() runs all here)
@@ -191,88 +175,3 @@ class ShardedCohort(nn.Module):
     def sync(self, k: int) -> None:
         if k in self._local:
             self.inner.sync(self._local.index(k))
-
-
-# ----------------------------------------------------------------------------- launching
-
-def launch(world_size: int, fn, *args, device="cpu"):
-    """Run ``fn(exchange, *args)`` on ``world_size`` spawned local processes (one torch thread
-    each) and return rank 0's return value. ``device``: the run's; cuda gives rank r the GPU
-    ``cuda:r`` and nccl, else gloo on the CPU (:func:`rank_device`). A rank that raises ends the
-    run: the others are stopped and :class:`DistributedError` carries the failing rank's
-    traceback."""
-    if world_size < 1:
-        raise ValueError("world_size must be >= 1")
-    rank_device(device, world_size - 1)  # every rank's GPU exists, before anything starts
-    with tempfile.TemporaryDirectory(prefix="mutualgnn-dist-") as tmp:
-        result_path = Path(tmp) / "result.pt"
-        try:
-            mp.spawn(_worker, args=(world_size, _free_port(), str(result_path), fn, args, device),
-                     nprocs=world_size, join=True)
-        except mp.ProcessRaisedException as exc:
-            raise DistributedError(f"a rank failed; its error:\n{exc}") from None
-        except mp.ProcessExitedException as exc:
-            raise DistributedError(f"a rank exited unexpectedly: {exc}") from None
-        return torch.load(result_path, weights_only=False)
-
-
-def _worker(rank, world_size, port, result_path, fn, args, device):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    device = rank_device(device, rank)  # spawned ranks are all on this machine
-    _join(device, rank=rank, world_size=world_size)
-    try:
-        result = fn(Exchange(device), *args)
-        if rank == 0:
-            torch.save(result, result_path)
-        dist.barrier()
-    except DistributedError:
-        # a collective failed because another rank did: let that rank's error (the cause)
-        # reach launch() first, which reports the first failure it sees
-        time.sleep(2)
-        raise
-    finally:
-        dist.destroy_process_group()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def from_environment(device="cpu") -> Exchange | None:
-    """Join the process group torchrun describes in the environment (``WORLD_SIZE`` > 1), or
-    None when this process was not started by a distributed launcher. ``device``: the run's;
-    cuda gives this rank ``cuda:LOCAL_RANK`` and nccl, else gloo (:func:`rank_device`)."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return None
-    device = rank_device(device, int(os.environ.get("LOCAL_RANK", "0")))
-    if not dist.is_initialized():
-        _join(device, init_method="env://")
-    return Exchange(device)
-
-
-def run_distributed(config, world_size: int, dataset=None, progress: bool | None = None,
-                    save_dir=None):
-    """:func:`mutualgnn.experiment.run_experiment` with the cohort spread over ``world_size``
-    spawned local processes, on ``config.train.device`` (cuda: rank r on ``cuda:r``, nccl);
-    returns the same :class:`~mutualgnn.experiment.ExperimentResult` (rank 0's, which every
-    rank agrees with)."""
-    from .data import load_dataset
-
-    students = len(config.students)
-    if not 1 <= world_size <= students:
-        raise DistributedError(f"--distributed {world_size}: need 1 <= ranks <= students "
-                               f"({students}); each rank trains at least one student")
-    device = config.train.torch_device()  # a clear error before any rank starts
-    dataset = dataset or load_dataset(config.dataset, config.data_dir)  # once, before the ranks
-    return launch(world_size, _run_rank, config, dataset, progress, save_dir, device=device)
-
-
-def _run_rank(exchange, config, dataset, progress, save_dir):
-    from .experiment import run_experiment
-
-    first = exchange.rank == 0
-    return run_experiment(config, dataset, progress=progress if first else False,
-                          save_dir=save_dir if first else None, exchange=exchange)

@@ -22,10 +22,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._dgl_compat import dgl  # noqa: F401  (the compatibility step before dgl.nn)
+from .._dgl_compat import dgl  # noqa: F401  (the compatibility step before dgl.nn)
 from dgl.nn import GATConv, GraphConv
 
-from .students import GAT, GCN, Dropout, SparseFeatures, _SparseMatmul, layer_graphs, norm_weight
+from ..students.kernels import Dropout, SparseFeatures, SparseMatmul
+from ..students.zoo import GAT, GCN, layer_graphs, norm_weight
 
 
 class FusedGCN(nn.Module):
@@ -78,7 +79,7 @@ def _project(weight, dropout, feat):
     :class:`SparseFeatures` -> (N, K, out)."""
     if isinstance(feat, SparseFeatures):  # each student's dropout on the stored values
         values = feat.csr.values()
-        return torch.stack([_SparseMatmul.apply(w.t(), *_csr_pair(feat, dropout(values)))
+        return torch.stack([SparseMatmul.apply(w.t(), *_csr_pair(feat, dropout(values)))
                             for w in weight], 1)
     dropped = dropout(feat.unsqueeze(0).expand(len(weight), -1, -1))     # (K, N, F)
     return torch.bmm(dropped, weight.transpose(1, 2)).transpose(0, 1)
@@ -197,7 +198,7 @@ class Cohort(nn.Module):
     @property
     def local(self) -> list:
         """Indices of the students trained in this process: all of them (a
-        :class:`~mutualgnn.distributed.ShardedCohort` trains a share)."""
+        :class:`~mutualgnn.training.distributed.ShardedCohort` trains a share)."""
         return list(range(len(self.students)))
 
     def share(self, values: list) -> list:

@@ -17,7 +17,8 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .tables import _ORDER, accuracy_cells  # noqa: E402
+from ..mutual import METHOD_NAMES  # noqa: E402
+from .tables import accuracy_cells  # noqa: E402
 
 
 def accuracy_bars(runs: pd.DataFrame, path) -> Path:
@@ -31,8 +32,8 @@ def accuracy_bars(runs: pd.DataFrame, path) -> Path:
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         sub = cells[cells["dataset"] == dataset]
-        methods = [m for m in _ORDER if m in set(sub["method"])] + \
-            [m for m in dict.fromkeys(sub["method"]) if m not in _ORDER]
+        methods = [m for m in METHOD_NAMES if m in set(sub["method"])] + \
+            [m for m in dict.fromkeys(sub["method"]) if m not in METHOD_NAMES]
         models = list(dict.fromkeys(sub["model"]))
         width = 0.8 / len(models)
         for i, model in enumerate(models):

@@ -1,0 +1,28 @@
+"""Benchmark suites: a declared grid of runs, a resumable results store, and the runner.
+
+A suite (YAML, see ``mutualgnn/suites/*.yaml``) names datasets, cohorts, methods, seeds, folds
+and the settings every run shares. :func:`plan` expands it into :class:`RunSpec` units, one per
+(dataset, cohort, method, seed, fold). :func:`run_suite` trains the units not yet in the store,
+appending each finished one as a single JSON line to ``DIR/runs.jsonl`` at once, so an
+interruption loses at most the runs in flight.
+
+``independent`` and ``ensemble`` share their training: the ``ensemble`` method is the averaged
+prediction of the independently trained students, so the runner trains ``independent`` once and
+the tables read the ensemble from it.
+
+Modules: :mod:`~.suite` (the YAML grid and its plan), :mod:`~.store` (the results folder),
+:mod:`~.runner` (training the plan), :mod:`~.report` (records to tables and plots),
+:mod:`~.tables`, :mod:`~.plots`, :mod:`~.stats` (paired statistics), :mod:`~.verify` (rerun
+stored runs and demand the same numbers).
+"""
+from .report import records_frame, report, student_labels
+from .runner import execute, memory_mb, peak_memory_reset, run_suite
+from .stats import Paired, paired
+from .store import HISTORIES_FILE, RUNS_FILE, SUITE_FILE, ResultStore, record_key
+from .suite import KEY, RunSpec, Suite, first_runs, load_suite, plan, spec_config, suite_names
+from .verify import Verified, verify
+
+__all__ = ["records_frame", "report", "student_labels", "execute", "memory_mb",
+           "peak_memory_reset", "run_suite", "Paired", "paired", "HISTORIES_FILE", "RUNS_FILE",
+           "SUITE_FILE", "ResultStore", "record_key", "KEY", "RunSpec", "Suite", "first_runs",
+           "load_suite", "plan", "spec_config", "suite_names", "Verified", "verify"]

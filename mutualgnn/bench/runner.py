@@ -1,0 +1,143 @@
+"""Running a suite: train the units not yet in the store, one process or several, and store each
+finished one at once."""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import re
+import resource
+import signal
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from pathlib import Path
+
+import torch
+
+from ..data import load_dataset
+from ..experiment import run_once, versions
+from ..progress import bar as progress_bar
+from .store import ResultStore
+from .suite import RunSpec, Suite, first_runs, plan, spec_config
+
+
+def peak_memory_reset() -> None:
+    """Reset this process's peak resident memory (Linux); elsewhere the peak is the process's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+
+
+def memory_mb(field: str = "VmHWM") -> float:
+    """The process's peak (``VmHWM``) or current (``VmRSS``) resident memory in MB."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(re.search(field + r":\s+(\d+)", status).group(1)) / 1024
+    except (OSError, AttributeError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+_DATASETS: dict = {}
+
+
+def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = False,
+            threads=None) -> tuple:
+    """Train one unit; returns (record, history or None). Datasets are cached per process."""
+    config = spec_config(suite, spec, data_dir, threads)
+    if spec.dataset not in _DATASETS:
+        _DATASETS[spec.dataset] = load_dataset(spec.dataset, config.data_dir)
+    dataset = _DATASETS[spec.dataset]
+    splits = dataset.splits(folds=suite.folds, seed=config.split_seed)
+    split = splits[0] if spec.fold is None else splits[spec.fold]
+    peak_memory_reset()
+    rss_before = memory_mb("VmRSS")
+    start = time.perf_counter()
+    run = run_once(config, dataset, spec.seed, split)
+    wall = time.perf_counter() - start
+    split_sha = hashlib.sha1(json.dumps(split.as_lists(), sort_keys=True).encode()).hexdigest()[:12]
+    rows = run.rows()
+    record = dict(suite=suite.name, dataset=spec.dataset, task=dataset.task, cohort=spec.cohort,
+                  variant=spec.variant, method=spec.method, seed=spec.seed, fold=spec.fold,
+                  metric=dataset.metric,  # what test_acc / val_acc hold
+                  students=[{k: r[k] for k in ("arch", "test_acc", "val_acc", "best_epoch")}
+                            for r in rows[:-1]],
+                  ensemble={k: rows[-1][k] for k in ("test_acc", "val_acc")},
+                  epochs_run=run.fit.epochs_run, seconds=round(wall, 3),
+                  peak_rss_mb=round(memory_mb(), 1),
+                  rss_before_mb=round(rss_before, 1), split_sha1=split_sha,
+                  config=config.to_dict(), versions=versions(),
+                  finished=datetime.datetime.now().isoformat(timespec="seconds"))
+    history = [{k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}
+               for row in run.fit.history] if keep_history else None
+    return record, history
+
+
+def _worker_init(threads):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    torch.set_num_threads(threads)
+
+
+def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=None,
+              methods=None, data_dir=None, threads=None, progress: bool = True, log=print) -> dict:
+    """Train every unit of ``suite`` not yet in ``out``; returns counts (planned, skipped, ran).
+
+    ``jobs > 1`` trains units in that many worker processes, one torch thread each; with one
+    job, ``threads`` torch threads (default: the suite's ``train.threads``, else the cores).
+    """
+    store = ResultStore(out)
+    store.check_suite(suite)
+    if not resume:
+        moved = store.archive()
+        if moved is not None:
+            log(f"--no-resume: earlier results moved to {moved}")
+    specs = plan(suite, datasets, methods)
+    for name in {s.dataset for s in specs}:  # a missing dataset fails before any training
+        load_dataset(name, data_dir)
+    done = store.done()
+    todo = [s for s in specs if s.key not in done]
+    first = first_runs(specs)
+    bar = progress_bar(total=len(specs), initial=len(specs) - len(todo), desc=f"suite {suite.name}",
+                       unit="run", enabled=progress)
+    try:
+        if jobs <= 1:
+            for spec in todo:
+                bar.set_postfix_str(spec.label())
+                record, history = execute(suite, spec, data_dir, spec.key in first, threads)
+                store.append(record, history)
+                bar.update()
+        else:
+            _run_parallel(suite, todo, first, store, jobs, data_dir, bar)
+    finally:
+        bar.close()
+    return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo)}
+
+
+
+def _run_parallel(suite, todo, first, store, jobs, data_dir, bar):
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                               initializer=_worker_init, initargs=(1,))
+    pending = {}
+    queue = list(todo)
+    try:
+        while queue or pending:
+            while queue and len(pending) < jobs:
+                spec = queue.pop(0)
+                pending[pool.submit(execute, suite, spec, data_dir, spec.key in first, 1)] = spec
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                pending.pop(future)
+                record, history = future.result()
+                store.append(record, history)
+                bar.update()
+    except BaseException:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()  # runs in flight are lost; finished ones are stored
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+

@@ -1,0 +1,257 @@
+"""Benchmark suites: a declared grid of runs (YAML, see ``mutualgnn/suites/*.yaml``) and its plan.
+
+A suite names datasets, cohorts, methods, seeds, folds and the settings every run shares.
+:func:`plan` expands it into :class:`RunSpec` units, one per (dataset, cohort, variant, method,
+seed, fold); :func:`spec_config` is the :class:`~mutualgnn.config.ExperimentConfig` of one.
+``ensemble`` is read from the ``independent`` runs (:func:`~mutualgnn.mutual.trained_methods`).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from ..config import ConfigError, ExperimentConfig, _check_keys, apply_overrides, load_yaml, parse_seeds
+from ..data import DatasetError, canonical_name, has_official_split, task_of
+from ..mutual import METHOD_NAMES, trained_methods
+
+KEY = ("dataset", "cohort", "variant", "method", "seed", "fold")  #: what names one run
+
+
+@dataclass
+class Suite:
+    """A declared grid of runs.
+
+    ``cohorts`` and ``seeds`` map a task (``node``, ``graph``) or a dataset name to its value; a
+    dataset's own entry wins. ``grid`` maps ExperimentConfig keys (dotted, e.g. ``label_noise``
+    or ``mutual.gamma``) to lists of values: every combination is a *variant* run with every
+    method, seed and fold. ``settings`` holds :class:`~mutualgnn.config.ExperimentConfig` keys
+    (``train``, ``mutual``, ``hparams``, ``split_seed``) shared by every run: they define the
+    protocol, so a results folder belongs to one suite name and one ``settings``/``folds``.
+    ``run_folds`` (e.g. ``0-2``) runs only some of the ``folds`` folds, for a quick tuning
+    grid; the folds themselves stay those of the full ``folds``-fold split.
+    """
+
+    name: str
+    datasets: list
+    methods: list = field(default_factory=lambda: list(METHOD_NAMES))
+    cohorts: dict = field(default_factory=lambda: {"node": ["gcn,gat"], "graph": ["gin,gcn"]})
+    seeds: dict = field(default_factory=lambda: {"node": "0-9", "graph": "0"})
+    folds: int = 10
+    run_folds: object = None
+    settings: dict = field(default_factory=dict)
+    grid: dict = field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError("suite: 'name' must be a non-empty string")
+        if not isinstance(self.datasets, list) or not self.datasets:
+            raise ConfigError("suite: 'datasets' must be a non-empty list of dataset names")
+        try:
+            self.datasets = [canonical_name(d) for d in self.datasets]
+        except DatasetError as exc:
+            raise ConfigError(f"suite: datasets: {exc}") from None
+        if not isinstance(self.methods, list) or not self.methods:
+            raise ConfigError("suite: 'methods' must be a non-empty list")
+        bad = [m for m in self.methods if m not in METHOD_NAMES]
+        if bad:
+            raise ConfigError(f"suite: unknown method(s) {', '.join(map(str, bad))}; "
+                              f"choose from: {', '.join(METHOD_NAMES)}")
+        for key in ("cohorts", "seeds"):
+            if not isinstance(getattr(self, key), dict):
+                raise ConfigError(f"suite: '{key}' must map a task (node, graph) or a dataset to "
+                                  f"its {key}")
+        self.cohorts = {key: _cohorts(key, value) for key, value in self.cohorts.items()}
+        for key, value in self.seeds.items():
+            try:
+                parse_seeds(value)
+            except ConfigError as exc:
+                raise ConfigError(f"suite: seeds of {key}: {exc}") from None
+        if not isinstance(self.folds, int) or isinstance(self.folds, bool) or self.folds < 2:
+            raise ConfigError("suite: 'folds' must be an integer >= 2")
+        if self.run_folds is not None:
+            self.run_folds = parse_seeds(self.run_folds)
+            outside = [f for f in self.run_folds if not 0 <= f < self.folds]
+            if outside:
+                raise ConfigError(f"suite: run_folds {outside} outside 0-{self.folds - 1} "
+                                  f"(folds: {self.folds})")
+        if not isinstance(self.settings, dict):
+            raise ConfigError("suite: 'settings' must be a mapping of ExperimentConfig keys")
+        reserved = {"dataset", "students", "method", "seeds", "folds"} & set(self.settings)
+        if reserved:
+            raise ConfigError(f"suite: settings may not set {', '.join(sorted(reserved))}; "
+                              "they are the suite's own keys")
+        if not isinstance(self.grid, dict) or not all(isinstance(v, list) and v
+                                                      for v in self.grid.values()):
+            raise ConfigError("suite: 'grid' must map settings to non-empty lists of values, "
+                              "e.g. grid: {label_noise: [0.0, 0.2]}")
+        for _, assignments in self.variants():  # unknown keys and bad values fail here
+            ExperimentConfig.from_dict(apply_overrides(self.settings, assignments))
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "suite") -> "Suite":
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source} must hold a mapping of suite keys")
+        try:
+            _check_keys(data, cls, "")
+            return cls(**data)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+        except (TypeError, ValueError, AttributeError) as exc:  # a value of an unexpected shape
+            raise ConfigError(f"{source}: a value has the wrong type or shape ({exc}); the shipped "
+                              f"suites show the format (mutualgnn/suites/paper.yaml)") from None
+
+    def identity(self) -> dict:
+        """What makes two result sets comparable: the name and the shared protocol."""
+        return {"name": self.name, "folds": self.folds, "settings": self.settings}
+
+    def variants(self) -> list:
+        """(label, ``key=value`` assignments) of every combination of ``grid``; one unnamed
+        variant without a grid."""
+        combos = [[]]
+        for key, values in self.grid.items():
+            combos = [c + [f"{key}={json.dumps(v)}"] for c in combos for v in values]
+        return [(",".join(c), c) for c in combos]
+
+    def cohorts_for(self, dataset: str, task: str) -> list:
+        """The cohorts run on ``dataset``, each as ``"gcn,gat"``."""
+        value = self.cohorts.get(dataset, self.cohorts.get(task))
+        if value is None:
+            raise ConfigError(f"suite {self.name}: no cohort for {dataset} (task {task}); add "
+                              f"cohorts: {{{task}: ['gcn,gat']}}")
+        return list(value)
+
+    def seeds_for(self, dataset: str, task: str) -> list:
+        value = self.seeds.get(dataset, self.seeds.get(task, 0))
+        return parse_seeds(value)
+
+
+def _cohorts(key, value) -> list:
+    """A suite's cohorts for one task or dataset as a list of ``"a,b"`` strings: ``"gcn,gat"``
+    (one cohort), ``[gcn, gat]`` inside a list (``[[gcn, gat], [gin, gin]]``), or a list of
+    ``"a,b"`` strings."""
+    items = [value] if isinstance(value, str) else value
+    out = []
+    if isinstance(items, list) and items:
+        for item in items:
+            names = item.split(",") if isinstance(item, str) else item
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                break
+            names = [n.strip() for n in names if n.strip()]
+            if not names:
+                break
+            out.append(",".join(names))
+        else:
+            return out
+    raise ConfigError(f"suite: cohorts of {key} must be a cohort such as \"gcn,gat\" or a list of "
+                      f"cohorts, each \"gcn,gat\" or [gcn, gat]; got {value!r}")
+
+
+def suite_names() -> list:
+    """Names of the suites shipped with the package."""
+    return sorted(p.name[:-5] for p in resources.files("mutualgnn.suites").iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+def load_suite(name_or_path) -> Suite:
+    """A shipped suite by name (``paper``, ``smoke``, ...) or a YAML file by path."""
+    text = str(name_or_path)
+    if text in suite_names():
+        path = resources.files("mutualgnn.suites") / f"{text}.yaml"
+    elif text.endswith((".yaml", ".yml")) or os.sep in text:
+        path = Path(text)
+        if not path.is_file():
+            raise ConfigError(f"suite file {path} does not exist")
+    else:
+        raise ConfigError(f"unknown suite '{text}'; shipped suites: {', '.join(suite_names())}, "
+                          "or give the path of a YAML file")
+    return Suite.from_dict(load_yaml(path), source=f"suite {text}")
+
+
+# ---------------------------------------------------------------------------------- plan
+@dataclass(frozen=True)
+class RunSpec:
+    """One unit of a suite: a cohort trained with one method on one seed and fold."""
+
+    dataset: str
+    cohort: str
+    method: str
+    seed: int
+    fold: int | None
+    variant: str = ""          #: the grid's settings, e.g. "label_noise=0.2" ("" without a grid)
+
+    @property
+    def key(self) -> tuple:
+        return tuple(getattr(self, k) for k in KEY)
+
+    def label(self) -> str:
+        where = f"seed {self.seed}" + ("" if self.fold is None else f" fold {self.fold}")
+        return " ".join(filter(None, (self.dataset, self.cohort, self.variant, self.method, where)))
+
+
+
+def plan(suite: Suite, datasets=None, methods=None) -> list:
+    """Every :class:`RunSpec` of ``suite`` (optionally only some datasets / methods), ordered
+    dataset, cohort, seed, fold, variant, method: each seed completes all methods before the
+    next."""
+    if datasets is not None:
+        datasets = [canonical_name(d) for d in datasets]
+    chosen = suite.datasets if datasets is None else [d for d in suite.datasets if d in datasets]
+    if datasets is not None:
+        missing = sorted(set(datasets) - set(suite.datasets))
+        if missing:
+            raise ConfigError(f"suite {suite.name} has no dataset(s) {', '.join(missing)}; "
+                              f"it has: {', '.join(suite.datasets)}")
+    names = trained_methods(suite.methods if methods is None else
+                            [m for m in suite.methods if m in methods])
+    if methods is not None:
+        missing = sorted(set(methods) - set(suite.methods))
+        if missing:
+            raise ConfigError(f"suite {suite.name} has no method(s) {', '.join(missing)}; "
+                              f"it has: {', '.join(suite.methods)}")
+    specs = []
+    for dataset in chosen:
+        task = task_of(dataset)
+        folds = ([None] if has_official_split(dataset) else
+                 suite.run_folds or list(range(suite.folds)))
+        for cohort in suite.cohorts_for(dataset, task):
+            for seed in suite.seeds_for(dataset, task):
+                for fold in folds:
+                    for variant, _ in suite.variants():
+                        specs.extend(RunSpec(dataset, cohort, m, seed, fold, variant)
+                                     for m in names if _applies(m, cohort))
+    return specs
+
+
+def _applies(method: str, cohort: str) -> bool:
+    """Mutual methods need two students or more; a one-student cohort runs ``independent``."""
+    return method == "independent" or len(cohort.split(",")) > 1
+
+
+def spec_config(suite: Suite, spec: RunSpec, data_dir=None, threads=None) -> ExperimentConfig:
+    """The :class:`ExperimentConfig` of one unit (``threads``: torch threads, not protocol)."""
+    assignments = dict(suite.variants())[spec.variant]
+    data = apply_overrides(suite.settings, assignments)  # a copy
+    data.setdefault("train", {})
+    data["train"]["progress"] = False
+    if threads is not None:
+        data["train"]["threads"] = threads
+    data.update(dataset=spec.dataset, students=spec.cohort, method=spec.method,
+                seeds=[spec.seed], folds=suite.folds)
+    if data_dir is not None:
+        data["data_dir"] = str(data_dir)
+    return ExperimentConfig.from_dict(data)
+
+
+def first_runs(specs) -> set:
+    """The first seed/fold of each (dataset, cohort, variant, method): their histories are kept."""
+    seen, keys = set(), set()
+    for s in specs:
+        if (s.dataset, s.cohort, s.variant, s.method) not in seen:
+            seen.add((s.dataset, s.cohort, s.variant, s.method))
+            keys.add(s.key)
+    return keys
+

@@ -1,0 +1,75 @@
+"""The one registry of training methods: what each name means for the mutual-learning terms.
+
+A method is a name and the settings it forces on the user's
+:class:`~mutualgnn.config.MutualConfig`; everything it does not force comes from the user.
+
+========================  ========================  ==========  ==========
+method                    coordinator               lam         gamma
+========================  ========================  ==========  ==========
+independent, ensemble     uniform                   0           0
+dml                       uniform                   mutual.lam  0
+gml                       mutual.coordinator        mutual.lam  mutual.gamma
+gml-no-alw                uniform                   mutual.lam  mutual.gamma
+gml-no-entropy            mutual.coordinator        mutual.lam  0
+========================  ========================  ==========  ==========
+
+``ensemble`` trains exactly as ``independent`` (:attr:`Method.trained_as`): it is the averaged
+prediction of the independently trained students, so a benchmark trains it once.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    description: str
+    forces: dict = field(default_factory=dict)   #: MutualConfig fields this method sets
+    trained_as: str | None = None                #: the method whose training it reuses
+
+    @property
+    def mutual(self) -> bool:
+        """Whether the students learn from each other (needs K >= 2)."""
+        return self.forces.get("lam", None) != 0.0
+
+
+_INDEPENDENT = dict(coordinator="uniform", lam=0.0, gamma=0.0, alternating=False)
+
+#: every method by name, in the order tables show them
+METHODS = {m.name: m for m in (
+    Method("independent", "each student trained alone on the labels", _INDEPENDENT),
+    Method("ensemble", "the independent students' averaged probabilities", _INDEPENDENT,
+           trained_as="independent"),
+    Method("dml", "deep mutual learning (Zhang et al. 2018): peers' plain predictions",
+           dict(coordinator="uniform", gamma=0.0)),
+    Method("gml", "graph mutual learning: the coordinator's targets and entropy enhancement"),
+    Method("gml-no-alw", "gml without the coordinator's learned weights", dict(coordinator="uniform")),
+    Method("gml-no-entropy", "gml without entropy enhancement", dict(gamma=0.0)),
+)}
+METHOD_NAMES = tuple(METHODS)
+
+
+def method(name: str) -> Method:
+    """The :class:`Method` called ``name``; ValueError naming the valid ones otherwise."""
+    try:
+        return METHODS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown method {name!r}; choose from: {', '.join(METHOD_NAMES)}") from None
+
+
+def method_settings(name: str, mutual):
+    """The mutual-learning settings method ``name`` runs with: a copy of ``mutual`` (a
+    :class:`~mutualgnn.config.MutualConfig`) with the method's forced fields set."""
+    return dataclasses.replace(mutual, **method(name).forces)
+
+
+def trained_methods(names) -> list:
+    """The methods of ``names`` that need training, in order: ``ensemble`` is ``independent``'s."""
+    out = []
+    for name in names:
+        name = method(name).trained_as or name
+        if name not in out:
+            out.append(name)
+    return out

@@ -1,0 +1,196 @@
+"""Fitting a cohort of students: independent training, DML and GML share one loop.
+
+The loop knows tensors and graphs, never files or dataset names. A node task trains full-batch
+on one graph, or with ``train.fanouts`` on mini-batches of seed nodes whose neighbours DGL's
+``NeighborSampler`` samples; a graph task trains on mini-batches of graphs (DGL's
+``GraphDataLoader``). Every
+student is evaluated each epoch; each keeps its own best-validation checkpoint (accuracy, ties
+broken by lower validation loss) and training stops when no student improved for
+``patience`` epochs. Test accuracy is read at each student's best-validation epoch.
+
+The loss of each iteration is :func:`mutualgnn.mutual.cohort_loss` (docs/method.md); with
+``lam = gamma = 0`` and the uniform coordinator it is K independent trainings.
+
+Device: ``train.device`` (:meth:`~mutualgnn.config.TrainConfig.torch_device`). :func:`fit` moves
+the students, the coordinator and what they train on there; neighbour sampling stays on the CPU
+(DGL's ``DataLoader`` moves each batch). Everything :func:`fit` returns is CPU floats and CPU
+checkpoints.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from ..progress import bar as progress_bar
+from .._dgl_compat import dgl
+from ..config import MutualConfig, TrainConfig
+from ..data import GraphDataset, NodeDataset
+from ..mutual import Coordinator, method_settings
+from .distributed import ShardedCohort
+from .fused import Cohort
+from .runners import make_runner
+
+
+@dataclass
+class StudentResult:
+    """Outcome of one student: its best-validation epoch and the scores there (``val_acc`` and
+    ``test_acc`` hold the dataset's metric: accuracy, or ROC-AUC for ogbg-molhiv)."""
+
+    arch: str
+    best_epoch: int
+    val_acc: float
+    val_loss: float
+    test_acc: float
+    state_dict: dict = field(repr=False, default_factory=dict)
+
+
+@dataclass
+class FitResult:
+    """``students``: one :class:`StudentResult` each; ``ensemble``: accuracies of the averaged
+    probabilities of every student's best checkpoint; ``history``: one row per (epoch, student)
+    with train_loss, val_acc, val_loss, test_acc, weight and entropy (the coordinator's mean
+    weight and the student's mean predictive entropy that epoch)."""
+
+    students: list
+    ensemble: dict
+    history: list
+    epochs_run: int
+    seconds: float
+
+
+def fit(students, data, split, train: TrainConfig | None = None,
+        mutual: MutualConfig | None = None, coordinator: Coordinator | None = None,
+        optim: list | None = None, exchange=None) -> FitResult:
+    """Train ``students`` (a list of K modules from :func:`mutualgnn.students.build_student`)
+    together on ``data`` with the rows of ``split`` (a :class:`~mutualgnn.data.Split`).
+
+    ``data`` is a :class:`~mutualgnn.data.NodeDataset`, a :class:`~mutualgnn.data.GraphDataset`,
+    a DGL graph with ``ndata["feat"]`` and ``ndata["label"]`` (``split=None`` then reads its
+    ``train_mask``/``val_mask``/``test_mask``), or a pair ``(list of graphs, labels)``.
+
+    ``mutual`` defaults to independent training (lam = gamma = 0). When it asks for a learned
+    coordinator and none is given, one is built. ``optim`` gives per-student ``lr`` and
+    ``weight_decay`` (default: each student's ``hparams``). ``exchange`` (a
+    :class:`mutualgnn.training.distributed.Exchange`) trains only this process's share of the students
+    and exchanges logits with the other processes; every process returns the same result.
+
+    The students and the coordinator are moved to ``train.device`` (in place) and stay there,
+    each at its best checkpoint, when ``fit`` returns; ``data`` is left where it is (what is
+    trained on is copied to the device). The result's numbers are floats and its checkpoints
+    (``StudentResult.state_dict``) CPU tensors, whatever the device.
+    """
+    students = list(students)
+    if not students:
+        raise ValueError("fit needs at least one student")
+    if isinstance(data, dgl.DGLGraph):
+        data = NodeDataset.from_graph(data, split)
+        split = data.split
+    elif isinstance(data, tuple) and len(data) == 2:
+        data = GraphDataset.from_graphs(*data)
+    train = (train or TrainConfig()).resolved(data.task)
+    device = train.torch_device()
+    for k, s in enumerate(students):
+        generator = getattr(s, "generator", None)
+        if generator is not None and generator.device != device:
+            raise ValueError(f"student {k} draws dropout from a generator on {generator.device} "
+                             f"but trains on {device}: make its generator on {device} "
+                             f"(mutualgnn.students.student_generator(seed, k, device))")
+        s.to(device)
+    mutual = mutual or method_settings("independent", MutualConfig())
+    mutual_on = mutual.lam != 0 or mutual.gamma != 0
+    if mutual.lam != 0 and len(students) < 2:
+        raise ValueError("mutual learning needs K >= 2 students; use the independent method for one")
+    if coordinator is None and mutual.lam != 0:
+        coordinator = Coordinator(len(students), data.num_classes, mutual.coordinator,
+                                  mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max,
+                                  mutual.sharpen)
+    if coordinator is not None:
+        coordinator.to(device)
+    optim = optim or [{k: s.hparams[k] for k in ("lr", "weight_decay")} for s in students]
+    if exchange is not None:
+        if mutual.alternating and mutual_on:
+            raise ValueError("alternating updates are not available in distributed training")
+        make = lambda fuse: ShardedCohort(students, exchange, fuse)  # noqa: E731
+    else:
+        make = lambda fuse: Cohort(students, fuse)  # noqa: E731
+    # same-architecture students run fused (one wide model) unless updated one at a time
+    cohort = make(train.fuse and not (mutual.alternating and mutual_on))
+    if any(len({repr(optim[k]) for k in idx}) > 1 for _, idx, _ in cohort.groups):
+        cohort = make(False)  # members with different optimiser settings
+    optimisers = [_adam(module.parameters(), lr=optim[idx[0]]["lr"],
+                        weight_decay=optim[idx[0]]["weight_decay"])
+                  for module, idx, _ in cohort.groups]
+    if coordinator is not None and any(p.requires_grad for p in coordinator.parameters()):
+        optimisers.append(_adam(coordinator.parameters(), lr=mutual.coordinator_lr))
+    schedulers = [torch.optim.lr_scheduler.StepLR(o, train.lr_step, train.lr_decay)
+                  for o in optimisers] if train.lr_step else []
+
+    runner = make_runner(data, split, train, mutual, device)
+    K = len(students)
+    best = [dict(acc=-1.0, loss=float("inf"), epoch=-1, test=0.0, state={}, probs=None)
+            for _ in range(K)]
+    history, stale, start = [], 0, time.perf_counter()
+    bar = progress_bar(range(1, train.epochs + 1), desc="epochs", leave=False,
+                       enabled=train.progress, lines=False)
+    epoch = 0
+    for epoch in bar:
+        gamma = mutual.gamma * min(1.0, epoch / mutual.gamma_warmup) if mutual.gamma_warmup else mutual.gamma
+        stats = runner.train_epoch(cohort, optimisers, coordinator, mutual, gamma, mutual_on)
+        stats["loss"] = cohort.share(stats["loss"])
+        for sched in schedulers:
+            sched.step()
+        evaluation = runner.evaluate(cohort)
+        improved = False
+        for k, ev in enumerate(evaluation):
+            b = best[k]
+            if ev["val_acc"] > b["acc"] or (ev["val_acc"] == b["acc"] and ev["val_loss"] < b["loss"]):
+                cohort.sync(k)
+                state = _cpu_state(students[k]) if k in cohort.local else None
+                b.update(acc=ev["val_acc"], loss=ev["val_loss"], epoch=epoch, test=ev["test_acc"],
+                         state=state, probs=ev["probs"])
+                improved = True
+            history.append(dict(epoch=epoch, student=k, arch=students[k].arch,
+                                train_loss=stats["loss"][k], val_acc=ev["val_acc"],
+                                val_loss=ev["val_loss"], test_acc=ev["test_acc"],
+                                weight=stats["weight"][k], entropy=stats["entropy"][k]))
+        stale = 0 if improved else stale + 1
+        bar.set_postfix(val=" ".join(f"{b['acc']:.3f}" for b in best))
+        if stale >= train.patience:
+            break
+    bar.close()
+    for b, state in zip(best, cohort.collect([b["state"] for b in best])):
+        b["state"] = state
+    for k, s in enumerate(students):  # leave every student at its best checkpoint
+        s.load_state_dict(best[k]["state"])
+    ensemble = runner.ensemble([b["probs"] for b in best])
+    return FitResult(
+        students=[StudentResult(s.arch, b["epoch"], b["acc"], b["loss"], b["test"], b["state"])
+                  for s, b in zip(students, best)],
+        ensemble=ensemble, history=history, epochs_run=epoch,
+        seconds=time.perf_counter() - start)
+
+
+def _cpu_state(module: nn.Module) -> dict:
+    """A copy of ``module``'s state dict with every tensor on the CPU: checkpoints are kept,
+    saved and sent between ranks there, whatever device the module trains on."""
+    state = module.state_dict()
+    out = copy.copy(state)  # the same OrderedDict type, with its ``_metadata``
+    for name, tensor in state.items():
+        out[name] = tensor.to("cpu", copy=True)
+    return out
+
+
+def _adam(params, **kwargs) -> torch.optim.Adam:
+    """Adam, fused into one kernel where torch has it for the parameters' device (CPU: torch
+    >= 2.4): the per-tensor steps of the default implementation cost a graph-level student
+    about a fifth of its step time."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, fused=True, **kwargs)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, **kwargs)
+

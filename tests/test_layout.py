@@ -1,0 +1,133 @@
+"""The package's layout: no import circle (function-level imports included), modules of one
+size, and ``mutualgnn.mutual`` free of DGL."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "mutualgnn"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict:
+    return {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def _is_package(name: str, modules: dict) -> bool:
+    return modules[name].name == "__init__.py"
+
+
+def import_graph(modules: dict | None = None) -> dict:
+    """module -> the package modules it imports anywhere in its source (function bodies too).
+    Importing ``a.b.c`` also runs the packages ``a.b`` and ``a`` (their ``__init__``), so those
+    count as imported, except the importer's own enclosing packages (already running)."""
+    modules = modules or _modules()
+    graph = {}
+    for name, path in modules.items():
+        package = name if _is_package(name, modules) else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")
+                    base = base[:len(base) - (node.level - 1)]
+                    origin = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    origin = node.module or ""
+                targets.add(origin)
+                targets.update(f"{origin}.{alias.name}" for alias in node.names
+                               if f"{origin}.{alias.name}" in modules)
+        edges = set()
+        for target in targets:
+            if not target.startswith("mutualgnn"):
+                continue
+            parts = target.split(".")
+            for end in range(1, len(parts) + 1):  # the target and the packages above it
+                prefix = ".".join(parts[:end])
+                if prefix in modules and not (name + ".").startswith(prefix + ".") and prefix != name:
+                    edges.add(prefix)
+        graph[name] = edges
+    return graph
+
+
+def find_cycle(graph: dict) -> list | None:
+    """One import circle as a list of modules (first repeated at the end), or None."""
+    state, stack = {}, []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = "done"
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def test_the_package_has_no_import_circle():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import circle: " + " -> ".join(cycle)
+
+
+def test_the_circle_finder_finds_a_function_level_circle(tmp_path):
+    root = tmp_path / "mutualgnn"
+    root.mkdir()
+    (root / "__init__.py").write_text("")
+    (root / "a.py").write_text("from .b import g\n")
+    (root / "b.py").write_text("def g():\n    from . import a\n")
+    modules = {_module_name_in(p, tmp_path): p for p in root.rglob("*.py")}
+    cycle = find_cycle(import_graph(modules))
+    assert cycle is not None and set(cycle) == {"mutualgnn.a", "mutualgnn.b"}
+
+
+def _module_name_in(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def test_no_module_is_over_450_lines():
+    long = {name: n for name, path in _modules().items()
+            if (n := len(path.read_text().splitlines())) > 450}
+    assert not long, f"modules over 450 lines: {long}"
+
+
+@pytest.mark.parametrize("module", ["mutualgnn.mutual", "mutualgnn.config", "mutualgnn.metrics"])
+def test_the_ground_and_mutual_import_no_dgl(module):
+    code = (f"import sys, {module}; bad = [m for m in sys.modules if m == 'dgl' "
+            f"or m.startswith('dgl.')]; assert not bad, bad[:3]")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_public_api_resolves():
+    import mutualgnn
+
+    for name in mutualgnn.__all__:
+        assert getattr(mutualgnn, name) is not None
+    with pytest.raises(AttributeError):
+        mutualgnn.no_such_name  # noqa: B018
