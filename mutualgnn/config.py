@@ -273,6 +273,13 @@ _Loader.add_implicit_resolver(
     list("-+0123456789."))
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error in one line: what is wrong and where."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return f"{getattr(exc, 'problem', None) or exc}{where}"
+
+
 def parse_yaml(text: str):
     """YAML text -> Python values, with floats in any notation (``1e-3``)."""
     return yaml.load(text, Loader=_Loader)
@@ -285,7 +292,7 @@ def load_yaml(path) -> dict:
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"config file {path} is not valid YAML: {_yaml_problem(exc)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -319,7 +326,8 @@ def apply_overrides(data: dict, assignments) -> dict:
         try:
             node[parts[-1]] = parse_yaml(raw)
         except yaml.YAMLError as exc:
-            raise ConfigError(f"--set {key}: cannot read the value {raw!r}: {exc}") from None
+            raise ConfigError(f"--set {key}: cannot read the value {raw!r}: "
+                              f"{_yaml_problem(exc)}") from None
     return out
 
 

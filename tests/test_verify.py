@@ -1,0 +1,82 @@
+"""``mutualgnn verify``: stored runs rerun to the same numbers, and an altered store caught."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from mutualgnn.bench import Suite, run_suite
+from mutualgnn.bench.verify import choose, differences, stored_runs
+from mutualgnn.cli import main
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    out = tmp_path_factory.mktemp("store")
+    suite = Suite(name="verify-test", datasets=["karate", "minigc"], methods=["independent", "gml"],
+                  cohorts={"node": ["gcn,gat"], "graph": ["gin,gcn"]},
+                  seeds={"node": "0-1", "graph": 0}, folds=3, run_folds=[0],
+                  settings={"train": {"epochs": 4, "patience": 4, "threads": 1}})
+    run_suite(suite, out, progress=False)
+    return out
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=True)
+
+
+def test_verify_passes_on_the_code_that_wrote_the_store(store):
+    result = invoke("verify", store, "--sample", 100, "--any")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("ok  line") == 6
+    assert "6 run(s) of" in result.output and "reproduced exactly" in result.output
+
+
+def test_verify_fails_on_an_altered_number_naming_run_field_and_commit(store, tmp_path):
+    altered = tmp_path / "altered"
+    altered.mkdir()
+    lines = (store / "runs.jsonl").read_text().splitlines()
+    record = json.loads(lines[2])
+    record["students"][1]["test_acc"] += 0.01
+    record["students"][0]["best_epoch"] += 1
+    record["versions"]["commit"] = "abc123def456"
+    lines[2] = json.dumps(record)
+    (altered / "runs.jsonl").write_text("\n".join(lines) + "\n")
+    (altered / "suite.json").write_text((store / "suite.json").read_text())
+
+    result = invoke("verify", altered, "--runs", "1-3")
+    assert result.exit_code == 1, result.output
+    assert "ok  line 1" in result.output and "ok  line 2" in result.output
+    assert "DIFFERS  line 3" in result.output
+    assert "students[1] (gat).test_acc: stored" in result.output
+    assert "students[0] (gcn).best_epoch: stored" in result.output
+    assert "written by commit abc123def456" in result.output
+    assert "Error: 1 of 3 rerun(s) differ from the store: line 3" in result.output
+
+
+def test_differences_compares_every_number_exactly():
+    stored = {"students": [{"arch": "gcn", "test_acc": 0.5, "val_acc": 0.4, "best_epoch": 3}],
+              "ensemble": {"test_acc": 0.5, "val_acc": 0.4}, "epochs_run": 5, "split_sha1": "x"}
+    now = json.loads(json.dumps(stored))
+    assert differences(stored, now) == []
+    now["students"][0]["val_acc"] = 0.4 + 1e-12
+    now["epochs_run"] = 6
+    assert differences(stored, now) == [("epochs_run", 5, 6),
+                                        ("students[0] (gcn).val_acc", 0.4, 0.4 + 1e-12)]
+
+
+def test_the_sample_is_reproducible_and_cheap_unless_told(store):
+    runs = stored_runs(store)
+    assert choose(runs, 2, seed=5) == choose(runs, 2, seed=5)
+    cheapest = sorted(runs, key=lambda r: (r[1]["seconds"], r[0]))[:3]
+    for seed in range(5):
+        assert all(item in cheapest for item in choose(runs, 2, seed=seed))
+    assert len(choose(runs, 100, cheap=False)) == len(runs)
+
+
+def test_verify_says_what_is_wrong_with_its_arguments(store, tmp_path):
+    result = invoke("verify", store, "--runs", "99")
+    assert result.exit_code == 1 and "no stored run on line(s) [99]" in result.output
+    result = invoke("verify", tmp_path / "empty")
+    assert result.exit_code == 1 and "no results in" in result.output
