@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from _doc import write_section
+from docsection import write_section
 from mutualgnn.bench import ResultStore, paired, records_frame
 from mutualgnn.mutual import METHOD_NAMES
 

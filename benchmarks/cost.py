@@ -22,7 +22,7 @@ import statistics
 import pandas as pd
 import torch
 
-from _doc import write_section
+from docsection import write_section
 from mutualgnn import load_dataset
 from mutualgnn.bench import ResultStore, RunSpec, load_suite, records_frame, spec_config
 from mutualgnn.data import task_of

@@ -28,15 +28,15 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _doc import write_section  # noqa: E402
+from docsection import write_section  # noqa: E402
 from mutualgnn import MutualConfig, TrainConfig, fit, seed_everything  # noqa: E402
-from mutualgnn._dgl_compat import dgl  # noqa: E402
 from mutualgnn.bench import memory_mb  # noqa: E402
-from mutualgnn.data import NodeDataset, Split  # noqa: E402
-from mutualgnn.launch import launch  # noqa: E402
-from mutualgnn.students import student_generator  # noqa: E402
+from mutualgnn.data import NodeDataset, Split  # noqa: E402  (runs DGL's compatibility step)
 from mutualgnn.experiment import versions  # noqa: E402
-from mutualgnn.students import build_student, use_generator  # noqa: E402
+from mutualgnn.launch import launch  # noqa: E402
+from mutualgnn.students import build_student, student_generator, use_generator  # noqa: E402
+
+import dgl  # noqa: E402  (after mutualgnn.data: the compatibility step has run)
 
 
 def synthetic(nodes, edges, features, classes, train_nodes, eval_nodes, seed=0) -> NodeDataset:

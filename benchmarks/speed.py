@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 import pandas as pd
 import torch
 
-from _doc import write_section
+from docsection import write_section
 from mutualgnn import MutualConfig, TrainConfig, build_student, fit, load_dataset, seed_everything
 from mutualgnn.bench import memory_mb, peak_memory_reset
 from mutualgnn.experiment import versions

@@ -15,7 +15,7 @@ from collections import defaultdict
 
 import pandas as pd
 
-from _doc import write_section
+from docsection import write_section
 from mutualgnn.bench import ResultStore, load_suite, plan, record_key
 
 SECTION = "The paper suite's wall time"

@@ -1,5 +1,5 @@
 """benchmarks/cost.py (milliseconds per epoch of each method, next to the suite's accuracies) and
-benchmarks/_doc.py (the section of a docs page that a benchmark script rewrites)."""
+benchmarks/docsection.py (the section of a docs page that a benchmark script rewrites)."""
 from __future__ import annotations
 
 import sys
@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import cost  # noqa: E402
-from _doc import write_section  # noqa: E402
+from docsection import write_section  # noqa: E402
 
 from mutualgnn.bench import ResultStore, Suite  # noqa: E402
 
