@@ -16,12 +16,14 @@ from .config import (COORDINATORS, FEATURES, METHODS, ConfigError, ExperimentCon
                      load_yaml, parse_seeds)
 from .data import DatasetError, dataset_table, default_data_dir, load_dataset
 from .experiment import run_experiment, summarise
+from .files import check_file, check_folder, replacing, write_text
 from .launch import from_environment, run_distributed
 from .saved import evaluate_saved
 from .students import StudentError
+from .training import DivergenceError
 from .training.distributed import DistributedError
 
-ERRORS = (ConfigError, DatasetError, StudentError, DistributedError)
+ERRORS = (ConfigError, DatasetError, StudentError, DistributedError, DivergenceError)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,6 +89,10 @@ def run(dataset, students, method, coordinator, features, seeds, folds, epochs, 
     try:
         if output and Path(output).suffix.lower() not in (".json", ".csv"):
             raise ConfigError(f"--output must end in .json or .csv, got '{output}'")
+        if output:  # every output path is checked before any work
+            check_file(output, "--output")
+        if save_dir:
+            check_folder(save_dir, "--save")
         data = load_yaml(config_file) if config_file else {}
         cli = {"dataset": dataset, "students": students, "method": method, "seeds": seeds,
                "folds": folds, "data_dir": data_dir, "features": features}
@@ -129,13 +135,13 @@ def run(dataset, students, method, coordinator, features, seeds, folds, epochs, 
     click.echo(table[["student", "arch", score, "count"]].to_string(index=False))
     if output:
         path = Path(output)
-        path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix.lower() == ".csv":
-            result.records.to_csv(path, index=False)
+            with replacing(path) as fh:
+                result.records.to_csv(fh, index=False)
         else:
             # json, not DataFrame.to_json: that rounds floats to at most 15 digits
             rows = result.records.astype(object).where(result.records.notna(), None)
-            path.write_text(json.dumps(rows.to_dict("records"), indent=1))
+            write_text(path, json.dumps(rows.to_dict("records"), indent=1))
         click.echo(f"wrote {len(result.records)} rows to {path}")
 
 
@@ -183,7 +189,7 @@ def cka(dataset, pairs, seeds, out, threads, data_dir, assignments):
         pair_list = [tuple(p.split("-")) for p in pairs.split(",")]
         if any(len(p) != 2 for p in pair_list):
             raise ConfigError(f"--pairs takes a-b pairs like gcn-gat, got '{pairs}'")
-        config, loaded = _analysis_setup(dataset, data_dir, threads, assignments)
+        config, loaded = _analysis_setup(dataset, data_dir, threads, assignments, out)
         frame = cka_study(loaded, pair_list, parse_seeds(seeds), config,
                           progress=lambda row: click.echo(
                               f"{row['pair']} {row['method']} seed {row['seed']}: CKA {row['cka']:.3f}"))
@@ -208,7 +214,7 @@ def cka(dataset, pairs, seeds, out, threads, data_dir, assignments):
 def distil(dataset, teacher, peer, seeds, out, threads, data_dir, assignments):
     """Distil a GNN trained alone and one trained with GML into a graph-free MLP."""
     try:
-        config, loaded = _analysis_setup(dataset, data_dir, threads, assignments)
+        config, loaded = _analysis_setup(dataset, data_dir, threads, assignments, out)
         frame = distillation_study(loaded, teacher, peer, parse_seeds(seeds), config,
                                    progress=lambda r: click.echo(
                                        f"seed {r['seed']} {r['teacher']}: teacher {100 * r['teacher_test_acc']:.1f}, "
@@ -219,8 +225,10 @@ def distil(dataset, teacher, peer, seeds, out, threads, data_dir, assignments):
     click.echo(f"wrote distil.csv, distil.md to {out}")
 
 
-def _analysis_setup(dataset, data_dir, threads, assignments):
-    """The config (quiet training, ``--set`` applied) and the loaded dataset of an analysis."""
+def _analysis_setup(dataset, data_dir, threads, assignments, out):
+    """The config (quiet training, ``--set`` applied) and the loaded dataset of an analysis,
+    once its output folder ``out`` is known to be writable."""
+    check_folder(out, "--out")
     data = {"dataset": dataset, "data_dir": data_dir, "train": {"progress": False}}
     if threads:
         data["train"]["threads"] = threads
@@ -231,9 +239,9 @@ def _analysis_setup(dataset, data_dir, threads, assignments):
 def _write_analysis(out, name, frame, summary) -> Path:
     """``OUT/NAME.csv`` (one row per run) and ``OUT/NAME.md`` (the summary), echoed."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / f"{name}.csv", index=False)
-    (out / f"{name}.md").write_text(summary.to_markdown(index=False) + "\n")
+    with replacing(out / f"{name}.csv") as fh:
+        frame.to_csv(fh, index=False)
+    write_text(out / f"{name}.md", summary.to_markdown(index=False) + "\n")
     click.echo(summary.to_markdown(index=False))
     return out
 
@@ -272,7 +280,7 @@ def bench(suite_name, out, jobs, resume, datasets, methods, folds, threads, data
         suite = load_suite(suite_name)
         if folds is not None:
             suite = dataclasses.replace(suite, run_folds=folds)
-        out = Path(out or Path("results") / suite.name)
+        out = check_folder(out or Path("results") / suite.name, "--out")
         split = (lambda text: [t.strip() for t in text.split(",") if t.strip()] if text else None)
         counts = run_suite(suite, out, jobs=jobs, resume=resume, datasets=split(datasets),
                            methods=split(methods), data_dir=data_dir, threads=threads,
@@ -299,6 +307,7 @@ def bench(suite_name, out, jobs, resume, datasets, methods, folds, threads, data
 def table(directory, formats, plots):
     """Write the tables (and plots) of a results folder made by `mutualgnn bench`."""
     try:
+        check_folder(directory, "the results folder")
         paths = report(directory, _formats(formats), plots=plots)
     except ERRORS as exc:
         raise click.ClickException(str(exc)) from None

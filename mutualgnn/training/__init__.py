@@ -8,9 +8,9 @@ processes: the logit exchange), :mod:`~.inference` (logits of trained students),
 :mod:`~.runtime` (seeds and threads).
 """
 from .inference import predict, predict_sampled
-from .loop import FitResult, StudentResult, fit
+from .loop import DivergenceError, FitResult, StudentResult, fit
 from .runners import as_input, eval_batches, full_graph_norm
 from .runtime import available_cores, seed_everything, set_threads
 
-__all__ = ["predict", "predict_sampled", "FitResult", "StudentResult", "fit", "as_input",
+__all__ = ["predict", "predict_sampled", "DivergenceError", "FitResult", "StudentResult", "fit", "as_input",
            "eval_batches", "full_graph_norm", "available_cores", "seed_everything", "set_threads"]

@@ -19,6 +19,7 @@ checkpoints.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -33,6 +34,16 @@ from ..mutual import Coordinator, method_settings
 from .distributed import ShardedCohort
 from .fused import Cohort
 from .runners import make_runner
+
+
+class DivergenceError(RuntimeError):
+    """A student's training loss or evaluated logits became NaN or infinite: the fit stops
+    there rather than report numbers of a diverged model. ``student``, ``arch`` and ``epoch``
+    say where; the message names the settings most likely to blame."""
+
+    def __init__(self, message: str, student: int, arch: str, epoch: int):
+        super().__init__(message)
+        self.student, self.arch, self.epoch = student, arch, epoch
 
 
 @dataclass
@@ -144,6 +155,7 @@ def fit(students, data, split, train: TrainConfig | None = None,
         for sched in schedulers:
             sched.step()
         evaluation = runner.evaluate(cohort)
+        _check_finite(students, stats["loss"], evaluation, epoch, optim, mutual)
         improved = False
         for k, ev in enumerate(evaluation):
             b = best[k]
@@ -172,6 +184,25 @@ def fit(students, data, split, train: TrainConfig | None = None,
                   for s, b in zip(students, best)],
         ensemble=ensemble, history=history, epochs_run=epoch,
         seconds=time.perf_counter() - start)
+
+
+def _check_finite(students, losses, evaluation, epoch, optim, mutual) -> None:
+    """Raise :class:`DivergenceError` for the first student whose training loss this epoch
+    (``losses``, K floats) or validation loss (its evaluated logits) is not finite."""
+    for k, (loss, ev) in enumerate(zip(losses, evaluation)):
+        what = ("training loss" if not math.isfinite(loss) else
+                "validation loss (its logits)" if not math.isfinite(ev["val_loss"]) else None)
+        if what is None:
+            continue
+        arch = getattr(students[k], "arch", type(students[k]).__name__)
+        value = loss if not math.isfinite(loss) else ev["val_loss"]
+        blame = f"its learning rate (lr {optim[k]['lr']:g})"
+        if mutual.lam:
+            blame += (f", mutual.lam ({mutual.lam:g}), mutual.temperature "
+                      f"({mutual.temperature:g}; a low one sharpens the targets)")
+        raise DivergenceError(f"student {k} ({arch}) diverged at epoch {epoch}: its {what} is "
+                              f"{value}; the settings most likely to blame: {blame}",
+                              k, arch, epoch)
 
 
 def _cpu_state(module: nn.Module) -> dict:
