@@ -26,7 +26,8 @@ from docsection import write_section
 from mutualgnn import load_dataset
 from mutualgnn.bench import ResultStore, RunSpec, load_suite, records_frame, spec_config
 from mutualgnn.data import task_of
-from mutualgnn.experiment import run_once, versions
+from mutualgnn.experiment import run_once
+from mutualgnn.provenance import versions
 
 METHODS = ("independent", "dml", "gml")
 

@@ -32,7 +32,7 @@ from docsection import write_section  # noqa: E402
 from mutualgnn import MutualConfig, TrainConfig, fit, seed_everything  # noqa: E402
 from mutualgnn.bench import memory_mb  # noqa: E402
 from mutualgnn.data import NodeDataset, Split  # noqa: E402  (runs DGL's compatibility step)
-from mutualgnn.experiment import versions  # noqa: E402
+from mutualgnn.provenance import versions  # noqa: E402
 from mutualgnn.launch import launch  # noqa: E402
 from mutualgnn.students import build_student, student_generator, use_generator  # noqa: E402
 
@@ -68,7 +68,8 @@ def train_once(args, exchange=None) -> dict:
     train = TrainConfig(epochs=1, fanouts=args.fanouts, batch_size=args.batch_size,
                         progress=False, student_rng=True)
     mutual = MutualConfig(kl_rows="train")  # gml: alw coordinator + entropy term
-    result = fit(students, data, data.split, train=train, mutual=mutual, exchange=exchange)
+    result = fit(students, data, data.split, train=train, method="gml", mutual=mutual,
+                 exchange=exchange)
     row = dict(build_s=built_s, epoch_s=result.seconds,
                seeds_per_s=args.train_nodes / result.seconds, rss_after_build_mb=built_mb,
                peak_mb=memory_mb(), test_acc=[round(s.test_acc, 4) for s in result.students])

@@ -21,9 +21,9 @@ import pandas as pd
 import torch
 
 from docsection import write_section
-from mutualgnn import MutualConfig, TrainConfig, build_student, fit, load_dataset, seed_everything
+from mutualgnn import TrainConfig, build_student, fit, load_dataset, seed_everything
 from mutualgnn.bench import memory_mb, peak_memory_reset
-from mutualgnn.experiment import versions
+from mutualgnn.provenance import versions
 from mutualgnn.training.fused import FUSABLE
 from mutualgnn.students import student_hparams
 from mutualgnn.students.zoo import NODE_STUDENTS
@@ -35,10 +35,9 @@ def measure(dataset, arch, k, fuse, epochs):
     students = [build_student(arch, dataset.task, dataset.num_features, dataset.num_classes, **hp)
                 for _ in range(k)]
     split = dataset.split if dataset.task == "node" else dataset.splits(10, 0)[0]
-    mutual = MutualConfig() if k > 1 else None
     peak_memory_reset()
     before = memory_mb("VmRSS")
-    result = fit(students, dataset, split, mutual=mutual,
+    result = fit(students, dataset, split, method="gml" if k > 1 else "independent",
                  train=TrainConfig(epochs=epochs, patience=epochs, progress=False, threads=1,
                                    fuse=fuse))
     return 1000 * result.seconds / result.epochs_run, memory_mb() - before

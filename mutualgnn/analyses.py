@@ -17,7 +17,6 @@ import torch
 from ._dgl_compat import dgl
 from .config import ExperimentConfig
 from .experiment import model_hparams, run_once
-from .mutual import method_settings
 from .students import build_student
 from .training import as_input, fit, seed_everything
 
@@ -105,9 +104,8 @@ class FixedLogits(torch.nn.Module):
     def __init__(self, logits: torch.Tensor, arch: str = "teacher"):
         super().__init__()
         self.register_buffer("logits", logits.detach().clone())
-        self.frozen = torch.nn.Parameter(torch.zeros(0))  # nothing to train; Adam needs a list
-        self.arch, self.task = arch, "node"
-        self.hparams = {"lr": 0.0, "weight_decay": 0.0}
+        self.frozen = torch.nn.Parameter(torch.zeros(0))  # nothing to train: an empty parameter
+        self.arch = arch  # its name in the results
 
     def forward(self, graph, feat):
         if isinstance(graph, (list, tuple)):  # a sampled mini-batch's blocks: its output nodes
@@ -168,7 +166,7 @@ def distillation_study(dataset, teacher: str, peer: str, seeds, config: Experime
             mlp = build_student("mlp", "node", dataset.num_features, dataset.num_classes,
                                 **_mlp_hparams(base, dataset))
             result = fit([mlp, FixedLogits(node_logits(model, dataset), teacher)], dataset,
-                         dataset.split, train=base.train, mutual=method_settings("dml", base.mutual))
+                         dataset.split, train=base.train, method="dml", mutual=base.mutual)
             out.append({"dataset": dataset.name, "seed": seed, "teacher": f"{teacher} ({kind})",
                         "teacher_test_acc": teacher_acc,
                         "mlp_distilled_test_acc": result.students[0].test_acc,

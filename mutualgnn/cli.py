@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -45,9 +46,12 @@ def datasets(data_dir):
 
 @main.command()
 @click.option("--dataset", "-d", default=None, help="cora, citeseer, pubmed, MUTAG, PROTEINS, "
-              "ENZYMES, ogbn-arxiv, ogbn-products, ogbg-molhiv, karate, minigc, or tu:NAME for "
-              "any TU dataset.")
-@click.option("--students", "-s", default=None, help="Comma-separated architectures, e.g. gcn,gat.")
+              "ENZYMES, ogbn-arxiv, ogbn-products, ogbg-molhiv, karate, minigc, tu:NAME for "
+              "any TU dataset, or FILE.bin: graphs saved with dgl.save_graphs (README).")
+@click.option("--students", "-s", default=None,
+              help="Comma-separated students: built-in (gcn, gat, sage, gin, mlp), "
+                   "module.path:Class, or a name given with mutualgnn.register_student; "
+                   "e.g. gcn,my_package.models:MySAGE.")
 @click.option("--method", "-m", type=click.Choice(METHODS), default=None,
               help="Training method [default: independent].")
 @click.option("--coordinator", type=click.Choice(COORDINATORS), default=None,
@@ -122,7 +126,7 @@ def run(dataset, students, method, coordinator, features, seeds, folds, epochs, 
             result = run_distributed(config, ranks, loaded, progress=progress, save_dir=save_dir)
         else:
             result = run_experiment(config, loaded, progress=progress, save_dir=save_dir)
-    except ERRORS as exc:
+    except (*ERRORS, ValueError) as exc:  # ValueError: a student breaking the contract
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
@@ -287,8 +291,11 @@ def bench(suite_name, out, jobs, resume, datasets, methods, folds, threads, data
                            progress=progress, log=click.echo)
         click.echo(f"suite {suite.name}: {counts['ran']} run(s) trained, {counts['skipped']} "
                    f"already done, results in {out}")
-        paths = report(out, _formats(formats))
-    except ERRORS as exc:
+        if counts.get("failed"):
+            click.echo(f"{counts['failed']} run(s) failed (diverged), left out of the tables: "
+                       f"see {Path(out) / 'failed.md'}", err=True)
+        paths = _report(out, _formats(formats))
+    except (*ERRORS, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         click.echo(f"interrupted; finished runs are kept in {out}; rerun the same command to "
@@ -308,7 +315,7 @@ def table(directory, formats, plots):
     """Write the tables (and plots) of a results folder made by `mutualgnn bench`."""
     try:
         check_folder(directory, "the results folder")
-        paths = report(directory, _formats(formats), plots=plots)
+        paths = _report(directory, _formats(formats), plots=plots)
     except ERRORS as exc:
         raise click.ClickException(str(exc)) from None
     if "md" in _formats(formats):
@@ -348,6 +355,16 @@ def verify_command(directory, sample, lines, any_cost, seed, data_dir):
             f"{len(failed)} of {len(results)} rerun(s) differ from the store: "
             + ", ".join(f"line {r.line} ({r.label})" for r in failed))
     click.echo(f"{len(results)} run(s) of {directory} reproduced exactly")
+
+
+def _report(directory, formats, plots: bool = True) -> list:
+    """:func:`~mutualgnn.bench.report`, its warnings (runs stored twice) as plain lines."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        paths = report(directory, formats, plots=plots)
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
+    return paths
 
 
 def _formats(choice):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,13 +18,11 @@ import yaml
 from .mutual.coordinator import KINDS as COORDINATORS
 from .mutual.methods import METHOD_NAMES as METHODS
 from .mutual.methods import method, method_settings
+from .mutual.settings import KL_ROWS, MutualConfig
+from .validation import ConfigError, read_float
+from .validation import check_types as _check_types
 
 FEATURES = ("raw", "standard")  #: ExperimentConfig.features: node features as loaded, or standardised
-KL_ROWS = ("all", "train")      #: MutualConfig.kl_rows
-
-
-class ConfigError(ValueError):
-    """An invalid configuration; the message names the key and the valid values."""
 
 
 @dataclass
@@ -100,45 +97,6 @@ class TrainConfig:
             if getattr(out, key) is None:
                 setattr(out, key, value)
         return out
-
-
-@dataclass
-class MutualConfig:
-    """The mutual-learning terms (see docs/method.md). The method presets set these."""
-
-    coordinator: str = "alw"          #: alw | gate | temperature | uniform | sharpen
-    lam: float = 1.0                  #: weight of the mutual KL term (lambda)
-    temperature: float = 1.0          #: T of the soft targets; the KL is multiplied by T^2
-    gamma: float = 0.05               #: entropy enhancement coefficient
-    gamma_warmup: int = 0             #: epochs over which gamma ramps linearly from 0
-    kl_rows: str = "all"              #: all | train: rows the mutual KL is taken over
-    alternating: bool = False         #: update students one after another (original DML)
-    hidden: int = 16                  #: width h of the coordinator's units
-    coordinator_lr: float = 0.01
-    t_min: float = 0.5                #: temperature variant: range of the per-row temperature
-    t_max: float = 4.0
-    sharpen: float = 2.0              #: the fixed weight of the ``sharpen`` coordinator
-
-    def __post_init__(self):
-        _check_types(self, "mutual.", int=("gamma_warmup", "hidden"), bool=("alternating",),
-                     float=("lam", "temperature", "gamma", "coordinator_lr", "t_min", "t_max", "sharpen"),
-                     str=("coordinator", "kl_rows"))
-        if self.coordinator not in COORDINATORS:
-            raise ConfigError(f"unknown coordinator '{self.coordinator}'; choose from: "
-                              + ", ".join(COORDINATORS))
-        if self.kl_rows not in KL_ROWS:
-            raise ConfigError(f"mutual.kl_rows must be one of {', '.join(KL_ROWS)}, got "
-                              f"{self.kl_rows!r}")
-        for key in ("lam", "gamma", "gamma_warmup"):
-            if getattr(self, key) < 0:
-                raise ConfigError(f"mutual.{key} must be >= 0, got {getattr(self, key)}")
-        for key in ("temperature", "coordinator_lr", "t_min", "t_max", "sharpen", "hidden"):
-            if getattr(self, key) <= 0:
-                raise ConfigError(f"mutual.{key} must be > 0, got {getattr(self, key)}")
-        if self.coordinator == "temperature" and not self.t_min < self.temperature < self.t_max:
-            raise ConfigError(f"the temperature coordinator needs mutual.t_min < "
-                              f"mutual.temperature < mutual.t_max, got {self.t_min}, "
-                              f"{self.temperature}, {self.t_max}")
 
 
 @dataclass
@@ -223,39 +181,6 @@ def _fanouts(value) -> list | None:
         raise ConfigError(f"train.fanouts must be a positive number of sampled neighbours per "
                           f"layer, e.g. [10, 10] (--fanouts 10,10), or null for full-batch "
                           f"training; got {value!r}")
-    return out
-
-
-def _check_types(obj, prefix: str, **kinds) -> None:
-    """Raise ConfigError unless each named field holds its kind (None allowed for optional
-    ints). A float field takes an int, a float or a string in any notation (``"1e-3"``) and
-    holds a finite float after."""
-    accept = {"int": (int,), "bool": (bool,), "str": (str,)}
-    for kind, names in kinds.items():
-        for name in names:
-            value = getattr(obj, name)
-            if kind == "float":
-                setattr(obj, name, read_float(value, prefix + name))
-                continue
-            if value is None and kind == "int":  # optional integers: None = the default
-                continue
-            ok = isinstance(value, accept[kind]) and (kind == "bool" or not isinstance(value, bool))
-            if not ok:
-                raise ConfigError(f"{prefix}{name} must be a {kind}, got {value!r}")
-
-
-def read_float(value, name: str) -> float:
-    """``value`` as a finite float: an int, a float, or a string in any notation Python reads
-    (``"1e-3"``, ``"5e-1"``, ``".5"``); ConfigError naming ``name`` for anything else, and for
-    nan and infinity."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
-    try:
-        out = float(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(out):
-        raise ConfigError(f"{name} must be a finite number, got {value!r}")
     return out
 
 

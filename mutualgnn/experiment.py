@@ -7,55 +7,20 @@ whose ``records`` hold one row per (seed, fold, student) plus one ``ensemble`` r
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
-import platform
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import torch
 
-from . import __version__
 from .progress import bar as progress_bar
-from ._dgl_compat import dgl
 from .config import ExperimentConfig
 from .data import flip_labels, load_dataset, standardize_features, with_labels
 from .metrics import metric_of
-from .mutual import method_settings
+from .provenance import versions
 from .saved import save_run
-from .students import build_student, student_generator, student_hparams, use_generator
+from .students import (build_named_student, lookup_hparams, named_hparams, student_generator,
+                       use_generator)
 from .training import available_cores, fit, seed_everything, set_threads
-
-
-def versions() -> dict:
-    """Versions of the package, torch, dgl, numpy and python, and the git commit of the
-    package's source when it runs from a checkout (``+dirty``: uncommitted changes in it)."""
-    out = {"mutualgnn": __version__, "torch": torch.__version__, "dgl": dgl.__version__,
-           "numpy": np.__version__, "python": platform.python_version()}
-    commit = _source_commit()
-    if commit:
-        out["commit"] = commit
-    return out
-
-
-@functools.lru_cache(maxsize=1)
-def _source_commit():
-    root = Path(__file__).resolve().parents[1]
-    if not (root / ".git").exists():
-        return None
-    try:
-        git = ["git", "-C", str(root)]
-        head = subprocess.run(git + ["rev-parse", "--short=12", "HEAD"], capture_output=True,
-                              text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(git + ["status", "--porcelain", "--untracked-files=no", "--",
-                                      "mutualgnn"], capture_output=True, text=True,
-                               timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return head + ("+dirty" if dirty else "")
 
 
 @dataclass
@@ -78,14 +43,17 @@ def summarise(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_cohort(config: ExperimentConfig, dataset):
-    """The students of ``config`` for ``dataset``, built in order under the current seed."""
-    return [build_student(arch, dataset.task, dataset.num_features, dataset.num_classes,
-                          **model_hparams(config, arch, dataset)) for arch in config.students]
+    """The students of ``config`` for ``dataset``, built in order under the current seed: each
+    a built-in, ``module.path:ClassName`` or a registered short name
+    (:mod:`mutualgnn.students.registry`)."""
+    return [build_named_student(arch, dataset.task, dataset.num_features, dataset.num_classes,
+                                model_hparams(config, arch, dataset)) for arch in config.students]
 
 
 def model_hparams(config, arch, dataset) -> dict:
-    """The hyper-parameters of student ``arch`` in ``config``'s cohort on ``dataset``."""
-    return student_hparams(arch, dataset.task, dataset.name, config.hparams.get(arch))
+    """The hyper-parameters of student ``arch`` in ``config``'s cohort on ``dataset``: a
+    built-in's defaults with ``config.hparams[arch]``, or a class of yours' settings as given."""
+    return named_hparams(arch, dataset.task, dataset.name, lookup_hparams(config.hparams, arch))
 
 
 def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None = None,
@@ -151,7 +119,6 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None)
     for arch in config.students:  # fail early on an unknown student or hyper-parameter
         model_hparams(config, arch, dataset)
     set_threads(config.train.threads)
-    mutual = method_settings(config.method, config.mutual)
     if config.label_noise:  # training labels only; validation and test stay clean
         noisy = flip_labels(dataset.labels, split.train, config.label_noise, dataset.num_classes,
                             seed=seed * 1_000_003 + (split.fold or 0))
@@ -164,7 +131,8 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None)
         device = config.train.torch_device()
         for k, student in enumerate(students):
             use_generator(student, student_generator(seed, k, device))
-    result = fit(students, dataset, split, train=config.train, mutual=mutual, exchange=exchange)
+    result = fit(students, dataset, split, train=config.train, method=config.method,
+                 mutual=config.mutual, exchange=exchange)
     return Run(dataset=dataset.name, method=config.method, seed=seed, split=split, fit=result)
 
 

@@ -5,21 +5,31 @@ each a rank of :func:`mutualgnn.experiment.run_experiment` with an
 :class:`~mutualgnn.training.distributed.Exchange`; under ``torchrun``, :func:`from_environment`
 joins the job that torchrun set up (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``,
 ``MASTER_PORT``). What the ranks exchange while training is :mod:`mutualgnn.training.distributed`.
+
+Rank 0's result reaches the parent as JSON, never as a pickle: the parent unpickles nothing.
+:func:`launch` carries JSON values, tuples, dicts with any JSON keys, numpy scalars, tensors,
+pandas DataFrames, :class:`~mutualgnn.config.ExperimentConfig` and
+:class:`~mutualgnn.experiment.ExperimentResult`, every number exactly (``json.dumps`` of Python
+floats round-trips; ``DataFrame.to_json`` would round them to 15 digits).
 """
 from __future__ import annotations
 
+import json
 import os
 import socket
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from .config import ExperimentConfig
 from .data import load_dataset
-from .experiment import run_experiment
+from .experiment import ExperimentResult, run_experiment
 from .training.distributed import DistributedError, Exchange, join_group, rank_device
 
 
@@ -33,7 +43,7 @@ def launch(world_size: int, fn, *args, device="cpu"):
         raise ValueError("world_size must be >= 1")
     rank_device(device, world_size - 1)  # every rank's GPU exists, before anything starts
     with tempfile.TemporaryDirectory(prefix="mutualgnn-dist-") as tmp:
-        result_path = Path(tmp) / "result.pt"
+        result_path = Path(tmp) / "result.json"
         try:
             mp.spawn(_worker, args=(world_size, _free_port(), str(result_path), fn, args, device),
                      nprocs=world_size, join=True)
@@ -41,7 +51,7 @@ def launch(world_size: int, fn, *args, device="cpu"):
             raise DistributedError(f"a rank failed; its error:\n{exc}") from None
         except mp.ProcessExitedException as exc:
             raise DistributedError(f"a rank exited unexpectedly: {exc}") from None
-        return torch.load(result_path, weights_only=False)
+        return decode(json.loads(result_path.read_text()))
 
 
 def _worker(rank, world_size, port, result_path, fn, args, device):
@@ -52,7 +62,7 @@ def _worker(rank, world_size, port, result_path, fn, args, device):
     try:
         result = fn(Exchange(device), *args)
         if rank == 0:
-            torch.save(result, result_path)
+            Path(result_path).write_text(json.dumps(encode(result)))
         dist.barrier()
     except DistributedError:
         # a collective failed because another rank did: let that rank's error (the cause)
@@ -61,6 +71,83 @@ def _worker(rank, world_size, port, result_path, fn, args, device):
         raise
     finally:
         dist.destroy_process_group()
+
+
+def encode(value):
+    """``value`` as plain JSON data (:func:`decode` rebuilds it): what JSON lacks is a one-key
+    object tagged ``"__kind__"``; a TypeError names a value it cannot carry."""
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, np.generic):
+        return {"__numpy__": [value.dtype.str, value.item()]}
+    for plain in (bool, int, float, str):  # a subclass (an IntEnum, ...): its plain value
+        if isinstance(value, plain):
+            return plain(value)
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    if isinstance(value, tuple):
+        return {"__tuple__": [encode(v) for v in value]}
+    if isinstance(value, dict):
+        return {"__dict__": [[encode(k), encode(v)] for k, v in value.items()]}
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu()
+        return {"__tensor__": [str(value.dtype).removeprefix("torch."), list(value.shape),
+                               value.flatten().tolist()]}
+    if isinstance(value, pd.DataFrame):
+        index = value.index
+        plain = isinstance(index, pd.RangeIndex) and index.equals(pd.RangeIndex(len(value)))
+        return {"__frame__": {"rows": len(value), "columns": [encode(c) for c in value.columns],
+                              "dtypes": [str(d) for d in value.dtypes],
+                              "data": [encode(value.iloc[:, i].tolist())
+                                       for i in range(value.shape[1])],
+                              "index": None if plain else encode(index.tolist())}}
+    if isinstance(value, ExperimentConfig):
+        return {"__config__": value.to_dict()}
+    if isinstance(value, ExperimentResult):
+        return {"__experiment__": {"config": encode(value.config),
+                                   "records": encode(value.records),
+                                   "histories": encode(value.histories)}}
+    raise TypeError(f"launch() returns rank 0's result as JSON and cannot carry a "
+                    f"{type(value).__name__}: {value!r:.80}")
+
+
+def decode(data):
+    """The value :func:`encode` wrote as ``data``."""
+    if isinstance(data, list):
+        return [decode(v) for v in data]
+    if not isinstance(data, dict):
+        return data
+    (kind, payload), = data.items()
+    if kind == "__tuple__":
+        return tuple(decode(v) for v in payload)
+    if kind == "__dict__":
+        return {decode(k): decode(v) for k, v in payload}
+    if kind == "__numpy__":
+        return np.dtype(payload[0]).type(payload[1])
+    if kind == "__tensor__":
+        dtype, shape, values = payload
+        return torch.tensor(values, dtype=getattr(torch, dtype)).reshape(shape)
+    if kind == "__frame__":
+        return _decode_frame(payload)
+    if kind == "__config__":
+        return ExperimentConfig.from_dict(payload)
+    if kind == "__experiment__":
+        return ExperimentResult(config=decode(payload["config"]),
+                                records=decode(payload["records"]),
+                                histories=decode(payload["histories"]))
+    raise ValueError(f"not a value encode() writes: {kind!r}")
+
+
+def _decode_frame(payload) -> pd.DataFrame:
+    columns = []
+    for values, dtype in zip(payload["data"], payload["dtypes"]):
+        column = pd.Series(decode(values), dtype=object if dtype == "object" else None)
+        columns.append(column if str(column.dtype) == dtype else column.astype(dtype))
+    frame = pd.DataFrame(dict(enumerate(columns)), index=pd.RangeIndex(payload["rows"]))
+    frame.columns = [decode(c) for c in payload["columns"]]
+    if payload["index"] is not None:
+        frame.index = pd.Index(decode(payload["index"]))
+    return frame
 
 
 def _free_port() -> int:

@@ -57,7 +57,7 @@ def test_cka_command(tmp_path):
 def test_fixed_logits_teacher_is_distilled_and_stays_frozen(karate):
     from mutualgnn import TrainConfig, fit
     from mutualgnn.analyses import FixedLogits
-    from mutualgnn.config import MutualConfig, method_settings
+    from mutualgnn.config import MutualConfig
 
     torch.manual_seed(0)
     teacher_logits = 5 * torch.randn(karate.graph.num_nodes(), karate.num_classes)
@@ -66,7 +66,7 @@ def test_fixed_logits_teacher_is_distilled_and_stays_frozen(karate):
     mlp = build_student("mlp", "node", karate.num_features, karate.num_classes)
     train = TrainConfig(epochs=150, patience=150, progress=False, threads=1)
     fit([mlp, teacher], karate, karate.split, train=train,
-        mutual=method_settings("dml", MutualConfig(lam=5.0)))
+        method="dml", mutual=MutualConfig(lam=5.0))
     assert torch.equal(teacher.logits, teacher_logits)  # never trained
     from mutualgnn.analyses import node_logits
 

@@ -146,13 +146,13 @@ def test_out_of_another_suite_is_refused_and_kept(tmp_path, tiny):
     store = ResultStore(tmp_path / "out")
     store.check_suite(suite)
     store.append({"dataset": "karate", "cohort": "gcn,gat", "method": "gml", "seed": 0, "fold": None})
-    before = {p.name: p.read_bytes() for p in store.dir.iterdir()}
+    before = {p.name: p.read_bytes() for p in store.dir.iterdir() if p.name != ".lock"}
     other = Suite(name="tiny", datasets=["karate"], settings={"train": {"epochs": 3}})
     with pytest.raises(ConfigError, match="holds results of another suite.*new --out"):
         store.check_suite(other)
     with pytest.raises(ConfigError, match="holds results of another suite"):
         run_suite(other, store.dir, progress=False)
-    assert {p.name: p.read_bytes() for p in store.dir.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in store.dir.iterdir() if p.name != ".lock"} == before
 
 
 # ------------------------------------------------------------------------------ runner
@@ -179,7 +179,7 @@ def test_run_resume_and_interrupt(tmp_path, tiny, monkeypatch):
     text = store.runs_path.read_text().splitlines(keepends=True)
     store.runs_path.write_text("".join(text[:2]) + text[2][:40])
     counts = run_suite(suite, out, progress=False, threads=1)
-    assert counts == {"planned": total, "skipped": 2, "ran": total - 2}
+    assert counts == {"planned": total, "skipped": 2, "ran": total - 2, "failed": 0}
     records = store.read()
     assert len(records) == total and len({tuple(r[k] for k in bench.KEY) for r in records}) == total
     assert run_suite(suite, out, progress=False)["ran"] == 0  # all done: nothing retrained

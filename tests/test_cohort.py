@@ -78,7 +78,7 @@ def test_fit_rejects_mutual_learning_with_one_student():
     student = mutualgnn.build_student("gcn", "node", data.num_features, data.num_classes)
     with pytest.raises(ValueError, match="K >= 2"):
         mutualgnn.fit([student], data, data.split, train=TrainConfig(**FAST),
-                      mutual=MutualConfig(lam=1.0))
+                      method="gml", mutual=MutualConfig(lam=1.0))
 
 
 def test_students_end_at_their_best_checkpoint():
@@ -87,7 +87,7 @@ def test_students_end_at_their_best_checkpoint():
     students = [mutualgnn.build_student(a, "node", data.num_features, data.num_classes)
                 for a in ("gcn", "sage")]
     result = mutualgnn.fit(students, data, data.split, train=TrainConfig(**FAST),
-                           mutual=MutualConfig(lam=1.0, gamma=0.05))
+                           method="gml", mutual=MutualConfig(lam=1.0, gamma=0.05))
     logits = mutualgnn.predict(students, data.graph)
     for z, res in zip(logits, result.students):
         val = data.split.val
@@ -105,16 +105,16 @@ def test_fit_takes_a_plain_dgl_graph_and_a_list_of_graphs():
     mutualgnn.seed_everything(0)
     students = [mutualgnn.build_student("gcn", "node", 34, 2) for _ in range(2)]
     plain = mutualgnn.fit(students, graph, None, train=TrainConfig(**FAST),
-                          mutual=MutualConfig(lam=1.0))
+                          method="gml", mutual=MutualConfig(lam=1.0))
     mutualgnn.seed_everything(0)
     students = [mutualgnn.build_student("gcn", "node", 34, 2) for _ in range(2)]
     wrapped = mutualgnn.fit(students, karate, karate.split, train=TrainConfig(**FAST),
-                            mutual=MutualConfig(lam=1.0))
+                            method="gml", mutual=MutualConfig(lam=1.0))
     assert [s.val_acc for s in plain.students] == [s.val_acc for s in wrapped.students]
 
     mini = mutualgnn.load_dataset("minigc")
     split = mini.splits(folds=3)[0]
     students = [mutualgnn.build_student("gin", "graph", 16, 8) for _ in range(2)]
     result = mutualgnn.fit(students, (mini.graphs, mini.labels.tolist()), split,
-                           train=TrainConfig(**FAST), mutual=MutualConfig(lam=1.0))
+                           train=TrainConfig(**FAST), method="gml", mutual=MutualConfig(lam=1.0))
     assert len(result.students) == 2 and 0 <= result.ensemble["test_acc"] <= 1

@@ -154,7 +154,8 @@ def test_changed_raw_files_are_restaged(tmp_path, raw_copy):
 
 # ----------------------------------------------------------------------------- errors
 
-@pytest.mark.parametrize("name", SUITE)
+# cora is absent from no data directory: the package ships its files (tests/test_own_data.py)
+@pytest.mark.parametrize("name", [n for n in SUITE if n != "cora"])
 def test_missing_dataset_names_files_folder_and_variable(tmp_path, name):
     data = tmp_path / "empty"
     data.mkdir()
@@ -180,10 +181,11 @@ def test_missing_dataset_from_environment(tmp_path, monkeypatch):
 
 
 def test_incomplete_dataset_is_not_found(tmp_path, raw_copy):
-    data = raw_copy("cora", tmp_path / "data")
-    (data / "cora_v2" / "ind.cora_v2.ty").unlink()
-    with pytest.raises(DatasetNotFoundError, match="ind.cora_v2.ty"):
-        load_dataset("cora", data_dir=data, cache_dir=tmp_path / "cache", download=False)
+    # not cora: an incomplete cora folder falls back to the package's copy
+    data = raw_copy("citeseer", tmp_path / "data")
+    (data / "citeseer" / "ind.citeseer.ty").unlink()
+    with pytest.raises(DatasetNotFoundError, match="ind.citeseer.ty"):
+        load_dataset("citeseer", data_dir=data, cache_dir=tmp_path / "cache", download=False)
 
 
 def test_unknown_dataset_lists_known_names(tmp_path):
@@ -249,8 +251,11 @@ def test_dataset_table(shared_data, tmp_path):
     assert [r["name"] for r in rows] == list(SUITE + OGB + BUILTIN)
     # ogb's sets are not in the shared folder: tests/test_ogb.py writes tiny ones
     assert all(r["present"] for r in rows if r["name"] not in OGB)
-    empty = {r["name"]: r["present"] for r in dataset_table(tmp_path)}
-    assert empty == {**{n: False for n in SUITE + OGB}, **{n: True for n in BUILTIN}}
+    assert next(r for r in rows if r["name"] == "cora")["source"] == str(shared_data / "cora_v2")
+    empty = {r["name"]: (r["present"], r["source"]) for r in dataset_table(tmp_path)}
+    assert {n: present for n, (present, _) in empty.items()} == {
+        **{n: False for n in SUITE + OGB}, "cora": True, **{n: True for n in BUILTIN}}
+    assert empty["cora"][1] == "embedded"  # the package's copy of Cora
 
 
 # ----------------------------------------------------------------------------- splits

@@ -62,7 +62,7 @@ def test_fit_with_fused_students_learns_and_keeps_best_checkpoints(karate, monke
     built = []
     monkeypatch.setattr(training, "Cohort", lambda *a, **k: built.append(Cohort(*a, **k)) or built[-1])
     students = _students(karate, 3)
-    result = fit(students, karate, karate.split, mutual=MutualConfig(lam=1.0, gamma=0.05),
+    result = fit(students, karate, karate.split, method="gml", mutual=MutualConfig(lam=1.0, gamma=0.05),
                  train=TrainConfig(epochs=40, patience=40, progress=False, threads=1))
     graph = dgl.add_self_loop(karate.graph)
     for s, res in zip(students, result.students):  # the students hold their best weights

@@ -266,7 +266,8 @@ def test_molhiv_test_score_is_the_roc_auc_of_the_best_checkpoint(ogb_loaded):
     mutualgnn.seed_everything(0)
     students = [mutualgnn.build_student(arch, "graph", data.num_features, data.num_classes)
                 for arch in ("gin", "gcn")]
-    result = mutualgnn.fit(students, data, data.split, mutual=MutualConfig(lam=1.0, gamma=0.0),
+    result = mutualgnn.fit(students, data, data.split, method="gml",
+                           mutual=MutualConfig(lam=1.0, gamma=0.0),
                            train=TrainConfig(epochs=4, threads=1, progress=False))
     batches = eval_batches(data.graphs, data.labels, data.split.test)
     labels = torch.cat([y for _, y in batches]).numpy()

@@ -25,7 +25,7 @@ def test_an_absurd_learning_rate_stops_the_fit_naming_student_epoch_and_settings
     students = _cohort(karate, 1e20)
     with pytest.raises(DivergenceError) as caught:
         fit(students, karate, karate.split, train=TrainConfig(epochs=30, progress=False),
-            mutual=MutualConfig())
+            method="gml", mutual=MutualConfig())
     err = caught.value
     assert (err.student, err.arch, err.epoch) == (0, "gcn", 1)
     message = str(err)
@@ -35,7 +35,7 @@ def test_an_absurd_learning_rate_stops_the_fit_naming_student_epoch_and_settings
 
 def test_a_sane_learning_rate_trains_to_finite_numbers(karate):
     result = fit(_cohort(karate, 0.01), karate, karate.split,
-                 train=TrainConfig(epochs=5, progress=False), mutual=MutualConfig())
+                 train=TrainConfig(epochs=5, progress=False), method="gml", mutual=MutualConfig())
     assert all(0 <= s.test_acc <= 1 for s in result.students)
 
 

@@ -175,7 +175,7 @@ def test_fit_with_fanouts_learns_and_reports_the_best_checkpoints(karate):
     seed_everything(0)
     students = [build_student(a, "node", karate.num_features, karate.num_classes)
                 for a in ("gcn", "gcn", "sage", "mlp")]
-    result = fit(students, karate, karate.split, mutual=MutualConfig(kl_rows="train"),
+    result = fit(students, karate, karate.split, method="gml", mutual=MutualConfig(kl_rows="train"),
                  train=quick(epochs=30, fanouts=[5, 5], batch_size=4))
     assert all(s.val_acc > 0.7 for s in result.students[:3])  # 2 classes: chance is 0.5
     # evaluation used every neighbour and is exact: each student gives the same test accuracy
@@ -196,8 +196,7 @@ def test_a_frozen_teacher_gives_its_rows_of_each_batch(karate):
         _graph(karate), torch.tensor([3, 1, 30]))
     torch.testing.assert_close(FixedLogits(teacher)(blocks, None), teacher[output_nodes])
     students = [FixedLogits(teacher), _student(karate, "mlp")]
-    dml = MutualConfig(coordinator="uniform", gamma=0.0)
-    result = fit(students, karate, karate.split, mutual=dml,
+    result = fit(students, karate, karate.split, method="dml",
                  train=quick(fanouts=[2, 2], batch_size=8))
     assert len(result.history) == 4 * 2
 
@@ -215,7 +214,7 @@ def test_blocks_are_sampled_once_per_batch_for_the_whole_cohort(karate, monkeypa
     students = [_student(karate, a) for a in ("gcn", "gat", "sage")]
     for k, s in enumerate(students):
         s.register_forward_pre_hook(lambda m, args, k=k: seen[k].append(id(args[0])))
-    fit(students, karate, karate.split, mutual=MutualConfig(),
+    fit(students, karate, karate.split, method="gml", mutual=MutualConfig(),
         train=quick(epochs=2, fanouts=[3, 3], batch_size=10))
     train_batches = 2 * 4   # 2 epochs, 34 nodes in batches of 10
     eval_batches = 2 * 3    # 2 epochs, 26 validation and test nodes in batches of 10

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ..mutual import METHOD_NAMES  # noqa: E402
+from ..files import replacing_path  # noqa: E402
 from .tables import accuracy_cells  # noqa: E402
 
 
@@ -155,6 +156,7 @@ def _save(fig, path, tight: bool = True) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if tight:
         fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with replacing_path(path) as tmp:  # whole or not at all
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
     return path

@@ -1,19 +1,38 @@
-"""A results folder's records as a table, and its tables and plots written beside them."""
+"""A results folder's records as a table, and its tables and plots written beside them.
+
+Each run counts once: of a run stored on several lines, the first counts and the others are
+named (with their line numbers) in a :class:`DuplicateRunsWarning`. Failed runs (``status``
+``"failed"``, a diverged training) are left out of the tables and listed in ``DIR/failed.md``.
+"""
 from __future__ import annotations
+
+import warnings
 
 import pandas as pd
 
 from ..config import ConfigError
+from ..files import write_text
 from . import plots as figures
 from . import tables
-from .store import ResultStore
+from .store import ResultStore, is_failed, record_key
+from .suite import KEY
+
+FAILED_FILE = "failed.md"
+
+
+class DuplicateRunsWarning(UserWarning):
+    """A results folder stores some run on more than one line; only the first counts."""
 
 
 def records_frame(records: list):
     """Stored run records -> one row per (run, student) plus one ``ensemble`` row per run,
-    and the ``ensemble`` method's rows (the ensemble of each ``independent`` run)."""
+    and the ``ensemble`` method's rows (the ensemble of each ``independent`` run). Failed runs
+    (``status`` ``"failed"``) have no scores and are left out; ``records`` are taken as given,
+    so pass them deduplicated (:meth:`ResultStore.records`)."""
     rows = []
     for r in records:
+        if is_failed(r):
+            continue
         base = {k: r.get(k) for k in ("dataset", "task", "cohort", "method", "seed", "fold",
                                        "seconds", "peak_rss_mb", "rss_before_mb", "epochs_run",
                                        "split_sha1")}
@@ -41,16 +60,34 @@ def student_labels(archs) -> list:
 
 
 def report(directory, formats=("md", "csv", "latex"), plots: bool = True) -> list:
-    """Write the tables (and PNG plots) of the results in ``directory``; returns the paths."""
+    """Write the tables (and PNG plots) of the results in ``directory``; returns the paths.
+
+    Each run counts once (a duplicated one raises a :class:`DuplicateRunsWarning` naming its
+    lines); failed runs are left out of the tables and listed in ``failed.md`` (dataset, cohort,
+    variant, method, seed, fold, error), whose path is then among those returned; a
+    ``failed.md`` of an earlier report is removed when no run has failed."""
     store = ResultStore(directory)
-    records = store.read()
+    records = store.records()
     if not records:
         raise ConfigError(f"no results in {directory} (expected {store.runs_path}); run "
                           "`mutualgnn bench --out DIR` first")
+    duplicates = store.duplicates()
+    if duplicates:
+        warnings.warn(duplicates_message(store, duplicates), DuplicateRunsWarning, stacklevel=2)
+    paths = []
+    failed_path = store.dir / FAILED_FILE
+    failed = [(line, r) for line, r in _first_lines(store) if is_failed(r)]
+    if failed:
+        paths.append(write_failed(failed, failed_path))
+    elif failed_path.exists():
+        failed_path.unlink()  # from an earlier report; those runs have been retried since
+    if len(failed) == len(records):
+        raise ConfigError(f"every run in {store.runs_path} failed ({len(failed)}); see "
+                          f"{failed_path}")
     runs = records_frame(records)
-    paths = tables.write_tables(runs, store.dir, formats)
+    paths = tables.write_tables(runs, store.dir, formats) + paths
     if plots:
-        histories = store.read(store.histories_path)
+        histories = store.records(store.histories_path)
         paths.append(figures.accuracy_bars(runs, store.dir / "accuracy.png"))
         for made in (figures.training_curves(histories, store.dir / "training_curves.png"),
                      figures.coordinator_curves(histories, store.dir / "coordinator.png"),
@@ -58,3 +95,37 @@ def report(directory, formats=("md", "csv", "latex"), plots: bool = True) -> lis
             if made is not None:
                 paths.append(made)
     return paths
+
+
+def duplicates_message(store: ResultStore, duplicates: dict) -> str:
+    """One line per run stored more than once: what it is and its line numbers."""
+    runs = "; ".join(f"{_unit(dict(zip(KEY, key)))} on lines {', '.join(map(str, lines))}"
+                     for key, lines in duplicates.items())
+    return (f"{store.runs_path}: {len(duplicates)} run(s) stored more than once; the first "
+            f"line of each counts: {runs}")
+
+
+def write_failed(failed: list, path):
+    """``failed.md``: a table of the failed runs, ``(line, record)`` each, and how to retry."""
+    frame = pd.DataFrame([dict(line=line, **{k: "" if r.get(k) is None else str(r[k]) for k in KEY},
+                               error=r.get("error")) for line, r in failed])
+    write_text(path, f"# Failed runs ({len(failed)})\n\nLeft out of the tables. A failed run "
+                    "is not retrained on resume; delete its line (`line`) from runs.jsonl and "
+                    "rerun `mutualgnn bench` to retry it.\n\n"
+                    + frame.to_markdown(index=False) + "\n")
+    return path
+
+
+def _first_lines(store: ResultStore) -> list:
+    """``(line, record)`` of the first line of each stored run."""
+    seen, out = set(), []
+    for line, record in store.numbered():
+        if record_key(record) not in seen:
+            seen.add(record_key(record))
+            out.append((line, record))
+    return out
+
+
+def _unit(record: dict) -> str:
+    return " ".join(f"{k} {record[k]}" if k in ("seed", "fold") else str(record[k])
+                    for k in KEY if record.get(k) not in (None, ""))

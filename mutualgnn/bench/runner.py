@@ -1,5 +1,9 @@
 """Running a suite: train the units not yet in the store, one process or several, and store each
-finished one at once."""
+finished one at once, under the results folder's writer lock (:meth:`ResultStore.lock`).
+
+A unit whose training diverges (:class:`~mutualgnn.training.DivergenceError`) is stored as a
+failed record (``status: "failed"``, ``error``: the message) and the suite goes on; it counts as
+done, so a resume does not retrain it: delete its line from ``runs.jsonl`` to retry it."""
 from __future__ import annotations
 
 import datetime
@@ -17,10 +21,12 @@ from pathlib import Path
 import torch
 
 from ..data import load_dataset
-from ..experiment import run_once, versions
+from ..experiment import run_once
+from ..provenance import versions
 from ..progress import bar as progress_bar
-from .store import ResultStore
-from .suite import RunSpec, Suite, first_runs, plan, spec_config
+from ..training import DivergenceError
+from .store import ResultStore, is_failed
+from .suite import KEY, RunSpec, Suite, first_runs, plan, spec_config
 
 
 def peak_memory_reset() -> None:
@@ -46,7 +52,14 @@ _DATASETS: dict = {}
 
 def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = False,
             threads=None) -> tuple:
-    """Train one unit; returns (record, history or None). Datasets are cached per process."""
+    """Train one unit; returns (record, history or None). Datasets are cached per process.
+
+    The record: the unit's key (dataset, cohort, variant, method, seed, fold), suite, task,
+    metric, ``status`` ``"ok"``, students' and ensemble's test/val scores, epochs_run, wall
+    seconds, memory, split_sha1, config, versions and finished (time). A unit whose training
+    raises :class:`~mutualgnn.training.DivergenceError` (here, in a worker process too) returns
+    instead a record with ``status`` ``"failed"``, ``error`` (the message), ``diverged``
+    (student, arch, epoch) and no scores, and no history."""
     config = spec_config(suite, spec, data_dir, threads)
     if spec.dataset not in _DATASETS:
         _DATASETS[spec.dataset] = load_dataset(spec.dataset, config.data_dir)
@@ -56,13 +69,22 @@ def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = Fal
     peak_memory_reset()
     rss_before = memory_mb("VmRSS")
     start = time.perf_counter()
-    run = run_once(config, dataset, spec.seed, split)
+    try:
+        run = run_once(config, dataset, spec.seed, split)
+    except DivergenceError as exc:
+        return dict(suite=suite.name, dataset=spec.dataset, task=dataset.task, cohort=spec.cohort,
+                    variant=spec.variant, method=spec.method, seed=spec.seed, fold=spec.fold,
+                    status="failed", error=str(exc),
+                    diverged=dict(student=exc.student, arch=exc.arch, epoch=exc.epoch),
+                    seconds=round(time.perf_counter() - start, 3), config=config.to_dict(),
+                    versions=versions(),
+                    finished=datetime.datetime.now().isoformat(timespec="seconds")), None
     wall = time.perf_counter() - start
     split_sha = hashlib.sha1(json.dumps(split.as_lists(), sort_keys=True).encode()).hexdigest()[:12]
     rows = run.rows()
     record = dict(suite=suite.name, dataset=spec.dataset, task=dataset.task, cohort=spec.cohort,
                   variant=spec.variant, method=spec.method, seed=spec.seed, fold=spec.fold,
-                  metric=dataset.metric,  # what test_acc / val_acc hold
+                  status="ok", metric=dataset.metric,  # what test_acc / val_acc hold
                   students=[{k: r[k] for k in ("arch", "test_acc", "val_acc", "best_epoch")}
                             for r in rows[:-1]],
                   ensemble={k: rows[-1][k] for k in ("test_acc", "val_acc")},
@@ -84,41 +106,57 @@ def _worker_init(threads):
 
 def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=None,
               methods=None, data_dir=None, threads=None, progress: bool = True, log=print) -> dict:
-    """Train every unit of ``suite`` not yet in ``out``; returns counts (planned, skipped, ran).
+    """Train every unit of ``suite`` not yet in ``out``; returns counts: ``planned``,
+    ``skipped`` (already stored, failed ones included), ``ran`` (trained now) and ``failed``
+    (of those, the ones that diverged, stored with ``status: "failed"``).
 
+    The folder's writer lock is held throughout (released however this ends): a second
+    run_suite on the same folder raises :class:`~mutualgnn.config.ConfigError` naming this one.
+    A failed unit is not retried by a later call; delete its line in ``runs.jsonl`` to retry it.
     ``jobs > 1`` trains units in that many worker processes, one torch thread each; with one
     job, ``threads`` torch threads (default: the suite's ``train.threads``, else the cores).
     """
     store = ResultStore(out)
-    store.check_suite(suite)
-    if not resume:
-        moved = store.archive()
-        if moved is not None:
-            log(f"--no-resume: earlier results moved to {moved}")
-    specs = plan(suite, datasets, methods)
-    for name in {s.dataset for s in specs}:  # a missing dataset fails before any training
-        load_dataset(name, data_dir)
-    done = store.done()
-    todo = [s for s in specs if s.key not in done]
-    first = first_runs(specs)
-    bar = progress_bar(total=len(specs), initial=len(specs) - len(todo), desc=f"suite {suite.name}",
-                       unit="run", enabled=progress)
-    try:
-        if jobs <= 1:
-            for spec in todo:
-                bar.set_postfix_str(spec.label())
-                record, history = execute(suite, spec, data_dir, spec.key in first, threads)
-                store.append(record, history)
-                bar.update()
-        else:
-            _run_parallel(suite, todo, first, store, jobs, data_dir, bar)
-    finally:
-        bar.close()
-    return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo)}
+    with store.lock():
+        store.check_suite(suite)
+        if not resume:
+            moved = store.archive()
+            if moved is not None:
+                log(f"--no-resume: earlier results moved to {moved}")
+        specs = plan(suite, datasets, methods)
+        for name in {s.dataset for s in specs}:  # a missing dataset fails before any training
+            load_dataset(name, data_dir)
+        done = store.done()
+        todo = [s for s in specs if s.key not in done]
+        first = first_runs(specs)
+        bar = progress_bar(total=len(specs), initial=len(specs) - len(todo),
+                           desc=f"suite {suite.name}", unit="run", enabled=progress)
+        failed = []
+
+        def stored(record, history):
+            store.append(record, history)
+            if is_failed(record):
+                failed.append(record)
+                unit = " ".join(str(record[k]) for k in KEY if record[k] not in (None, ""))
+                log(f"failed: {unit}: {record['error']}")
+            bar.update()
+
+        try:
+            if jobs <= 1:
+                for spec in todo:
+                    bar.set_postfix_str(spec.label())
+                    stored(*execute(suite, spec, data_dir, spec.key in first, threads))
+            else:
+                _run_parallel(suite, todo, first, jobs, data_dir, stored)
+        finally:
+            bar.close()
+    return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo),
+            "failed": len(failed)}
 
 
-
-def _run_parallel(suite, todo, first, store, jobs, data_dir, bar):
+def _run_parallel(suite, todo, first, jobs, data_dir, stored):
+    """Train ``todo`` in ``jobs`` spawned workers; ``stored(record, history)`` each finished one
+    (a diverged unit comes back from :func:`execute` as a failed record)."""
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
                                initializer=_worker_init, initargs=(1,))
     pending = {}
@@ -131,9 +169,7 @@ def _run_parallel(suite, todo, first, store, jobs, data_dir, bar):
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 pending.pop(future)
-                record, history = future.result()
-                store.append(record, history)
-                bar.update()
+                stored(*future.result())
     except BaseException:
         for process in list(getattr(pool, "_processes", {}).values()):
             process.terminate()  # runs in flight are lost; finished ones are stored

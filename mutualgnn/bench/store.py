@@ -1,30 +1,72 @@
 """A results folder: ``DIR/runs.jsonl``, one JSON line per finished run, appended at once so an
 interruption loses at most the runs in flight; ``DIR/suite.json``, the suite it belongs to;
-``DIR/histories.jsonl``, per-epoch histories of the first seed/fold of each group."""
+``DIR/histories.jsonl``, per-epoch histories of the first seed/fold of each group;
+``DIR/.lock``, locked (``fcntl.flock``) by the one process writing the folder.
+
+A run's line holds ``status``: ``"ok"`` (its students' and ensemble's scores) or ``"failed"``
+(``error``, the message of the :class:`~mutualgnn.training.DivergenceError` that stopped it, and
+no scores); lines written before ``status`` existed are ok. A run is named by its
+:func:`record_key`; when a key appears on several lines (left by older versions or by two
+writers before the lock), the first line counts and :meth:`ResultStore.duplicates` lists them.
+"""
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import json
 import os
+import socket
+import time
 from pathlib import Path
 
 from ..config import ConfigError
+from ..files import write_text
 from .suite import KEY, Suite
 
 RUNS_FILE = "runs.jsonl"
 HISTORIES_FILE = "histories.jsonl"
 SUITE_FILE = "suite.json"
+LOCK_FILE = ".lock"
 
 
 class ResultStore:
     """``DIR/runs.jsonl``: one JSON line per finished run; ``DIR/suite.json``: the suite's
     identity; ``DIR/histories.jsonl``: per-epoch histories of the first seed/fold of each
-    (dataset, cohort, method), for the plots. A partial last line (a write cut short) is ignored."""
+    (dataset, cohort, method), for the plots; ``DIR/.lock``: the writer's lock (:meth:`lock`).
+    A partial last line (a write cut short) is ignored."""
 
     def __init__(self, directory):
         self.dir = Path(directory)
         self.runs_path = self.dir / RUNS_FILE
         self.histories_path = self.dir / HISTORIES_FILE
+        self.lock_path = self.dir / LOCK_FILE
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the folder's writer lock for the ``with`` block, or raise :class:`ConfigError`
+        naming the process that holds it. ``fcntl.flock`` on ``DIR/.lock``: the kernel releases
+        it when the holder ends in any way, a ``kill -9`` included, so it is never left stale;
+        the file's content (the holder's pid, host and start time, as JSON) only informs."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)  # keeps a holder's text
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ConfigError(f"{self.dir} is being written by another process "
+                                  f"({_holder(fd)}); wait for it to finish or use another "
+                                  "--out folder") from None
+            holder = dict(pid=os.getpid(), host=socket.gethostname(),
+                          since=datetime.datetime.now().isoformat(timespec="seconds"))
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+            try:
+                yield self
+            finally:
+                os.ftruncate(fd, 0)  # released: no holder to name
+        finally:
+            os.close(fd)  # closing the only descriptor releases the flock
 
     def check_suite(self, suite: Suite) -> None:
         """Claim the folder for ``suite``; refuse one that holds another suite's results."""
@@ -42,20 +84,39 @@ class ResultStore:
         elif self.runs_path.exists() and self.read():
             raise ConfigError(f"{self.dir} holds results but no {SUITE_FILE}; use a new --out folder")
         self.dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(_jsonable(suite.identity()), indent=1, sort_keys=True) + "\n")
+        write_text(path, json.dumps(_jsonable(suite.identity()), indent=1, sort_keys=True) + "\n")
 
     def read(self, path=None) -> list:
+        """Every record of ``runs.jsonl`` (or ``path``), duplicates included, in file order."""
+        return [record for _, record in self.numbered(path)]
+
+    def numbered(self, path=None) -> list:
+        """``(line, record)`` of every complete line of ``runs.jsonl`` (or ``path``), from 1."""
         path = Path(path or self.runs_path)
         rows = []
         if path.exists():
-            for line in path.read_text().splitlines():
+            for number, line in enumerate(path.read_text().splitlines(), 1):
                 try:
-                    rows.append(json.loads(line))
+                    rows.append((number, json.loads(line)))
                 except json.JSONDecodeError:
                     continue  # the partial line of an interrupted write
         return rows
 
+    def records(self, path=None) -> list:
+        """The records of ``runs.jsonl`` (or ``path``), each :func:`record_key` once: the first
+        line of a duplicated key counts, later ones are left out (see :meth:`duplicates`)."""
+        return unique(self.read(path))
+
+    def duplicates(self, path=None) -> dict:
+        """``{record_key: [line, line, ...]}`` of every key stored on more than one line."""
+        lines: dict = {}
+        for number, record in self.numbered(path):
+            lines.setdefault(record_key(record), []).append(number)
+        return {key: numbers for key, numbers in lines.items() if len(numbers) > 1}
+
     def done(self) -> set:
+        """The keys of the stored runs, failed ones included: a failed run is not retrained on
+        resume; deleting its line from ``runs.jsonl`` retries it."""
         return {record_key(r) for r in self.read()}
 
     def append(self, record: dict, history: list | None = None) -> None:
@@ -91,6 +152,35 @@ class ResultStore:
 def record_key(record: dict) -> tuple:
     """The :data:`KEY` of a stored record (records without a variant have variant "")."""
     return tuple((record.get(k) or "") if k == "variant" else record.get(k) for k in KEY)
+
+
+def unique(records: list) -> list:
+    """``records`` without the later ones of a repeated :func:`record_key` (the first counts)."""
+    seen, out = set(), []
+    for record in records:
+        key = record_key(record)
+        if key not in seen:
+            seen.add(key)
+            out.append(record)
+    return out
+
+
+def is_failed(record: dict) -> bool:
+    """Whether a stored run failed (``status`` ``"failed"``); records without status are ok."""
+    return record.get("status", "ok") == "failed"
+
+
+def _holder(fd: int) -> str:
+    """The holder named in a lock file, waiting briefly for one that has just taken it."""
+    for _ in range(20):
+        try:
+            info = json.loads(os.pread(fd, 4096, 0).decode() or "null")
+        except (ValueError, UnicodeDecodeError):
+            info = None
+        if isinstance(info, dict):
+            return f"pid {info.get('pid')} on {info.get('host')}, since {info.get('since')}"
+        time.sleep(0.05)
+    return "a process that has not yet written its pid"
 
 
 def _jsonable(obj):

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..files import replacing, write_text
 from ..mutual import METHOD_NAMES
 from .stats import paired
 
@@ -189,14 +190,15 @@ def write_tables(runs: pd.DataFrame, directory, formats=FORMATS) -> list:
     for name, table in tables.items():
         if "md" in formats:
             paths.append(directory / f"{name}.md")
-            paths[-1].write_text(table.to_markdown(index=False) + "\n")
+            write_text(paths[-1], table.to_markdown(index=False) + "\n")
         if "csv" in formats:
             paths.append(directory / f"{name}.csv")
-            table.to_csv(paths[-1], index=False)
+            with replacing(paths[-1]) as fh:
+                table.to_csv(fh, index=False)
         if "latex" in formats:
             paths.append(directory / f"{name}.tex")
             bold = dict(accuracy="test_acc", validation="val_acc").get(name)
-            paths[-1].write_text(_latex(accuracy_table(runs, bold="\x01%s\x02", score=bold)
+            write_text(paths[-1], _latex(accuracy_table(runs, bold="\x01%s\x02", score=bold)
                                         if bold else table))
     return paths
 

@@ -54,8 +54,10 @@ def stored_runs(directory) -> list:
 
 def choose(runs: list, sample: int, lines=None, cheap: bool = True, seed: int = 0) -> list:
     """The runs to verify: those on ``lines``, else ``sample`` of them drawn with ``seed``
-    (reproducibly) from the cheaper half by stored wall time (``cheap``), or from all."""
+    (reproducibly) from the cheaper half by stored wall time (``cheap``), or from all. Failed
+    runs (``status`` failed: they stored a message, no numbers) are never drawn."""
     by_line = dict(runs)
+    runs = [(n, r) for n, r in runs if r.get("status", "ok") != "failed"]
     if lines:
         missing = [n for n in lines if n not in by_line]
         if missing:

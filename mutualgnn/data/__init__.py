@@ -18,7 +18,14 @@ cache (``$MUTUALGNN_CACHE_DIR``, else ``~/.cache/mutualgnn/dgl``) under the fold
 installed DGL expects (DGL 1.1 appends a hash of its download URL), and DGL writes its processed
 cache there. When the files are absent, DGL downloads them into the cache, unless downloading is
 disabled (``download=False`` or ``MUTUALGNN_DOWNLOAD=0``) or fails; then :class:`DatasetNotFoundError`
-names the files expected and where to put them.
+names the files expected and where to put them. Cora's raw files also ship inside the package
+(``mutualgnn/data/embedded/cora_v2``, Planetoid's, MIT licence): they are staged the same way when
+the data directory lacks Cora's and nothing can be downloaded; the data directory's win.
+
+A dataset name may also be the path of a graph file of one's own (``FILE.bin``, or any existing
+file) written by ``dgl.save_graphs``: one graph with ``feat``, ``label`` and boolean
+``train_mask`` / ``val_mask`` / ``test_mask`` node data (a node task), or several graphs with
+``feat`` and ``labels={"labels": tensor}`` (a graph task); see :mod:`~.graph_file`.
 
 ogb's datasets (:data:`OGB`) follow the same rules in ogb's raw layout (``ogbn_arxiv/raw/
 edge.csv.gz``, ..., ``ogbn_arxiv/split/time/train.csv.gz``, ...; see :func:`expected_files`):
@@ -29,20 +36,23 @@ marker; neither question is ever asked here (see :func:`mutualgnn.data.from_ogb.
 Modules: :mod:`~.containers` (the dataset objects and splits), :mod:`~.names` (known datasets,
 their tasks and raw files), :mod:`~.locations` (data and cache folders), :mod:`~.staging`
 (staging raw files, driving DGL's classes offline), :mod:`~.sources` (loading by name, one
-adapter per source), :mod:`~.from_ogb` (ogb's datasets), :mod:`~.errors`.
+adapter per source), :mod:`~.from_ogb` (ogb's datasets), :mod:`~.graph_file` (graph files of
+one's own), :mod:`~.errors`.
 """
 from .containers import (GraphDataset, NodeDataset, Split, flip_labels, standardize_features,
                          stratified_folds, with_labels)
 from .errors import DatasetError, DatasetFormatError, DatasetNotFoundError
-from .locations import ENV_CACHE_DIR, ENV_DATA_DIR, ENV_DOWNLOAD, default_cache_dir, default_data_dir
+from .locations import (EMBEDDED_DIR, ENV_CACHE_DIR, ENV_DATA_DIR, ENV_DOWNLOAD, default_cache_dir,
+                        default_data_dir)
 from ..metrics import OGB
-from .names import (BUILTIN, KNOWN, SUITE, canonical_name, expected_files, files_present,
-                    has_official_split, task_of)
+from .names import (BUILTIN, KNOWN, SUITE, canonical_name, embedded_dir, expected_files,
+                    files_present, has_official_split, is_file_dataset, task_of)
 from .sources import dataset_table, load_dataset
 
 __all__ = ["GraphDataset", "NodeDataset", "Split", "flip_labels", "standardize_features",
            "stratified_folds", "with_labels", "DatasetError", "DatasetFormatError",
-           "DatasetNotFoundError", "OGB", "ENV_CACHE_DIR", "ENV_DATA_DIR", "ENV_DOWNLOAD",
+           "DatasetNotFoundError", "OGB", "EMBEDDED_DIR", "ENV_CACHE_DIR", "ENV_DATA_DIR", "ENV_DOWNLOAD",
            "default_cache_dir", "default_data_dir", "BUILTIN", "KNOWN", "SUITE", "canonical_name",
-           "expected_files", "files_present", "has_official_split", "task_of", "dataset_table",
+           "embedded_dir", "expected_files", "files_present", "has_official_split",
+           "is_file_dataset", "task_of", "dataset_table",
            "load_dataset"]

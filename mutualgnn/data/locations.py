@@ -8,6 +8,9 @@ ENV_DATA_DIR = "MUTUALGNN_DATA_DIR"
 ENV_CACHE_DIR = "MUTUALGNN_CACHE_DIR"
 ENV_DOWNLOAD = "MUTUALGNN_DOWNLOAD"
 
+#: raw files shipped inside the package (Cora only), in the data directory's layout; only read
+EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded"
+
 
 def default_data_dir() -> Path:
     env = os.environ.get(ENV_DATA_DIR)

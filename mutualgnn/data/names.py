@@ -1,5 +1,6 @@
 """Dataset names: which datasets are known, their task, their split kind and the raw files each
-needs in the data directory (DGL's raw layout, or ogb's for ogb's datasets)."""
+needs in the data directory (DGL's raw layout, or ogb's for ogb's datasets). A name may also be
+the path of a graph file of one's own (see :mod:`~.graph_file`): it is kept as given."""
 from __future__ import annotations
 
 import os
@@ -7,7 +8,8 @@ from pathlib import Path
 
 from ..metrics import OGB, ogb_meta
 from .errors import DatasetError
-from .locations import default_data_dir
+from .graph_file import file_task, is_graph_file
+from .locations import EMBEDDED_DIR, default_data_dir
 
 CITATION = {"cora": "cora_v2", "citeseer": "citeseer", "pubmed": "pubmed"}
 CITATION_FILES = ("x", "y", "tx", "ty", "allx", "ally", "graph", "test.index")
@@ -20,7 +22,8 @@ KNOWN = SUITE + OGB + BUILTIN  #: every dataset known by name (any other is take
 def canonical_name(name: str) -> str:
     """Map a user's dataset name to the one used internally: ``cora``, ``citeseer``, ``pubmed``,
     ``karate``, ``minigc``, an ogb name (``ogbn-arxiv``, ``ogbn-products``, ``ogbg-molhiv``; any
-    case, ``_`` for ``-`` accepted), or a TU dataset's exact name (``tu:NAME`` or ``NAME``; the
+    case, ``_`` for ``-`` accepted), a graph file's path as given (``.bin`` or an existing file;
+    see :func:`is_file_dataset`), or a TU dataset's exact name (``tu:NAME`` or ``NAME``; the
     suite's ``mutag``/``proteins``/``enzymes`` are accepted in any case)."""
     if not isinstance(name, str) or not name.strip():
         raise DatasetError("a dataset name is required; known: " + ", ".join(KNOWN))
@@ -38,11 +41,21 @@ def canonical_name(name: str) -> str:
     for suite_name in SUITE[3:]:
         if low == suite_name.lower():
             return suite_name
-    return raw  # any other TU dataset, by its exact name
+    return raw  # a graph file's path, or any other TU dataset by its exact name
+
+
+def is_file_dataset(name: str) -> bool:
+    """Whether a dataset name is a graph file of one's own: not a known name, and ending in
+    ``.bin`` or naming an existing file."""
+    n = canonical_name(name)
+    return n not in KNOWN and is_graph_file(n)
 
 
 def task_of(name: str) -> str:
+    """``"node"`` or ``"graph"``; a graph file's task is read from it (one graph: node)."""
     n = canonical_name(name)
+    if is_file_dataset(n):
+        return file_task(n)
     node = n in CITATION or n == "karate" or (n in OGB and n.startswith("ogbn-"))
     return "node" if node else "graph"
 
@@ -59,6 +72,8 @@ def expected_files(name: str) -> list[str]:
     datasets: what ogb 1.3 reads from its download, unzipped, under ogb's folder name
     (``ogbn_arxiv``): the csv.gz files of ``raw/`` and the official split's ``split/KIND/``."""
     n = canonical_name(name)
+    if is_file_dataset(n):
+        return []  # the file itself, wherever it is
     if n in CITATION:
         folder = CITATION[n]
         return [f"{folder}/ind.{folder}.{suffix}" for suffix in CITATION_FILES]
@@ -77,8 +92,19 @@ def expected_files(name: str) -> list[str]:
 
 
 def files_present(name: str, data_dir: str | os.PathLike | None = None) -> bool:
+    """Whether the data directory holds a dataset's raw files (a graph file: whether it exists)."""
+    if is_file_dataset(name):
+        return Path(canonical_name(name).strip()).expanduser().is_file()
     root = Path(data_dir) if data_dir else default_data_dir()
     return all((root / f).is_file() for f in expected_files(name))
+
+
+def embedded_dir(name: str) -> Path | None:
+    """The package's own folder of raw files when it holds the dataset's (Cora only), else None."""
+    files = expected_files(name)
+    if files and all((EMBEDDED_DIR / f).is_file() for f in files):
+        return EMBEDDED_DIR
+    return None
 
 
 def ogb_folder(name: str) -> str:

@@ -1,5 +1,6 @@
 """Loading a dataset by name: the citation sets and TU sets through DGL's dataset classes, ogb's
-through ogb's, and the two built-in sets (karate, minigc) made in memory."""
+through ogb's, the two built-in sets (karate, minigc) made in memory, and graph files of one's
+own (:mod:`~.graph_file`). Cora's raw files also ship with the package (:func:`embedded_dir`)."""
 from __future__ import annotations
 
 import os
@@ -14,7 +15,9 @@ from ..metrics import OGB, metric_of
 from .containers import GraphDataset, NodeDataset, Split
 from .errors import DatasetFormatError
 from .locations import default_cache_dir, default_data_dir
-from .names import BUILTIN, CITATION, KNOWN, canonical_name, expected_files, files_present, ogb_folder, task_of
+from .graph_file import load_graph_file
+from .names import (BUILTIN, CITATION, KNOWN, canonical_name, embedded_dir, expected_files,
+                    files_present, is_file_dataset, ogb_folder, task_of)
 from .from_ogb import ogb_class, ogb_dataset
 from .staging import load_dgl
 
@@ -22,19 +25,22 @@ from .staging import load_dgl
 def load_dataset(name: str, data_dir: str | os.PathLike | None = None,
                  cache_dir: str | os.PathLike | None = None,
                  download: bool | None = None) -> NodeDataset | GraphDataset:
-    """Load a dataset by name (see :func:`canonical_name`) from ``data_dir`` (see module doc)."""
+    """Load a dataset by name (see :func:`canonical_name`) from ``data_dir`` (see module doc),
+    or from a graph file (a path: ``data_dir`` and the cache are not used)."""
     n = canonical_name(name)
     if n == "karate":
         return _karate()
     if n == "minigc":
         return _minigc()
+    if is_file_dataset(n):
+        return load_graph_file(n)
     data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
     cache_dir = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
     if n in CITATION:
         cls = {"cora": dgl.data.CoraGraphDataset, "citeseer": dgl.data.CiteseerGraphDataset,
                "pubmed": dgl.data.PubmedGraphDataset}[n]
         make = lambda cls_, raw: _citation(n, cls_(raw_dir=raw, verbose=False))  # noqa: E731
-        return load_dgl(n, make, cls, CITATION[n], data_dir, cache_dir, download)
+        return load_dgl(n, make, cls, CITATION[n], data_dir, cache_dir, download, embedded_dir(n))
     if n in OGB:
         make = lambda cls_, raw: ogb_dataset(n, cls_(raw))  # noqa: E731
         return load_dgl(n, make, ogb_class(n), ogb_folder(n), data_dir, cache_dir, download)
@@ -122,17 +128,22 @@ def _minigc(num_graphs: int = 240) -> GraphDataset:
 
 def dataset_table(data_dir: str | os.PathLike | None = None) -> list[dict]:
     """One row per known dataset: name, task, metric, whether its files are present, its size
-    (loaded when present), and where its files are looked for."""
+    (loaded when present), and where its files are read from: the data directory's folder,
+    ``embedded`` (the package's copy, used when the data directory lacks the files) or
+    ``built in``; for an absent dataset, where its files are looked for."""
     root = Path(data_dir) if data_dir else default_data_dir()
     rows = []
     for n in KNOWN:
-        present = True if n in BUILTIN else files_present(n, root)
+        in_root = n not in BUILTIN and files_present(n, root)
+        embedded = not in_root and embedded_dir(n) is not None
+        present = n in BUILTIN or in_root or embedded
         size = "-"
         if present:
             st = load_dataset(n, root, download=False).stats()
             size = (f"{st['nodes']} nodes, {st['edges']} edges" if st["task"] == "node"
                     else f"{st['graphs']} graphs") + f", {st['features']} features, {st['classes']} classes"
+        source = ("built in" if n in BUILTIN else "embedded" if embedded
+                  else str(root / expected_files(n)[0].split("/")[0]))
         rows.append({"name": n, "task": task_of(n), "metric": metric_of(n), "present": present,
-                     "size": size,
-                     "source": "built in" if n in BUILTIN else str(root / expected_files(n)[0].split("/")[0])})
+                     "size": size, "source": source})
     return rows

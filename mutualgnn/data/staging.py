@@ -3,7 +3,9 @@
 The data directory is only read: the raw folder is copied into the cache under the name the
 installed DGL expects, DGL writes its processed cache beside it, and a changed source is staged
 again. When the files are absent, DGL downloads them into the cache unless downloading is
-disabled; then :class:`~mutualgnn.data.DatasetNotFoundError` names the files expected.
+disabled; if it is, or the download fails, a copy shipped with the package (Cora's, see
+:func:`~.names.embedded_dir`) is staged exactly as the data directory's would be; without one,
+:class:`~mutualgnn.data.DatasetNotFoundError` names the files expected.
 """
 from __future__ import annotations
 
@@ -40,11 +42,17 @@ def _fingerprint(folder: Path) -> dict:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def load_dgl(name, make, cls, raw_folder, data_dir: Path, cache_dir: Path, download):
+def load_dgl(name, make, cls, raw_folder, data_dir: Path, cache_dir: Path, download,
+             embedded: Path | None = None):
     """Instantiate DGL dataset class ``cls`` with ``raw_dir`` in the cache, staging the user's raw
-    folder ``data_dir/raw_folder`` there first under the name DGL asks for."""
+    folder ``data_dir/raw_folder`` there first under the name DGL asks for. ``embedded``: a
+    folder shipped with the package holding ``raw_folder`` too, staged the same way when the data
+    directory lacks the files and nothing can be downloaded."""
     stage_root = cache_dir / name
+    user_has = all((data_dir / f).is_file() for f in expected_files(name))
     source = data_dir / raw_folder
+    if not user_has and embedded is not None:
+        source = embedded / raw_folder  # what a stage made from the package's copy records
     for record in stage_root.glob("*.source.json"):
         staged = json.loads(record.read_text())
         # staged from another folder, or the user's raw files changed: stage again
@@ -68,26 +76,37 @@ def load_dgl(name, make, cls, raw_folder, data_dir: Path, cache_dir: Path, downl
             target = Path(missing.raw_path)
         except Exception:
             raise _format_error(name, stage_root, exc) from None
-    # DGL's raw folder is absent from the cache: stage it from the data directory, or download.
-    if all((data_dir / f).is_file() for f in expected_files(name)):
-        shutil.copytree(source, target)
-        for path in [target, *target.rglob("*")]:  # the source may be read-only; DGL writes here
-            path.chmod(path.stat().st_mode | stat.S_IWUSR)
-        (target.parent / (target.name + ".source.json")).write_text(
-            json.dumps({"source": str(source), "files": _fingerprint(source)}))
+    # DGL's raw folder is absent from the cache: stage it from the data directory, or download,
+    # or stage the package's own copy.
+    if user_has:
+        return _stage(name, make, cls, source, target, stage_root)
+    missing_error = _not_found(name, data_dir)
+    if download_allowed(download):
         try:
-            return make(cls, str(stage_root))
+            return make(cls, str(stage_root))  # DGL downloads into the cache
         except Exception as exc:
             shutil.rmtree(target, ignore_errors=True)
-            raise _format_error(name, source, exc) from None
-    missing_error = _not_found(name, data_dir)
-    if not download_allowed(download):
+            if embedded is None:
+                raise DatasetNotFoundError(f"{missing_error}\nDownloading failed too: {exc}") \
+                    from None
+    if embedded is None:
         raise missing_error
+    return _stage(name, make, cls, source, target, stage_root)
+
+
+def _stage(name, make, cls, source: Path, target: Path, stage_root: Path):
+    """Copy raw folder ``source`` to DGL's raw folder ``target`` (recording where it came from)
+    and instantiate the dataset there."""
+    shutil.copytree(source, target)
+    for path in [target, *target.rglob("*")]:  # the source may be read-only; DGL writes here
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    (target.parent / (target.name + ".source.json")).write_text(
+        json.dumps({"source": str(source), "files": _fingerprint(source)}))
     try:
-        return make(cls, str(stage_root))  # DGL downloads into the cache
+        return make(cls, str(stage_root))
     except Exception as exc:
         shutil.rmtree(target, ignore_errors=True)
-        raise DatasetNotFoundError(f"{missing_error}\nDownloading failed too: {exc}") from None
+        raise _format_error(name, source, exc) from None
 
 
 def _not_found(name: str, data_dir: Path) -> DatasetNotFoundError:

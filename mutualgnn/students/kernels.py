@@ -15,8 +15,10 @@ class SparseFeatures:
     backward pass of :class:`SparseLinear`. Build it once per graph with :meth:`from_dense`;
     :class:`FeatureDropout` returns a copy with dropped-out values."""
 
-    def __init__(self, csr: torch.Tensor, csr_t: torch.Tensor, perm: torch.Tensor):
+    def __init__(self, csr: torch.Tensor, csr_t: torch.Tensor, perm: torch.Tensor,
+                 dense: torch.Tensor | None = None):
         self.csr, self.csr_t, self.perm = csr, csr_t, perm
+        self.dense = dense  #: the (N, F) tensor it was made from, for students that want it
 
     @classmethod
     def from_dense(cls, feat: torch.Tensor) -> "SparseFeatures":
@@ -33,7 +35,7 @@ class SparseFeatures:
                                        coo.shape).t().coalesce().values().long()
         csr_t = torch.sparse_coo_tensor(coo.indices().flip(0), coo.values(),
                                         coo.shape[::-1]).coalesce().to_sparse_csr()
-        return cls(coo.to_sparse_csr(), csr_t, perm)
+        return cls(coo.to_sparse_csr(), csr_t, perm, dense=feat)
 
     @property
     def shape(self):
@@ -42,7 +44,8 @@ class SparseFeatures:
     def to(self, device) -> "SparseFeatures":
         """The same matrix with ``csr`` (N, F), ``csr_t`` (F, N) and ``perm`` (nnz,) on
         ``device`` (not copied when already there)."""
-        return SparseFeatures(self.csr.to(device), self.csr_t.to(device), self.perm.to(device))
+        return SparseFeatures(self.csr.to(device), self.csr_t.to(device), self.perm.to(device),
+                              None if self.dense is None else self.dense.to(device))
 
     def with_values(self, values: torch.Tensor) -> "SparseFeatures":
         csr = torch.sparse_csr_tensor(self.csr.crow_indices(), self.csr.col_indices(), values,
@@ -53,6 +56,13 @@ class SparseFeatures:
 
     def to_dense(self) -> torch.Tensor:
         return self.csr.to_dense()
+
+
+def dense_features(feat):
+    """``feat`` as a dense (N, F) tensor: a :class:`SparseFeatures`' original, or ``feat``."""
+    if isinstance(feat, SparseFeatures):
+        return feat.dense if feat.dense is not None else feat.to_dense()
+    return feat
 
 
 class SparseMatmul(torch.autograd.Function):

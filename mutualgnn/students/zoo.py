@@ -62,6 +62,8 @@ class GCN(nn.Module):
     map (propagation is linear) and lets a sparse input stay sparse.
     """
 
+    accepts_sparse_features = True  #: takes SparseFeatures as well as dense (N, F)
+
     def __init__(self, in_feats, num_classes, hidden=64, dropout=0.5):
         super().__init__()
         self.input_dropout = FeatureDropout(dropout, densify=False)
@@ -82,6 +84,8 @@ class GAT(nn.Module):
     """Two GATConv layers (Velickovic et al.): ``heads`` x ``hidden`` ELU, then ``out_heads``
     averaged output heads."""
 
+    accepts_sparse_features = True  #: takes SparseFeatures as well as dense (N, F)
+
     def __init__(self, in_feats, num_classes, hidden=8, heads=8, out_heads=1, dropout=0.6,
                  attn_dropout=0.6):
         super().__init__()
@@ -101,6 +105,8 @@ class GAT(nn.Module):
 
 class SAGE(nn.Module):
     """Two SAGEConv layers (Hamilton et al.)."""
+
+    accepts_sparse_features = True  #: takes SparseFeatures as well as dense (N, F)
 
     def __init__(self, in_feats, num_classes, hidden=64, dropout=0.5, aggregator="mean"):
         super().__init__()
@@ -125,6 +131,8 @@ class SAGE(nn.Module):
 class NodeGIN(nn.Module):
     """Two GINConv layers (sum aggregation, eps = 0): an MLP, then a linear output layer."""
 
+    accepts_sparse_features = True  #: takes SparseFeatures as well as dense (N, F)
+
     def __init__(self, in_feats, num_classes, hidden=64, dropout=0.5):
         super().__init__()
         mlp = nn.Sequential(nn.Linear(in_feats, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
@@ -141,6 +149,8 @@ class NodeGIN(nn.Module):
 class MLP(nn.Module):
     """A graph-free two-layer perceptron: the graph is ignored, blocks only say which input rows
     are output nodes (the first ones)."""
+
+    accepts_sparse_features = True  #: takes SparseFeatures as well as dense (N, F)
 
     def __init__(self, in_feats, num_classes, hidden=64, dropout=0.5):
         super().__init__()

@@ -25,8 +25,15 @@ from torch import nn
 from .._dgl_compat import dgl  # noqa: F401  (the compatibility step before dgl.nn)
 from dgl.nn import GATConv, GraphConv
 
-from ..students.kernels import Dropout, SparseFeatures, SparseMatmul
+from ..students.kernels import Dropout, SparseFeatures, SparseMatmul, dense_features
 from ..students.zoo import GAT, GCN, layer_graphs, norm_weight
+
+
+def features_for(module: nn.Module, feat):
+    """What ``module`` is given as features: ``feat`` itself when it takes
+    :class:`SparseFeatures` (its class sets ``accepts_sparse_features``: the built-in node
+    students and the fused models), else a dense (N, F) tensor (any other student)."""
+    return feat if getattr(module, "accepts_sparse_features", False) else dense_features(feat)
 
 
 class FusedGCN(nn.Module):
@@ -36,6 +43,8 @@ class FusedGCN(nn.Module):
     For a sampled mini-batch: ``graph`` its two blocks, feat (N_in, F) dense -> (K, N_out, C).
     Parameters: ``proj`` (K, h, F), ``bias1`` (K, h), ``weight2`` (K, h, C), ``bias2`` (K, C).
     """
+
+    accepts_sparse_features = True
 
     def __init__(self, students):
         super().__init__()
@@ -107,6 +116,8 @@ class FusedGAT(nn.Module):
     (K*H*h,); second layer (1, K*O, C) and (K*O*C,)), student k's heads at k*H ... k*H + H - 1.
     """
 
+    accepts_sparse_features = True
+
     def __init__(self, students):
         super().__init__()
         K, first, second = len(students), students[0].conv1, students[0].conv2
@@ -171,7 +182,7 @@ class Cohort(nn.Module):
         members: dict = {}
         for k, s in enumerate(self.students):
             fusable = fuse and type(s) in FUSABLE and getattr(s, "generator", None) is None
-            key = (type(s), repr(sorted(s.hparams.items()))) if fusable else k
+            key = (type(s), repr(sorted(s.hparams.items()))) if fusable else k  # built-ins
             members.setdefault(key, []).append(k)
         self.groups = []  # (module, member indices, fused?)
         for key, idx in members.items():
@@ -192,7 +203,7 @@ class Cohort(nn.Module):
                 for k, z in zip(idx, module(graph, feat)):
                     out[k] = z
             else:
-                out[idx[0]] = module(graph, feat)
+                out[idx[0]] = module(graph, features_for(module, feat))
         return out
 
     @property

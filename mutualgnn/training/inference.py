@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..config import TrainConfig
-from .fused import Cohort
+from .fused import Cohort, features_for
 from .runners import SampledNodeRunner, as_input, node_graph
 
 
@@ -14,18 +14,22 @@ def _device_of(students) -> torch.device:
 
 
 @torch.no_grad()
-def predict(students, graph, feat=None) -> list:
+def predict(students, graph, feat=None, task: str | None = None) -> list:
     """Logits of every student (eval mode): a node task's graph gives (N, C) each, a batch of
-    graphs (``dgl.batch``) gives (B, C) each. ``feat`` defaults to ``graph.ndata["feat"]``.
-    Computed where the students are (after :func:`fit`: its device; loaded by
-    :mod:`mutualgnn.saved`: the CPU), with ``graph`` and ``feat`` copied there; the logits are
-    on that device."""
+    graphs (``dgl.batch``) gives (B, C) each. ``feat`` defaults to ``graph.ndata["feat"]``;
+    ``task`` (``node`` or ``graph``) defaults to the first student's ``task``, else ``graph``
+    for a batch of several graphs and ``node`` for one. A node task's graph gets one self-loop
+    per node, as in :func:`~mutualgnn.training.fit`. Computed where the students are (after
+    :func:`fit`: its device; loaded by :mod:`mutualgnn.saved`: the CPU), with ``graph`` and
+    ``feat`` copied there; the logits are on that device."""
     device = _device_of(students)
     feat = graph.ndata["feat"] if feat is None else feat
-    if students[0].task == "node":
+    task = task or getattr(students[0], "task", None) or ("graph" if graph.batch_size > 1
+                                                          else "node")
+    if task == "node":
         graph, feat = node_graph(graph), as_input(feat)
     graph, feat = graph.to(device), feat.to(device)
-    return [s.eval()(graph, feat) for s in students]
+    return [s.eval()(graph, features_for(s, feat)) for s in students]
 
 
 @torch.no_grad()

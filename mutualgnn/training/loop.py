@@ -30,7 +30,7 @@ from ..progress import bar as progress_bar
 from .._dgl_compat import dgl
 from ..config import MutualConfig, TrainConfig
 from ..data import GraphDataset, NodeDataset
-from ..mutual import Coordinator, method_settings
+from ..mutual import MutualLoss
 from .distributed import ShardedCohort
 from .fused import Cohort
 from .runners import make_runner
@@ -73,35 +73,59 @@ class FitResult:
     seconds: float
 
 
-def fit(students, data, split, train: TrainConfig | None = None,
-        mutual: MutualConfig | None = None, coordinator: Coordinator | None = None,
+def fit(students, data, split=None, train: TrainConfig | None = None, method: str = "independent",
+        mutual: MutualConfig | None = None, criterion: MutualLoss | None = None,
         optim: list | None = None, exchange=None) -> FitResult:
-    """Train ``students`` (a list of K modules from :func:`mutualgnn.students.build_student`)
-    together on ``data`` with the rows of ``split`` (a :class:`~mutualgnn.data.Split`).
+    """Train ``students`` together on ``data`` with the rows of ``split``.
 
-    ``data`` is a :class:`~mutualgnn.data.NodeDataset`, a :class:`~mutualgnn.data.GraphDataset`,
-    a DGL graph with ``ndata["feat"]`` and ``ndata["label"]`` (``split=None`` then reads its
-    ``train_mask``/``val_mask``/``test_mask``), or a pair ``(list of graphs, labels)``.
+    ``students``: K ``torch.nn.Module``s whose ``forward(graph, features)`` returns logits, (N, C)
+    for a node task (one graph of N nodes, given with one self-loop per node) and (B, C) for a
+    graph task (a ``dgl.batch`` of B graphs); ``features`` is a dense float tensor (N, F) (the
+    built-in students, and any whose class sets ``accepts_sparse_features``, may get a
+    :class:`~mutualgnn.students.SparseFeatures` instead). A student's ``arch`` names it (default:
+    its class name) and its ``hparams`` may hold ``lr`` and ``weight_decay`` (default
+    :data:`DEFAULT_OPTIM`); ``optim`` (one dict per student) overrides both.
 
-    ``mutual`` defaults to independent training (lam = gamma = 0). When it asks for a learned
-    coordinator and none is given, one is built. ``optim`` gives per-student ``lr`` and
-    ``weight_decay`` (default: each student's ``hparams``). ``exchange`` (a
-    :class:`mutualgnn.training.distributed.Exchange`) trains only this process's share of the students
-    and exchanges logits with the other processes; every process returns the same result.
+    ``data``: a :class:`~mutualgnn.data.NodeDataset`, a :class:`~mutualgnn.data.GraphDataset`, a
+    DGL graph with ``ndata["feat"]`` and ``ndata["label"]`` (``split=None`` then reads its
+    ``train_mask``/``val_mask``/``test_mask``), or a pair ``(list of graphs, labels)`` (give
+    ``split``, e.g. one of ``GraphDataset.from_graphs(graphs, labels).splits()``). ``split``
+    (a :class:`~mutualgnn.data.Split`) defaults to the dataset's own split.
 
-    The students and the coordinator are moved to ``train.device`` (in place) and stay there,
-    each at its best checkpoint, when ``fit`` returns; ``data`` is left where it is (what is
-    trained on is copied to the device). The result's numbers are floats and its checkpoints
-    (``StudentResult.state_dict``) CPU tensors, whatever the device.
+    How they learn: ``method`` (``independent`` by default, ``dml``, ``gml``, ...: every
+    method of :data:`mutualgnn.mutual.METHODS`) with the settings ``mutual`` (a
+    :class:`~mutualgnn.mutual.MutualConfig`, default values when None), or a ready
+    ``criterion`` (a :class:`~mutualgnn.mutual.MutualLoss`, whose coordinator is trained too).
+    ``exchange`` (a :class:`mutualgnn.training.distributed.Exchange`) trains only this
+    process's share of the students and exchanges logits with the other processes; every
+    process returns the same result.
+
+    The students and the criterion are moved to ``train.device`` (in place) and stay there,
+    each student at its best checkpoint, when ``fit`` returns; ``data`` is left where it is
+    (what is trained on is copied to the device). The result's numbers are floats and its
+    checkpoints (``StudentResult.state_dict``) CPU tensors, whatever the device.
     """
     students = list(students)
     if not students:
         raise ValueError("fit needs at least one student")
+    names = [student_name(s) for s in students]
+    labels = [f"student {k} ({name})" for k, name in enumerate(names)]  # for messages
+    for label, s in zip(labels, students):
+        if not isinstance(s, nn.Module):
+            raise ValueError(f"{label} is a {type(s).__name__}, not a torch.nn.Module with "
+                             f"forward(graph, features) -> logits")
+        if not any(True for _ in s.parameters()):
+            raise ValueError(f"{label} has no parameters to train: a student needs at least one")
     if isinstance(data, dgl.DGLGraph):
         data = NodeDataset.from_graph(data, split)
         split = data.split
     elif isinstance(data, tuple) and len(data) == 2:
         data = GraphDataset.from_graphs(*data)
+    if split is None:
+        split = data.split
+        if split is None:
+            raise ValueError("give a split: this graph dataset is cross-validated, e.g. "
+                             "split=data.splits(folds=10)[0]")
     train = (train or TrainConfig()).resolved(data.task)
     device = train.torch_device()
     for k, s in enumerate(students):
@@ -111,36 +135,36 @@ def fit(students, data, split, train: TrainConfig | None = None,
                              f"but trains on {device}: make its generator on {device} "
                              f"(mutualgnn.students.student_generator(seed, k, device))")
         s.to(device)
-    mutual = mutual or method_settings("independent", MutualConfig())
-    mutual_on = mutual.lam != 0 or mutual.gamma != 0
-    if mutual.lam != 0 and len(students) < 2:
-        raise ValueError("mutual learning needs K >= 2 students; use the independent method for one")
-    if coordinator is None and mutual.lam != 0:
-        coordinator = Coordinator(len(students), data.num_classes, mutual.coordinator,
-                                  mutual.hidden, mutual.temperature, mutual.t_min, mutual.t_max,
-                                  mutual.sharpen)
-    if coordinator is not None:
-        coordinator.to(device)
-    optim = optim or [{k: s.hparams[k] for k in ("lr", "weight_decay")} for s in students]
+    if criterion is None:
+        criterion = MutualLoss(len(students), data.num_classes, method, mutual, names=labels)
+    elif method != "independent" or mutual is not None:
+        raise ValueError("give either a criterion or method/mutual settings, not both")
+    elif criterion.num_students != len(students) or criterion.num_classes != data.num_classes:
+        raise ValueError(f"the criterion is for {criterion.num_students} students and "
+                         f"{criterion.num_classes} classes; fit has {len(students)} students "
+                         f"and {data.num_classes} classes")
+    settings = criterion.settings
+    criterion.to(device)
+    optim = optim or [student_optim(s) for s in students]
     if exchange is not None:
-        if mutual.alternating and mutual_on:
+        if settings.alternating and criterion.active:
             raise ValueError("alternating updates are not available in distributed training")
         make = lambda fuse: ShardedCohort(students, exchange, fuse)  # noqa: E731
     else:
         make = lambda fuse: Cohort(students, fuse)  # noqa: E731
     # same-architecture students run fused (one wide model) unless updated one at a time
-    cohort = make(train.fuse and not (mutual.alternating and mutual_on))
+    cohort = make(train.fuse and not (settings.alternating and criterion.active))
     if any(len({repr(optim[k]) for k in idx}) > 1 for _, idx, _ in cohort.groups):
         cohort = make(False)  # members with different optimiser settings
     optimisers = [_adam(module.parameters(), lr=optim[idx[0]]["lr"],
                         weight_decay=optim[idx[0]]["weight_decay"])
                   for module, idx, _ in cohort.groups]
-    if coordinator is not None and any(p.requires_grad for p in coordinator.parameters()):
-        optimisers.append(_adam(coordinator.parameters(), lr=mutual.coordinator_lr))
+    if any(p.requires_grad for p in criterion.parameters()):
+        optimisers.append(_adam(criterion.parameters(), lr=settings.coordinator_lr))
     schedulers = [torch.optim.lr_scheduler.StepLR(o, train.lr_step, train.lr_decay)
                   for o in optimisers] if train.lr_step else []
 
-    runner = make_runner(data, split, train, mutual, device)
+    runner = make_runner(data, split, train, settings, device)
     K = len(students)
     best = [dict(acc=-1.0, loss=float("inf"), epoch=-1, test=0.0, state={}, probs=None)
             for _ in range(K)]
@@ -149,13 +173,12 @@ def fit(students, data, split, train: TrainConfig | None = None,
                        enabled=train.progress, lines=False)
     epoch = 0
     for epoch in bar:
-        gamma = mutual.gamma * min(1.0, epoch / mutual.gamma_warmup) if mutual.gamma_warmup else mutual.gamma
-        stats = runner.train_epoch(cohort, optimisers, coordinator, mutual, gamma, mutual_on)
+        stats = runner.train_epoch(cohort, optimisers, criterion, criterion.gamma_at(epoch))
         stats["loss"] = cohort.share(stats["loss"])
         for sched in schedulers:
             sched.step()
         evaluation = runner.evaluate(cohort)
-        _check_finite(students, stats["loss"], evaluation, epoch, optim, mutual)
+        _check_finite(names, stats["loss"], evaluation, epoch, optim, settings)
         improved = False
         for k, ev in enumerate(evaluation):
             b = best[k]
@@ -165,7 +188,7 @@ def fit(students, data, split, train: TrainConfig | None = None,
                 b.update(acc=ev["val_acc"], loss=ev["val_loss"], epoch=epoch, test=ev["test_acc"],
                          state=state, probs=ev["probs"])
                 improved = True
-            history.append(dict(epoch=epoch, student=k, arch=students[k].arch,
+            history.append(dict(epoch=epoch, student=k, arch=names[k],
                                 train_loss=stats["loss"][k], val_acc=ev["val_acc"],
                                 val_loss=ev["val_loss"], test_acc=ev["test_acc"],
                                 weight=stats["weight"][k], entropy=stats["entropy"][k]))
@@ -180,13 +203,13 @@ def fit(students, data, split, train: TrainConfig | None = None,
         s.load_state_dict(best[k]["state"])
     ensemble = runner.ensemble([b["probs"] for b in best])
     return FitResult(
-        students=[StudentResult(s.arch, b["epoch"], b["acc"], b["loss"], b["test"], b["state"])
-                  for s, b in zip(students, best)],
+        students=[StudentResult(name, b["epoch"], b["acc"], b["loss"], b["test"], b["state"])
+                  for name, b in zip(names, best)],
         ensemble=ensemble, history=history, epochs_run=epoch,
         seconds=time.perf_counter() - start)
 
 
-def _check_finite(students, losses, evaluation, epoch, optim, mutual) -> None:
+def _check_finite(names, losses, evaluation, epoch, optim, mutual) -> None:
     """Raise :class:`DivergenceError` for the first student whose training loss this epoch
     (``losses``, K floats) or validation loss (its evaluated logits) is not finite."""
     for k, (loss, ev) in enumerate(zip(losses, evaluation)):
@@ -194,7 +217,7 @@ def _check_finite(students, losses, evaluation, epoch, optim, mutual) -> None:
                 "validation loss (its logits)" if not math.isfinite(ev["val_loss"]) else None)
         if what is None:
             continue
-        arch = getattr(students[k], "arch", type(students[k]).__name__)
+        arch = names[k]
         value = loss if not math.isfinite(loss) else ev["val_loss"]
         blame = f"its learning rate (lr {optim[k]['lr']:g})"
         if mutual.lam:
@@ -203,6 +226,24 @@ def _check_finite(students, losses, evaluation, epoch, optim, mutual) -> None:
         raise DivergenceError(f"student {k} ({arch}) diverged at epoch {epoch}: its {what} is "
                               f"{value}; the settings most likely to blame: {blame}",
                               k, arch, epoch)
+
+
+#: optimiser settings of a student that states none (in ``hparams``)
+DEFAULT_OPTIM = {"lr": 0.01, "weight_decay": 0.0}
+
+
+def student_name(student) -> str:
+    """What results call a student: its ``arch`` (the built-in ones: ``gcn``, ``gat``, ...),
+    else its class name in lower case."""
+    name = getattr(student, "arch", None)
+    return name if isinstance(name, str) and name else type(student).__name__.lower()
+
+
+def student_optim(student) -> dict:
+    """A student's optimiser settings: ``lr`` and ``weight_decay`` from its ``hparams`` where it
+    has them, else :data:`DEFAULT_OPTIM`."""
+    hparams = getattr(student, "hparams", None) or {}
+    return {key: hparams.get(key, default) for key, default in DEFAULT_OPTIM.items()}
 
 
 def _cpu_state(module: nn.Module) -> dict:

@@ -34,13 +34,12 @@ class NodeRunner:
         self.feat, self.labels = as_input(g.ndata["feat"]).to(device), g.ndata["label"].to(device)
         self.split, self.metric = split.to(device), scorer(data.name)
 
-    def train_epoch(self, cohort, optimisers, coordinator, mutual, gamma, mutual_on):
+    def train_epoch(self, cohort, optimisers, criterion, gamma):
         cohort.train()
-        if coordinator is not None:
-            coordinator.train()
+        criterion.train()
         return step(cohort, optimisers,
                      lambda which: all_logits(cohort, self.graph, self.feat, which),
-                     self.labels, self.split.train, coordinator, mutual, gamma, mutual_on)
+                     self.labels, self.split.train, criterion, gamma)
 
     @torch.no_grad()
     def evaluate(self, cohort):
@@ -101,20 +100,18 @@ class SampledNodeRunner(NodeRunner):
         self.val_at = torch.searchsorted(eval_rows, split.val).to(device)
         self.test_at = torch.searchsorted(eval_rows, split.test).to(device)
 
-    def train_epoch(self, cohort, optimisers, coordinator, mutual, gamma, mutual_on):
+    def train_epoch(self, cohort, optimisers, criterion, gamma):
         cohort.train()
-        if coordinator is not None:
-            coordinator.train()
+        criterion.train()
         stats = []
         for _, output_nodes, blocks in _batches(self.loader):
             labelled = self.is_train[output_nodes].nonzero(as_tuple=True)[0]  # rows of the batch
-            if not len(labelled) and not mutual_on:
+            if not len(labelled) and not criterion.active:
                 continue  # no term to learn from
             feat = blocks[0].srcdata["feat"]
             stats.append(step(cohort, optimisers,
                                lambda which: all_logits(cohort, blocks, feat, which),
-                               self.labels[output_nodes], labelled, coordinator, mutual, gamma,
-                               mutual_on))
+                               self.labels[output_nodes], labelled, criterion, gamma))
         return mean_stats(stats)
 
     def val_test_logits(self, cohort) -> list:
@@ -145,13 +142,13 @@ def _batches(loader):
         warnings.filterwarnings("ignore", message="Dataloader CPU affinity")
         return iter(loader)
 
-def make_runner(data, split, train, mutual, device):
+def make_runner(data, split, train, settings, device):
     """How :func:`fit` feeds the cohort on ``device``: the whole graph, sampled mini-batches of
     its nodes, or mini-batches of graphs."""
     if data.task == "graph":
         return GraphRunner(data, split, train, device)
     if train.fanouts:
-        return SampledNodeRunner(data, split, train, mutual.kl_rows, device)
+        return SampledNodeRunner(data, split, train, settings.kl_rows, device)
     return NodeRunner(data, split, device)
 
 class GraphRunner:
@@ -170,10 +167,9 @@ class GraphRunner:
                                for rows in (split.val, split.test))
         self.metric, self.device = scorer(data.name), device
 
-    def train_epoch(self, cohort, optimisers, coordinator, mutual, gamma, mutual_on):
+    def train_epoch(self, cohort, optimisers, criterion, gamma):
         cohort.train()
-        if coordinator is not None:
-            coordinator.train()
+        criterion.train()
         stats = []
         for graph, labels in self.loader:
             graph, labels = graph.to(self.device), labels.to(self.device)
@@ -183,7 +179,7 @@ class GraphRunner:
             feat = graph.ndata["feat"]
             stats.append(step(cohort, optimisers,
                                lambda which: all_logits(cohort, graph, feat, which),
-                               labels, slice(None), coordinator, mutual, gamma, mutual_on))
+                               labels, slice(None), criterion, gamma))
         return mean_stats(stats)
 
     @torch.no_grad()
