@@ -301,8 +301,12 @@ def bench(suite_name, out, jobs, resume, datasets, methods, folds, threads, data
         click.echo(f"interrupted; finished runs are kept in {out}; rerun the same command to "
                    "continue", err=True)
         sys.exit(130)
-    if "md" in _formats(formats):  # only a table this call wrote, never an older one
+    if "md" in _formats(formats):  # only tables this call wrote, never older ones
         click.echo((Path(out) / "accuracy.md").read_text())
+        paired = Path(out) / "paired.md"
+        if paired in paths and "diff vs" in paired.read_text():
+            click.echo("Each method against the same student trained alone (same seeds):")
+            click.echo(paired.read_text())
     click.echo(f"wrote {len(paths)} file(s) to {out}")
 
 

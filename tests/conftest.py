@@ -42,18 +42,24 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def dataset(shared_data):
-    """``dataset(name)``: the benchmark loaded once per session from the shared folder (skips
-    when its raw files are absent). Tests must not modify what it returns."""
+def dataset():
+    """``dataset(name)``: the benchmark loaded once per session from the shared folder, or,
+    for Cora, from the copy the package ships when the shared folder lacks it (so Cora's tests
+    run on a fresh machine); skips when a dataset's raw files are absent. Tests must not modify
+    what it returns."""
     from mutualgnn.data import files_present, load_dataset
+    from mutualgnn.data.names import embedded_dir
 
     loaded = {}
 
     def get(name: str):
         if name not in loaded:
-            if not files_present(name, shared_data):
-                pytest.skip(f"raw files of {name} are absent from {shared_data}")
-            loaded[name] = load_dataset(name, data_dir=shared_data)
+            if DATA_DIR.is_dir() and files_present(name, DATA_DIR):
+                loaded[name] = load_dataset(name, data_dir=DATA_DIR)
+            elif embedded_dir(name) is not None:
+                loaded[name] = load_dataset(name, data_dir=embedded_dir(name), download=False)
+            else:
+                pytest.skip(f"raw files of {name} are absent from {DATA_DIR}")
         return loaded[name]
 
     return get
@@ -74,14 +80,18 @@ def minigc():
 
 
 @pytest.fixture
-def raw_copy(shared_data):
-    """``raw_copy(name, dest)``: copy one benchmark's raw folder into the data directory
-    ``dest`` (owner-writable, so a test can damage it); returns ``dest``."""
+def raw_copy():
+    """``raw_copy(name, dest)``: copy one benchmark's raw folder (from the shared folder, or
+    the package's own copy of Cora) into the data directory ``dest`` (owner-writable, so a test
+    can damage it); returns ``dest``."""
+    from mutualgnn.data.names import embedded_dir
 
     def copy(name: str, dest: Path) -> Path:
-        src = shared_data / RAW_FOLDER[name]
+        src = DATA_DIR / RAW_FOLDER[name]
+        if not src.is_dir() and embedded_dir(name) is not None:
+            src = embedded_dir(name) / RAW_FOLDER[name]
         if not src.is_dir():
-            pytest.skip(f"raw files of {name} are absent from {shared_data}")
+            pytest.skip(f"raw files of {name} are absent from {DATA_DIR}")
         shutil.copytree(src, dest / RAW_FOLDER[name])
         for p in [dest, *dest.rglob("*")]:
             p.chmod(p.stat().st_mode | 0o200)

@@ -44,10 +44,16 @@ def test_benchmark_suites_load(path):
     assert suite.name == path.stem and plan(suite)
 
 
-@pytest.mark.parametrize("name", ["paper", "smoke", "noise", "cohort-size"])
+@pytest.mark.parametrize("name", ["paper", "smoke", "noise", "cohort-size", "quickstart"])
 def test_shipped_suites_load(name):
     suite = load_suite(name)
     assert name in bench.suite_names()
+    if name == "quickstart":  # the README's first job: each student alone and with GML
+        specs = plan(suite)
+        assert {(s.dataset, s.cohort) for s in specs} == {("cora", "gcn,gat")}
+        assert sorted((s.method, s.seed) for s in specs) == sorted(
+            (m, seed) for m in ("independent", "gml") for seed in range(3))
+        return
     if name == "noise":
         assert suite.grid == {"label_noise": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]}
         return
