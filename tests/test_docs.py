@@ -1,6 +1,7 @@
 """The examples of docs/reuse.md run as written."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -9,16 +10,30 @@ from pathlib import Path
 import pytest
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "reuse.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+TEXT = DOC.read_text()
+PYTHON = re.findall(r"```python\n(.*?)```", TEXT, re.S)
+SCRIPTS = [b for b in PYTHON if not b.startswith("# my_models.py")]
+MODULE = next(b for b in PYTHON if b.startswith("# my_models.py"))
+SHELL = re.findall(r"```bash\n(.*?)```", TEXT, re.S)
 
 
 def test_the_page_has_its_examples():
-    assert len(BLOCKS) == 2
+    assert len(SCRIPTS) == 2 and len(SHELL) == 1
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_an_example_runs(tmp_path, index):
-    proc = subprocess.run([sys.executable, "-c", BLOCKS[index]], capture_output=True, text=True,
-                          timeout=600, cwd=tmp_path)
+@pytest.mark.parametrize("index", range(len(SCRIPTS)))
+def test_a_python_example_runs(tmp_path, index):
+    proc = subprocess.run([sys.executable, "-c", SCRIPTS[index]], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip(), "an example prints what it computed"
+
+
+def test_the_command_line_example_runs_a_users_class(tmp_path):
+    (tmp_path / "my_models.py").write_text(MODULE)
+    bindir = Path(sys.executable).parent  # the environment's `mutualgnn`
+    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    proc = subprocess.run(["bash", "-c", SHELL[0]], capture_output=True, text=True,
+                          timeout=600, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "my_models:MyGCN" in proc.stdout and "gcn" in proc.stdout
