@@ -117,7 +117,9 @@ def test_no_module_is_over_450_lines():
     assert not long, f"modules over 450 lines: {long}"
 
 
-@pytest.mark.parametrize("module", ["mutualgnn.mutual", "mutualgnn.config", "mutualgnn.metrics"])
+@pytest.mark.parametrize("module", ["mutualgnn.mutual", "mutualgnn.config", "mutualgnn.metrics",
+                                    "mutualgnn.validation", "mutualgnn.files",
+                                    "mutualgnn.provenance", "mutualgnn.progress"])
 def test_the_ground_and_mutual_import_no_dgl(module):
     code = (f"import sys, {module}; bad = [m for m in sys.modules if m == 'dgl' "
             f"or m.startswith('dgl.')]; assert not bad, bad[:3]")
