@@ -24,9 +24,8 @@ from docsection import write_section
 from mutualgnn import TrainConfig, build_student, fit, load_dataset, seed_everything
 from mutualgnn.bench import memory_mb, peak_memory_reset
 from mutualgnn.provenance import versions
-from mutualgnn.training.fused import FUSABLE
+from mutualgnn.training.fused import fusion_key
 from mutualgnn.students import student_hparams
-from mutualgnn.students.zoo import NODE_STUDENTS
 
 
 def measure(dataset, arch, k, fuse, epochs):
@@ -55,8 +54,10 @@ def measure_fresh(name, arch, k, fuse, epochs):
         return pool.submit(_fresh, name, arch, k, fuse, epochs).result()
 
 
-def _fusable(arch: str, task: str) -> bool:
-    return task == "node" and NODE_STUDENTS[arch] in FUSABLE
+def _fusable(dataset, arch: str) -> bool:
+    student = build_student(arch, dataset.task, dataset.num_features, dataset.num_classes,
+                            **student_hparams(arch, dataset.task, dataset.name, None))
+    return fusion_key(student) is not None
 
 
 def main():
@@ -83,7 +84,7 @@ def main():
         for _ in range(args.repeats):  # interleaved, so load changes hit every variant alike
             for k in map(int, args.sizes.split(",")):
                 # an architecture without a fused implementation runs one by one either way
-                for fuse in (False, True) if _fusable(arch, dataset.task) else (False,):
+                for fuse in (False, True) if _fusable(dataset, arch) else (False,):
                     times.setdefault((k, fuse), []).append(
                         measure_fresh(name, arch, k, fuse, args.epochs) if args.fresh
                         else measure(dataset, arch, k, fuse, args.epochs))

@@ -169,3 +169,36 @@ def test_sharpen_kind_by_hand():
     assert float(out.loss) == 0.0 and not list(Coordinator(2, 3, "sharpen").parameters())
     with pytest.raises(ValueError, match="sharpen must be > 0"):
         Coordinator(2, 3, "sharpen", sharpen=0.0)
+
+
+@pytest.mark.parametrize("temperature,kl_rows,labelled", [
+    (1.0, "all", torch.tensor([0, 2, 5])),
+    (2.0, "all", torch.tensor([True, False, True, False, False, True, False, False])),
+    (0.5, "train", torch.tensor([1, 3, 4, 6])),
+])
+def test_cohort_loss_equals_its_terms_one_by_one(temperature, kl_rows, labelled):
+    """The shared log-softmax and the O(K) peer sum give the loss and the gradients of the
+    terms computed one at a time (docs/method.md), for K = 3 with a learned coordinator."""
+    torch.manual_seed(0)
+    K, n, C, lam, gamma = 3, 8, 4, 0.7, 0.3
+    settings = MutualConfig(lam=lam, temperature=temperature, kl_rows=kl_rows)
+    coordinator = Coordinator(K, C, "alw")
+    with torch.no_grad():
+        coordinator.phi.normal_()  # weights away from 1
+    labels = torch.randint(0, C, (n,))
+    leaves = [torch.randn(n, C, requires_grad=True) for _ in range(K)]
+    total, per_student, out = cohort_loss(leaves, labels, labelled, settings, gamma, coordinator)
+    rows = labelled if kl_rows == "train" else slice(None)
+    expected = []
+    for j, z in enumerate(leaves):
+        term = torch.nn.functional.cross_entropy(z[labelled], labels[labelled])
+        term = term + lam * sum(losses.kl_to_target(out.targets[k], z[rows], temperature)
+                                for k in range(K) if k != j) / (K - 1)
+        expected.append(term - gamma * losses.entropy(z, temperature).mean())
+    for got, want in zip(per_student, expected):
+        assert got.item() == pytest.approx(want.item(), rel=1e-5, abs=1e-6)
+    grads = torch.autograd.grad(sum(per_student), leaves)
+    want_grads = torch.autograd.grad(sum(expected), leaves)
+    for got, want in zip(grads, want_grads):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
+    assert total.item() == pytest.approx((sum(expected) + out.loss).item(), rel=1e-5)

@@ -115,25 +115,25 @@ class Coordinator(nn.Module):
             if y.numel() == 0:  # a sampled mini-batch without labelled nodes
                 return zero
             if x.dim() == 3:
-                return sum(F.cross_entropy(x[k], y) for k in range(x.shape[0]))
-            return F.cross_entropy(x, y)
+                return sum(losses.cross_entropy(x[k], y) for k in range(x.shape[0]))
+            return losses.cross_entropy(x, y)
 
         if self.kind in ("uniform", "sharpen"):
             weights = torch.full_like(z, 1.0 if self.kind == "uniform" else self.sharpen)
-            return CoordinatorOutput(F.softmax(weights * z / T, -1), weights, zero)
+            return CoordinatorOutput(losses.softmax(weights * z / T), weights, zero)
         scores = self._unit(z)
         if self.kind == "alw":
             weights = 2 * torch.sigmoid(scores)                           # (K, N, C)
             weighted = weights * z
-            return CoordinatorOutput(F.softmax(weighted / T, -1).detach(), weights.detach(),
+            return CoordinatorOutput(losses.softmax(weighted / T).detach(), weights.detach(),
                                      ce(weighted))
         if self.kind == "gate":
             gate = torch.softmax(scores, dim=0)                           # (K, N, 1)
             ensemble = (gate * z).sum(0)                                  # (N, C)
-            target = F.softmax(ensemble / T, -1).detach()
+            target = losses.softmax(ensemble / T).detach()
             return CoordinatorOutput(target.expand_as(z), gate.expand_as(z).detach(), ce(ensemble))
         # temperature
         t_row = self.t_min + (self.t_max - self.t_min) * torch.sigmoid(scores + self.t_offset)
         scaled = z / t_row                                                # (K, N, C)
-        return CoordinatorOutput(F.softmax(scaled, -1).detach(), (T / t_row).expand_as(z).detach(),
+        return CoordinatorOutput(losses.softmax(scaled).detach(), (T / t_row).expand_as(z).detach(),
                                  ce(scaled))

@@ -187,6 +187,7 @@ class GraphClassifier(nn.Module):
         self.heads = nn.ModuleList(nn.Linear(d, num_classes) for d in dims)
         self.pool = _READOUT[readout]()
         self.dropout = nn.Dropout(dropout)
+        self.conv_arch = arch  #: the convolution (gin, gcn, sage, gat)
         self.self_loops = arch in ("gcn", "gat")
 
     def forward(self, graph, feat):

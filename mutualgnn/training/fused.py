@@ -12,7 +12,7 @@ values and the function computed are the students' own (tests/test_fused.py load
 weights into both paths and compares logits and gradients); dropout masks are drawn per student
 as before, from a different random stream. GraphSAGE students are not fused: their cost is each
 student's two input projections, which nothing shares; a fused version measured no faster
-(docs/performance.md).
+(docs/performance.md). Graph-level GIN and GCN classifiers fuse in :mod:`.fused_graph`.
 
 :class:`Cohort` is what the training loop runs: it fuses what it can, runs the other students
 one by one, and writes the fused weights back into the students (:meth:`Cohort.sync`).
@@ -26,7 +26,8 @@ from .._dgl_compat import dgl  # noqa: F401  (the compatibility step before dgl.
 from dgl.nn import GATConv, GraphConv
 
 from ..students.kernels import Dropout, SparseFeatures, SparseMatmul, dense_features
-from ..students.zoo import GAT, GCN, layer_graphs, norm_weight
+from ..students.zoo import GAT, GCN, GraphClassifier, layer_graphs, norm_weight
+from .fused_graph import FusedGraphClassifier
 
 
 def features_for(module: nn.Module, feat):
@@ -163,14 +164,28 @@ def _csr_pair(feat: SparseFeatures, values):
 
 
 #: architecture class -> its fused implementation
-FUSABLE = {GCN: FusedGCN, GAT: FusedGAT}
+FUSABLE = {GCN: FusedGCN, GAT: FusedGAT, GraphClassifier: FusedGraphClassifier}
+
+
+def fusion_key(student):
+    """What students must share to run as one fused model (class, convolution and
+    hyper-parameters), or None for a student that does not fuse: a class without a fused
+    implementation, a graph classifier whose convolution has none, a student without ``hparams``
+    (not made by :func:`~mutualgnn.students.build_student`) or with its own random stream."""
+    cls, hparams = type(student), getattr(student, "hparams", None)
+    conv = getattr(student, "conv_arch", None)
+    if (cls not in FUSABLE or not isinstance(hparams, dict)
+            or getattr(student, "generator", None) is not None
+            or (cls is GraphClassifier and conv not in FusedGraphClassifier.ARCHS)):
+        return None
+    return cls, conv, repr(sorted(hparams.items()))
 
 
 class Cohort(nn.Module):
     """The students of one fit, run as groups.
 
-    Students of a fusable class with identical ``hparams`` form one fused group (two or more
-    members); every other student, and every student with its own random stream
+    Students with the same :func:`fusion_key` form one fused group (two or more members); every
+    other student, and every student with its own random stream
     (:func:`~mutualgnn.students.use_generator`), is its own group. ``forward`` returns the K students' logits
     in their original order; ``groups`` pairs each group's module with its member indices, so an
     optimiser per group gets exactly the students' parameters.
@@ -181,9 +196,8 @@ class Cohort(nn.Module):
         self.students = list(students)
         members: dict = {}
         for k, s in enumerate(self.students):
-            fusable = fuse and type(s) in FUSABLE and getattr(s, "generator", None) is None
-            key = (type(s), repr(sorted(s.hparams.items()))) if fusable else k  # built-ins
-            members.setdefault(key, []).append(k)
+            key = fusion_key(s) if fuse else None
+            members.setdefault(k if key is None else key, []).append(k)
         self.groups = []  # (module, member indices, fused?)
         for key, idx in members.items():
             if isinstance(key, tuple) and len(idx) > 1:

@@ -12,6 +12,7 @@ from torch import nn
 from .._dgl_compat import dgl
 from ..config import ConfigError
 from ..metrics import scorer
+from ..mutual.losses import cross_entropy, softmax
 from ..students import NODE_LAYERS, NORM_WEIGHT, SparseFeatures
 from .step import all_logits, mean_stats, step
 
@@ -22,7 +23,7 @@ def _evaluate_logits(logits, labels, metric):
     input validation made ``accuracy_score`` cost 4 ms a call, about a sixth of a Cora GCN
     epoch. The final numbers are also checked against ``accuracy_score`` (tests/test_training.py).
     """
-    return metric(logits, labels), float(nn.functional.cross_entropy(logits, labels))
+    return metric(logits, labels), float(cross_entropy(logits, labels))
 
 class NodeRunner:
     """A node task, full batch: the graph (:func:`_node_graph`), features (N, F) dense or
@@ -48,7 +49,7 @@ class NodeRunner:
             val_acc, val_loss = _evaluate_logits(zv, self.labels[self.split.val], self.metric)
             test_acc, _ = _evaluate_logits(zt, self.labels[self.split.test], self.metric)
             out.append(dict(val_acc=val_acc, val_loss=val_loss, test_acc=test_acc,
-                            probs=(zv.softmax(-1), zt.softmax(-1))))
+                            probs=(softmax(zv), softmax(zt))))
         return out
 
     def val_test_logits(self, cohort) -> list:
@@ -192,7 +193,7 @@ class GraphRunner:
             val_acc, val_loss = _evaluate_logits(zv, self.val_labels, self.metric)
             test_acc, _ = _evaluate_logits(zt, self.test_labels, self.metric)
             out.append(dict(val_acc=val_acc, val_loss=val_loss, test_acc=test_acc,
-                            probs=(zv.softmax(-1), zt.softmax(-1))))
+                            probs=(softmax(zv), softmax(zt))))
         return out
 
     @property
