@@ -86,7 +86,14 @@ class FusedGCN(nn.Module):
 
 def _project(weight, dropout, feat):
     """Each student's input dropout and projection: weight (K, out, F), feat (N, F) dense or
-    :class:`SparseFeatures` -> (N, K, out)."""
+    :class:`SparseFeatures` -> (N, K, out). Without dropout (evaluation) every student
+    projects the same input: one product with the K weights side by side (F, K*out)."""
+    K, out, _ = weight.shape
+    if not dropout.training or dropout.p == 0:
+        stacked = weight.reshape(K * out, -1)
+        if isinstance(feat, SparseFeatures):
+            return SparseMatmul.apply(stacked.t(), feat.csr, feat.csr_t).view(-1, K, out)
+        return (feat @ stacked.t()).view(-1, K, out)
     if isinstance(feat, SparseFeatures):  # each student's dropout on the stored values
         values = feat.csr.values()
         return torch.stack([SparseMatmul.apply(w.t(), *_csr_pair(feat, dropout(values)))
