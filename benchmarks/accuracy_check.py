@@ -1,9 +1,16 @@
-"""Did the speed work change accuracy? The first measurements (single models:
-`benchmarks/results/legacy/baselines.jsonl`; cohorts: `benchmarks/results/legacy/mutual.jsonl`, both made
-before fused Adam, the faster dropout and fused cohorts) side by side with the `paper` suite's
-runs of the same method, architecture, seed and fold, made after them.
+"""Did the speed work change accuracy? Runs made before a change side by side with runs of the
+same method, architecture, seed and fold made after it.
 
     python benchmarks/accuracy_check.py --doc docs/performance.md
+
+compares the first measurements (single models: `benchmarks/results/legacy/baselines.jsonl`;
+cohorts: `benchmarks/results/legacy/mutual.jsonl`, both made before fused Adam, the faster dropout
+and fused cohorts) with the `paper` suite's runs;
+
+    python benchmarks/accuracy_check.py --before benchmarks/results/paper benchmarks/results/speed-check-before --after benchmarks/results/speed-check --doc docs/performance.md --section 'Accuracy before and after the cohort speed-ups'
+
+compares result folders (`mutualgnn bench --out`): pairs then also share the cohort and the
+student's place in it.
 
 The two runs of a pair draw different random numbers (the dropout sampler changed), so they
 differ by seed noise; a paired t-test says whether the mean moved by more than that.
@@ -24,22 +31,37 @@ SECTION = "Accuracy before and after the speed work"
 KEYS = ["dataset", "method", "arch", "seed", "fold"]
 
 
-def _before(*paths) -> pd.DataFrame:
-    rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines() if line]
-    frame = pd.DataFrame(rows)
+#: what pairs results folders' runs besides KEYS: the cohort and the student's place in it
+STORE_KEYS = ["cohort", "student"]
+
+
+def _read(*paths) -> pd.DataFrame:
+    """Runs of result folders (``mutualgnn bench --out``) or of the legacy JSON-lines files."""
+    frames = []
+    for p in paths:
+        if Path(p).is_dir():
+            frames.append(records_frame(ResultStore(p).read()))
+        else:
+            rows = [json.loads(line) for line in Path(p).read_text().splitlines() if line]
+            frames.append(pd.DataFrame(rows))
+    frame = pd.concat(frames, ignore_index=True)
     frame = frame[frame["student"].astype(str) != "ensemble"]
-    return frame.assign(fold=frame["fold"].astype("float"))[KEYS + ["test_acc"]]
+    return frame.assign(fold=frame["fold"].astype("float"))
 
 
-def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    after = after[after["student"] != "ensemble"]
-    after = after.assign(fold=after["fold"].astype("float"))[KEYS + ["test_acc"]]
-    pairs = before.merge(after, on=KEYS, suffixes=(" before", " after"))
+def compare(before: pd.DataFrame, after: pd.DataFrame, keys: list) -> pd.DataFrame:
+    pairs = before[keys + ["test_acc"]].merge(after[keys + ["test_acc"]], on=keys,
+                                              suffixes=(" before", " after"))
     rows = []
-    for (dataset, method, arch), grp in pairs.groupby(["dataset", "method", "arch"], sort=False):
+    group = ["dataset"] + (["cohort"] if "cohort" in keys else []) + ["method", "arch"]
+    for names, grp in pairs.groupby(group + (["student"] if "student" in keys else []),
+                                    sort=False):
+        dataset, method, arch = names[0], names[len(group) - 2], names[len(group) - 1]
         a, b = grp["test_acc after"].to_numpy(float), grp["test_acc before"].to_numpy(float)
         p = paired(a, b).t_p
-        rows.append({"dataset": dataset, "method": method, "student": arch, "runs": len(grp),
+        cohort = {"cohort": names[1]} if "cohort" in keys else {}
+        rows.append({"dataset": dataset, **cohort, "method": method, "student": arch,
+                     "runs": len(grp),
                      "before (%)": f"{100 * b.mean():.1f} ± {100 * b.std(ddof=1):.1f}",
                      "after (%)": f"{100 * a.mean():.1f} ± {100 * a.std(ddof=1):.1f}",
                      "after − before (pts)": round(100 * (a - b).mean(), 2),
@@ -55,18 +77,27 @@ def main():
                                                     "benchmarks/results/legacy/mutual.jsonl"])
     ap.add_argument("--after", default="benchmarks/results/paper")
     ap.add_argument("--doc", default=None)
+    ap.add_argument("--section", default=SECTION)
+    ap.add_argument("--note", default="made before fused Adam, the faster dropout sampler and "
+                                      "fused cohorts", help="what the before runs were made with")
     args = ap.parse_args()
-    before = _before(*args.before)
-    before = before.drop_duplicates(KEYS)  # baselines and mutual both hold `independent` runs
-    table = compare(before, records_frame(ResultStore(args.after).read())).to_markdown(index=False)
+    stores = all(Path(p).is_dir() for p in args.before)
+    keys = KEYS + (STORE_KEYS if stores else [])
+    before = _read(*args.before).drop_duplicates(keys)  # legacy files repeat `independent` runs
+    after = _read(args.after).drop_duplicates(keys)
+    table = compare(before, after, keys).to_markdown(index=False)
     print(table)
     if args.doc:
-        write_section(args.doc, SECTION, f"""
-Command: `python benchmarks/accuracy_check.py --doc {args.doc}`
+        defaults = {a.dest: a.default for a in ap._actions}
+        flags = "".join(f" --{name} " + (" ".join(v) if isinstance(v, list) else f"'{v}'")
+                        for name, v in vars(args).items()
+                        if name not in ("doc", "note") and v != defaults[name])
+        write_section(args.doc, args.section, f"""
+Command: `python benchmarks/accuracy_check.py{flags} --doc {args.doc}`
 
-Before: {", ".join(f"`{p}`" for p in args.before)} (made before fused Adam, the faster dropout
-sampler and fused cohorts). After: the `paper` suite (`{args.after}`). Pairs share method,
-architecture, seed and fold; they draw different dropout masks, so they differ by seed noise.
+Before: {", ".join(f"`{p}`" for p in args.before)} ({args.note}). After: `{args.after}`. Pairs
+share method, architecture, seed and fold{" (and cohort and place in it)" if stores else ""};
+they draw different dropout masks or sum in another order, so they differ by seed noise.
 
 {table}
 """)

@@ -202,3 +202,22 @@ def test_cohort_loss_equals_its_terms_one_by_one(temperature, kl_rows, labelled)
     for got, want in zip(grads, want_grads):
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
     assert total.item() == pytest.approx((sum(expected) + out.loss).item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(3000, 7), (2, 1500, 3), (40, 7), (1200, 20)])
+def test_fast_softmax_equals_torch(shape):
+    """The class-dimension (log-)softmax and cross-entropy give torch's values and gradients,
+    on the transposed layout (many rows, few classes) and on torch's own (few rows, or many
+    classes)."""
+    torch.manual_seed(0)
+    x = torch.randn(*shape, requires_grad=True)
+    for ours, theirs in ((losses.log_softmax, lambda z: F.log_softmax(z, -1)),
+                         (losses.softmax, lambda z: F.softmax(z, -1))):
+        g = torch.randn(*shape)
+        got, = torch.autograd.grad(ours(x), x, g)
+        want, = torch.autograd.grad(theirs(x), x, g)
+        torch.testing.assert_close(ours(x), theirs(x))
+        torch.testing.assert_close(got, want)
+    rows = x.detach().reshape(-1, shape[-1])
+    y = torch.randint(0, shape[-1], (len(rows),))
+    torch.testing.assert_close(losses.cross_entropy(rows, y), F.cross_entropy(rows, y))

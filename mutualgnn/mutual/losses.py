@@ -9,12 +9,14 @@ import torch
 import torch.nn.functional as F
 
 
-#: below this many classes, (log-)softmax over the classes runs on the transposed layout
-SMALL_CLASSES = 16
+#: (log-)softmax over fewer classes than this, of at least MANY_ROWS rows, runs on the
+#: transposed layout (the crossover points measured on the CPU)
+SMALL_CLASSES, MANY_ROWS = 16, 1024
 
 
 def _small_on_cpu(x: torch.Tensor) -> bool:
-    return x.shape[-1] < SMALL_CLASSES and x.device.type == "cpu" and x.dim() >= 2
+    C = x.shape[-1] if x.dim() >= 2 else 0
+    return 0 < C < SMALL_CLASSES and x.numel() >= MANY_ROWS * C and x.device.type == "cpu"
 
 
 def log_softmax(x: torch.Tensor) -> torch.Tensor:
@@ -22,8 +24,9 @@ def log_softmax(x: torch.Tensor) -> torch.Tensor:
 
     On the CPU, torch's kernel for the last dimension is slow when it is short (a few classes:
     it vectorises along the classes), while over another dimension it vectorises along the
-    rows: for fewer than :data:`SMALL_CLASSES` classes the classes are moved to the front and
-    back (measured: 2708 x 7 logits, forward and backward, 3x faster; docs/performance.md)."""
+    rows: for fewer than :data:`SMALL_CLASSES` classes and at least :data:`MANY_ROWS` rows the
+    classes are moved to the front and back (2708 x 7 logits, forward and backward: 2.3x
+    faster; below 1024 rows the copies cost more than they save)."""
     if not _small_on_cpu(x):
         return F.log_softmax(x, -1)
     return x.transpose(-1, -2).contiguous().log_softmax(-2).transpose(-1, -2)
