@@ -289,6 +289,13 @@ def test_paired_table_by_hand():
     assert gcn["diff vs independent (pts)"] == pytest.approx(100 * np.mean([0.04, 0.01]))
     assert gcn["wins/ties/losses"] == "2/0/0" and gat["wins/ties/losses"] == "1/1/0"
     assert gcn["runs"] == 2
+    # gcn: differences +4, +1 points: mean 2.5 +- t_0.975(1) * sd / sqrt 2 = 12.706 * 1.5
+    assert gcn["95% CI (pts)"] == f"[{2.5 - 12.706205 * 1.5:+.2f}, {2.5 + 12.706205 * 1.5:+.2f}]"
+    # Holm over the table's two comparisons: the smaller p doubled, the larger kept (or raised)
+    p = sorted([gcn["t-test p"], gat["t-test p"]])
+    holm = sorted([gcn["Holm p"], gat["Holm p"]])
+    assert holm[0] == pytest.approx(min(1, 2 * p[0]), rel=0.05)
+    assert holm[1] == pytest.approx(max(holm[0], p[1]), rel=0.05)
 
 
 def _with_dml():

@@ -1,4 +1,5 @@
 """The mutual-learning terms and the coordinator, against hand computations."""
+import dataclasses
 import math
 
 import pytest
@@ -151,6 +152,26 @@ def test_method_presets():
     assert (gml.coordinator, gml.lam, gml.gamma) == ("gate", 0.7, 0.2)
     assert method_settings("gml-no-alw", m).coordinator == "uniform"
     assert method_settings("gml-no-entropy", m).gamma == 0.0
+    sharp = method_settings("gml-sharpen", dataclasses.replace(m, sharpen=3.0))
+    assert (sharp.coordinator, sharp.lam, sharp.gamma, sharp.sharpen) == ("sharpen", 0.7, 0.2, 3.0)
+    online = method_settings("online-ensemble", m)
+    assert (online.coordinator, online.lam, online.gamma) == ("gate", 0.7, 0.0)
+
+
+def test_online_ensemble_teaches_every_student_one_target():
+    """online-ensemble: one gated-ensemble target for all students, no entropy term."""
+    from mutualgnn import MutualLoss
+
+    torch.manual_seed(0)
+    z = [torch.randn(6, 3, requires_grad=True) for _ in range(3)]
+    y, rows = torch.randint(0, 3, (6,)), torch.arange(4)
+    out = MutualLoss(3, 3, "online-ensemble")(z, y, rows)
+    assert out.targets.shape == (3, 6, 3)
+    assert torch.equal(out.targets[0], out.targets[1]) and torch.equal(out.targets[0], out.targets[2])
+    # at the start the gate is uniform: the target is softmax of the students' mean logits
+    torch.testing.assert_close(out.targets[0], torch.softmax(torch.stack(z).mean(0), -1).detach())
+    sharp = MutualLoss(3, 3, "gml-sharpen", sharpen=2.0)(z, y, rows)
+    torch.testing.assert_close(sharp.targets, torch.softmax(2 * torch.stack(z), -1).detach())
 
 
 def test_mutual_method_with_one_student_is_a_clear_error():

@@ -17,12 +17,12 @@ stored runs and demand the same numbers).
 """
 from .report import records_frame, report, student_labels
 from .runner import execute, memory_mb, peak_memory_reset, run_suite
-from .stats import Paired, paired
+from .stats import Paired, holm, paired
 from .store import HISTORIES_FILE, RUNS_FILE, SUITE_FILE, ResultStore, record_key
 from .suite import KEY, RunSpec, Suite, first_runs, load_suite, plan, spec_config, suite_names
 from .verify import Verified, verify
 
 __all__ = ["records_frame", "report", "student_labels", "execute", "memory_mb",
-           "peak_memory_reset", "run_suite", "Paired", "paired", "HISTORIES_FILE", "RUNS_FILE",
+           "peak_memory_reset", "run_suite", "Paired", "holm", "paired", "HISTORIES_FILE", "RUNS_FILE",
            "SUITE_FILE", "ResultStore", "record_key", "KEY", "RunSpec", "Suite", "first_runs",
            "load_suite", "plan", "spec_config", "suite_names", "Verified", "verify"]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..files import replacing, write_text
 from ..mutual import METHOD_NAMES
-from .stats import paired
+from .stats import holm, paired
 
 FORMATS = ("md", "csv", "latex")
 
@@ -97,7 +97,9 @@ def accuracy_table(runs: pd.DataFrame, bold: str | None = None,
 
 
 def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFrame:
-    """Each method minus ``baseline`` per student, on the seeds/folds both have (points)."""
+    """Each method minus ``baseline`` per student, on the seeds/folds both have (points), with
+    its 95% confidence interval and the t-test p-values corrected by Holm's method over every
+    comparison of the table (:func:`~.stats.holm`: the family is the table)."""
     singles = runs[runs["student"] != "ensemble"]
     groups = _groups(runs)
     rows = []
@@ -114,10 +116,17 @@ def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFr
             rows.append({**dict(zip(groups, names[:-1])), "student": names[-1], "method": method,
                          "runs": result.n,
                          f"diff vs {baseline} (pts)": round(100 * result.mean_diff, 2),
+                         "95% CI (pts)": f"[{100 * result.ci_low:+.2f}, {100 * result.ci_high:+.2f}]",
                          "wins/ties/losses": result.record,
-                         "t-test p": float(f"{result.t_p:.2g}"),
+                         "t-test p": result.t_p,
                          "Wilcoxon p": float(f"{result.wilcoxon_p:.2g}")})
-    return _sorted(pd.DataFrame(rows)).reset_index(drop=True) if rows else pd.DataFrame(rows)
+    if not rows:
+        return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table.insert(table.columns.get_loc("Wilcoxon p"), "Holm p", holm(table["t-test p"]))
+    for column in ("t-test p", "Holm p"):
+        table[column] = table[column].map(lambda p: float(f"{p:.2g}"))
+    return _sorted(table).reset_index(drop=True)
 
 
 def cost_table(runs: pd.DataFrame) -> pd.DataFrame:

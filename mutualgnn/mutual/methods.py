@@ -11,6 +11,8 @@ dml                       uniform                   mutual.lam  0
 gml                       mutual.coordinator        mutual.lam  mutual.gamma
 gml-no-alw                uniform                   mutual.lam  mutual.gamma
 gml-no-entropy            mutual.coordinator        mutual.lam  0
+gml-sharpen               sharpen (mutual.sharpen)  mutual.lam  mutual.gamma
+online-ensemble           gate                      mutual.lam  0
 ========================  ========================  ==========  ==========
 
 ``ensemble`` trains exactly as ``independent`` (:attr:`Method.trained_as`): it is the averaged
@@ -47,6 +49,12 @@ METHODS = {m.name: m for m in (
     Method("gml", "graph mutual learning: the coordinator's targets and entropy enhancement"),
     Method("gml-no-alw", "gml without the coordinator's learned weights", dict(coordinator="uniform")),
     Method("gml-no-entropy", "gml without entropy enhancement", dict(gamma=0.0)),
+    Method("gml-sharpen", "gml with every peer's prediction sharpened by the fixed "
+           "mutual.sharpen in place of the learned weights: the control for ALW",
+           dict(coordinator="sharpen")),
+    Method("online-ensemble", "online distillation from a gated ensemble of the cohort "
+           "(the gate coordinator; Lan et al. 2018, ONE): one teacher for every student",
+           dict(coordinator="gate", gamma=0.0)),
 )}
 METHOD_NAMES = tuple(METHODS)
 
