@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -16,6 +16,8 @@ from .progress import bar as progress_bar
 from .config import ExperimentConfig
 from .data import flip_labels, load_dataset, standardize_features, with_labels
 from .metrics import metric_of
+from .mutual import method as method_named
+from .mutual import teacher_of
 from .provenance import versions
 from .saved import save_run
 from .students import (build_named_student, lookup_hparams, named_hparams, student_generator,
@@ -95,6 +97,7 @@ class Run:
     seed: int
     split: object             #: the :class:`~mutualgnn.data.Split` trained on
     fit: object               #: the :class:`~mutualgnn.training.FitResult`
+    students: list = field(default_factory=list, repr=False)  #: trained, at their best epochs
 
     def rows(self, with_split: bool = False) -> list:
         """One dict per student and one for the cohort ensemble (``student="ensemble"``);
@@ -113,11 +116,22 @@ class Run:
         return rows
 
 
-def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None) -> Run:
+def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None,
+             teachers=None) -> Run:
     """Train ``config``'s cohort with ``config.method`` once: seed ``seed``, split ``split``
-    (one of ``dataset.splits(...)``); ``exchange``: as in :func:`run_experiment`."""
+    (one of ``dataset.splits(...)``); ``exchange``: as in :func:`run_experiment`.
+
+    A method that distils from teachers (``kd``) takes ``teachers`` (K trained modules, teacher
+    k for student k; a bench reuses its stored ``independent`` run's students) or, without
+    them, first trains the teacher method's cohort on the same seed and split here and takes
+    its students (:func:`teachers_for`)."""
     for arch in config.students:  # fail early on an unknown student or hyper-parameter
         model_hparams(config, arch, dataset)
+    taught_by = method_named(config.method).teachers
+    if taught_by and teachers is None:
+        trained = run_once(dataclasses.replace(config, method=taught_by), dataset, seed, split,
+                           exchange)
+        teachers = teachers_for(trained.students)
     set_threads(config.train.threads)
     if config.label_noise:  # training labels only; validation and test stay clean
         noisy = flip_labels(dataset.labels, split.train, config.label_noise, dataset.num_classes,
@@ -132,8 +146,15 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None)
         for k, student in enumerate(students):
             use_generator(student, student_generator(seed, k, device))
     result = fit(students, dataset, split, train=config.train, method=config.method,
-                 mutual=config.mutual, exchange=exchange)
-    return Run(dataset=dataset.name, method=config.method, seed=seed, split=split, fit=result)
+                 mutual=config.mutual, exchange=exchange, teachers=teachers)
+    return Run(dataset=dataset.name, method=config.method, seed=seed, split=split, fit=result,
+               students=students)
+
+
+def teachers_for(students) -> list:
+    """The teachers of a cohort from the same cohort trained alone: student k is taught by
+    ``students[teacher_of(k, K)]`` (in a pair, the other one)."""
+    return [students[teacher_of(k, len(students))] for k in range(len(students))]
 
 
 def _with_progress(config, progress):

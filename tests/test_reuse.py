@@ -55,7 +55,9 @@ def test_a_bool_mask_and_an_index_give_the_same_loss():
 @pytest.mark.parametrize("method", METHOD_NAMES)
 def test_every_method_of_the_command_line_is_a_criterion(method):
     criterion = MutualLoss(2, 3, method, settings=MutualConfig(lam=0.3))
-    out = criterion(_logits(), torch.tensor([0, 1, 2, 0, 1, 2]), slice(0, 3))
+    teachers = _logits() if criterion.needs_teachers else None
+    out = criterion(_logits(), torch.tensor([0, 1, 2, 0, 1, 2]), slice(0, 3),
+                    teacher_logits=teachers)
     out.loss.backward()
     assert torch.isfinite(out.loss)
     assert criterion.settings.lam == (0.0 if method in ("independent", "ensemble") else 0.3)
@@ -208,3 +210,49 @@ def test_fit_names_a_student_that_breaks_the_contract(karate, student, fragment)
         fit([MyGCN(34, 2), student], karate, karate.split, method="dml",
             train=TrainConfig(epochs=2, progress=False, threads=1))
     assert fragment in str(caught.value)
+
+
+def test_kd_loss_is_ce_plus_lam_t2_kl_to_the_own_teacher_by_hand():
+    """kd (Hinton et al.): CE + lam * T^2 * KL(softmax(t_j / T) || softmax(z_j / T)), each
+    student against its own teacher only; a missing teacher is a clear error."""
+    torch.manual_seed(0)
+    z = [torch.randn(6, 3, requires_grad=True) for _ in range(2)]
+    t = [torch.randn(6, 3) for _ in range(2)]
+    y, rows, lam, T = torch.tensor([0, 1, 2, 0, 1, 2]), torch.tensor([0, 1, 2]), 0.5, 2.0
+    out = MutualLoss(2, 3, "kd", lam=lam, temperature=T)(z, y, rows, teacher_logits=t)
+    for j in range(2):
+        q, log_p = torch.softmax(t[j] / T, -1), torch.log_softmax(z[j] / T, -1)
+        kl = (q * (q.log() - log_p)).sum(-1).mean()
+        want = torch.nn.functional.cross_entropy(z[j][rows], y[rows]) + lam * T ** 2 * kl
+        assert out.per_student[j].item() == pytest.approx(want.item(), rel=1e-5)
+    with pytest.raises(ValueError, match="give teacher_logits"):
+        MutualLoss(2, 3, "kd")(z, y, rows)
+    with pytest.raises(ValueError, match="takes no teacher_logits"):
+        MutualLoss(2, 3, "dml")(z, y, rows, teacher_logits=t)
+    with pytest.raises(ValueError, match="the teacher of student 1 returned logits of shape"):
+        MutualLoss(2, 3, "kd")(z, y, rows, teacher_logits=[t[0], torch.zeros(6, 4)])
+
+
+def test_fit_distils_from_teachers_that_stay_unchanged(karate):
+    """fit(method="kd", teachers=...): the teachers teach in evaluation mode and are not
+    trained; without them, or with them for another method, fit says what to give."""
+    from mutualgnn import TrainConfig, build_student, fit, seed_everything
+    from mutualgnn.mutual import teacher_of
+
+    make = lambda arch: build_student(arch, "node", karate.num_features,  # noqa: E731
+                                      karate.num_classes)
+    seed_everything(0)
+    train = TrainConfig(epochs=15, patience=15, progress=False, threads=1)
+    alone = [make("gcn"), make("gat")]
+    fit(alone, karate, train=train)
+    before = [{k: v.clone() for k, v in s.state_dict().items()} for s in alone]
+    teachers = [alone[teacher_of(k, 2)] for k in range(2)]  # gcn learns from gat and back
+    result = fit([make("gcn"), make("gat")], karate, method="kd", teachers=teachers, train=train)
+    assert len(result.students) == 2 and result.epochs_run == 15
+    for s, state in zip(alone, before):  # unchanged, and left in evaluation mode
+        assert all(torch.equal(v, s.state_dict()[k]) for k, v in state.items())
+        assert not s.training
+    with pytest.raises(ValueError, match="needs one trained teacher per student"):
+        fit([make("gcn"), make("gat")], karate, method="kd", train=train)
+    with pytest.raises(ValueError, match="teachers are for method 'kd'"):
+        fit([make("gcn"), make("gat")], karate, method="dml", teachers=teachers, train=train)

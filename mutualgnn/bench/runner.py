@@ -21,12 +21,13 @@ from pathlib import Path
 import torch
 
 from ..data import load_dataset
-from ..experiment import run_once
+from ..experiment import build_cohort, run_once
 from ..provenance import versions
 from ..progress import bar as progress_bar
 from ..training import DivergenceError
 from .store import ResultStore, is_failed
 from .suite import KEY, RunSpec, Suite, first_runs, plan, spec_config
+from .teachers import load_teachers, save_teachers, teacher_key, teaches, unit_key
 
 
 def peak_memory_reset() -> None:
@@ -51,8 +52,12 @@ _DATASETS: dict = {}
 
 
 def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = False,
-            threads=None) -> tuple:
+            threads=None, folder=None) -> tuple:
     """Train one unit; returns (record, history or None). Datasets are cached per process.
+
+    With a results ``folder``: a unit whose students teach another method of the suite keeps
+    them there, and a distilling unit (``kd``) takes its teachers from there
+    (:mod:`~.teachers`; absent, it trains them itself).
 
     The record: the unit's key (dataset, cohort, variant, method, seed, fold), suite, task,
     metric, ``status`` ``"ok"``, students' and ensemble's test/val scores, epochs_run, wall
@@ -70,7 +75,12 @@ def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = Fal
     rss_before = memory_mb("VmRSS")
     start = time.perf_counter()
     try:
-        run = run_once(config, dataset, spec.seed, split)
+        teachers = None
+        if folder is not None and teacher_key(spec):
+            teachers = load_teachers(folder, spec, lambda: build_cohort(config, dataset))
+        run = run_once(config, dataset, spec.seed, split, teachers=teachers)
+        if folder is not None and teaches(suite.methods, spec.method):
+            save_teachers(folder, spec, run.students)
     except DivergenceError as exc:
         return dict(suite=suite.name, dataset=spec.dataset, task=dataset.task, cohort=spec.cohort,
                     variant=spec.variant, method=spec.method, seed=spec.seed, fold=spec.fold,
@@ -145,18 +155,20 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
             if jobs <= 1:
                 for spec in todo:
                     bar.set_postfix_str(spec.label())
-                    stored(*execute(suite, spec, data_dir, spec.key in first, threads))
+                    stored(*execute(suite, spec, data_dir, spec.key in first, threads,
+                                    store.dir))
             else:
-                _run_parallel(suite, todo, first, jobs, data_dir, stored)
+                _run_parallel(suite, todo, first, jobs, data_dir, stored, store.dir)
         finally:
             bar.close()
     return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo),
             "failed": len(failed)}
 
 
-def _run_parallel(suite, todo, first, jobs, data_dir, stored):
+def _run_parallel(suite, todo, first, jobs, data_dir, stored, folder):
     """Train ``todo`` in ``jobs`` spawned workers; ``stored(record, history)`` each finished one
-    (a diverged unit comes back from :func:`execute` as a failed record)."""
+    (a diverged unit comes back from :func:`execute` as a failed record). A distilling unit
+    waits until the unit that trains its teachers has finished."""
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
                                initializer=_worker_init, initargs=(1,))
     pending = {}
@@ -164,8 +176,13 @@ def _run_parallel(suite, todo, first, jobs, data_dir, stored):
     try:
         while queue or pending:
             while queue and len(pending) < jobs:
-                spec = queue.pop(0)
-                pending[pool.submit(execute, suite, spec, data_dir, spec.key in first, 1)] = spec
+                busy = {unit_key(s) for s in [*queue, *pending.values()]}
+                ready = [i for i, s in enumerate(queue) if teacher_key(s) not in busy]
+                if not ready:
+                    break
+                spec = queue.pop(ready[0])
+                pending[pool.submit(execute, suite, spec, data_dir, spec.key in first, 1,
+                                    folder)] = spec
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 pending.pop(future)
@@ -176,4 +193,5 @@ def _run_parallel(suite, todo, first, jobs, data_dir, stored):
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
 

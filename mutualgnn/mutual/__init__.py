@@ -10,9 +10,11 @@ entropy, :func:`~.losses.cohort_loss`), :mod:`~.methods` (name -> settings), :mo
 from .coordinator import KINDS, Coordinator, CoordinatorOutput
 from .criterion import MutualLoss, MutualLossOutput
 from .losses import cohort_loss, entropy, kl_to_target, supervised
-from .methods import METHOD_NAMES, METHODS, Method, method, method_settings, trained_methods
+from .methods import (METHOD_NAMES, METHODS, Method, method, method_settings, teacher_of,
+                      trained_methods)
 from .settings import KL_ROWS, MutualConfig
 
 __all__ = ["KINDS", "Coordinator", "CoordinatorOutput", "MutualLoss", "MutualLossOutput",
            "cohort_loss", "entropy", "kl_to_target", "supervised", "METHOD_NAMES", "METHODS",
-           "Method", "method", "method_settings", "trained_methods", "KL_ROWS", "MutualConfig"]
+           "Method", "method", "method_settings", "teacher_of", "trained_methods", "KL_ROWS",
+           "MutualConfig"]

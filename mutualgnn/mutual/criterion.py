@@ -82,27 +82,45 @@ class MutualLoss(nn.Module):
         s = self.settings
         return s.gamma * min(1.0, epoch / s.gamma_warmup) if s.gamma_warmup else s.gamma
 
+    @property
+    def needs_teachers(self) -> bool:
+        """Whether the method distils from teachers trained beforehand (``kd``): every call
+        then takes ``teacher_logits``."""
+        return method_named(self.method).teachers is not None
+
     def forward(self, logits, labels: torch.Tensor, mask, students=None,
-                gamma: float | None = None) -> MutualLossOutput:
+                gamma: float | None = None, teacher_logits=None) -> MutualLossOutput:
         """``logits``: K tensors (n, C), one per student, on the same n rows; ``labels`` (n,);
         ``mask``: the labelled rows, a bool mask (n,), an index tensor or a slice.
         ``students`` (indices) restricts the sum to those students (alternating updates);
-        ``gamma`` overrides the entropy coefficient (e.g. :meth:`gamma_at`)."""
+        ``gamma`` overrides the entropy coefficient (e.g. :meth:`gamma_at`);
+        ``teacher_logits`` (``kd`` only): K tensors (n, C), row k from student k's teacher
+        (:func:`~.methods.teacher_of`), treated as constants."""
         logits = list(logits)
         self._check(logits, labels)
+        if self.needs_teachers and self.settings.lam != 0:
+            if teacher_logits is None:
+                raise ValueError(f"method '{self.method}' distils every student from its "
+                                 f"teacher: give teacher_logits, {self.num_students} tensors "
+                                 f"(n, C) from teachers trained alone (fit(..., teachers=[...]))")
+            teacher_logits = list(teacher_logits)
+            self._check(teacher_logits, labels, what="teacher")
+        elif teacher_logits is not None:
+            raise ValueError(f"method '{self.method}' takes no teacher_logits; 'kd' does")
         gamma = self.settings.gamma if gamma is None else gamma
         total, per_student, out = cohort_loss(logits, labels, mask, self.settings, gamma,
-                                              self.coordinator, students)
+                                              self.coordinator, students, teacher_logits)
         if out is None:
             return MutualLossOutput(total, per_student, 0)
         return MutualLossOutput(total, per_student, out.loss, out.targets, out.weights)
 
-    def _check(self, logits: list, labels: torch.Tensor) -> None:
-        """Errors that name the student and what was expected."""
+    def _check(self, logits: list, labels: torch.Tensor, what: str = "student") -> None:
+        """Errors that name the student (or its teacher) and what was expected."""
         if len(logits) != self.num_students:
-            raise ValueError(f"{self.num_students} students' logits expected, got {len(logits)}")
+            raise ValueError(f"{self.num_students} {what}s' logits expected, got {len(logits)}")
         rows = labels.shape[0] if torch.is_tensor(labels) else None
-        for name, z in zip(self.names, logits):
+        names = self.names if what == "student" else [f"the teacher of {n}" for n in self.names]
+        for name, z in zip(names, logits):
             if not torch.is_tensor(z):
                 raise ValueError(f"{name} returned {type(z).__name__}, not a tensor of logits: "
                                  f"forward(graph, features) must return (rows, classes) logits")

@@ -85,23 +85,30 @@ class PeerTargets:
                                        / (n (K - 1)),   Q = sum_k q_k,
 
     the same value as :func:`mutual` (up to rounding) and the same gradient, -(Q - q_j) / (n (K-1))
-    with respect to log p_j. The targets are constants (detached)."""
+    with respect to log p_j. The targets are constants (detached).
 
-    def __init__(self, targets: torch.Tensor):
-        self.targets = targets.detach()
+
+    With ``own`` (knowledge distillation), ``targets[j]`` is student j's own teacher's target
+    and its term is T^2 KL(q_j || p_j) alone."""
+
+    def __init__(self, targets: torch.Tensor, own: bool = False):
+        self.targets, self.own = targets.detach(), own
         self.total = self.targets.sum(0)                                    # Q (n, C)
         self.plogp = torch.xlogy(self.targets, self.targets).sum(dim=(1, 2))  # (K,)
 
     def mutual(self, log_p: torch.Tensor, student: int, temperature: float = 1.0) -> torch.Tensor:
         """Student ``student``'s term from its log-probabilities at temperature T, log_p (n, C)."""
         K, n = self.targets.shape[:2]
+        if self.own:
+            kl = self.plogp[student] - (self.targets[student] * log_p).sum()
+            return kl * (temperature ** 2 / n)
         peers = self.total - self.targets[student]
         kl = (self.plogp.sum() - self.plogp[student]) - (peers * log_p).sum()
         return kl * (temperature ** 2 / (n * (K - 1)))
 
 
 def cohort_loss(logits: list, labels: torch.Tensor, labelled, settings, gamma: float,
-                coordinator=None, students=None) -> tuple:
+                coordinator=None, students=None, teacher_logits=None) -> tuple:
     """The summed loss of one iteration of a cohort, for students j = 1..K with logits z_j:
 
         L = sum_j [ CE(z_j, y) + lam * mean_{k != j} T^2 KL(sg[q_k] || softmax(z_j / T))
@@ -112,8 +119,11 @@ def cohort_loss(logits: list, labels: torch.Tensor, labelled, settings, gamma: f
     temperature, kl_rows: ``all`` rows or the labelled ``train`` rows for the KL); ``gamma``:
     this step's entropy coefficient (it may be warmed up). ``logits``: K tensors (N, C);
     ``labelled``: index or mask of the rows with labels; ``students`` (indices) restricts the
-    sum to those students (alternating updates). Returns (loss, per-student losses, output of
-    the coordinator or None).
+    sum to those students (alternating updates). ``teacher_logits`` (K tensors (N, C), row j
+    from student j's teacher; knowledge distillation): the coordinator turns the teachers'
+    logits, not the students', into targets, and student j learns from its own teacher's alone,
+    lam * T^2 KL(sg[q_j] || softmax(z_j / T)) (Hinton et al. 2015). Returns (loss, per-student
+    losses, output of the coordinator or None).
 
     Each student's log-softmax at T is taken once and shared by its KL and entropy terms (and
     by its cross-entropy when T = 1), and the peers' KL terms are summed in O(K)
@@ -124,9 +134,10 @@ def cohort_loss(logits: list, labels: torch.Tensor, labelled, settings, gamma: f
     T = settings.temperature
     kl_rows = labelled if settings.kl_rows == "train" else slice(None)
     if settings.lam != 0:
-        z = torch.stack([z_k[kl_rows] for z_k in logits])
+        source = logits if teacher_logits is None else [t.detach() for t in teacher_logits]
+        z = torch.stack([z_k[kl_rows] for z_k in source])
         out = coordinator(z, labels[kl_rows], _rows_within(labelled, kl_rows, z.shape[1]))
-        peers = PeerTargets(out.targets)
+        peers = PeerTargets(out.targets, own=teacher_logits is not None)
     per_student = []
     for j in which:
         log_p = log_softmax(logits[j] / T) if peers is not None or gamma else None

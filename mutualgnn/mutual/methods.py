@@ -13,10 +13,13 @@ gml-no-alw                uniform                   mutual.lam  mutual.gamma
 gml-no-entropy            mutual.coordinator        mutual.lam  0
 gml-sharpen               sharpen (mutual.sharpen)  mutual.lam  mutual.gamma
 online-ensemble           gate                      mutual.lam  0
+kd                        uniform, over teachers    mutual.lam  0
 ========================  ========================  ==========  ==========
 
 ``ensemble`` trains exactly as ``independent`` (:attr:`Method.trained_as`): it is the averaged
-prediction of the independently trained students, so a benchmark trains it once.
+prediction of the independently trained students, so a benchmark trains it once. ``kd``
+distils each student from a teacher trained alone (:attr:`Method.teachers`: the ``independent``
+run of the same cohort, seed and split; :func:`teacher_of` says which of its students).
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ class Method:
     description: str
     forces: dict = field(default_factory=dict)   #: MutualConfig fields this method sets
     trained_as: str | None = None                #: the method whose training it reuses
+    teachers: str | None = None                  #: the method that trains its teachers first
 
     @property
     def mutual(self) -> bool:
@@ -55,7 +59,16 @@ METHODS = {m.name: m for m in (
     Method("online-ensemble", "online distillation from a gated ensemble of the cohort "
            "(the gate coordinator; Lan et al. 2018, ONE): one teacher for every student",
            dict(coordinator="gate", gamma=0.0)),
+    Method("kd", "knowledge distillation (Hinton et al. 2015): student k learns from student "
+           "k+1 of the cohort trained alone first (the other architecture of a pair)",
+           dict(coordinator="uniform", gamma=0.0, alternating=False), teachers="independent"),
 )}
+
+
+def teacher_of(k: int, num_students: int) -> int:
+    """Which student of the independently trained cohort teaches student ``k`` under ``kd``:
+    the next one, (k + 1) mod K (in a pair, the other)."""
+    return (k + 1) % num_students
 METHOD_NAMES = tuple(METHODS)
 
 
@@ -74,10 +87,13 @@ def method_settings(name: str, mutual):
 
 
 def trained_methods(names) -> list:
-    """The methods of ``names`` that need training, in order: ``ensemble`` is ``independent``'s."""
+    """The methods of ``names`` that need training, in order: ``ensemble`` is ``independent``'s,
+    and a method with teachers (``kd``) comes after the method that trains them, added if
+    absent."""
     out = []
     for name in names:
-        name = method(name).trained_as or name
-        if name not in out:
-            out.append(name)
+        m = method(name)
+        for needed in (m.teachers, m.trained_as or name):
+            if needed is not None and needed not in out:
+                out.append(needed)
     return out

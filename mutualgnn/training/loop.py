@@ -75,7 +75,7 @@ class FitResult:
 
 def fit(students, data, split=None, train: TrainConfig | None = None, method: str = "independent",
         mutual: MutualConfig | None = None, criterion: MutualLoss | None = None,
-        optim: list | None = None, exchange=None) -> FitResult:
+        optim: list | None = None, exchange=None, teachers=None) -> FitResult:
     """Train ``students`` together on ``data`` with the rows of ``split``.
 
     ``students``: K ``torch.nn.Module``s whose ``forward(graph, features)`` returns logits, (N, C)
@@ -96,6 +96,10 @@ def fit(students, data, split=None, train: TrainConfig | None = None, method: st
     method of :data:`mutualgnn.mutual.METHODS`) with the settings ``mutual`` (a
     :class:`~mutualgnn.mutual.MutualConfig`, default values when None), or a ready
     ``criterion`` (a :class:`~mutualgnn.mutual.MutualLoss`, whose coordinator is trained too).
+    ``teachers`` (``method="kd"`` only): K trained ``nn.Module``s, teacher k teaching student
+    k (e.g. the students of an ``independent`` fit, reordered by
+    :func:`~mutualgnn.mutual.teacher_of`); they run in evaluation mode without gradients, on
+    every batch the students see, and are moved to ``train.device``.
     ``exchange`` (a :class:`mutualgnn.training.distributed.Exchange`) trains only this
     process's share of the students and exchanges logits with the other processes; every
     process returns the same result.
@@ -145,6 +149,7 @@ def fit(students, data, split=None, train: TrainConfig | None = None, method: st
                          f"and {data.num_classes} classes")
     settings = criterion.settings
     criterion.to(device)
+    teachers = _teachers(teachers, criterion, labels, device, exchange)
     optim = optim or [student_optim(s) for s in students]
     if exchange is not None:
         if settings.alternating and criterion.active:
@@ -173,7 +178,8 @@ def fit(students, data, split=None, train: TrainConfig | None = None, method: st
                        enabled=train.progress, lines=False)
     epoch = 0
     for epoch in bar:
-        stats = runner.train_epoch(cohort, optimisers, criterion, criterion.gamma_at(epoch))
+        stats = runner.train_epoch(cohort, optimisers, criterion, criterion.gamma_at(epoch),
+                                   teachers)
         stats["loss"] = cohort.share(stats["loss"])
         for sched in schedulers:
             sched.step()
@@ -207,6 +213,28 @@ def fit(students, data, split=None, train: TrainConfig | None = None, method: st
                   for name, b in zip(names, best)],
         ensemble=ensemble, history=history, epochs_run=epoch,
         seconds=time.perf_counter() - start)
+
+
+def _teachers(teachers, criterion, labels, device, exchange):
+    """``fit``'s teachers checked against the method and moved to ``device`` (None without)."""
+    if not criterion.needs_teachers or criterion.settings.lam == 0:
+        if teachers is not None:
+            raise ValueError(f"teachers are for method 'kd'; method '{criterion.method}' "
+                             f"learns without them")
+        return None
+    if teachers is None or len(list(teachers)) != criterion.num_students:
+        raise ValueError(f"method '{criterion.method}' needs one trained teacher per student "
+                         f"({criterion.num_students}): fit(..., teachers=[...]), e.g. the "
+                         f"students of an 'independent' fit (mutualgnn.mutual.teacher_of)")
+    if exchange is not None:
+        raise ValueError(f"method '{criterion.method}' is not available in distributed training")
+    teachers = list(teachers)
+    for label, t in zip(labels, teachers):
+        if not isinstance(t, nn.Module):
+            raise ValueError(f"the teacher of {label} is a {type(t).__name__}, not a "
+                             f"torch.nn.Module")
+        t.to(device)
+    return teachers
 
 
 def _check_finite(names, losses, evaluation, epoch, optim, mutual) -> None:

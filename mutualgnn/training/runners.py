@@ -14,7 +14,7 @@ from ..config import ConfigError
 from ..metrics import scorer
 from ..mutual.losses import cross_entropy, softmax
 from ..students import NODE_LAYERS, NORM_WEIGHT, SparseFeatures
-from .step import all_logits, mean_stats, step
+from .step import all_logits, mean_stats, step, teacher_logits
 
 def _evaluate_logits(logits, labels, metric):
     """(n, C) logits, (n,) labels -> their score by ``metric`` (:func:`~mutualgnn.metrics.scorer`), mean CE loss.
@@ -35,12 +35,13 @@ class NodeRunner:
         self.feat, self.labels = as_input(g.ndata["feat"]).to(device), g.ndata["label"].to(device)
         self.split, self.metric = split.to(device), scorer(data.name)
 
-    def train_epoch(self, cohort, optimisers, criterion, gamma):
+    def train_epoch(self, cohort, optimisers, criterion, gamma, teachers=None):
         cohort.train()
         criterion.train()
         return step(cohort, optimisers,
-                     lambda which: all_logits(cohort, self.graph, self.feat, which),
-                     self.labels, self.split.train, criterion, gamma)
+                    lambda which: all_logits(cohort, self.graph, self.feat, which),
+                    self.labels, self.split.train, criterion, gamma,
+                    lambda: teacher_logits(teachers, self.graph, self.feat))
 
     @torch.no_grad()
     def evaluate(self, cohort):
@@ -101,7 +102,7 @@ class SampledNodeRunner(NodeRunner):
         self.val_at = torch.searchsorted(eval_rows, split.val).to(device)
         self.test_at = torch.searchsorted(eval_rows, split.test).to(device)
 
-    def train_epoch(self, cohort, optimisers, criterion, gamma):
+    def train_epoch(self, cohort, optimisers, criterion, gamma, teachers=None):
         cohort.train()
         criterion.train()
         stats = []
@@ -111,8 +112,9 @@ class SampledNodeRunner(NodeRunner):
                 continue  # no term to learn from
             feat = blocks[0].srcdata["feat"]
             stats.append(step(cohort, optimisers,
-                               lambda which: all_logits(cohort, blocks, feat, which),
-                               self.labels[output_nodes], labelled, criterion, gamma))
+                              lambda which: all_logits(cohort, blocks, feat, which),
+                              self.labels[output_nodes], labelled, criterion, gamma,
+                              lambda: teacher_logits(teachers, blocks, feat)))
         return mean_stats(stats)
 
     def val_test_logits(self, cohort) -> list:
@@ -168,7 +170,7 @@ class GraphRunner:
                                for rows in (split.val, split.test))
         self.metric, self.device = scorer(data.name), device
 
-    def train_epoch(self, cohort, optimisers, criterion, gamma):
+    def train_epoch(self, cohort, optimisers, criterion, gamma, teachers=None):
         cohort.train()
         criterion.train()
         stats = []
@@ -179,8 +181,9 @@ class GraphRunner:
                 continue  # batch norm cannot train on a single graph
             feat = graph.ndata["feat"]
             stats.append(step(cohort, optimisers,
-                               lambda which: all_logits(cohort, graph, feat, which),
-                               labels, slice(None), criterion, gamma))
+                              lambda which: all_logits(cohort, graph, feat, which),
+                              labels, slice(None), criterion, gamma,
+                              lambda: teacher_logits(teachers, graph, feat)))
         return mean_stats(stats)
 
     @torch.no_grad()

@@ -8,17 +8,20 @@ from ..mutual import entropy
 from .fused import features_for
 
 
-def step(cohort, optimisers, logits_fn, labels, labelled, criterion, gamma):
+def step(cohort, optimisers, logits_fn, labels, labelled, criterion, gamma, teacher_fn=None):
     """One iteration with ``criterion`` (a :class:`~mutualgnn.mutual.MutualLoss`): joint (one
     summed loss, every optimiser steps) or, with ``alternating`` settings and a mutual term,
-    each student in turn (its peers' targets from fresh forward passes). Returns per-student
+    each student in turn (its peers' targets from fresh forward passes). ``teacher_fn()``
+    gives the teachers' logits of the batch (``kd``; None otherwise). Returns per-student
     losses, mean weights and mean entropies."""
     K, which = len(cohort.students), cohort.local
+    taught = teacher_fn() if teacher_fn is not None else None
     if not criterion.settings.alternating or not criterion.active:
         for o in optimisers:
             o.zero_grad(set_to_none=True)
         logits = logits_fn(range(K))
-        out = criterion(logits, labels, labelled, students=which, gamma=gamma)
+        out = criterion(logits, labels, labelled, students=which, gamma=gamma,
+                        teacher_logits=taught)
         out.loss.backward()
         for o in optimisers:
             o.step()
@@ -28,7 +31,8 @@ def step(cohort, optimisers, logits_fn, labels, labelled, criterion, gamma):
         for o in optimisers:
             o.zero_grad(set_to_none=True)
         logits = logits_fn([j])
-        out = criterion(logits, labels, labelled, students=[j], gamma=gamma)
+        out = criterion(logits, labels, labelled, students=[j], gamma=gamma,
+                        teacher_logits=taught)
         (out.per_student[0] + (out.coordinator_loss if j == 0 else 0)).backward()
         optimisers[j].step()
         if j == 0 and len(optimisers) > K:
@@ -47,6 +51,15 @@ def _summary(per_student, logits, out, criterion, which):
     for j, value in zip(which, per_student):
         loss[j] = value.item()
     return dict(loss=loss, weight=weight, entropy=ent)
+
+
+@torch.no_grad()
+def teacher_logits(teachers, graph, feat):
+    """The teachers' logits (K tensors) on ``graph`` and ``feat``, in evaluation mode, without
+    gradients; None without teachers."""
+    if not teachers:
+        return None
+    return [t.eval()(graph, features_for(t, feat)) for t in teachers]
 
 
 def all_logits(cohort, graph, feat, train_only=None):

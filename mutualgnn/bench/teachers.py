@@ -1,0 +1,83 @@
+"""Teachers kept between runs of a suite: a method that distils (``kd``) learns from the
+students of the suite's own run of its teacher method (``independent``) on the same dataset,
+cohort, variant, seed and fold, so that run is trained once and found, never retrained or
+copied.
+
+The run of the teacher method saves its students' best checkpoints in the results folder,
+``teachers/<key>.pt``: a dict of the unit's key (JSON), the students' names and their state
+dicts (tensors), read back with ``torch.load(weights_only=True)``. A distilling run loads them
+into freshly built students; without the file it trains the teachers itself
+(:func:`~mutualgnn.experiment.run_once`), as ``mutualgnn run --method kd`` does.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+
+from ..experiment import teachers_for
+from ..files import replacing_path
+from ..mutual import METHODS
+from ..mutual import method as method_named
+from .suite import RunSpec
+
+FOLDER = "teachers"
+
+
+def teacher_key(spec: RunSpec) -> str:
+    """The unit whose students teach ``spec``'s (its method's teacher method, the rest the
+    same), as a JSON string; "" when ``spec``'s method has no teachers."""
+    taught_by = method_named(spec.method).teachers
+    if taught_by is None:
+        return ""
+    return unit_key(spec, taught_by)
+
+
+def unit_key(spec: RunSpec, method: str | None = None) -> str:
+    """The key of unit ``spec`` (with ``method`` in place of its own, if given) as JSON."""
+    return json.dumps(dict(dataset=spec.dataset, cohort=spec.cohort, variant=spec.variant,
+                           method=method or spec.method, seed=spec.seed, fold=spec.fold),
+                      sort_keys=True)
+
+
+def teaches(suite_methods, method: str) -> bool:
+    """Whether runs of ``method`` teach some method of the suite (their students are kept)."""
+    return any(METHODS[m].teachers == method for m in suite_methods)
+
+
+def _path(folder: Path, key: str) -> Path:
+    return Path(folder) / FOLDER / (hashlib.sha1(key.encode()).hexdigest()[:16] + ".pt")
+
+
+def save_teachers(folder, spec: RunSpec, students) -> Path:
+    """Keep the trained ``students`` of unit ``spec`` (written whole or not at all)."""
+    key = unit_key(spec)
+    path = _path(folder, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = dict(key=key, names=[getattr(s, "arch", type(s).__name__) for s in students],
+                   states=[{k: v.detach().cpu() for k, v in s.state_dict().items()}
+                           for s in students])
+    with replacing_path(path) as tmp:
+        torch.save(payload, tmp)
+    return path
+
+
+def load_teachers(folder, spec: RunSpec, build) -> list | None:
+    """The teachers of unit ``spec`` from the results ``folder``: its teacher unit's students,
+    rebuilt by ``build()`` (a fresh cohort of the same students: built under the current random
+    state, then overwritten) with the stored weights and reordered by
+    :func:`~mutualgnn.experiment.teachers_for`; None when nothing is stored."""
+    key = teacher_key(spec)
+    path = _path(folder, key)
+    if not key or not path.is_file():
+        return None
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if payload.get("key") != key:
+        raise ValueError(f"{path} holds the students of {payload.get('key')}, not of {key}: "
+                         f"delete it to have the teachers trained again")
+    students = build()
+    for student, state in zip(students, payload["states"]):
+        student.load_state_dict(state)
+    return teachers_for(students)
