@@ -15,7 +15,7 @@ from ..files import write_text
 from . import plots as figures
 from . import tables
 from .store import ResultStore, is_failed, record_key
-from .suite import KEY
+from .suite import KEY, TUNE
 
 FAILED_FILE = "failed.md"
 
@@ -65,7 +65,9 @@ def report(directory, formats=("md", "csv", "latex"), plots: bool = True) -> lis
     Each run counts once (a duplicated one raises a :class:`DuplicateRunsWarning` naming its
     lines); failed runs are left out of the tables and listed in ``failed.md`` (dataset, cohort,
     variant, method, seed, fold, error), whose path is then among those returned; a
-    ``failed.md`` of an earlier report is removed when no run has failed."""
+    ``failed.md`` of an earlier report is removed when no run has failed. The runs of a
+    suite's tuning stage (variant ``tune:...``) are left out of the tables: ``tuning.md``
+    shows them (:mod:`~.tuning`)."""
     store = ResultStore(directory)
     records = store.records()
     if not records:
@@ -84,7 +86,7 @@ def report(directory, formats=("md", "csv", "latex"), plots: bool = True) -> lis
     if len(failed) == len(records):
         raise ConfigError(f"every run in {store.runs_path} failed ({len(failed)}); see "
                           f"{failed_path}")
-    runs = records_frame(records)
+    runs = records_frame([r for r in records if not (r.get("variant") or "").startswith(TUNE)])
     paths = tables.write_tables(runs, store.dir, formats) + paths
     if plots:
         histories = store.records(store.histories_path)

@@ -28,6 +28,7 @@ from ..training import DivergenceError
 from .store import ResultStore, is_failed
 from .suite import KEY, RunSpec, Suite, first_runs, plan, spec_config
 from .teachers import load_teachers, save_teachers, teacher_key, teaches, unit_key
+from .tuning import choose, write_choices
 
 
 def peak_memory_reset() -> None:
@@ -52,12 +53,13 @@ _DATASETS: dict = {}
 
 
 def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = False,
-            threads=None, folder=None) -> tuple:
+            threads=None, folder=None, choices=None) -> tuple:
     """Train one unit; returns (record, history or None). Datasets are cached per process.
 
     With a results ``folder``: a unit whose students teach another method of the suite keeps
     them there, and a distilling unit (``kd``) takes its teachers from there
-    (:mod:`~.teachers`; absent, it trains them itself).
+    (:mod:`~.teachers`; absent, it trains them itself). ``choices``: the tuning's choices,
+    for the final units of a tuning suite (:func:`~.suite.spec_config`).
 
     The record: the unit's key (dataset, cohort, variant, method, seed, fold), suite, task,
     metric, ``status`` ``"ok"``, students' and ensemble's test/val scores, epochs_run, wall
@@ -65,7 +67,7 @@ def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = Fal
     raises :class:`~mutualgnn.training.DivergenceError` (here, in a worker process too) returns
     instead a record with ``status`` ``"failed"``, ``error`` (the message), ``diverged``
     (student, arch, epoch) and no scores, and no history."""
-    config = spec_config(suite, spec, data_dir, threads)
+    config = spec_config(suite, spec, data_dir, threads, choices)
     if spec.dataset not in _DATASETS:
         _DATASETS[spec.dataset] = load_dataset(spec.dataset, config.data_dir)
     dataset = _DATASETS[spec.dataset]
@@ -151,21 +153,32 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
                 log(f"failed: {unit}: {record['error']}")
             bar.update()
 
+        # a tuning suite trains in two stages: the tuning runs, then (with the choices they
+        # give, written to tuning.md / tuning.json) the final runs
+        tuning = {s.key for s in plan(suite, datasets, methods, "tune")} if suite.tuning else set()
+        stages = [[s for s in todo if s.key in tuning], [s for s in todo if s.key not in tuning]]
         try:
-            if jobs <= 1:
-                for spec in todo:
-                    bar.set_postfix_str(spec.label())
-                    stored(*execute(suite, spec, data_dir, spec.key in first, threads,
-                                    store.dir))
-            else:
-                _run_parallel(suite, todo, first, jobs, data_dir, stored, store.dir)
+            for number, stage in enumerate(stages):
+                choices = None
+                if suite.tuning and number == 1:
+                    records = store.records()
+                    write_choices(suite, records, store.dir)
+                    choices = choose(suite, records)
+                if jobs <= 1:
+                    for spec in stage:
+                        bar.set_postfix_str(spec.label())
+                        stored(*execute(suite, spec, data_dir, spec.key in first, threads,
+                                        store.dir, choices))
+                else:
+                    _run_parallel(suite, stage, first, jobs, data_dir, stored, store.dir,
+                                  choices)
         finally:
             bar.close()
     return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo),
             "failed": len(failed)}
 
 
-def _run_parallel(suite, todo, first, jobs, data_dir, stored, folder):
+def _run_parallel(suite, todo, first, jobs, data_dir, stored, folder, choices=None):
     """Train ``todo`` in ``jobs`` spawned workers; ``stored(record, history)`` each finished one
     (a diverged unit comes back from :func:`execute` as a failed record). A distilling unit
     waits until the unit that trains its teachers has finished."""
@@ -182,7 +195,7 @@ def _run_parallel(suite, todo, first, jobs, data_dir, stored, folder):
                     break
                 spec = queue.pop(ready[0])
                 pending[pool.submit(execute, suite, spec, data_dir, spec.key in first, 1,
-                                    folder)] = spec
+                                    folder, choices)] = spec
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 pending.pop(future)

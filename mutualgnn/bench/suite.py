@@ -15,9 +15,10 @@ from pathlib import Path
 
 from ..config import ConfigError, ExperimentConfig, _check_keys, apply_overrides, load_yaml, parse_seeds
 from ..data import DatasetError, canonical_name, has_official_split, task_of
-from ..mutual import METHOD_NAMES, trained_methods
+from ..mutual import METHOD_NAMES, METHODS, trained_methods
 
 KEY = ("dataset", "cohort", "variant", "method", "seed", "fold")  #: what names one run
+TUNE = "tune:"  #: the variant of a tuning run starts so, then its grid point
 
 
 @dataclass
@@ -32,6 +33,14 @@ class Suite:
     protocol, so a results folder belongs to one suite name and one ``settings``/``folds``.
     ``run_folds`` (e.g. ``0-2``) runs only some of the ``folds`` folds, for a quick tuning
     grid; the folds themselves stay those of the full ``folds``-fold split.
+
+    ``tuning`` declares an equal tuning budget: ``grid`` (settings -> values, e.g.
+    ``{mutual.lam: [0.1, 0.3, 1.0], mutual.temperature: [1.0, 2.0]}``), ``seeds`` (per task
+    or dataset, default the suite's) and ``run_folds`` (default the suite's) of the tuning
+    runs, and ``methods`` (default: every method of the suite but ``independent`` and
+    ``ensemble``, which have no such settings). Every point of the grid is run for every tuned
+    method on the same tuning seeds and folds (variant ``tune:...``); each method's final runs
+    then use its point of best mean validation accuracy (:mod:`~.tuning`).
     """
 
     name: str
@@ -43,6 +52,7 @@ class Suite:
     run_folds: object = None
     settings: dict = field(default_factory=dict)
     grid: dict = field(default_factory=dict)
+    tuning: dict = field(default_factory=dict)
     description: str = ""
 
     def __post_init__(self):
@@ -90,6 +100,54 @@ class Suite:
                               "e.g. grid: {label_noise: [0.0, 0.2]}")
         for _, assignments in self.variants():  # unknown keys and bad values fail here
             ExperimentConfig.from_dict(apply_overrides(self.settings, assignments))
+        self._check_tuning()
+
+    def _check_tuning(self) -> None:
+        tuning = self.tuning
+        if not isinstance(tuning, dict):
+            raise ConfigError("suite: 'tuning' must be a mapping with grid, seeds, run_folds, "
+                              "methods")
+        if not tuning:
+            return
+        unknown = sorted(set(tuning) - {"grid", "seeds", "run_folds", "methods"})
+        if unknown:
+            raise ConfigError(f"suite: tuning: unknown key(s) {', '.join(unknown)}; "
+                              f"valid: grid, seeds, run_folds, methods")
+        if self.grid:
+            raise ConfigError("suite: a suite tunes (tuning) or sweeps variants (grid), not both")
+        grid = tuning.get("grid")
+        if not isinstance(grid, dict) or not grid or not all(isinstance(v, list) and v
+                                                             for v in grid.values()):
+            raise ConfigError("suite: tuning: 'grid' must map settings to non-empty lists of "
+                              "values, e.g. grid: {mutual.lam: [0.1, 0.3, 1.0]}")
+        seeds = tuning.setdefault("seeds", dict(self.seeds))
+        if not isinstance(seeds, dict):
+            raise ConfigError("suite: tuning: 'seeds' must map a task or dataset to seeds")
+        for key, value in seeds.items():
+            parse_seeds(value)
+        if tuning.get("run_folds") is not None:
+            outside = [f for f in parse_seeds(tuning["run_folds"]) if not 0 <= f < self.folds]
+            if outside:
+                raise ConfigError(f"suite: tuning: run_folds {outside} outside "
+                                  f"0-{self.folds - 1}")
+        methods = tuning.setdefault("methods", [m for m in self.methods
+                                                if m not in ("independent", "ensemble")])
+        bad = [m for m in methods if m not in self.methods or m in ("independent", "ensemble")]
+        if not isinstance(methods, list) or bad:
+            raise ConfigError(f"suite: tuning: methods must be methods of the suite other than "
+                              f"independent and ensemble; not {', '.join(map(str, bad))}")
+        for _, assignments in self.tuning_points():
+            ExperimentConfig.from_dict(apply_overrides(self.settings, assignments))
+
+    def tuning_points(self) -> list:
+        """(variant label ``tune:key=value,...``, assignments) of every point of the tuning
+        grid; none without tuning."""
+        if not self.tuning:
+            return []
+        combos = [[]]
+        for key, values in self.tuning["grid"].items():
+            combos = [c + [f"{key}={json.dumps(v)}"] for c in combos for v in values]
+        return [(TUNE + ",".join(c), c) for c in combos]
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "suite") -> "Suite":
@@ -106,7 +164,10 @@ class Suite:
 
     def identity(self) -> dict:
         """What makes two result sets comparable: the name and the shared protocol."""
-        return {"name": self.name, "folds": self.folds, "settings": self.settings}
+        out = {"name": self.name, "folds": self.folds, "settings": self.settings}
+        if self.tuning:
+            out["tuning"] = self.tuning
+        return out
 
     def variants(self) -> list:
         """(label, ``key=value`` assignments) of every combination of ``grid``; one unnamed
@@ -193,10 +254,38 @@ class RunSpec:
 
 
 
-def plan(suite: Suite, datasets=None, methods=None) -> list:
+def plan(suite: Suite, datasets=None, methods=None, stage: str = "all") -> list:
     """Every :class:`RunSpec` of ``suite`` (optionally only some datasets / methods), ordered
     dataset, cohort, seed, fold, variant, method: each seed completes all methods before the
-    next."""
+    next. With ``tuning``, ``stage`` picks the tuning runs (``"tune"``: every grid point of
+    every tuned method on the tuning seeds and folds, after the final runs of the methods
+    that teach them, which need no choice), the final runs (``"final"``), or both in that
+    order (``"all"``)."""
+    final = _plan(suite, datasets, methods)
+    if not suite.tuning or stage == "final":
+        return final
+    tuned = [m for m in suite.tuning["methods"] if methods is None or m in methods]
+    seeds, folds = suite.tuning["seeds"], suite.tuning.get("run_folds")
+    tune = []
+    for spec in final:
+        task = task_of(spec.dataset)
+        if spec.seed not in parse_seeds(seeds.get(spec.dataset, seeds.get(task, 0))):
+            continue
+        if spec.fold is not None and folds is not None and spec.fold not in parse_seeds(folds):
+            continue
+        if spec.method in tuned:
+            tune.extend(RunSpec(spec.dataset, spec.cohort, spec.method, spec.seed, spec.fold,
+                                label) for label, _ in suite.tuning_points())
+        elif any(METHODS[m].teachers == spec.method for m in tuned):
+            tune.append(spec)  # teachers of tuned runs: final runs, needed first
+    teachers = [s for s in tune if not s.variant.startswith(TUNE)]
+    tune = teachers + [s for s in tune if s.variant.startswith(TUNE)]
+    if stage == "tune":
+        return tune
+    return tune + [s for s in final if s not in set(teachers)]
+
+
+def _plan(suite: Suite, datasets=None, methods=None) -> list:
     if datasets is not None:
         datasets = [canonical_name(d) for d in datasets]
     chosen = suite.datasets if datasets is None else [d for d in suite.datasets if d in datasets]
@@ -231,9 +320,22 @@ def _applies(method: str, cohort: str) -> bool:
     return method == "independent" or len(cohort.split(",")) > 1
 
 
-def spec_config(suite: Suite, spec: RunSpec, data_dir=None, threads=None) -> ExperimentConfig:
-    """The :class:`ExperimentConfig` of one unit (``threads``: torch threads, not protocol)."""
-    assignments = dict(suite.variants())[spec.variant]
+def spec_config(suite: Suite, spec: RunSpec, data_dir=None, threads=None,
+                choices=None) -> ExperimentConfig:
+    """The :class:`ExperimentConfig` of one unit (``threads``: torch threads, not protocol).
+    A tuning unit runs its grid point; a final unit of a tuned method runs its choice,
+    ``choices[(dataset, cohort, method)]`` (assignments; :func:`~.tuning.choose`), which must
+    be given."""
+    if spec.variant.startswith(TUNE):
+        assignments = dict(suite.tuning_points())[spec.variant]
+    elif suite.tuning and spec.method in suite.tuning["methods"]:
+        chosen = (choices or {}).get((spec.dataset, spec.cohort, spec.method))
+        if chosen is None:
+            raise ConfigError(f"suite {suite.name}: {spec.label()} runs with the setting its "
+                              f"tuning chooses; finish the tuning runs first")
+        assignments = chosen
+    else:
+        assignments = dict(suite.variants())[spec.variant]
     data = apply_overrides(suite.settings, assignments)  # a copy
     data.setdefault("train", {})
     data["train"]["progress"] = False

@@ -11,6 +11,7 @@ into freshly built students; without the file it trains the teachers itself
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -21,17 +22,20 @@ from ..experiment import teachers_for
 from ..files import replacing_path
 from ..mutual import METHODS
 from ..mutual import method as method_named
-from .suite import RunSpec
+from .suite import TUNE, RunSpec
 
 FOLDER = "teachers"
 
 
 def teacher_key(spec: RunSpec) -> str:
     """The unit whose students teach ``spec``'s (its method's teacher method, the rest the
-    same), as a JSON string; "" when ``spec``'s method has no teachers."""
+    same; for a tuning unit, the final unit), as a JSON string; "" when ``spec``'s method has
+    no teachers."""
     taught_by = method_named(spec.method).teachers
     if taught_by is None:
         return ""
+    if spec.variant.startswith(TUNE):  # tuning runs learn from the final run's students
+        spec = dataclasses.replace(spec, variant="")
     return unit_key(spec, taught_by)
 
 

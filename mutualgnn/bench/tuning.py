@@ -1,0 +1,78 @@
+"""The tuning stage of a suite: every tuned method's grid point of best validation accuracy.
+
+A suite with ``tuning`` (:class:`~.suite.Suite`) runs every point of its grid for every tuned
+method on the same tuning seeds and folds (variant ``tune:...``). :func:`choose` picks, per
+(dataset, cohort, method), the point whose runs have the highest mean validation score over
+runs and students (ties: the earlier point of the grid); test scores play no part. The final
+runs use it (:func:`~.suite.spec_config`), and :func:`tuning_table` shows the choice with the
+validation numbers behind it (``tuning.md`` in the results folder).
+"""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from ..files import write_text
+from .store import is_failed
+from .suite import TUNE, Suite
+
+
+def _scores(suite: Suite, records: list) -> pd.DataFrame:
+    """One row per tuning run: dataset, cohort, method, point, its students' mean val score."""
+    points = [label for label, _ in suite.tuning_points()]
+    rows = []
+    for r in records:
+        variant = r.get("variant") or ""
+        if not variant.startswith(TUNE) or variant not in points or is_failed(r):
+            continue
+        rows.append(dict(dataset=r["dataset"], cohort=r["cohort"], method=r["method"],
+                         point=variant, seed=r["seed"], fold=r["fold"],
+                         val=sum(s["val_acc"] for s in r["students"]) / len(r["students"])))
+    return pd.DataFrame(rows, columns=["dataset", "cohort", "method", "point", "seed", "fold",
+                                       "val"])
+
+
+def tuning_table(suite: Suite, records: list) -> pd.DataFrame:
+    """Per (dataset, cohort, method, grid point): tuning runs, mean validation score (percent)
+    over runs and students, and whether it is the choice."""
+    scores = _scores(suite, records)
+    if scores.empty:
+        return pd.DataFrame(columns=["dataset", "cohort", "method", "setting", "runs",
+                                     "mean val (%)", "chosen"])
+    order = {label: i for i, (label, _) in enumerate(suite.tuning_points())}
+    table = (scores.groupby(["dataset", "cohort", "method", "point"], sort=False)["val"]
+             .agg(["count", "mean"]).reset_index())
+    table["order"] = table["point"].map(order)
+    table = table.sort_values(["dataset", "cohort", "method", "order"], kind="stable")
+    table["chosen"] = ""
+    for _, group in table.groupby(["dataset", "cohort", "method"], sort=False):
+        best = group.sort_values(["mean", "order"], ascending=[False, True]).index[0]
+        table.loc[best, "chosen"] = "yes"
+    return pd.DataFrame({"dataset": table["dataset"], "cohort": table["cohort"],
+                         "method": table["method"],
+                         "setting": table["point"].str[len(TUNE):],
+                         "runs": table["count"], "mean val (%)": (100 * table["mean"]).round(2),
+                         "chosen": table["chosen"]}).reset_index(drop=True)
+
+
+def choose(suite: Suite, records: list) -> dict:
+    """``{(dataset, cohort, method): assignments}``: each tuned method's chosen grid point
+    (``key=value`` strings, as :func:`~mutualgnn.config.apply_overrides` takes them); a method
+    with no finished tuning run is absent."""
+    points = dict(suite.tuning_points())
+    table = tuning_table(suite, records)
+    chosen = table[table["chosen"] == "yes"]
+    return {(r.dataset, r.cohort, r.method): points[TUNE + r.setting]
+            for r in chosen.itertuples(index=False)}
+
+
+def write_choices(suite: Suite, records: list, directory) -> list:
+    """``tuning.md`` (the table) and ``tuning.json`` (the choices) in ``directory``."""
+    table = tuning_table(suite, records)
+    choices = [dict(dataset=d, cohort=c, method=m, setting=a)
+               for (d, c, m), a in choose(suite, records).items()]
+    return [write_text(f"{directory}/tuning.md", "# Tuning: mean validation score per setting "
+                       "(the final runs use the chosen one)\n\n"
+                       + table.to_markdown(index=False) + "\n"),
+            write_text(f"{directory}/tuning.json", json.dumps(choices, indent=1) + "\n")]

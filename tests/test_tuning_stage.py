@@ -1,0 +1,91 @@
+"""A suite's tuning stage: every tuned method gets the same grid on the same tuning seeds and
+folds, the choice is made on validation scores only, and the final runs use it."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mutualgnn.bench import ResultStore, Suite, plan, run_suite
+from mutualgnn.bench.suite import spec_config
+from mutualgnn.bench.tuning import choose, tuning_table
+from mutualgnn.config import ConfigError
+
+TRAIN = {"epochs": 5, "patience": 5, "threads": 1}
+GRID = {"mutual.lam": [0.1, 1.0]}
+
+
+def _suite(**kw):
+    args = dict(name="t", datasets=["karate"], methods=["independent", "dml", "kd"],
+                seeds={"node": "0-1"}, settings={"train": TRAIN},
+                tuning={"grid": GRID, "seeds": {"node": "0"}})
+    args.update(kw)
+    return Suite(**args)
+
+
+@pytest.mark.parametrize("tuning, fragment", [
+    ({"grid": GRID, "folds": 3}, "unknown key"),
+    ({"seeds": {"node": "0"}}, "'grid' must map settings"),
+    ({"grid": {"mutual.lam": []}}, "'grid' must map settings"),
+    ({"grid": GRID, "methods": ["independent"]}, "other than independent"),
+    ({"grid": GRID, "methods": ["gml"]}, "methods of the suite"),
+    ({"grid": {"mutual.nope": [1]}}, "nope"),
+])
+def test_bad_tuning_is_one_clear_error(tuning, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        _suite(tuning=tuning)
+    with pytest.raises(ConfigError, match="not both"):
+        _suite(grid={"label_noise": [0.0]})
+
+
+def test_plan_tunes_every_method_alike_and_teachers_first():
+    suite = _suite()
+    assert suite.tuning["methods"] == ["dml", "kd"]  # every method with those settings
+    tune = [(s.method, s.seed, s.variant) for s in plan(suite, stage="tune")]
+    assert tune == [("independent", 0, ""),  # kd's teachers: a final run, trained first
+                    ("dml", 0, "tune:mutual.lam=0.1"), ("dml", 0, "tune:mutual.lam=1.0"),
+                    ("kd", 0, "tune:mutual.lam=0.1"), ("kd", 0, "tune:mutual.lam=1.0")]
+    final = [(s.method, s.seed) for s in plan(suite, stage="final")]
+    assert final == [(m, seed) for seed in (0, 1) for m in ("independent", "dml", "kd")]
+    everything = plan(suite)
+    assert len(everything) == len(set(everything)) == len(tune) + len(final) - 1
+    with pytest.raises(ConfigError, match="finish the tuning runs first"):
+        spec_config(suite, plan(suite, stage="final")[1])
+
+
+def _record(method, point, seed, vals):
+    return dict(dataset="karate", cohort="gcn,gat", method=method, seed=seed, fold=None,
+                variant=f"tune:mutual.lam={point}", status="ok",
+                students=[dict(arch="gcn", val_acc=vals[0], test_acc=0.0, best_epoch=1),
+                          dict(arch="gat", val_acc=vals[1], test_acc=1.0, best_epoch=1)])
+
+
+def test_choice_by_mean_validation_score_by_hand():
+    suite = _suite(seeds={"node": "0-1"}, tuning={"grid": GRID, "seeds": {"node": "0-1"}})
+    records = [_record("dml", 0.1, 0, (0.6, 0.8)), _record("dml", 0.1, 1, (0.7, 0.7)),  # 0.70
+               _record("dml", 1.0, 0, (0.9, 0.5)), _record("dml", 1.0, 1, (0.8, 0.8)),  # 0.75
+               _record("kd", 0.1, 0, (0.5, 0.5)), _record("kd", 1.0, 0, (0.5, 0.5))]   # tie
+    assert choose(suite, records) == {("karate", "gcn,gat", "dml"): ["mutual.lam=1.0"],
+                                      ("karate", "gcn,gat", "kd"): ["mutual.lam=0.1"]}
+    table = tuning_table(suite, records)
+    dml = table[table["method"] == "dml"]
+    assert list(dml["mean val (%)"]) == [70.0, 75.0] and list(dml["chosen"]) == ["", "yes"]
+    assert list(dml["runs"]) == [2, 2]
+
+
+def test_bench_tunes_then_runs_the_choice(tmp_path):
+    suite = _suite(methods=["independent", "dml"])
+    out = tmp_path / "out"
+    counts = run_suite(suite, out, progress=False, log=lambda *_: None)
+    assert counts["ran"] == 2 + 4 and counts["failed"] == 0  # 2 tuning + 2 x 2 final runs
+    choices = json.loads((out / "tuning.json").read_text())
+    assert [c["method"] for c in choices] == ["dml"]
+    chosen = choices[0]["setting"]
+    assert "| karate" in (out / "tuning.md").read_text()
+    finals = [r for r in ResultStore(out).read() if r["method"] == "dml" and not r["variant"]]
+    assert len(finals) == 2
+    for r in finals:  # the final runs carry the chosen lam in their config
+        assert f"mutual.lam={r['config']['mutual']['lam']}" == chosen[0]
+    from mutualgnn.bench import report
+    report(out, formats=("md",), plots=False)
+    assert "tune:" not in (out / "accuracy.md").read_text()
