@@ -39,7 +39,8 @@ class TrainConfig:
     lr_step: int | None = None         #: halve the learning rate every lr_step epochs (graph: 50)
     lr_decay: float = 0.5
     threads: int | None = None         #: torch and DGL threads; None = the cores available
-    fuse: bool = True                  #: run same-architecture students as one model (fused.py)
+    #: run same-architecture students as one model where it pays (fused.py, fusion_pays)
+    fuse: bool = True
     #: each student draws dropout from its own stream seeded by (seed, student): the numbers then
     #: do not depend on how students are run (distributed runs set it); students are not fused
     student_rng: bool = False

@@ -121,3 +121,21 @@ def test_fused_write_back_round_trip(karate, arch, fused_class):
         for k in (0, 1):
             cohort.sync(k)
             torch.testing.assert_close(students[k].eval()(graph, feat), out[k])
+
+
+def test_fit_fuses_a_large_graph_on_the_cpu_only_where_it_pays(karate, monkeypatch):
+    """Full-batch node students fuse on the CPU while nodes x students stays small (on
+    PubMed the fused path measured slower); graph tasks and accelerators always fuse."""
+    import mutualgnn.training.loop as training
+    from mutualgnn.training.loop import fusion_pays
+
+    train = TrainConfig()
+    assert fusion_pays(karate, 4, "cpu", train)
+    monkeypatch.setattr(training, "CPU_FUSE_ROWS", karate.graph.num_nodes() * 2 - 1)
+    assert not fusion_pays(karate, 2, "cpu", train) and fusion_pays(karate, 1, "cpu", train)
+    assert fusion_pays(karate, 2, "cuda", train)
+    built = []
+    monkeypatch.setattr(training, "Cohort", lambda *a, **k: built.append(Cohort(*a, **k)) or built[-1])
+    fit(_students(karate, 2), karate, method="gml",
+        train=TrainConfig(epochs=2, patience=2, progress=False, threads=1))
+    assert not built[0].fused  # over the (lowered) limit: one by one

@@ -157,8 +157,10 @@ def fit(students, data, split=None, train: TrainConfig | None = None, method: st
         make = lambda fuse: ShardedCohort(students, exchange, fuse)  # noqa: E731
     else:
         make = lambda fuse: Cohort(students, fuse)  # noqa: E731
-    # same-architecture students run fused (one wide model) unless updated one at a time
-    cohort = make(train.fuse and not (settings.alternating and criterion.active))
+    # same-architecture students run fused (one wide model) unless updated one at a time, or
+    # where fusing measured slower (a large full graph on the CPU)
+    cohort = make(train.fuse and not (settings.alternating and criterion.active)
+                  and fusion_pays(data, len(students), device, train))
     if any(len({repr(optim[k]) for k in idx}) > 1 for _, idx, _ in cohort.groups):
         cohort = make(False)  # members with different optimiser settings
     optimisers = [_adam(module.parameters(), lr=optim[idx[0]]["lr"],
@@ -254,6 +256,21 @@ def _check_finite(names, losses, evaluation, epoch, optim, mutual) -> None:
         raise DivergenceError(f"student {k} ({arch}) diverged at epoch {epoch}: its {what} is "
                               f"{value}; the settings most likely to blame: {blame}",
                               k, arch, epoch)
+
+
+#: on the CPU, full-batch node students fuse up to this many rows (nodes x students): the
+#: fused model's (N, K * hidden) tensors beyond it leave the caches, and on PubMed (19,717
+#: nodes) two or four fused GCNs measured slower than one by one (docs/performance.md)
+CPU_FUSE_ROWS = 16384
+
+
+def fusion_pays(data, num_students: int, device, train) -> bool:
+    """Whether ``fit`` runs same-architecture students fused (``train.fuse``): always on an
+    accelerator, for graph tasks and for sampled mini-batches; a full graph on the CPU only
+    while nodes x students <= :data:`CPU_FUSE_ROWS`."""
+    if torch.device(device).type != "cpu" or data.task == "graph" or train.fanouts:
+        return True
+    return data.graph.num_nodes() * num_students <= CPU_FUSE_ROWS
 
 
 #: optimiser settings of a student that states none (in ``hparams``)
