@@ -12,6 +12,7 @@ import pandas as pd
 
 from .analyses import cka_study, cka_summary, distillation_study, distillation_summary
 from .bench import load_suite, report, run_suite, suite_names, verify
+from .bench.page import write_results_page
 from .bench.plots import cka_heatmaps
 from .config import (COORDINATORS, FEATURES, METHODS, ConfigError, ExperimentConfig, apply_overrides,
                      load_yaml, parse_seeds)
@@ -325,6 +326,25 @@ def table(directory, formats, plots):
     if "md" in _formats(formats):
         click.echo((Path(directory) / "accuracy.md").read_text())
     click.echo(f"wrote {len(paths)} file(s) to {directory}")
+
+
+@main.command(name="report")
+@click.argument("directories", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--doc", type=click.Path(dir_okay=False), default="docs/results.md",
+              show_default=True, help="The page to write; its '## Reading' section is kept.")
+def report_command(directories, doc):
+    """Write the results page from result folders made by `mutualgnn bench`: where the runs
+    come from, GML against its best equal-budget baseline (Holm-corrected), the tuning
+    choices, accuracy, paired differences and cost; every number from the folders."""
+    command = "mutualgnn report " + " ".join(directories) + f" --doc {doc}"
+    try:
+        for directory in directories:
+            check_folder(directory, "the results folder")
+        check_file(doc, "the page")
+        path = write_results_page(directories, doc, command)
+    except ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {path}")
 
 
 @main.command(name="verify")

@@ -1,0 +1,161 @@
+"""The results page: every table of ``docs/results.md`` written from result folders, with the
+one command that rewrites it in its first lines (``mutualgnn report``).
+
+The page holds: where the runs come from (folders, suites, commits, core-hours); the target,
+GML against the best equal-budget baseline; the tuning stage's choices; accuracy; each method
+against the same student trained alone; cost. Every number comes from the folders' runs; a
+hand-written interpretation below the ``## Reading`` heading of an existing page is kept as it
+is (it cites the tables; it copies no number).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import ConfigError
+from ..files import write_text
+from .report import records_frame
+from .stats import holm, paired
+from .store import ResultStore, is_failed
+from .suite import TUNE, Suite
+from .tables import accuracy_table, cost_table, paired_table
+from .tuning import tuning_table
+
+READING = "\n## Reading"
+#: the baselines GML is judged against, each tuned with the same budget as GML
+BASELINES = ("dml", "kd", "online-ensemble")
+
+
+def best_baseline_table(runs: pd.DataFrame, method: str = "gml", baselines=BASELINES,
+                        alpha: float = 0.05) -> pd.DataFrame:
+    """Per (dataset, cohort, student): ``method`` minus the best of ``baselines`` for that
+    student (the one of highest mean test score on the runs all of them share: the strongest
+    rival), the paired difference in points with its 95% confidence interval, the paired
+    t-test p and its Holm-corrected value over every row of the table (the family the page
+    reports); then per (dataset, cohort) whether a student beats its best baseline by the mean
+    and significantly after Holm (adjusted p < ``alpha``)."""
+    singles = runs[(runs["student"] != "ensemble") & ~runs["variant"].astype(str).str.startswith(TUNE)]
+    rows = []
+    for (dataset, cohort, model), grp in singles.groupby(["dataset", "cohort", "model"], sort=False):
+        scores = grp.pivot_table(index=["seed", "fold"], columns="method", values="test_acc",
+                                 dropna=False)
+        present = [b for b in baselines if b in scores.columns]
+        if method not in scores.columns or not present:
+            continue
+        shared = scores[[method, *present]].dropna()
+        if len(shared) < 2:
+            continue
+        best = max(present, key=lambda b: shared[b].mean())
+        result = paired(shared[method], shared[best])
+        rows.append(dict(dataset=dataset, cohort=cohort, student=model, runs=result.n,
+                         best_baseline=best, diff=100 * result.mean_diff,
+                         ci=(100 * result.ci_low, 100 * result.ci_high), p=result.t_p))
+    if not rows:
+        return pd.DataFrame()
+    table = pd.DataFrame(rows)
+    table["holm"] = holm(table["p"])
+    table["wins"] = (table["diff"] > 0) & (table["holm"] < alpha)
+    return pd.DataFrame({
+        "dataset": table["dataset"], "cohort": table["cohort"], "student": table["student"],
+        "runs": table["runs"], "best baseline": table["best_baseline"],
+        f"{method} − best (pts)": table["diff"].round(2),
+        "95% CI (pts)": [f"[{lo:+.2f}, {hi:+.2f}]" for lo, hi in table["ci"]],
+        "t-test p": table["p"].map(lambda p: float(f"{p:.2g}")),
+        "Holm p": table["holm"].map(lambda p: float(f"{p:.2g}")),
+        f"beats, Holm p < {alpha:g}": np.where(table["wins"], "yes", "no")})
+
+
+def target_counts(table: pd.DataFrame, method: str = "gml") -> str:
+    """The sentence the target is judged by: on how many datasets some student of ``method``
+    beats its best baseline by the mean, and significantly after Holm."""
+    if not len(table):
+        return "Not enough runs yet to judge the target."
+    diff = f"{method} − best (pts)"
+    sig = next(c for c in table.columns if c.startswith("beats, Holm"))
+    by_dataset = table.groupby("dataset", sort=False)
+    beats = sum((g[diff] > 0).any() for _, g in by_dataset)
+    significant = sum((g[sig] == "yes").any() for _, g in by_dataset)
+    return (f"A {method.upper()} student beats its best equal-budget baseline by the mean on "
+            f"{beats} of {by_dataset.ngroups} datasets, Holm-significantly on {significant}.")
+
+
+def _sources(folders: list, stores: dict) -> str:
+    rows = []
+    for folder in folders:
+        records = stores[folder]
+        commits = sorted({(r.get("versions") or {}).get("commit", "?") for r in records})
+        ok = [r for r in records if not is_failed(r)]
+        rows.append({"results": f"`{folder}`", "runs": len(records),
+                     "failed": len(records) - len(ok),
+                     "core-hours": round(sum(r.get("seconds", 0) for r in records) / 3600, 2),
+                     "commits": ", ".join(commits)})
+    return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def results_page(folders, command: str, reading: str = "") -> str:
+    """The page for the result ``folders`` (``mutualgnn bench --out`` folders); ``command`` is
+    the one that writes it; ``reading`` the kept hand-written section (without its heading)."""
+    folders = [str(f) for f in folders]
+    for folder in folders:
+        if not ResultStore(folder).runs_path.is_file():
+            raise ConfigError(f"no results in {folder} (expected "
+                              f"{ResultStore(folder).runs_path}); run `mutualgnn bench --out "
+                              f"{folder}` first")
+    stores = {f: ResultStore(f).records() for f in folders}
+    records = [r for f in folders for r in stores[f]]
+    final = [r for r in records if not (r.get("variant") or "").startswith(TUNE)]
+    runs = records_frame(final)
+    target = best_baseline_table(runs) if len(runs) else pd.DataFrame()
+    suites = [ResultStore(f).dir / "suite.json" for f in folders]
+    tuning = []
+    for folder, suite_file in zip(folders, suites):
+        table = _tuning(suite_file, stores[folder])
+        if table is not None and len(table):
+            tuning.append(table.to_markdown(index=False))
+    paired_vs_alone = paired_table(runs) if len(runs) else pd.DataFrame()
+    return "\n".join([
+        "# Results", "",
+        "Written by `" + command + "` from the result folders below; every number on this page "
+        "comes from their runs (regenerate it with the same command).", "",
+        "## Where the runs come from", "", _sources(folders, stores), "",
+        "## The target: GML against its best equal-budget baseline", "",
+        "Each student of a GML cohort against the best of "
+        + ", ".join(f"`{b}`" for b in BASELINES)
+        + " for the same student on the same seeds and folds (the strongest rival by mean test "
+          "score), every method tuned with the suite's one grid; t-test p-values corrected by "
+          "Holm's method over all rows.", "",
+        target.to_markdown(index=False) if len(target) else "(not enough runs yet)", "",
+        target_counts(target), "",
+        "## Tuning: the settings each method runs with", "",
+        "\n\n".join(tuning) if tuning else "(no tuning stage in these folders)", "",
+        "## Accuracy (%)", "",
+        accuracy_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)", "",
+        "## Each method against the same student trained alone (same seed / fold)", "",
+        paired_vs_alone.to_markdown(index=False) if len(paired_vs_alone) else "(not enough runs yet)",
+        "",
+        "## Cost per run", "",
+        cost_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)", "",
+    ]) + (f"{READING}{reading}" if reading else "")
+
+
+def _tuning(suite_file: Path, records: list):
+    """The tuning table of a folder whose suite tunes (its suite.json), else None."""
+    identity = json.loads(suite_file.read_text()) if suite_file.is_file() else {}
+    if not identity.get("tuning") or not records:
+        return None
+    tuning = dict(identity["tuning"])
+    methods = sorted({r["method"] for r in records} | set(tuning.get("methods", [])))
+    suite = Suite(name=identity["name"], datasets=sorted({r["dataset"] for r in records}),
+                  folds=identity["folds"], settings=identity["settings"], tuning=tuning,
+                  methods=methods)
+    return tuning_table(suite, records)
+
+
+def write_results_page(folders, doc, command: str) -> Path:
+    """Write the page to ``doc``, keeping the ``## Reading`` section of an existing one."""
+    doc = Path(doc)
+    reading = doc.read_text().partition(READING)[2] if doc.is_file() else ""
+    return write_text(doc, results_page(folders, command, reading))

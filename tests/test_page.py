@@ -1,0 +1,84 @@
+"""The results page (`mutualgnn report`): every number from the folders, the target against
+the best equal-budget baseline by hand, Holm over the page's family, the Reading kept."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from mutualgnn.bench import ResultStore, records_frame
+from mutualgnn.bench.page import best_baseline_table, results_page, target_counts
+from mutualgnn.bench.stats import paired
+from mutualgnn.cli import main
+
+#: test accuracy of (gcn, gat) per method and seed; dml is gcn's best rival, kd gat's
+ACC = {"independent": [(0.80, 0.70), (0.82, 0.74), (0.81, 0.72)],
+       "dml": [(0.82, 0.71), (0.83, 0.73), (0.83, 0.72)],
+       "kd": [(0.81, 0.74), (0.82, 0.75), (0.80, 0.76)],
+       "gml": [(0.84, 0.73), (0.85, 0.76), (0.86, 0.74)]}
+
+
+def _records(dataset="cora"):
+    out = []
+    for method, seeds in ACC.items():
+        for seed, (a, b) in enumerate(seeds):
+            out.append(dict(dataset=dataset, variant="", task="node", cohort="gcn,gat",
+                            method=method, seed=seed, fold=None, status="ok",
+                            students=[dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
+                                      dict(arch="gat", test_acc=b, val_acc=b, best_epoch=4)],
+                            ensemble=dict(test_acc=a, val_acc=a), seconds=1800.0,
+                            peak_rss_mb=10.0, epochs_run=5, split_sha1="x",
+                            versions=dict(commit="abc123")))
+    return out
+
+
+def test_best_baseline_by_hand():
+    table = best_baseline_table(records_frame(_records())).set_index("student")
+    gcn, gat = table.loc["gcn"], table.loc["gat"]
+    assert gcn["best baseline"] == "dml" and gat["best baseline"] == "kd"  # by mean test score
+    want = paired([0.84, 0.85, 0.86], [0.82, 0.83, 0.83])
+    assert gcn["gml − best (pts)"] == pytest.approx(round(100 * want.mean_diff, 2))
+    assert gcn["95% CI (pts)"] == f"[{100 * want.ci_low:+.2f}, {100 * want.ci_high:+.2f}]"
+    # Holm over the page's two comparisons
+    other = paired([0.73, 0.76, 0.74], [0.74, 0.75, 0.76])
+    adjusted = sorted([min(1, 2 * min(want.t_p, other.t_p)), max(want.t_p, other.t_p)])
+    assert sorted([gcn["Holm p"], gat["Holm p"]]) == pytest.approx(adjusted, rel=0.05)
+    assert gat["gml − best (pts)"] < 0 and gat["beats, Holm p < 0.05"] == "no"
+
+
+def test_target_sentence_counts_datasets():
+    runs = records_frame(_records() + _records("citeseer"))
+    table = best_baseline_table(runs)
+    sentence = target_counts(table)
+    sig = int((table.groupby("dataset")["beats, Holm p < 0.05"]
+               .agg(lambda s: (s == "yes").any())).sum())
+    assert sentence.startswith("A GML student beats its best equal-budget baseline by the mean "
+                               "on 2 of 2 datasets")
+    assert sentence.endswith(f"Holm-significantly on {sig}.")
+
+
+def test_report_writes_the_page_and_keeps_the_reading(tmp_path):
+    store = ResultStore(tmp_path / "runs")
+    store.dir.mkdir()
+    for r in _records():
+        store.append(r)
+    doc = tmp_path / "results.md"
+    doc.write_text("old page\n\n## Reading\n\nWhat the tables say, in words.\n")
+    result = CliRunner().invoke(main, ["report", str(store.dir), "--doc", str(doc)])
+    assert result.exit_code == 0, result.output
+    page = doc.read_text()
+    command = f"mutualgnn report {store.dir} --doc {doc}"
+    assert page.startswith("# Results\n\nWritten by `" + command + "`")
+    assert "old page" not in page and page.endswith("## Reading\n\nWhat the tables say, in words.\n")
+    sources = page.split("## Where the runs come from")[1].split("##")[0]
+    row = [c.strip() for c in sources.strip().splitlines()[2].strip("|").split("|")]
+    assert row == [f"`{store.dir}`", "12", "0", "6", "abc123"]  # runs, failed, 12 x 0.5 h, commit
+    # the same command on the same folder writes the same page
+    CliRunner().invoke(main, ["report", str(store.dir), "--doc", str(doc)])
+    assert doc.read_text() == page
+    assert results_page([store.dir], command, "\n\nWhat the tables say, in words.\n") == page
+
+
+def test_report_of_a_folder_without_runs_is_one_error(tmp_path):
+    result = CliRunner().invoke(main, ["report", str(tmp_path), "--doc", str(tmp_path / "p.md")])
+    assert result.exit_code == 1 and "no results in" in result.output
+    assert not (tmp_path / "p.md").exists()
