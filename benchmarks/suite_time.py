@@ -101,7 +101,8 @@ def time_unit(suite, spec, dataset, epochs: int) -> tuple:
 def measure(args) -> dict:
     torch.set_num_threads(1)
     suite = load_suite(args.suite)
-    specs = plan(suite, args.datasets.split(",") if args.datasets else None)
+    # a tuning suite's tuning runs cost what its final runs of the same method cost: time those
+    specs = plan(suite, args.datasets.split(",") if args.datasets else None, stage="final")
     first = first_runs(specs)
     units = [s for s in specs if s.key in first]
     began, load_before, configs = time.perf_counter(), os.getloadavg(), []
@@ -142,12 +143,17 @@ def config_key(c) -> tuple:
     return c["dataset"], c["cohort"], c["variant"], c["method"]
 
 
-def project(suite, out, measured: dict) -> dict:
-    """Core-hours per dataset of the plan's runs (on ``measured``'s datasets) at its speeds."""
+def project(suite, out, measured: dict, epochs_from=None) -> dict:
+    """Core-hours per dataset of the plan's runs (on ``measured``'s datasets) at its speeds; a
+    tuning run at its final run's speed. Epochs: a run's own in ``out``, else the median of its
+    dataset and method (else of its dataset) in ``out``, or in ``epochs_from`` when given (a
+    suite not run yet borrows another's, e.g. the paper suite's)."""
     speed = {config_key(c): c for c in measured["configs"]}
     records = {record_key(r): r for r in ResultStore(out).read() if r.get("epochs_run")}
+    source = records if epochs_from is None else {
+        record_key(r): r for r in ResultStore(epochs_from).read() if r.get("epochs_run")}
     by_method, by_dataset = defaultdict(list), defaultdict(list)
-    for r in records.values():
+    for r in source.values():
         by_method[(r["dataset"], r["method"])].append(r["epochs_run"])
         by_dataset[r["dataset"]].append(r["epochs_run"])
     hours = defaultdict(float)
@@ -155,7 +161,8 @@ def project(suite, out, measured: dict) -> dict:
         done = records.get(spec.key)
         like = by_method.get((spec.dataset, spec.method)) or by_dataset.get(spec.dataset)
         epochs = done["epochs_run"] if done else statistics.median(like) if like else float("nan")
-        c = speed.get(config_key(vars(spec)))
+        c = speed.get(config_key(dict(vars(spec), variant="" if spec.variant.startswith("tune:")
+                                      else spec.variant)))
         hours[spec.dataset] += ((epochs * c["s_per_epoch"] + c["setup_s"]) / 3600 if c
                                 else float("nan"))
     return hours
@@ -170,7 +177,7 @@ def compare(args, files: list) -> tuple:
     runs = [dict(r, datasets=datasets) for r in runs]
     recorded = suite_time(args.suite, args.out, args.jobs).set_index("dataset")
     names = ["BEFORE", "AFTER"] if len(runs) == 2 else ["measured"]
-    hours = [project(suite, args.out, r) for r in runs]
+    hours = [project(suite, args.out, r, args.epochs_from) for r in runs]
     table = pd.DataFrame([{"dataset": d, "runs": recorded.loc[d, "runs"],
                            "core-h recorded": recorded.loc[d, "core-hours projected"],
                            **{f"core-h {n} speed": h[d] for n, h in zip(names, hours)}}
@@ -242,6 +249,9 @@ def main():
     for name, default in (("--epochs-node", 10), ("--epochs-graph", 4), ("--repeats", 1)):
         ap.add_argument(name, type=int, default=default)
     ap.add_argument("--datasets", default=None, help="--measure: only these, e.g. cora,PROTEINS")
+    ap.add_argument("--epochs-from", default=None, metavar="DIR",
+                    help="--compare: take runs' epochs from this results folder (a suite not "
+                         "run yet), e.g. benchmarks/results/paper")
     ap.add_argument("--compare", nargs="+", metavar="JSON",
                     help="project from BEFORE.json [AFTER.json] (saved by --measure --save)")
     args = ap.parse_args()
