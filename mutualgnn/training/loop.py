@@ -221,8 +221,10 @@ def _teachers(teachers, criterion, labels, device, exchange):
     """``fit``'s teachers checked against the method and moved to ``device`` (None without)."""
     if not criterion.needs_teachers or criterion.settings.lam == 0:
         if teachers is not None:
-            raise ValueError(f"teachers are for method 'kd'; method '{criterion.method}' "
-                             f"learns without them")
+            why = ("with mutual.lam = 0 it learns from the labels alone"
+                   if criterion.needs_teachers else "it learns without them")
+            raise ValueError(f"teachers are for method 'kd' with mutual.lam != 0; method "
+                             f"'{criterion.method}' takes none: {why}")
         return None
     if teachers is None or len(list(teachers)) != criterion.num_students:
         raise ValueError(f"method '{criterion.method}' needs one trained teacher per student "
