@@ -89,3 +89,48 @@ def test_bench_tunes_then_runs_the_choice(tmp_path):
     from mutualgnn.bench import report
     report(out, formats=("md",), plots=False)
     assert "tune:" not in (out / "accuracy.md").read_text()
+
+
+def test_inheriting_method_runs_its_sources_choice_and_is_not_tuned(tmp_path):
+    suite = _suite(methods=["independent", "dml", "gml", "gml-no-alw"],
+                   tuning={"grid": GRID, "seeds": {"node": "0"}, "inherit": {"gml-no-alw": "gml"}})
+    assert suite.tuning["methods"] == ["dml", "gml"]  # the inheriting method is not tuned
+    assert {s.method for s in plan(suite, stage="tune")} == {"dml", "gml"}
+    no_alw = [s for s in plan(suite, stage="final") if s.method == "gml-no-alw"][0]
+    with pytest.raises(ConfigError, match="gml's tuning chooses"):
+        spec_config(suite, no_alw, choices={("karate", "gcn,gat", "dml"): ["mutual.lam=1.0"]})
+    config = spec_config(suite, no_alw, choices={("karate", "gcn,gat", "gml"): ["mutual.lam=0.1"],
+                                                 ("karate", "gcn,gat", "dml"): ["mutual.lam=1.0"]})
+    assert config.method == "gml-no-alw" and config.mutual.lam == 0.1
+    from mutualgnn.bench.tuning import write_choices
+    records = [_record("gml", 0.1, 0, (0.9, 0.9)), _record("gml", 1.0, 0, (0.5, 0.5))]
+    write_choices(suite, records, tmp_path)
+    assert json.loads((tmp_path / "tuning.json").read_text()) == [
+        dict(dataset="karate", cohort="gcn,gat", method="gml", setting=["mutual.lam=0.1"]),
+        dict(dataset="karate", cohort="gcn,gat", method="gml-no-alw",
+             setting=["mutual.lam=0.1"], **{"from": "gml"})]
+    assert "Not tuned: `gml-no-alw` runs `gml`'s choice." in (tmp_path / "tuning.md").read_text()
+
+
+@pytest.mark.parametrize("inherit, fragment", [
+    ({"gml-no-alw": "dml"}, "not gml-no-alw: dml"),      # dml is not a tuned method
+    ({"independent": "gml"}, "not independent: gml"),
+    ({"gml-no-alw": "nope"}, "not gml-no-alw: nope"),
+    (["gml"], "'inherit' must map"),
+])
+def test_bad_inherit_is_one_clear_error(inherit, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        _suite(methods=["independent", "dml", "gml", "gml-no-alw"],
+               tuning={"grid": GRID, "methods": ["gml"], "inherit": inherit})
+
+
+def test_tuning_folds_per_dataset():
+    suite = Suite(name="t", datasets=["MUTAG", "PROTEINS"], methods=["independent", "dml"],
+                  seeds={"graph": "0"}, folds=4, settings={"train": TRAIN},
+                  tuning={"grid": GRID, "run_folds": {"MUTAG": "0-1", "graph": "0"}})
+    tune = {(s.dataset, s.fold) for s in plan(suite, stage="tune")}
+    assert tune == {("MUTAG", 0), ("MUTAG", 1), ("PROTEINS", 0)}
+    assert len(plan(suite, stage="final")) == 2 * 4 * 2  # every fold of both datasets
+    with pytest.raises(ConfigError, match=r"run_folds \[4\] outside 0-3"):
+        Suite(name="t", datasets=["MUTAG"], methods=["independent", "dml"], folds=4,
+              tuning={"grid": GRID, "run_folds": {"MUTAG": "4"}})

@@ -22,7 +22,7 @@ from .stats import holm, paired
 from .store import ResultStore, is_failed
 from .suite import TUNE, Suite
 from .tables import accuracy_table, cost_table, paired_table
-from .tuning import tuning_table
+from .tuning import inherit_note, tuning_table
 
 READING = "\n## Reading"
 #: the baselines GML is judged against, each tuned with the same budget as GML
@@ -112,9 +112,9 @@ def results_page(folders, command: str, reading: str = "") -> str:
     suites = [ResultStore(f).dir / "suite.json" for f in folders]
     tuning = []
     for folder, suite_file in zip(folders, suites):
-        table = _tuning(suite_file, stores[folder])
+        table, note = _tuning(suite_file, stores[folder])
         if table is not None and len(table):
-            tuning.append(table.to_markdown(index=False))
+            tuning.append(table.to_markdown(index=False) + (f"\n\n{note}" if note else ""))
     paired_vs_alone = paired_table(runs) if len(runs) else pd.DataFrame()
     return "\n".join([
         "# Results", "",
@@ -142,16 +142,19 @@ def results_page(folders, command: str, reading: str = "") -> str:
 
 
 def _tuning(suite_file: Path, records: list):
-    """The tuning table of a folder whose suite tunes (its suite.json), else None."""
+    """The tuning table of a folder whose suite tunes (its suite.json) and the sentence on
+    inheriting methods; (None, "") for a folder without tuning."""
     identity = json.loads(suite_file.read_text()) if suite_file.is_file() else {}
     if not identity.get("tuning") or not records:
-        return None
+        return None, ""
     tuning = dict(identity["tuning"])
-    methods = sorted({r["method"] for r in records} | set(tuning.get("methods", [])))
+    inherit = tuning.get("inherit") or {}
+    methods = sorted({r["method"] for r in records} | set(tuning.get("methods", []))
+                     | set(inherit) | set(inherit.values()))
     suite = Suite(name=identity["name"], datasets=sorted({r["dataset"] for r in records}),
                   folds=identity["folds"], settings=identity["settings"], tuning=tuning,
                   methods=methods)
-    return tuning_table(suite, records)
+    return tuning_table(suite, records), inherit_note(suite)
 
 
 def write_results_page(folders, doc, command: str) -> Path:

@@ -36,11 +36,14 @@ class Suite:
 
     ``tuning`` declares an equal tuning budget: ``grid`` (settings -> values, e.g.
     ``{mutual.lam: [0.1, 0.3, 1.0], mutual.temperature: [1.0, 2.0]}``), ``seeds`` (per task
-    or dataset, default the suite's) and ``run_folds`` (default the suite's) of the tuning
-    runs, and ``methods`` (default: every method of the suite but ``independent`` and
-    ``ensemble``, which have no such settings). Every point of the grid is run for every tuned
-    method on the same tuning seeds and folds (variant ``tune:...``); each method's final runs
-    then use its point of best mean validation accuracy (:mod:`~.tuning`).
+    or dataset, default the suite's) and ``run_folds`` (folds, or a mapping of task or dataset
+    to folds; default the suite's) of the tuning runs, ``methods`` (default: every method of
+    the suite but ``independent``, ``ensemble`` and those in ``inherit``, which have no such
+    settings or take another's), and ``inherit`` (method -> tuned method, e.g. an ablation
+    ``{gml-no-alw: gml}`` that runs GML's choice, so that it differs from GML in one thing
+    only). Every point of the grid is run for every tuned method on the same tuning seeds and
+    folds (variant ``tune:...``); each method's final runs then use its point of best mean
+    validation accuracy (:mod:`~.tuning`), an inheriting method its source's.
     """
 
     name: str
@@ -109,10 +112,10 @@ class Suite:
                               "methods")
         if not tuning:
             return
-        unknown = sorted(set(tuning) - {"grid", "seeds", "run_folds", "methods"})
+        unknown = sorted(set(tuning) - {"grid", "seeds", "run_folds", "methods", "inherit"})
         if unknown:
             raise ConfigError(f"suite: tuning: unknown key(s) {', '.join(unknown)}; "
-                              f"valid: grid, seeds, run_folds, methods")
+                              f"valid: grid, seeds, run_folds, methods, inherit")
         if self.grid:
             raise ConfigError("suite: a suite tunes (tuning) or sweeps variants (grid), not both")
         grid = tuning.get("grid")
@@ -125,19 +128,42 @@ class Suite:
             raise ConfigError("suite: tuning: 'seeds' must map a task or dataset to seeds")
         for key, value in seeds.items():
             parse_seeds(value)
-        if tuning.get("run_folds") is not None:
-            outside = [f for f in parse_seeds(tuning["run_folds"]) if not 0 <= f < self.folds]
+        folds = tuning.get("run_folds")
+        for value in (folds.values() if isinstance(folds, dict) else [folds]):
+            if value is None:
+                continue
+            outside = [f for f in parse_seeds(value) if not 0 <= f < self.folds]
             if outside:
                 raise ConfigError(f"suite: tuning: run_folds {outside} outside "
                                   f"0-{self.folds - 1}")
+        inherit = tuning.setdefault("inherit", {})
+        if not isinstance(inherit, dict):
+            raise ConfigError("suite: tuning: 'inherit' must map a method to the tuned method "
+                              "whose choice it runs, e.g. {gml-no-alw: gml}")
+        untuned = ("independent", "ensemble")
         methods = tuning.setdefault("methods", [m for m in self.methods
-                                                if m not in ("independent", "ensemble")])
-        bad = [m for m in methods if m not in self.methods or m in ("independent", "ensemble")]
+                                                if m not in untuned and m not in inherit])
+        bad = [m for m in methods if m not in self.methods or m in untuned or m in inherit]
         if not isinstance(methods, list) or bad:
             raise ConfigError(f"suite: tuning: methods must be methods of the suite other than "
-                              f"independent and ensemble; not {', '.join(map(str, bad))}")
+                              f"independent, ensemble and those in inherit; not "
+                              f"{', '.join(map(str, bad))}")
+        bad = [f"{m}: {source}" for m, source in inherit.items()
+               if m not in self.methods or m in untuned or source not in methods]
+        if bad:
+            raise ConfigError(f"suite: tuning: inherit maps a method of the suite (not "
+                              f"independent or ensemble) to a tuned method; not "
+                              f"{', '.join(map(str, bad))}")
         for _, assignments in self.tuning_points():
             ExperimentConfig.from_dict(apply_overrides(self.settings, assignments))
+
+    def tuning_runs(self, dataset: str, task: str) -> tuple:
+        """(seeds, folds or None for all) of the tuning runs on ``dataset``."""
+        seeds, folds = self.tuning["seeds"], self.tuning.get("run_folds")
+        if isinstance(folds, dict):
+            folds = folds.get(dataset, folds.get(task))
+        return (parse_seeds(seeds.get(dataset, seeds.get(task, 0))),
+                None if folds is None else parse_seeds(folds))
 
     def tuning_points(self) -> list:
         """(variant label ``tune:key=value,...``, assignments) of every point of the tuning
@@ -265,13 +291,12 @@ def plan(suite: Suite, datasets=None, methods=None, stage: str = "all") -> list:
     if not suite.tuning or stage == "final":
         return final
     tuned = [m for m in suite.tuning["methods"] if methods is None or m in methods]
-    seeds, folds = suite.tuning["seeds"], suite.tuning.get("run_folds")
     tune = []
     for spec in final:
-        task = task_of(spec.dataset)
-        if spec.seed not in parse_seeds(seeds.get(spec.dataset, seeds.get(task, 0))):
+        seeds, folds = suite.tuning_runs(spec.dataset, task_of(spec.dataset))
+        if spec.seed not in seeds:
             continue
-        if spec.fold is not None and folds is not None and spec.fold not in parse_seeds(folds):
+        if spec.fold is not None and folds is not None and spec.fold not in folds:
             continue
         if spec.method in tuned:
             tune.extend(RunSpec(spec.dataset, spec.cohort, spec.method, spec.seed, spec.fold,
@@ -325,14 +350,16 @@ def spec_config(suite: Suite, spec: RunSpec, data_dir=None, threads=None,
     """The :class:`ExperimentConfig` of one unit (``threads``: torch threads, not protocol).
     A tuning unit runs its grid point; a final unit of a tuned method runs its choice,
     ``choices[(dataset, cohort, method)]`` (assignments; :func:`~.tuning.choose`), which must
-    be given."""
+    be given; an inheriting method (``tuning.inherit``) runs its source's choice."""
+    inherit = suite.tuning.get("inherit", {}) if suite.tuning else {}
     if spec.variant.startswith(TUNE):
         assignments = dict(suite.tuning_points())[spec.variant]
-    elif suite.tuning and spec.method in suite.tuning["methods"]:
-        chosen = (choices or {}).get((spec.dataset, spec.cohort, spec.method))
+    elif suite.tuning and (spec.method in suite.tuning["methods"] or spec.method in inherit):
+        source = inherit.get(spec.method, spec.method)
+        chosen = (choices or {}).get((spec.dataset, spec.cohort, source))
         if chosen is None:
-            raise ConfigError(f"suite {suite.name}: {spec.label()} runs with the setting its "
-                              f"tuning chooses; finish the tuning runs first")
+            raise ConfigError(f"suite {suite.name}: {spec.label()} runs with the setting "
+                              f"{source}'s tuning chooses; finish the tuning runs first")
         assignments = chosen
     else:
         assignments = dict(suite.variants())[spec.variant]

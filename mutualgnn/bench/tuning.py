@@ -67,12 +67,26 @@ def choose(suite: Suite, records: list) -> dict:
             for r in chosen.itertuples(index=False)}
 
 
+def inherit_note(suite: Suite) -> str:
+    """The sentence saying which methods run another's choice (``tuning.inherit``); ``""``."""
+    inherit = suite.tuning.get("inherit") or {}
+    sources = sorted(set(inherit.values()))
+    return " ".join(f"Not tuned: {', '.join(f'`{m}`' for m in inherit if inherit[m] == source)} "
+                    f"run{'s' if sum(v == source for v in inherit.values()) == 1 else ''} "
+                    f"`{source}`'s choice." for source in sources)
+
+
 def write_choices(suite: Suite, records: list, directory) -> list:
-    """``tuning.md`` (the table) and ``tuning.json`` (the choices) in ``directory``."""
+    """``tuning.md`` (the table) and ``tuning.json`` (the choices, an inheriting method's
+    with ``from``) in ``directory``."""
     table = tuning_table(suite, records)
-    choices = [dict(dataset=d, cohort=c, method=m, setting=a)
-               for (d, c, m), a in choose(suite, records).items()]
+    chosen = choose(suite, records)
+    choices = [dict(dataset=d, cohort=c, method=m, setting=a) for (d, c, m), a in chosen.items()]
+    choices += [dict(dataset=d, cohort=c, method=m, setting=a, **{"from": source})
+                for (d, c, tuned), a in chosen.items()
+                for m, source in (suite.tuning.get("inherit") or {}).items() if source == tuned]
+    note = inherit_note(suite)
     return [write_text(f"{directory}/tuning.md", "# Tuning: mean validation score per setting "
                        "(the final runs use the chosen one)\n\n"
-                       + table.to_markdown(index=False) + "\n"),
+                       + table.to_markdown(index=False) + "\n" + (f"\n{note}\n" if note else "")),
             write_text(f"{directory}/tuning.json", json.dumps(choices, indent=1) + "\n")]
