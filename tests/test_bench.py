@@ -12,7 +12,7 @@ from mutualgnn import bench
 from mutualgnn.bench import ResultStore, RunSpec, Suite, load_suite, plan, run_suite
 from mutualgnn.cli import main
 from mutualgnn.config import ConfigError
-from mutualgnn.bench.tables import accuracy_table, cost_table, paired_table, target_table, write_tables
+from mutualgnn.bench.tables import accuracy_table, cost_table, paired_table, write_tables
 
 TINY = """\
 name: tiny
@@ -296,34 +296,6 @@ def test_paired_table_by_hand():
     holm = sorted([gcn["Holm p"], gat["Holm p"]])
     assert holm[0] == pytest.approx(min(1, 2 * p[0]), rel=0.05)
     assert holm[1] == pytest.approx(max(holm[0], p[1]), rel=0.05)
-
-
-def _with_dml():
-    """_records() plus two dml runs: gcn 0.81, 0.80 and gat 0.72, 0.75 on seeds 0, 1."""
-    out = _records()
-    for seed, (a, b) in enumerate([(0.81, 0.72), (0.80, 0.75)]):
-        out.append(dict(out[0], method="dml", seed=seed,
-                        students=[dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
-                                  dict(arch="gat", test_acc=b, val_acc=b, best_epoch=4)]))
-    return out
-
-
-def test_target_table_by_hand():
-    row = target_table(bench.records_frame(_with_dml())).iloc[0]
-    # gml - independent: gcn (+4, +1) points, gat (0, +2). gcn's paired t = 2.5 / (2.121 / sqrt 2)
-    # = 1.667 with 1 degree of freedom, whose two-sided p is 1 - 2 arctan(t) / pi = 0.344
-    p = 1 - 2 * np.arctan(2.5 / (np.std([4, 1], ddof=1) / np.sqrt(2))) / np.pi
-    assert row["gml − independent, per student (t-test p)"].startswith(f"gcn +2.5 ({p:.2g}), gat +1.0 (")
-    assert row["beats independent"] == "yes" and row["significantly (p < 0.05)"] == "no"
-    # gml - dml: gcn (+3, +3), gat (-2, +1): students' mean (3 + -0.5) / 2
-    assert row["gml − dml, students' mean"] == pytest.approx(1.25)
-    assert row["runs"] == 2 and row["runs with dml"] == 2
-    # without dml runs the comparison is blank; a student below its baseline does not count
-    worse = [dict(r, students=[dict(s, test_acc=s["test_acc"] - 0.1) for s in r["students"]])
-             if r["method"] == "gml" else r for r in _records()]
-    row = target_table(bench.records_frame(worse)).iloc[0]
-    assert row["beats independent"] == "no" and row["runs with dml"] == 0
-    assert row["gml − dml, students' mean"] is None
 
 
 def test_write_tables_formats(tmp_path):

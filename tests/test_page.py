@@ -2,11 +2,15 @@
 the best equal-budget baseline by hand, Holm over the page's family, the Reading kept."""
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 from mutualgnn.bench import ResultStore, records_frame
-from mutualgnn.bench.page import best_baseline_table, results_page, target_counts
+from mutualgnn.bench.page import READING, best_baseline_table, results_page, target_counts
 from mutualgnn.bench.stats import paired
 from mutualgnn.cli import main
 
@@ -51,7 +55,7 @@ def test_target_sentence_counts_datasets():
     sentence = target_counts(table)
     sig = int((table.groupby("dataset")["beats, Holm p < 0.05"]
                .agg(lambda s: (s == "yes").any())).sum())
-    assert sentence.startswith("A GML student beats its best equal-budget baseline by the mean "
+    assert sentence.startswith("A GML student beats its best baseline by the mean "
                                "on 2 of 2 datasets")
     assert sentence.endswith(f"Holm-significantly on {sig}.")
 
@@ -82,3 +86,73 @@ def test_report_of_a_folder_without_runs_is_one_error(tmp_path):
     result = CliRunner().invoke(main, ["report", str(tmp_path), "--doc", str(tmp_path / "p.md")])
     assert result.exit_code == 1 and "no results in" in result.output
     assert not (tmp_path / "p.md").exists()
+
+
+def test_controls_section_is_each_control_minus_gml_by_hand(tmp_path):
+    records = _records()
+    for seed, (a, b) in enumerate([(0.83, 0.70), (0.84, 0.72), (0.84, 0.73)]):
+        control = dict(records[0], method="gml-no-alw", seed=seed)
+        control["students"] = [dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
+                               dict(arch="gat", test_acc=b, val_acc=b, best_epoch=3)]
+        records.append(control)
+    store = ResultStore(tmp_path / "runs")
+    store.dir.mkdir()
+    for r in records:
+        store.append(r)
+    page = results_page([store.dir], "cmd")
+    section = page.split("## Which ingredient of GML matters")[1].split("\n## ")[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")]
+            for line in section.splitlines() if line.startswith("| cora")]
+    by_student = {row[2]: row for row in rows}
+    assert set(by_student) == {"gcn", "gat"} and all(row[3] == "gml-no-alw" for row in rows)
+    want = paired([0.83, 0.84, 0.84], [0.84, 0.85, 0.86])  # control minus gml, gcn
+    assert float(by_student["gcn"][5]) == pytest.approx(round(100 * want.mean_diff, 2))
+
+
+def test_coverage_counts_the_shipped_suites_plan(tmp_path):
+    from mutualgnn.bench import load_suite, plan
+    from mutualgnn.bench.page import coverage_table
+    suite = load_suite("quickstart")
+    store = ResultStore(tmp_path / "runs")
+    store.dir.mkdir()
+    store.check_suite(suite)  # writes suite.json
+    specs = plan(suite)
+    for spec in specs[:2]:
+        record = dict(_records()[0], **{k: getattr(spec, k) for k in
+                                        ("dataset", "cohort", "method", "seed", "fold",
+                                         "variant")})
+        store.append(record)
+    store.append(dict(record, status="failed", error="diverged", method=specs[2].method,
+                      seed=specs[2].seed))  # a failed run does not count as stored
+    table = coverage_table([store.dir], {store.dir: store.records()})
+    first = table.iloc[0]
+    assert first["planned runs"] == len(plan(suite, datasets=[first["dataset"]]))
+    assert table["stored"].sum() == 2 and table["planned runs"].sum() == len(specs)
+    # a folder whose suite.json is not the shipped suite's (its settings changed): no rows
+    identity = json.loads((store.dir / "suite.json").read_text())
+    identity["settings"] = {"label_noise": 0.5}
+    (store.dir / "suite.json").write_text(json.dumps(identity))
+    assert coverage_table([store.dir], {store.dir: store.records()}).empty
+
+
+ROOT = Path(__file__).resolve().parents[1]
+#: the committed pages written by `mutualgnn report` (their first lines give the command)
+PAGES = sorted(p for p in (ROOT / "docs").glob("*.md")
+               if "Written by `mutualgnn report " in p.read_text())
+
+
+def test_the_results_pages_are_written_by_report():
+    assert {p.name for p in PAGES} >= {"results-paper.md"}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_committed_page_is_what_its_command_writes(page, monkeypatch):
+    """The page's own command, run on the committed result folders, writes the committed
+    page: no number on it was typed by hand or left behind by older runs."""
+    monkeypatch.chdir(ROOT)
+    text = page.read_text()
+    command = re.search(r"Written by `(mutualgnn report [^`]+)`", text).group(1)
+    args = command.split()[2:]
+    folders, doc = args[:args.index("--doc")], args[args.index("--doc") + 1]
+    assert ROOT / doc == page
+    assert results_page(folders, command, text.partition(READING)[2]) == text

@@ -19,14 +19,16 @@ from ..config import ConfigError
 from ..files import write_text
 from .report import records_frame
 from .stats import holm, paired
-from .store import ResultStore, is_failed
-from .suite import TUNE, Suite
+from .store import ResultStore, _jsonable, is_failed, record_key
+from .suite import TUNE, Suite, load_suite, plan, suite_names
 from .tables import accuracy_table, cost_table, paired_table
 from .tuning import inherit_note, tuning_table
 
 READING = "\n## Reading"
 #: the baselines GML is judged against, each tuned with the same budget as GML
 BASELINES = ("dml", "kd", "online-ensemble")
+#: GML with one ingredient changed: fixed sharpening for ALW, no ALW, no entropy term
+CONTROLS = ("gml-sharpen", "gml-no-alw", "gml-no-entropy")
 
 
 def best_baseline_table(runs: pd.DataFrame, method: str = "gml", baselines=BASELINES,
@@ -78,7 +80,7 @@ def target_counts(table: pd.DataFrame, method: str = "gml") -> str:
     by_dataset = table.groupby("dataset", sort=False)
     beats = sum((g[diff] > 0).any() for _, g in by_dataset)
     significant = sum((g[sig] == "yes").any() for _, g in by_dataset)
-    return (f"A {method.upper()} student beats its best equal-budget baseline by the mean on "
+    return (f"A {method.upper()} student beats its best baseline by the mean on "
             f"{beats} of {by_dataset.ngroups} datasets, Holm-significantly on {significant}.")
 
 
@@ -93,6 +95,33 @@ def _sources(folders: list, stores: dict) -> str:
                      "core-hours": round(sum(r.get("seconds", 0) for r in records) / 3600, 2),
                      "commits": ", ".join(commits)})
     return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def coverage_table(folders: list, stores: dict) -> pd.DataFrame:
+    """Per folder written by a shipped suite (its ``suite.json`` matches the suite's identity)
+    and dataset: the runs its plan holds and how many of them are stored and did not fail
+    (tuning and final runs)."""
+    rows = []
+    for folder in folders:
+        suite = _shipped_suite(ResultStore(folder).dir / "suite.json")
+        if suite is None:
+            continue
+        done = {record_key(r) for r in stores[folder] if not is_failed(r)}
+        for dataset in suite.datasets:
+            planned = [s.key for s in plan(suite, datasets=[dataset])]
+            stored = sum(key in done for key in planned)
+            rows.append({"results": f"`{folder}`", "dataset": dataset, "planned runs": len(planned),
+                         "stored": stored, "complete": "yes" if stored == len(planned) else "no"})
+    return pd.DataFrame(rows)
+
+
+def _shipped_suite(suite_file: Path):
+    """The shipped suite a folder's ``suite.json`` names, if its identity is the folder's."""
+    identity = json.loads(suite_file.read_text()) if suite_file.is_file() else {}
+    if identity.get("name") not in suite_names():
+        return None
+    suite = load_suite(identity["name"])
+    return suite if _jsonable(suite.identity()) == identity else None
 
 
 def results_page(folders, command: str, reading: str = "") -> str:
@@ -116,19 +145,32 @@ def results_page(folders, command: str, reading: str = "") -> str:
         if table is not None and len(table):
             tuning.append(table.to_markdown(index=False) + (f"\n\n{note}" if note else ""))
     paired_vs_alone = paired_table(runs) if len(runs) else pd.DataFrame()
+    controls = (paired_table(runs[runs["method"].isin(("gml", *CONTROLS))], baseline="gml")
+                if len(runs) else pd.DataFrame())
+    coverage = coverage_table(folders, stores)
     return "\n".join([
         "# Results", "",
         "Written by `" + command + "` from the result folders below; every number on this page "
         "comes from their runs (regenerate it with the same command).", "",
         "## Where the runs come from", "", _sources(folders, stores), "",
-        "## The target: GML against its best equal-budget baseline", "",
+        *(["Runs stored against each suite's plan (a dataset not complete is still being run; "
+           "its rows below use the runs stored so far):", "",
+           coverage.to_markdown(index=False), ""] if len(coverage) else []),
+        "## The target: GML against its best " + ("equal-budget " if tuning else "") + "baseline", "",
         "Each student of a GML cohort against the best of "
         + ", ".join(f"`{b}`" for b in BASELINES)
         + " for the same student on the same seeds and folds (the strongest rival by mean test "
-          "score), every method tuned with the suite's one grid; t-test p-values corrected by "
-          "Holm's method over all rows.", "",
+          "score), " + ("every method tuned with its suite's one grid (below)" if tuning else
+                        "with the suite's settings (no tuning stage in these folders)")
+        + "; t-test p-values corrected by Holm's method over all rows.", "",
         target.to_markdown(index=False) if len(target) else "(not enough runs yet)", "",
         target_counts(target), "",
+        "## Which ingredient of GML matters: each control against GML", "",
+        "Each control minus GML for the same student, seed and fold (`gml-sharpen`: a fixed "
+        "sharpening instead of the learned ALW weights; `gml-no-alw`: uniform weights; "
+        "`gml-no-entropy`: no entropy term); a negative difference means GML's own ingredient "
+        "helps. Holm over the rows of this table.", "",
+        controls.to_markdown(index=False) if len(controls) else "(no control runs yet)", "",
         "## Tuning: the settings each method runs with", "",
         "\n\n".join(tuning) if tuning else "(no tuning stage in these folders)", "",
         "## Accuracy (%)", "",

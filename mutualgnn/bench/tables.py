@@ -8,9 +8,8 @@
   ``score="val_acc"`` the same table of validation accuracy, by which settings are chosen.
 * :func:`paired_table`: each method minus ``independent`` for the same student on the same
   seed and fold: mean difference, wins/ties/losses, paired t-test and Wilcoxon p-values (scipy).
+  ``mutualgnn report`` (:mod:`~.page`) builds the results page's target from these.
 * :func:`cost_table`: time and memory per run next to the mean student accuracy.
-* :func:`target_table`: the paper's claim per dataset: does a ``gml`` student beat the same
-  architecture trained alone (by the mean, significantly), and is ``gml`` above ``dml``?
 * :func:`write_tables`: all of them (``accuracy``, ``validation``, ``paired``, ``cost``), as
   markdown (``to_markdown``), CSV and LaTeX (``to_latex``, the best cell of each row in bold).
 """
@@ -149,40 +148,6 @@ def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
     singles = runs[(runs["student"] != "ensemble") & (runs["method"] != "ensemble")]
     out["mean_student_acc"] = 100 * singles.groupby(index, sort=False)["test_acc"].mean()
     return _sorted(out.round(1).reset_index()).reset_index(drop=True)
-
-
-def target_table(runs: pd.DataFrame, method: str = "gml", rival: str = "dml",
-                 baseline: str = "independent", alpha: float = 0.05) -> pd.DataFrame:
-    """One row per (dataset, cohort[, variant]) where ``method`` has paired runs with
-    ``baseline``: each student's paired difference (points) and t-test p; whether some student
-    beats ``baseline`` by the mean, and significantly (difference > 0 and t-test p < ``alpha``);
-    and ``method`` minus ``rival`` (mean over the students of their paired differences, on the
-    seeds/folds both have; blank without paired ``rival`` runs)."""
-    diff = f"diff vs {baseline} (pts)"
-    vs_base = paired_table(runs, baseline)
-    if not len(vs_base):
-        return pd.DataFrame()
-    vs_base = vs_base[vs_base["method"] == method]
-    vs_rival = paired_table(runs[runs["method"].isin([method, rival])], rival)
-    groups = _groups(runs)
-    rows = []
-    for key, grp in vs_base.groupby(groups, sort=False):
-        key = key if isinstance(key, tuple) else (key,)
-        gain, p = grp[diff], grp["t-test p"]
-        row = dict(zip(groups, key))
-        row[f"{method} − {baseline}, per student (t-test p)"] = ", ".join(
-            f"{s} {d:+.1f} ({q:.2g})" for s, d, q in zip(grp["student"], gain, p))
-        row["runs"] = int(grp["runs"].min())
-        row[f"beats {baseline}"] = "yes" if (gain > 0).any() else "no"
-        row[f"significantly (p < {alpha:g})"] = "yes" if ((gain > 0) & (p < alpha)).any() else "no"
-        match = vs_rival
-        for col, value in zip(groups, key):
-            match = match[match[col] == value] if len(match) else match
-        row[f"{method} − {rival}, students' mean"] = (
-            round(float(match[f"diff vs {rival} (pts)"].mean()), 2) if len(match) else None)
-        row[f"runs with {rival}"] = int(match["runs"].min()) if len(match) else 0
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def write_tables(runs: pd.DataFrame, directory, formats=FORMATS) -> list:
