@@ -290,8 +290,10 @@ def bench(suite_name, out, jobs, resume, datasets, methods, folds, threads, data
         counts = run_suite(suite, out, jobs=jobs, resume=resume, datasets=split(datasets),
                            methods=split(methods), data_dir=data_dir, threads=threads,
                            progress=progress, log=click.echo)
-        click.echo(f"suite {suite.name}: {counts['ran']} run(s) trained, {counts['skipped']} "
-                   f"already done, results in {out}")
+        found = (f", {counts['found']} found in the tuning runs (the same computation)"
+                 if counts.get("found") else "")
+        click.echo(f"suite {suite.name}: {counts['ran']} run(s) trained{found}, "
+                   f"{counts['skipped']} already done, results in {out}")
         if counts.get("failed"):
             click.echo(f"{counts['failed']} run(s) failed (diverged), left out of the tables: "
                        f"see {Path(out) / 'failed.md'}", err=True)

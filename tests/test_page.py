@@ -75,7 +75,8 @@ def test_report_writes_the_page_and_keeps_the_reading(tmp_path):
     assert "old page" not in page and page.endswith("## Reading\n\nWhat the tables say, in words.\n")
     sources = page.split("## Where the runs come from")[1].split("##")[0]
     row = [c.strip() for c in sources.strip().splitlines()[2].strip("|").split("|")]
-    assert row == [f"`{store.dir}`", "12", "0", "6", "abc123"]  # runs, failed, 12 x 0.5 h, commit
+    assert row == [f"`{store.dir}`", "12", "0", "0", "6", "abc123"]  # runs, failed, found,
+    # 12 x 0.5 h, commit
     # the same command on the same folder writes the same page
     CliRunner().invoke(main, ["report", str(store.dir), "--doc", str(doc)])
     assert doc.read_text() == page

@@ -9,7 +9,7 @@ import pytest
 from mutualgnn.bench import ResultStore, Suite, plan, run_suite
 from mutualgnn.bench.suite import spec_config
 from mutualgnn.bench.tuning import choose, tuning_table
-from mutualgnn.config import ConfigError
+from mutualgnn.config import ConfigError, ExperimentConfig
 
 TRAIN = {"epochs": 5, "patience": 5, "threads": 1}
 GRID = {"mutual.lam": [0.1, 1.0]}
@@ -77,7 +77,9 @@ def test_bench_tunes_then_runs_the_choice(tmp_path):
     suite = _suite(methods=["independent", "dml"])
     out = tmp_path / "out"
     counts = run_suite(suite, out, progress=False, log=lambda *_: None)
-    assert counts["ran"] == 2 + 4 and counts["failed"] == 0  # 2 tuning + 2 x 2 final runs
+    # 2 tuning runs, then 2 x 2 final runs, of which dml seed 0 with the chosen lam is the
+    # tuning run of that point: found, not trained again
+    assert counts["ran"] == 2 + 3 and counts["found"] == 1 and counts["failed"] == 0
     choices = json.loads((out / "tuning.json").read_text())
     assert [c["method"] for c in choices] == ["dml"]
     chosen = choices[0]["setting"]
@@ -86,6 +88,13 @@ def test_bench_tunes_then_runs_the_choice(tmp_path):
     assert len(finals) == 2
     for r in finals:  # the final runs carry the chosen lam in their config
         assert f"mutual.lam={r['config']['mutual']['lam']}" == chosen[0]
+    found = [r for r in finals if "same_as" in r]
+    assert [(r["seed"], r["same_as"]) for r in found] == [(0, "tune:" + chosen[0])]
+    tune = [r for r in ResultStore(out).read() if r["variant"] == found[0]["same_as"]][0]
+    assert found[0]["students"] == tune["students"] and found[0]["seconds"] == tune["seconds"]
+    # a resume finds nothing left to do
+    again = run_suite(suite, out, progress=False, log=lambda *_: None)
+    assert again["ran"] == again["found"] == 0 and again["skipped"] == 6
     from mutualgnn.bench import report
     report(out, formats=("md",), plots=False)
     assert "tune:" not in (out / "accuracy.md").read_text()
@@ -134,3 +143,16 @@ def test_tuning_folds_per_dataset():
     with pytest.raises(ConfigError, match=r"run_folds \[4\] outside 0-3"):
         Suite(name="t", datasets=["MUTAG"], methods=["independent", "dml"], folds=4,
               tuning={"grid": GRID, "run_folds": {"MUTAG": "4"}})
+
+
+def test_computation_ignores_where_and_how_fast_only():
+    from mutualgnn.bench.runner import computation
+    base = ExperimentConfig.from_dict({"dataset": "cora", "mutual": {"lam": 0.3}}).to_dict()
+    kept = json.loads(json.dumps(base))
+    other = json.loads(json.dumps(base))
+    other["data_dir"] = "/somewhere"
+    other["train"].update(threads=4, progress=True)
+    assert computation(other) == computation(base)
+    other["train"]["epochs"] = 7
+    assert computation(other) != computation(base)
+    assert base == kept  # the input is not changed

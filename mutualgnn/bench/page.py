@@ -92,9 +92,14 @@ def _sources(folders: list, stores: dict) -> str:
         ok = [r for r in records if not is_failed(r)]
         rows.append({"results": f"`{folder}`", "runs": len(records),
                      "failed": len(records) - len(ok),
-                     "core-hours": round(sum(r.get("seconds", 0) for r in records) / 3600, 2),
+                     "found in tuning runs": sum("same_as" in r for r in records),
+                     "core-hours": round(sum(r.get("seconds", 0) for r in records
+                                             if "same_as" not in r) / 3600, 2),
                      "commits": ", ".join(commits)})
-    return pd.DataFrame(rows).to_markdown(index=False)
+    return (pd.DataFrame(rows).to_markdown(index=False) + "\n\nA run *found in tuning runs* is "
+            "a final run whose computation a tuning run had made (the chosen setting on a "
+            "tuning seed or fold): stored from it, not trained again, and its time not counted "
+            "twice in the core-hours.")
 
 
 def coverage_table(folders: list, stores: dict) -> pd.DataFrame:

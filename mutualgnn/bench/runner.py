@@ -25,8 +25,8 @@ from ..experiment import build_cohort, run_once
 from ..provenance import versions
 from ..progress import bar as progress_bar
 from ..training import DivergenceError
-from .store import ResultStore, is_failed
-from .suite import KEY, RunSpec, Suite, first_runs, plan, spec_config
+from .store import ResultStore, is_failed, record_key
+from .suite import KEY, TUNE, RunSpec, Suite, first_runs, plan, spec_config
 from .teachers import load_teachers, save_teachers, teacher_key, teaches, unit_key
 from .tuning import choose, write_choices
 
@@ -119,8 +119,10 @@ def _worker_init(threads):
 def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=None,
               methods=None, data_dir=None, threads=None, progress: bool = True, log=print) -> dict:
     """Train every unit of ``suite`` not yet in ``out``; returns counts: ``planned``,
-    ``skipped`` (already stored, failed ones included), ``ran`` (trained now) and ``failed``
-    (of those, the ones that diverged, stored with ``status: "failed"``).
+    ``skipped`` (already stored, failed ones included), ``ran`` (trained now), ``found`` (final
+    units of a tuning suite whose computation a tuning run already made: stored from it with
+    ``same_as``, not retrained) and ``failed`` (of those trained, the ones that diverged,
+    stored with ``status: "failed"``).
 
     The folder's writer lock is held throughout (released however this ends): a second
     run_suite on the same folder raises :class:`~mutualgnn.config.ConfigError` naming this one.
@@ -143,7 +145,7 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
         first = first_runs(specs)
         bar = progress_bar(total=len(specs), initial=len(specs) - len(todo),
                            desc=f"suite {suite.name}", unit="run", enabled=progress)
-        failed = []
+        failed, found = [], 0
 
         def stored(record, history):
             store.append(record, history)
@@ -164,6 +166,9 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
                     records = store.records()
                     write_choices(suite, records, store.dir)
                     choices = choose(suite, records)
+                    left = _find_tuned(suite, stage, records, store, choices, data_dir, stored,
+                                       first)
+                    found, stage = len(stage) - len(left), left
                 if jobs <= 1:
                     for spec in stage:
                         bar.set_postfix_str(spec.label())
@@ -174,8 +179,52 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
                                   choices)
         finally:
             bar.close()
-    return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo),
-            "failed": len(failed)}
+    return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo) - found,
+            "found": found, "failed": len(failed)}
+
+
+#: config keys that say where or how fast a run goes, not what it computes
+_NOT_COMPUTATION = {"data_dir": None, "train": {"threads": None, "progress": None}}
+
+
+def computation(config: dict) -> dict:
+    """A stored run's config without the keys that do not change its numbers (data folder,
+    threads, progress bar): two runs with equal ``computation`` compute the same numbers."""
+    out = json.loads(json.dumps(config))
+    for key, inner in _NOT_COMPUTATION.items():
+        if inner is None:
+            out.pop(key, None)
+        else:
+            for k in inner:
+                out.get(key, {}).pop(k, None)
+    return out
+
+
+def _find_tuned(suite, stage, records, store, choices, data_dir, stored, first) -> list:
+    """Store, without training, each final unit whose computation a tuning run already made
+    (its chosen point on a tuning seed or fold): the record is that run's, with the final
+    unit's variant and ``same_as`` naming the tuning run's; returns the units left to train."""
+    tuned = {}
+    for r in records:
+        if (r.get("variant") or "").startswith(TUNE) and not is_failed(r):
+            tuned.setdefault((r["dataset"], r["cohort"], r["method"], r["seed"], r["fold"]),
+                             []).append(r)
+    histories = {}
+    if store.histories_path.is_file():
+        for h in store.read(store.histories_path):
+            histories[record_key(h)] = h["history"]
+    left = []
+    for spec in stage:
+        candidates = tuned.get((spec.dataset, spec.cohort, spec.method, spec.seed, spec.fold), [])
+        if candidates:
+            want = computation(spec_config(suite, spec, data_dir, 1, choices).to_dict())
+            same = [r for r in candidates if computation(r["config"]) == want]
+            if same:
+                found = dict(same[0], variant=spec.variant, same_as=same[0]["variant"])
+                stored(found, histories.get(record_key(same[0])) if spec.key in first else None)
+                continue
+        left.append(spec)
+    return left
 
 
 def _run_parallel(suite, todo, first, jobs, data_dir, stored, folder, choices=None):
