@@ -143,7 +143,7 @@ PAGES = sorted(p for p in (ROOT / "docs").glob("*.md")
 
 
 def test_the_results_pages_are_written_by_report():
-    assert {p.name for p in PAGES} >= {"results-paper.md"}
+    assert {p.name for p in PAGES} >= {"results.md", "results-paper.md"}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
@@ -157,3 +157,35 @@ def test_committed_page_is_what_its_command_writes(page, monkeypatch):
     folders, doc = args[:args.index("--doc")], args[args.index("--doc") + 1]
     assert ROOT / doc == page
     assert results_page(folders, command, text.partition(READING)[2]) == text
+
+
+def test_a_dataset_still_running_gets_no_verdict(tmp_path):
+    """With a shipped suite's folder, the target and controls tables judge only the datasets
+    whose planned runs are all stored; the others are named, and their runs still tabled."""
+    from mutualgnn.bench import load_suite, plan
+    suite = load_suite("fair")
+    store = ResultStore(tmp_path / "fair")
+    store.dir.mkdir()
+    store.check_suite(suite)
+    template = _records()[0]
+
+    def record(spec, score):
+        archs = spec.cohort.split(",")
+        return dict(template, dataset=spec.dataset, cohort=spec.cohort, method=spec.method,
+                    seed=spec.seed, fold=spec.fold, variant=spec.variant,
+                    students=[dict(arch=a, test_acc=score + 0.001 * spec.seed, val_acc=score,
+                                   best_epoch=3) for a in archs])
+
+    for spec in plan(suite, datasets=["cora"]):  # cora complete: gml above the rest
+        store.append(record(spec, 0.85 if spec.method == "gml" else 0.80 + 0.002 * spec.seed))
+    for spec in plan(suite, datasets=["citeseer"])[:60]:  # citeseer begun
+        store.append(record(spec, 0.70))
+    page = results_page([store.dir], "cmd")
+    target = page.split("## The target")[1].split("\n## ")[0]
+    assert "| cora" in target and "| citeseer" not in target
+    assert ("Left out of this table and the next until their runs are complete: citeseer, "
+            "pubmed, MUTAG, PROTEINS, ENZYMES") in target
+    controls = page.split("## Which ingredient")[1].split("\n## ")[0]
+    assert "| cora" in controls and "| citeseer" not in controls
+    accuracy = page.split("## Accuracy")[1].split("\n## ")[0]
+    assert "| citeseer" in accuracy  # stored runs are still shown

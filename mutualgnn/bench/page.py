@@ -142,7 +142,12 @@ def results_page(folders, command: str, reading: str = "") -> str:
     records = [r for f in folders for r in stores[f]]
     final = [r for r in records if not (r.get("variant") or "").startswith(TUNE)]
     runs = records_frame(final)
-    target = best_baseline_table(runs) if len(runs) else pd.DataFrame()
+    coverage = coverage_table(folders, stores)
+    # a dataset still being run gets no verdict: a few seeds would judge it too early
+    pending = (list(dict.fromkeys(coverage["dataset"][coverage["complete"] == "no"]))
+               if len(coverage) else [])
+    judged = runs[~runs["dataset"].isin(pending)] if len(runs) else runs
+    target = best_baseline_table(judged) if len(judged) else pd.DataFrame()
     suites = [ResultStore(f).dir / "suite.json" for f in folders]
     tuning = []
     for folder, suite_file in zip(folders, suites):
@@ -150,9 +155,11 @@ def results_page(folders, command: str, reading: str = "") -> str:
         if table is not None and len(table):
             tuning.append(table.to_markdown(index=False) + (f"\n\n{note}" if note else ""))
     paired_vs_alone = paired_table(runs) if len(runs) else pd.DataFrame()
-    controls = (paired_table(runs[runs["method"].isin(("gml", *CONTROLS))], baseline="gml")
-                if len(runs) else pd.DataFrame())
-    coverage = coverage_table(folders, stores)
+    controls = (paired_table(judged[judged["method"].isin(("gml", *CONTROLS))], baseline="gml")
+                if len(judged) else pd.DataFrame())
+    waiting = ("Left out of this table and the next until their runs are complete: "
+               + ", ".join(pending) + " (their stored runs are in the tables further down)."
+               if pending else "")
     return "\n".join([
         "# Results", "",
         "Written by `" + command + "` from the result folders below; every number on this page "
@@ -169,7 +176,7 @@ def results_page(folders, command: str, reading: str = "") -> str:
                         "with the suite's settings (no tuning stage in these folders)")
         + "; t-test p-values corrected by Holm's method over all rows.", "",
         target.to_markdown(index=False) if len(target) else "(not enough runs yet)", "",
-        target_counts(target), "",
+        target_counts(target), "", *([waiting, ""] if waiting else []),
         "## Which ingredient of GML matters: each control against GML", "",
         "Each control minus GML for the same student, seed and fold (`gml-sharpen`: a fixed "
         "sharpening instead of the learned ALW weights; `gml-no-alw`: uniform weights; "
