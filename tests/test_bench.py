@@ -185,7 +185,7 @@ def test_run_resume_and_interrupt(tmp_path, tiny, monkeypatch):
     text = store.runs_path.read_text().splitlines(keepends=True)
     store.runs_path.write_text("".join(text[:2]) + text[2][:40])
     counts = run_suite(suite, out, progress=False, threads=1)
-    assert counts == {"planned": total, "skipped": 2, "ran": total - 2, "failed": 0}
+    assert counts == {"planned": total, "skipped": 2, "ran": total - 2, "found": 0, "failed": 0}
     records = store.read()
     assert len(records) == total and len({tuple(r[k] for k in bench.KEY) for r in records}) == total
     assert run_suite(suite, out, progress=False)["ran"] == 0  # all done: nothing retrained

@@ -182,7 +182,7 @@ def test_a_diverged_unit_is_stored_failed_and_the_suite_goes_on(tmp_path, monkey
     out = tmp_path / "out"
     logged = []
     counts = run_suite(suite, out, jobs=jobs, threads=1, progress=False, log=logged.append)
-    assert counts == {"planned": 2, "skipped": 0, "ran": 2, "failed": 1}
+    assert counts == {"planned": 2, "skipped": 0, "ran": 2, "found": 0, "failed": 1}
     store = ResultStore(out)
     by_variant = {r["variant"]: r for r in store.read()}
     ok, failed = by_variant["hparams.gcn.lr=0.01"], by_variant["hparams.gcn.lr=1e+30"]
@@ -212,7 +212,7 @@ def test_a_diverged_unit_is_stored_failed_and_the_suite_goes_on(tmp_path, monkey
 
     monkeypatch.setattr(bench.runner, "execute", retrained)
     again = run_suite(suite, out, threads=1, progress=False)
-    assert again == {"planned": 2, "skipped": 2, "ran": 0, "failed": 0}
+    assert again == {"planned": 2, "skipped": 2, "ran": 0, "found": 0, "failed": 0}
 
 
 def test_a_folder_of_failed_runs_only(tmp_path):
