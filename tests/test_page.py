@@ -123,12 +123,21 @@ def test_coverage_counts_the_shipped_suites_plan(tmp_path):
                                         ("dataset", "cohort", "method", "seed", "fold",
                                          "variant")})
         store.append(record)
-    store.append(dict(record, status="failed", error="diverged", method=specs[2].method,
-                      seed=specs[2].seed))  # a failed run does not count as stored
     table = coverage_table([store.dir], {store.dir: store.records()})
     first = table.iloc[0]
     assert first["planned runs"] == len(plan(suite, datasets=[first["dataset"]]))
     assert table["stored"].sum() == 2 and table["planned runs"].sum() == len(specs)
+    assert table["failed"].sum() == 0 and set(table["complete"]) == {"no"}
+    # a diverged run is done (never retrained), counted as stored and as failed; with every
+    # other planned run stored, the dataset is complete
+    store.append(dict(record, status="failed", error="diverged", method=specs[2].method,
+                      seed=specs[2].seed, fold=specs[2].fold, variant=specs[2].variant))
+    for spec in specs[3:]:
+        store.append(dict(record, **{k: getattr(spec, k) for k in
+                                     ("dataset", "cohort", "method", "seed", "fold", "variant")}))
+    table = coverage_table([store.dir], {store.dir: store.records()})
+    assert table["stored"].sum() == len(specs) and table["failed"].sum() == 1
+    assert set(table["complete"]) == {"yes"}
     # a folder whose suite.json is not the shipped suite's (its settings changed): no rows
     identity = json.loads((store.dir / "suite.json").read_text())
     identity["settings"] = {"label_noise": 0.5}

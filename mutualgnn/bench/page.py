@@ -104,19 +104,21 @@ def _sources(folders: list, stores: dict) -> str:
 
 def coverage_table(folders: list, stores: dict) -> pd.DataFrame:
     """Per folder written by a shipped suite (its ``suite.json`` matches the suite's identity)
-    and dataset: the runs its plan holds and how many of them are stored and did not fail
-    (tuning and final runs)."""
+    and dataset: the runs its plan holds (tuning and final), how many are stored and how many
+    of those failed. A failed (diverged) run is done, as for the runner: it is never retrained
+    and never in a table, so a dataset is complete when every planned run is stored."""
     rows = []
     for folder in folders:
         suite = _shipped_suite(ResultStore(folder).dir / "suite.json")
         if suite is None:
             continue
-        done = {record_key(r) for r in stores[folder] if not is_failed(r)}
+        done = {record_key(r): is_failed(r) for r in stores[folder]}
         for dataset in suite.datasets:
             planned = [s.key for s in plan(suite, datasets=[dataset])]
             stored = sum(key in done for key in planned)
             rows.append({"results": f"`{folder}`", "dataset": dataset, "planned runs": len(planned),
-                         "stored": stored, "complete": "yes" if stored == len(planned) else "no"})
+                         "stored": stored, "failed": sum(done.get(key, False) for key in planned),
+                         "complete": "yes" if stored == len(planned) else "no"})
     return pd.DataFrame(rows)
 
 
