@@ -360,19 +360,25 @@ def report_command(directories, doc):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draw.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Folder with the raw dataset files [default: $MUTUALGNN_DATA_DIR].")
-def verify_command(directory, sample, lines, any_cost, seed, data_dir):
+@click.option("--cpu-capability", "capability", default=None, metavar="LEVEL",
+              help="Rerun at this torch CPU kernel level (default, avx2, avx512, ...) instead "
+                   "of each run's stored one [default: the stored level].")
+def verify_command(directory, sample, lines, any_cost, seed, data_dir, capability):
     """Rerun stored runs of a results folder and fail unless every number is identical."""
     def log(result):
         head = f"{'ok' if result.ok else 'DIFFERS'}  line {result.line}: {result.label} " \
                f"({result.seconds:.1f} s)"
         click.echo(head)
+        for note in result.notes:
+            click.echo(f"    note: {note}")
         for name, stored, now in result.differences:
             click.echo(f"    {name}: stored {stored!r} (written by commit {result.commit}), "
                        f"now {now!r}")
 
     try:
         results = verify(directory, sample, parse_seeds(lines) if lines else None,
-                         cheap=not any_cost, seed=seed, data_dir=data_dir, log=log)
+                         cheap=not any_cost, seed=seed, data_dir=data_dir, log=log,
+                         capability=capability)
     except ERRORS as exc:
         raise click.ClickException(str(exc)) from None
     failed = [r for r in results if not r.ok]

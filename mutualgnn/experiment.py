@@ -70,7 +70,7 @@ def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None
         threads = config.train.threads or max(1, available_cores() // exchange.local_size)
         config = dataclasses.replace(config, train=dataclasses.replace(
             config.train, student_rng=True, threads=threads, device=str(exchange.device)))
-    splits = dataset.splits(folds=config.folds, seed=config.split_seed)
+    splits = splits_for(config, dataset)
     runs = [(seed, split) for seed in config.seeds for split in splits]
     bar = progress_bar(runs, desc=f"{config.dataset} {config.method}",
                        enabled=config.train.progress)
@@ -86,6 +86,12 @@ def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None
     records["config"] = json.dumps(config.to_dict(), sort_keys=True)
     records["versions"] = json.dumps(versions(), sort_keys=True)
     return ExperimentResult(config=config, records=records, histories=histories)
+
+
+def splits_for(config: ExperimentConfig, dataset) -> list:
+    """The splits ``config`` runs ``dataset`` on: its ``folds`` folds of cross-validation drawn
+    with ``split_seed`` (graph datasets), or its public or random split (``node_split``)."""
+    return dataset.splits(folds=config.folds, seed=config.split_seed, scheme=config.node_split)
 
 
 @dataclass

@@ -85,7 +85,7 @@ def test_plan_order_and_filters(tiny):
     specs = plan(suite)
     assert specs[:2] == [RunSpec("karate", "gcn,gat", "independent", 0, None),
                          RunSpec("karate", "gcn,gat", "gml", 0, None)]
-    assert specs[0].key == ("karate", "gcn,gat", "", "independent", 0, None)
+    assert specs[0].key == ("karate", "gcn,gat", "", "independent", 0, 0, None)
     assert len(specs) == 2 * 2 + 2 * 2
     only = plan(suite, datasets=["MINIGC"], methods=["gml"])
     assert [(s.dataset, s.method, s.fold) for s in only] == [("minigc", "gml", 0), ("minigc", "gml", 1)]
@@ -140,10 +140,10 @@ def test_store_ignores_a_partial_last_line(tmp_path):
     store.append({"dataset": "a", "cohort": "x", "method": "gml", "seed": 0, "fold": None})
     with open(store.runs_path, "a") as fh:
         fh.write('{"dataset": "b", "coh')  # a write cut short by a kill
-    assert store.done() == {("a", "x", "", "gml", 0, None)}
+    assert store.done() == {("a", "x", "", "gml", 0, 0, None)}
     store.append({"dataset": "c", "cohort": "x", "variant": "label_noise=0.1", "method": "gml",
                   "seed": 1, "fold": 2})
-    assert store.done() == {("a", "x", "", "gml", 0, None), ("c", "x", "label_noise=0.1", "gml", 1, 2)}
+    assert store.done() == {("a", "x", "", "gml", 0, 0, None), ("c", "x", "label_noise=0.1", "gml", 0, 1, 2)}
     assert store.runs_path.read_text().splitlines()[-1].startswith('{"dataset": "c"')
 
 

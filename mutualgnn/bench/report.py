@@ -15,7 +15,7 @@ from ..files import write_text
 from . import plots as figures
 from . import tables
 from .store import ResultStore, is_failed, record_key
-from .suite import KEY, TUNE
+from .suite import KEY, TUNE, where
 
 FAILED_FILE = "failed.md"
 
@@ -129,5 +129,7 @@ def _first_lines(store: ResultStore) -> list:
 
 
 def _unit(record: dict) -> str:
-    return " ".join(f"{k} {record[k]}" if k in ("seed", "fold") else str(record[k])
-                    for k in KEY if record.get(k) not in (None, ""))
+    named = [str(record[k]) for k in ("dataset", "cohort", "variant", "method")
+             if record.get(k) not in (None, "")]
+    return " ".join(named + [where(record.get("split_seed"), record.get("seed"),
+                                   record.get("fold"))])
