@@ -1,8 +1,10 @@
 """The results page: every table of ``docs/results.md`` written from result folders, with the
 one command that rewrites it in its first lines (``mutualgnn report``).
 
-The page holds: where the runs come from (folders, suites, commits, core-hours); the target,
-GML against the best equal-budget baseline; the tuning stage's choices; accuracy; each method
+The page holds: its statistical rules, before any number (:mod:`~.verdict`); where the runs
+come from (folders, suites, commits, core-hours); the verdict, GML against every equal-budget
+baseline (:mod:`~.verdict`); the best baseline by mean as a secondary view; the controls and
+whether they do as well as GML; the tuning stage's choices; accuracy; each method
 against the same student trained alone; cost. Every number comes from the folders' runs; a
 hand-written interpretation below the ``## Reading`` heading of an existing page is kept as it
 is (it cites the tables; it copies no number).
@@ -23,6 +25,7 @@ from .store import ResultStore, _jsonable, is_failed, record_key
 from .suite import TUNE, Suite, load_suite, plan, suite_names
 from .tables import accuracy_table, cost_table, paired_table
 from .tuning import inherit_note, tuning_table
+from .verdict import declarations, equivalence_table, verdict_section
 
 READING = "\n## Reading"
 #: the baselines GML is judged against, each tuned with the same budget as GML
@@ -159,6 +162,7 @@ def results_page(folders, command: str, reading: str = "") -> str:
     paired_vs_alone = paired_table(runs) if len(runs) else pd.DataFrame()
     controls = (paired_table(judged[judged["method"].isin(("gml", *CONTROLS))], baseline="gml")
                 if len(judged) else pd.DataFrame())
+    equivalent = equivalence_table(judged, CONTROLS) if len(judged) else pd.DataFrame()
     waiting = ("Left out of this table and the next until their runs are complete: "
                + ", ".join(pending) + " (their stored runs are in the tables further down)."
                if pending else "")
@@ -166,12 +170,17 @@ def results_page(folders, command: str, reading: str = "") -> str:
         "# Results", "",
         "Written by `" + command + "` from the result folders below; every number on this page "
         "comes from their runs (regenerate it with the same command).", "",
+        "## How the verdict is judged (declared before any number)", "",
+        declarations(judged, BASELINES, CONTROLS), "",
         "## Where the runs come from", "", _sources(folders, stores), "",
         *(["Runs stored against each suite's plan (a dataset not complete is still being run; "
            "its rows below use the runs stored so far):", "",
            coverage.to_markdown(index=False), ""] if len(coverage) else []),
+        "## The verdict: GML against every baseline", "",
+        verdict_section(judged, BASELINES, pending), "",
         "## The target: GML against its best " + ("equal-budget " if tuning else "") + "baseline", "",
-        "Each student of a GML cohort against the best of "
+        "A secondary view, with the ordinary paired t-test (uncorrected for cross-validation) "
+        "and the rival chosen after the fact: each student of a GML cohort against the best of "
         + ", ".join(f"`{b}`" for b in BASELINES)
         + " for the same student on the same seeds and folds (the strongest rival by mean test "
           "score), " + ("every method tuned with its suite's one grid (below)" if tuning else
@@ -185,6 +194,10 @@ def results_page(folders, command: str, reading: str = "") -> str:
         "`gml-no-entropy`: no entropy term); a negative difference means GML's own ingredient "
         "helps. Holm over the rows of this table.", "",
         controls.to_markdown(index=False) if len(controls) else "(no control runs yet)", "",
+        "Whether a control does as well as GML, per cohort (students averaged within a run), "
+        "under the declared tests: equivalent only where TOST rejects a difference of a "
+        "margin or more (Holm over the rows); its 90% CI is TOST's.", "",
+        equivalent.to_markdown(index=False) if len(equivalent) else "(no control runs yet)", "",
         "## Tuning: the settings each method runs with", "",
         "\n\n".join(tuning) if tuning else "(no tuning stage in these folders)", "",
         "## Accuracy (%)", "",
@@ -193,6 +206,8 @@ def results_page(folders, command: str, reading: str = "") -> str:
         paired_vs_alone.to_markdown(index=False) if len(paired_vs_alone) else "(not enough runs yet)",
         "",
         "## Cost per run", "",
+        "`median_seconds_with_teachers` adds the run a method needs first: `kd`'s teachers, "
+        "its cohort trained alone on the same seed and fold.", "",
         cost_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)", "",
     ]) + (f"{READING}{reading}" if reading else "")
 

@@ -37,6 +37,9 @@ def records_frame(records: list):
                                        "seconds", "peak_rss_mb", "rss_before_mb", "epochs_run",
                                        "split_sha1")}
         base["variant"] = r.get("variant") or ""
+        config = r.get("config") or {}
+        base["split_seed"] = config.get("split_seed", 0)  # the repetition of a cross-validation
+        base["folds"] = config.get("folds") if r.get("fold") is not None else None
         base["metric"] = r.get("metric") or "acc"  # records before ogb's datasets were all accuracy
         labels = student_labels([s["arch"] for s in r["students"]])
         for k, (label, st) in enumerate(zip(labels, r["students"])):
