@@ -379,3 +379,18 @@ def test_bench_runs_the_quickstart_suite_by_default_which_needs_no_files():
     assert default == "quickstart"
     # every dataset of it ships with the package: nothing to download, nothing absent
     assert [embedded_dir(d) is not None for d in load_suite(default).datasets] == [True]
+
+
+def test_the_cli_page_lists_every_command_and_option():
+    """docs/cli.md's reference (written by benchmarks/cli_time.py from click's own help) names
+    every command and every option as they are now; rerun the script when this fails."""
+    from pathlib import Path
+    page = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
+    reference = page.partition("\n## Commands\n")[2].partition("\n## ")[0]
+    blocks = {block.split("\n", 1)[0]: block for block in reference.split("\n### mutualgnn ")[1:]}
+    assert sorted(blocks) == sorted(main.commands)
+    for name, command in main.commands.items():
+        assert command.get_short_help_str(100) in blocks[name], name
+        for param in command.params:
+            for flag in getattr(param, "opts", []) if param.param_type_name == "option" else []:
+                assert f"{flag} " in blocks[name] or f"{flag}," in blocks[name], (name, flag)
