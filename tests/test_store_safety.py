@@ -56,7 +56,7 @@ def _md_table(path) -> pd.DataFrame:
 def _bench_together(tmp_path, out):
     """Two `mutualgnn bench` processes on one folder, started together; returns both
     ``(process, output, finished at)``, in the order they finished."""
-    args = [sys.executable, "-m", "mutualgnn.cli", "bench", "--suite", "tiny.yaml", "--out",
+    args = [sys.executable, "-m", "mutualgnn", "bench", "--suite", "tiny.yaml", "--out",
             str(out), "--threads", "1", "--no-progress", "--format", "md"]
     procs = [subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True) for _ in range(2)]

@@ -7,11 +7,13 @@ baseline (:mod:`~.verdict`); the best baseline by mean as a secondary view; the 
 whether they do as well as GML; the tuning stage's choices; accuracy; each method
 against the same student trained alone; cost. Every number comes from the folders' runs; a
 hand-written interpretation below the ``## Reading`` heading of an existing page is kept as it
-is (it cites the tables; it copies no number).
+is (it cites the tables; it copies no number) when the page is rewritten for the same folders;
+a page written for other folders is never overwritten unless forced (:func:`write_results_page`).
 """
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -228,8 +230,38 @@ def _tuning(suite_file: Path, records: list):
     return tuning_table(suite, records), inherit_note(suite)
 
 
-def write_results_page(folders, doc, command: str) -> Path:
-    """Write the page to ``doc``, keeping the ``## Reading`` section of an existing one."""
+def written_for(text: str) -> list | None:
+    """The result folders a page names in its first lines (the ``mutualgnn report`` command
+    that wrote it: its arguments before the first option), or None if it names no command."""
+    found = re.search(r"Written by `mutualgnn report ([^`]+)`", "\n".join(text.splitlines()[:5]))
+    if found is None:
+        return None
+    args = found.group(1).split()
+    return args[:next((i for i, a in enumerate(args) if a.startswith("-")), len(args))]
+
+
+def write_results_page(folders, doc, command: str, force: bool = False) -> Path:
+    """Write the page to ``doc``. An existing page is rewritten only for the folders it was
+    written for (:func:`written_for`; its ``## Reading`` section is kept); a page written for
+    other folders, or a file not written by ``mutualgnn report``, raises :class:`ConfigError`
+    unless ``force`` (then it is replaced whole)."""
     doc = Path(doc)
-    reading = doc.read_text().partition(READING)[2] if doc.is_file() else ""
+    old = doc.read_text() if doc.is_file() else None
+    reading = ""
+    if old is not None:
+        written = written_for(old)
+        same = written is not None and _resolved(written) == _resolved(folders)
+        if same:
+            reading = old.partition(READING)[2]
+        elif not force:
+            what = ("was not written by `mutualgnn report` (its first lines name no report "
+                    "command)" if written is None else
+                    f"was written for the result folder(s) {' '.join(written)}, not "
+                    f"{' '.join(map(str, folders))}")
+            raise ConfigError(f"{doc} {what}: write this page elsewhere (-o PAGE), or add "
+                              f"--force to replace it")
     return write_text(doc, results_page(folders, command, reading))
+
+
+def _resolved(folders) -> set:
+    return {Path(f).resolve() for f in folders}
