@@ -10,6 +10,8 @@
 * Names of other libraries (``torch.``, ``dgl.``, ...) stay plain code.
 * Any other target is a broken reference: a warning, which ``mkdocs build --strict`` turns
   into a failed build. Every docstring of the package is checked, rendered or not.
+* An attribute documented Sphinx's way, by a ``#:`` comment at the end of its line or on the
+  lines just above it (the config dataclasses' fields), gets that comment as its docstring.
 """
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ class SphinxRoles(griffe.Extension):
         self.objects = {}
         self._collect(pkg)
         for obj in list(self.objects.values()):
+            if obj.is_attribute and obj.docstring is None and (text := _comment(obj)):
+                obj.docstring = griffe.Docstring(text, lineno=obj.lineno, parent=obj)
             if obj.docstring is not None:
                 obj.docstring.value = ROLE.sub(lambda m: self._replace(m, obj),
                                                obj.docstring.value)
@@ -87,3 +91,20 @@ class SphinxRoles(griffe.Extension):
         except (KeyError, griffe.AliasResolutionError, griffe.CyclicAliasError):
             return None
         return obj.path
+
+
+def _comment(attr) -> str:
+    """The ``#:`` comment documenting ``attr``: at the end of its line, else the comment lines
+    right above it."""
+    try:
+        lines = attr.lines_collection[attr.filepath]
+    except (KeyError, AttributeError, TypeError):
+        return ""
+    line = lines[attr.lineno - 1]
+    if "#:" in line:
+        return line.split("#:", 1)[1].strip()
+    above, i = [], attr.lineno - 2
+    while i >= 0 and lines[i].strip().startswith("#:"):
+        above.insert(0, lines[i].strip()[2:].strip())
+        i -= 1
+    return " ".join(above)
