@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from mutualgnn.bench import ResultStore, records_frame
 from mutualgnn.bench.page import READING, best_baseline_table, results_page, target_counts
-from mutualgnn.bench.stats import paired
+from mutualgnn.bench.stats import holm, paired
 from mutualgnn.cli import main
 
 #: test accuracy of (gcn, gat) per method and seed; dml is gcn's best rival, kd gat's
@@ -253,3 +253,63 @@ def test_a_dataset_still_running_gets_no_verdict(tmp_path):
     assert "| cora" in controls and "| citeseer" not in controls
     accuracy = page.split("## Accuracy")[1].split("\n## ")[0]
     assert "| citeseer" in accuracy  # stored runs are still shown
+
+
+def test_glance_block_by_hand(tmp_path):
+    """The README's block: a row per dataset from the target table, the forest plot's rows
+    (each student against each baseline, Holm over all of them), the verdict sentence."""
+    from mutualgnn.bench.page import baseline_differences, glance
+    store = ResultStore(tmp_path / "runs")
+    store.dir.mkdir()
+    for r in _records():
+        store.append(r)
+    diffs = baseline_differences(records_frame(_records())).set_index(["student", "baseline"])
+    assert len(diffs) == 4  # gcn and gat, each against dml and kd
+    want = paired([0.73, 0.76, 0.74], [0.74, 0.75, 0.76])  # gat minus kd
+    row = diffs.loc[("gat", "kd")]
+    assert row["diff"] == pytest.approx(100 * want.mean_diff)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((100 * want.ci_low, 100 * want.ci_high))
+    assert list(diffs["holm"]) == pytest.approx(list(holm(diffs["p"])))
+    figure = tmp_path / "fig" / "forest.svg"
+    block = glance([store.dir], "cmd", figure=figure, link="fig/forest.svg")
+    assert block.startswith(f"Written by `cmd` from the runs in [{store.dir}]({store.dir})")
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in block.splitlines()
+            if line.startswith("| cora")]
+    # gcn beats its best (dml) by the mean, gat is below its best (kd); range of the two
+    table = best_baseline_table(records_frame(_records())).set_index("student")
+    low, high = sorted(table["gml − best (pts)"])
+    assert rows == [["cora", "2", "1", str(int(table.loc["gcn", "beats, Holm p < 0.05"] == "yes")),
+                     "0", f"{low:+.2f} to {high:+.2f}"]]
+    assert "![" in block and "](fig/forest.svg)" in block and figure.read_text().startswith("<?xml")
+    assert block.rstrip().endswith(f"**{target_counts(table.reset_index())}**")
+
+
+def test_report_rewrites_only_the_block_between_the_markers(tmp_path):
+    store = ResultStore(tmp_path / "runs")
+    store.dir.mkdir()
+    for r in _records():
+        store.append(r)
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n\nintro\n\n<!-- results:start figure=figs/f.svg -->\nold\n"
+                      "<!-- results:end -->\n\n## Install\n")
+    result = CliRunner().invoke(main, ["report", str(store.dir), "--doc", str(readme)])
+    assert result.exit_code == 0, result.output
+    text = readme.read_text()
+    assert text.startswith("# Title\n\nintro\n\n<!-- results:start figure=figs/f.svg -->\nWritten by")
+    assert text.endswith("<!-- results:end -->\n\n## Install\n") and "\nold\n" not in text
+    assert (tmp_path / "figs" / "f.svg").is_file()
+
+
+def test_committed_readme_block_is_what_report_writes(monkeypatch):
+    """The README's results at a glance, rewritten from the committed folders by the command
+    it names, is the committed block."""
+    from mutualgnn.bench.page import glance, glance_parts
+    monkeypatch.chdir(ROOT)
+    parts = glance_parts((ROOT / "README.md").read_text())
+    assert parts, "README.md has no results block"
+    _, _, block, _, link = parts
+    command = re.search(r"Written by `(mutualgnn report [^`]+)`", block).group(1)
+    args = command.split()[2:]
+    assert args[args.index("--doc") + 1] == "README.md"
+    assert glance(args[:args.index("--doc")], command, link=link) == block
+    assert (ROOT / link).is_file()
