@@ -222,6 +222,8 @@ def table(store: Path) -> pd.DataFrame:
                      "Xu's: best epoch of the mean test curve": fmt(p["xu"]) + (
                          f" (epoch {', '.join(map(str, p['xu_epoch']))})" if p["xu"] else ""),
                      "last epoch": fmt(p["last"]),
+                     "Xu's − ours (points)": "—" if p["xu"] is None or p["ours"] is None
+                     else f"{p['xu'][0] - p['ours'][0]:+.1f}",
                      "literature": "; ".join(f"{a:.1f} ± {s:.1f} ({src})" for a, s, src in
                                              zip(ref["test_acc"], ref["std"], ref["source"]))})
     return pd.DataFrame(rows)
