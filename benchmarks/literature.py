@@ -165,7 +165,12 @@ def protocols(runs: list) -> dict:
     ``xu`` at the epoch of the highest mean test curve (per seed), ``last`` at the last epoch;
     None where it does not apply. ``xu_epoch``: the epochs Xu's protocol picks; ``epochs_run``:
     the median epochs run with early stopping."""
-    stats = lambda v: None if v is None else (float(np.mean(v)), float(np.std(v, ddof=1)), len(v))  # noqa: E731
+    def stats(values):
+        if values is None:
+            return None
+        spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+        return float(np.mean(values)), spread, len(values)
+
     curves = [np.array(r["test_correct"]) / r["n_test"] for r in runs]
     out = dict(ours=None, ours_all=None, xu=None, last=None, xu_epoch=[],
                epochs_run=float(np.median([r["epochs_run"] for r in runs])))
