@@ -38,7 +38,8 @@ def test_protocols_by_hand():
     assert p["last"][0] == pytest.approx(87.5)
     assert p["xu"][2] == 2
     # a second member gets its own mean curve and epoch
-    runs += [_run(0, 1, [4, 0, 0], [1, 1, 1], [4, 0, 0]), _run(1, 1, [4, 0, 0], [1, 1, 1], [2, 1, 0])]
+    runs += [_run(0, 1, [4, 0, 0], [1, 1, 1], [4, 0, 0]),
+             _run(1, 1, [4, 0, 0], [1, 1, 1], [2, 1, 0])]
     p = literature.protocols(runs)
     assert p["xu_epoch"] == [3, 1] and p["xu"][0] == pytest.approx((75 + 100 + 100 + 50) / 4)
     # no validation graphs (Xu's split): only Xu's protocol and the last epoch
