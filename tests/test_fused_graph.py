@@ -55,10 +55,10 @@ def _member_grads(fused, k):
     return out
 
 
-@pytest.mark.parametrize("arch", ["gin", "gcn"])
-def test_fused_graph_classifier_matches_separate_students(minigc, arch):
+@pytest.mark.parametrize("arch,hp", [("gin", {}), ("gcn", {}), ("gcn", {"norm": "right"})])
+def test_fused_graph_classifier_matches_separate_students(minigc, arch, hp):
     graph, feat, labels = _batch(minigc)
-    students = _students(minigc, arch, 3, dropout=0.0)  # dropout off: both paths deterministic
+    students = _students(minigc, arch, 3, dropout=0.0, **hp)  # dropout off: deterministic
     fused = FusedGraphClassifier(students)
     logits = fused(graph, feat)  # training mode: batch norm uses the batch's statistics
     assert logits.shape == (3, graph.batch_size, minigc.num_classes)

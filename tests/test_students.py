@@ -87,6 +87,47 @@ def test_readouts_differ(minigc, minigc_batch):
     assert not torch.allclose(outs[0], outs[1]) and not torch.allclose(outs[1], outs[2])
 
 
+def test_graph_gcn_aggregates_by_the_mean_with_norm_right():
+    """norm "right": node v gets W * mean of x_u over u in N(v) and v itself, plus the bias
+    (Xu et al.'s GCN baseline); the default "both" is D^-1/2 (A + I) D^-1/2."""
+    g = dgl.graph(([0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]))  # a path 0-1-2-3, both directions
+    x = torch.arange(12, dtype=torch.float32).reshape(4, 3)
+    seed_everything(0)
+    mean = build_student("gcn", "graph", 3, 2, hidden=4, norm="right")
+    conv = mean.convs[0]
+    with torch.no_grad():
+        out = conv(dgl.add_self_loop(g), x)
+    by_hand = torch.stack([(x[0] + x[1]) / 2, (x[0] + x[1] + x[2]) / 3,
+                           (x[1] + x[2] + x[3]) / 3, (x[2] + x[3]) / 2])
+    torch.testing.assert_close(out, by_hand @ conv.weight + conv.bias)
+    sym = build_student("gcn", "graph", 3, 2, hidden=4).convs[0]
+    assert student_hparams("gcn", "graph")["norm"] == "both" and sym._norm == "both"
+    with pytest.raises(StudentError, match="right"):
+        build_student("gcn", "graph", 3, 2, norm="left")
+
+
+def test_sum_readout_over_every_layer_by_hand():
+    """The logits are the sum over layers of head_l(sum of the nodes' states at layer l): the
+    input features first, then each conv block's (conv, batch norm, ReLU)."""
+    graphs = [dgl.graph(([0, 1], [1, 0])), dgl.graph(([0, 1, 2], [1, 2, 0]))]
+    for g in graphs:
+        g.ndata["feat"] = torch.randn(g.num_nodes(), 3, generator=torch.Generator().manual_seed(1))
+    batch = dgl.batch(graphs)
+    seed_everything(0)
+    model = build_student("gin", "graph", 3, 2, hidden=4, layers=3).eval()
+    with torch.no_grad():
+        logits = model(batch, batch.ndata["feat"])
+        h, states = batch.ndata["feat"], [batch.ndata["feat"]]
+        for conv, norm in zip(model.convs, model.norms):
+            h = torch.relu(norm(conv(batch, h)))
+            states.append(h)
+        sizes = [g.num_nodes() for g in graphs]
+        by_hand = sum(head(torch.stack([part.sum(0) for part in s.split(sizes)]))
+                      for head, s in zip(model.heads, states))
+    assert len(states) == 3  # layers counts the input
+    torch.testing.assert_close(logits, by_hand)
+
+
 def _size(model):
     return sum(p.numel() for p in model.parameters())
 

@@ -12,7 +12,8 @@ OPTIM_KEYS = ("lr", "weight_decay")
 #: 2017, mean aggregator), GIN (Xu et al. 2019, 2 layers), an MLP baseline. Graph level: the GIN
 #: recipe of Xu et al. 2019 (5 layers counting the input, 2-layer MLPs with batch norm, sum
 #: readout over every layer, dropout 0.5, lr 0.01 halved every 50 epochs, batch 32), reused for
-#: the other convolutions.
+#: the other convolutions. A graph-level GCN aggregates with ``norm`` "both" (Kipf & Welling's
+#: symmetric normalisation) or "right" (the mean: Xu et al.'s GCN baseline).
 DEFAULTS: dict[str, dict[str, dict]] = {
     "node": {
         "gcn": dict(hidden=64, dropout=0.5, lr=0.01, weight_decay=5e-4),
@@ -24,7 +25,8 @@ DEFAULTS: dict[str, dict[str, dict]] = {
     },
     "graph": {
         arch: dict(hidden=64, layers=5, dropout=0.5, readout="sum", lr=0.01, weight_decay=0.0,
-                   **({"heads": 4} if arch == "gat" else {}))
+                   **({"heads": 4} if arch == "gat" else {}),
+                   **({"norm": "both"} if arch == "gcn" else {}))
         for arch in ("gin", "gcn", "sage", "gat")
     },
 }

@@ -175,19 +175,22 @@ class GraphClassifier(nn.Module):
     head per layer, dropout, and the heads' sum as logits (B, C)."""
 
     def __init__(self, arch, in_feats, num_classes, hidden=64, layers=5, dropout=0.5,
-                 readout="sum", heads=4):
+                 readout="sum", heads=4, norm="both"):
         super().__init__()
         if readout not in _READOUT:
             raise StudentError(f"unknown readout '{readout}'; choose from: {', '.join(_READOUT)}")
+        if norm not in GCN_NORMS:
+            raise StudentError(f"unknown gcn norm '{norm}'; choose from: {', '.join(GCN_NORMS)}")
         self.convs, self.norms = nn.ModuleList(), nn.ModuleList()
         dims = [in_feats] + [hidden] * (layers - 1)
         for d_in in dims[:-1]:
-            self.convs.append(_graph_conv(arch, d_in, hidden, heads))
+            self.convs.append(_graph_conv(arch, d_in, hidden, heads, norm))
             self.norms.append(nn.BatchNorm1d(hidden))
         self.heads = nn.ModuleList(nn.Linear(d, num_classes) for d in dims)
         self.pool = _READOUT[readout]()
         self.dropout = nn.Dropout(dropout)
         self.conv_arch = arch  #: the convolution (gin, gcn, sage, gat)
+        self.gcn_norm = norm  #: a gcn convolution's aggregation (:data:`GCN_NORMS`)
         self.self_loops = arch in ("gcn", "gat")
 
     def forward(self, graph, feat):
@@ -203,14 +206,19 @@ class GraphClassifier(nn.Module):
 
 _READOUT = {"sum": SumPooling, "mean": AvgPooling, "max": MaxPooling}
 
+#: a graph-level GCN's neighbourhood aggregation over N(v) and v itself (``GraphConv``'s
+#: ``norm``): ``both`` D^-1/2 (A + I) D^-1/2 (Kipf & Welling), ``right`` the mean (Xu et al.'s
+#: GCN baseline, "mean - 1-layer")
+GCN_NORMS = ("both", "right")
 
-def _graph_conv(arch, d_in, hidden, heads):
+
+def _graph_conv(arch, d_in, hidden, heads, norm="both"):
     if arch == "gin":
         mlp = nn.Sequential(nn.Linear(d_in, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
                             nn.Linear(hidden, hidden))
         return GINConv(mlp, "sum", learn_eps=False)
     if arch == "gcn":
-        return GraphConv(d_in, hidden, allow_zero_in_degree=True)
+        return GraphConv(d_in, hidden, norm=norm, allow_zero_in_degree=True)
     if arch == "sage":
         return SAGEConv(d_in, hidden, "mean")
     if arch == "gat":

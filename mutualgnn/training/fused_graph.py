@@ -121,9 +121,11 @@ class FusedGraphClassifier(nn.Module):
         self.pool = type(first.pool)()
         self.dropout = Dropout(first.dropout.p)
         # aggregation without weights over any number of columns: GIN's x + sum of neighbours
-        # (eps = 0, as the students'), or GCN's D^-1/2 (A + I) D^-1/2 x
+        # (eps = 0, as the students'), or GCN's D^-1/2 (A + I) D^-1/2 x (its mean with norm
+        # "right")
         self.propagate = (GINConv(None, "sum") if self.arch == "gin" else
-                          GraphConv(1, 1, weight=False, bias=False, allow_zero_in_degree=True))
+                          GraphConv(1, 1, norm=first.gcn_norm, weight=False, bias=False,
+                                    allow_zero_in_degree=True))
 
     def forward(self, graph, feat):
         K = self.num_members
