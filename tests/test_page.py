@@ -310,6 +310,7 @@ def test_committed_readme_block_is_what_report_writes(monkeypatch):
     _, _, block, _, link = parts
     command = re.search(r"Written by `(mutualgnn report [^`]+)`", block).group(1)
     args = command.split()[2:]
-    assert args[args.index("--doc") + 1] == "README.md"
-    assert glance(args[:args.index("--doc")], command, link=link) == block
+    out = next(i for i, a in enumerate(args) if a in ("-o", "--out", "--doc"))
+    assert args[out + 1] == "README.md"
+    assert glance(args[:out], command, link=link) == block
     assert (ROOT / link).is_file()
