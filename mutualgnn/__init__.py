@@ -10,7 +10,7 @@ The public API, each name defined in one module and imported on first use (so th
 * experiments: :class:`ExperimentConfig`, :class:`TrainConfig`, :class:`MutualConfig`,
   :func:`run_experiment`
 
-The layout of the package is in docs/index.md.
+The layout of the package is in docs/layout.md.
 """
 import importlib
 

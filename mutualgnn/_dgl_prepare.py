@@ -5,17 +5,29 @@ DGL: ``import mutualgnn`` runs it (so a user's own ``import dgl`` after it works
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 import types
 
 
-def _alias_setuptools_extern_packaging() -> None:
+def _setuptools_has_extern() -> bool:
+    """Whether the installed setuptools still ships ``setuptools.extern`` (before v71), told
+    from its files: importing setuptools to find out costs a third of a second, most of what
+    ``mutualgnn --help`` would take."""
+    if "setuptools.extern" in sys.modules:
+        return True
     try:
-        importlib.import_module("setuptools.extern.packaging")
+        spec = importlib.util.find_spec("setuptools")
+    except (ImportError, ValueError):
+        return False
+    folders = (spec.submodule_search_locations or []) if spec else []
+    return any(os.path.isfile(os.path.join(folder, "extern", "__init__.py")) for folder in folders)
+
+
+def _alias_setuptools_extern_packaging() -> None:
+    if _setuptools_has_extern():
         return  # an old setuptools still has it: nothing to do
-    except ImportError:
-        pass
     packaging = None
     for candidate in ("packaging", "setuptools._vendor.packaging"):
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -17,6 +18,7 @@ import torch
 from ._dgl_compat import dgl
 from .config import ExperimentConfig
 from .experiment import model_hparams, run_once
+from .files import replacing, write_text
 from .students import build_student
 from .training import as_input, fit, seed_everything
 
@@ -196,3 +198,13 @@ def distillation_summary(frame: pd.DataFrame) -> pd.DataFrame:
                      "MLP ms": round(float(g["mlp_ms"].median()), 2),
                      "speed-up (teacher ms / MLP ms)": round(float((g["teacher_ms"] / g["mlp_ms"]).median()), 1)})
     return pd.DataFrame(rows)
+
+
+def write_study(out, name: str, frame: pd.DataFrame, summary: pd.DataFrame) -> str:
+    """A study's files in folder ``out``: ``NAME.csv`` (``frame``, one row per run) and
+    ``NAME.md`` (``summary`` as Markdown, returned)."""
+    with replacing(Path(out) / f"{name}.csv") as fh:
+        frame.to_csv(fh, index=False)
+    text = summary.to_markdown(index=False)
+    write_text(Path(out) / f"{name}.md", text + "\n")
+    return text

@@ -22,6 +22,7 @@ from .mutual.settings import KL_ROWS, MutualConfig
 from .validation import ConfigError, read_float
 from .validation import check_types as _check_types
 
+NODE_SPLITS = ("public", "random")  #: ExperimentConfig.node_split: the dataset's own, or Shchur et al.'s random
 FEATURES = ("raw", "standard")  #: ExperimentConfig.features: node features as loaded, or standardised
 
 
@@ -109,7 +110,8 @@ class ExperimentConfig:
     method: str = "independent"
     seeds: list = field(default_factory=lambda: [0])
     folds: int = 10                   #: graph tasks: stratified CV folds
-    split_seed: int = 0               #: seed of the fold assignment (fixed across methods)
+    split_seed: int = 0               #: seed of the fold assignment or random split (fixed across methods)
+    node_split: str = "public"        #: node tasks: public split, or random (20 + 30 per class)
     label_noise: float = 0.0          #: fraction of training labels flipped to another class
     features: str = "raw"             #: raw | standard (standardised by training rows' statistics)
     data_dir: str | None = None
@@ -118,7 +120,8 @@ class ExperimentConfig:
     hparams: dict = field(default_factory=dict)  #: per architecture: {"gcn": {"hidden": 32}}
 
     def __post_init__(self):
-        _check_types(self, "", int=("folds", "split_seed"), str=("dataset", "method", "features"),
+        _check_types(self, "", int=("folds", "split_seed"),
+                     str=("dataset", "method", "features", "node_split"),
                      float=("label_noise",))
         if isinstance(self.data_dir, os.PathLike):
             self.data_dir = os.fspath(self.data_dir)
@@ -127,6 +130,9 @@ class ExperimentConfig:
         if self.features not in FEATURES:
             raise ConfigError(f"unknown features '{self.features}'; choose from: "
                               f"{', '.join(FEATURES)}")
+        if self.node_split not in NODE_SPLITS:
+            raise ConfigError(f"unknown node_split '{self.node_split}'; choose from: "
+                              f"{', '.join(NODE_SPLITS)}")
         if not 0 <= self.label_noise < 1:
             raise ConfigError(f"label_noise must be a fraction in [0, 1), got {self.label_noise}")
         if not isinstance(self.hparams, dict) or not all(isinstance(v, dict) for v in self.hparams.values()):

@@ -199,6 +199,17 @@ def convert_legacy(directory) -> list:
     return converted
 
 
+def read_config(directory) -> ExperimentConfig:
+    """The :class:`ExperimentConfig` a folder written by ``mutualgnn run --save`` was trained
+    with (``DIR/config.json``)."""
+    try:
+        data = json.loads((Path(directory) / "config.json").read_text())
+    except (OSError, ValueError):
+        raise ConfigError(f"{directory} holds no config.json; is it a folder written by "
+                          "`mutualgnn run --save`?") from None
+    return ExperimentConfig.from_dict(data)
+
+
 def evaluate_saved(directory, dataset) -> list:
     """Reload every saved run of ``directory`` and recompute each student's test score (the
     dataset's metric, as in training) on ``dataset``; returns one dict per (run, student) with
@@ -208,7 +219,7 @@ def evaluate_saved(directory, dataset) -> list:
     if not folders:
         raise ConfigError(f"no saved models in {directory} (expected {directory}/seed*/run.json; "
                           "save them with `mutualgnn run ... --save DIR`)")
-    config = ExperimentConfig.from_dict(_read_json(directory / "config.json"))
+    config = read_config(directory)
     train = config.train
     raw = dataset
     rows = []

@@ -85,7 +85,7 @@ def test_plan_order_and_filters(tiny):
     specs = plan(suite)
     assert specs[:2] == [RunSpec("karate", "gcn,gat", "independent", 0, None),
                          RunSpec("karate", "gcn,gat", "gml", 0, None)]
-    assert specs[0].key == ("karate", "gcn,gat", "", "independent", 0, None)
+    assert specs[0].key == ("karate", "gcn,gat", "", "independent", 0, 0, None)
     assert len(specs) == 2 * 2 + 2 * 2
     only = plan(suite, datasets=["MINIGC"], methods=["gml"])
     assert [(s.dataset, s.method, s.fold) for s in only] == [("minigc", "gml", 0), ("minigc", "gml", 1)]
@@ -140,10 +140,10 @@ def test_store_ignores_a_partial_last_line(tmp_path):
     store.append({"dataset": "a", "cohort": "x", "method": "gml", "seed": 0, "fold": None})
     with open(store.runs_path, "a") as fh:
         fh.write('{"dataset": "b", "coh')  # a write cut short by a kill
-    assert store.done() == {("a", "x", "", "gml", 0, None)}
+    assert store.done() == {("a", "x", "", "gml", 0, 0, None)}
     store.append({"dataset": "c", "cohort": "x", "variant": "label_noise=0.1", "method": "gml",
                   "seed": 1, "fold": 2})
-    assert store.done() == {("a", "x", "", "gml", 0, None), ("c", "x", "label_noise=0.1", "gml", 1, 2)}
+    assert store.done() == {("a", "x", "", "gml", 0, 0, None), ("c", "x", "label_noise=0.1", "gml", 0, 1, 2)}
     assert store.runs_path.read_text().splitlines()[-1].startswith('{"dataset": "c"')
 
 
@@ -331,18 +331,18 @@ def test_cli_bench_end_to_end(tmp_path, tiny):
     assert table.exit_code == 0 and "wrote 4 file(s)" in table.output
 
 
-def test_cli_bench_folds_runs_only_those_folds_of_the_suite_split(tmp_path, tiny):
+def test_cli_bench_run_folds_runs_only_those_folds_of_the_suite_split(tmp_path, tiny):
     out = tmp_path / "out"
-    args = ["bench", "--suite", str(tiny), "--out", str(out), "--datasets", "minigc",
-            "--threads", "1", "--no-progress", "--format", "csv"]
-    result = CliRunner().invoke(main, args + ["--folds", "1"])
+    args = ["bench", "--suite", str(tiny), "-o", str(out), "-d", "MiniGC", "-m", "GML,independent",
+            "--threads", "1", "--no-progress", "--format", "CSV"]
+    result = CliRunner().invoke(main, args + ["--run-folds", "1"])
     assert result.exit_code == 0, result.output
     assert "2 run(s) trained" in result.output
     assert sorted((r["method"], r["fold"]) for r in ResultStore(out).read()) == [
         ("gml", 1), ("independent", 1)]
     rest = CliRunner().invoke(main, args)  # the same folder: the folds are the same split
     assert "2 run(s) trained, 2 already done" in rest.output
-    bad = CliRunner().invoke(main, args + ["--folds", "2"])
+    bad = CliRunner().invoke(main, args + ["--run-folds", "2"])
     assert bad.exit_code != 0 and "run_folds [2] outside 0-1" in bad.output
 
 

@@ -111,7 +111,7 @@ def test_run_writes_csv(runner, tmp_path):
 def test_run_writes_json(runner, tmp_path):
     out = tmp_path / "out.json"
     result = invoke(runner, "run", "-d", "karate", "-s", "gcn,gat", "--seeds", "0,1",
-                    *QUICK, "-o", out)
+                    *QUICK, "--out", out)
     assert result.exit_code == 0, result.output
     parsed = json.loads(out.read_text())
     assert isinstance(parsed, list) and len(parsed) == 6
@@ -143,7 +143,7 @@ def test_run_config_file_and_set(runner, tmp_path):
     out = tmp_path / "out.csv"
     result = invoke(runner, "run", "--config", config, "--set", "train.patience=3",
                     "--set", "hparams.gcn.dropout=0.25", "--epochs", "6", "--threads", "1",
-                    "--output", out)
+                    "-o", out)
     assert result.exit_code == 0, result.output
     df = pd.read_csv(out)
     assert list(df["seed"].unique()) == [3] and len(df) == 3
@@ -217,8 +217,8 @@ def test_mutual_method_needs_two_students(runner):
 
 def test_bad_output_suffix(runner, tmp_path):
     out = tmp_path / "out.txt"
-    result = invoke(runner, "run", "-d", "karate", *QUICK, "--output", out)
-    assert_clean_error(result, ".json", ".csv", "out.txt")
+    result = invoke(runner, "run", "-d", "karate", *QUICK, "-o", out)
+    assert_clean_error(result, "--out must end in .json or .csv", "out.txt")
     assert not out.exists()
 
 
@@ -259,3 +259,138 @@ def test_run_on_cuda_without_a_gpu_says_how_to_fix_it(runner, extra):
     result = invoke(runner, "run", "-d", "karate", "-s", "gcn,gat", *QUICK, "--device", "cuda",
                     *extra)
     assert_clean_error(result, "sees no CUDA GPU", "CUDA builds of torch and DGL", "--device cpu")
+
+
+# ----------------------------------------------------------------------------- one language
+
+def test_the_choices_are_the_registries():
+    """cli.py names the choices itself (its --help imports no registry); they are the same."""
+    from mutualgnn import cli, config
+    assert cli.METHODS == tuple(config.METHODS)
+    assert cli.COORDINATORS == tuple(config.COORDINATORS)
+    assert cli.FEATURES == tuple(config.FEATURES)
+
+
+def test_the_command_list_is_not_cut_off(runner):
+    result = invoke(runner, "--help")
+    assert result.exit_code == 0, result.output
+    commands = result.output.split("Commands:")[1].strip().splitlines()
+    assert [line.split()[0] for line in commands] == sorted(main.commands)
+    assert not any(line.rstrip().endswith("...") for line in commands), result.output
+
+
+def _options():
+    import click
+    return [(name, command, param) for name, command in sorted(main.commands.items())
+            for param in command.params if isinstance(param, click.Option) and param.name != "help"]
+
+
+@pytest.mark.parametrize("name, command, option", _options(),
+                         ids=lambda x: x if isinstance(x, str) else getattr(x, "name", None))
+def test_every_option_has_help_and_shows_its_default(name, command, option):
+    import click
+    assert option.help, f"{name} {option.opts}: no help"
+    ctx = click.Context(command, info_name=name, parent=click.Context(main, info_name="mutualgnn"),
+                        show_default=True)
+    record = option.get_help_record(ctx)[1]
+    # a plain flag (--list, --force) is off, and --set empty, unless given: no default to show
+    has_default = isinstance(option.default, (str, int)) and option.default is not False
+    if has_default or isinstance(option.show_default, str):
+        assert "[default: " in record, (name, option.opts, record)
+
+
+#: one concept, one flag: these options mean the same wherever they appear
+SHARED = {"dataset": ("-d", "--dataset"), "datasets": ("-d", "--datasets"),
+          "students": ("-s", "--students"), "method": ("-m", "--method"),
+          "methods": ("-m", "--methods"), "jobs": ("-j", "--jobs"), "out": ("-o", "--out"),
+          "data_dir": ("--data-dir",), "threads": ("--threads",), "seeds": ("--seeds",)}
+
+
+def test_one_concept_one_flag():
+    import click
+    seen = {}
+    for name, _, option in _options():
+        for short in (o for o in option.opts if len(o) == 2):  # a short flag: one meaning
+            # the first long name, --dataset and --datasets as one concept
+            concept = next(o for o in option.opts if o.startswith("--")).rstrip("s")
+            assert seen.setdefault(short, concept) == concept, (name, short, option.name)
+        long = next(o for o in option.opts if o.startswith("--"))[2:].replace("-", "_")
+        if long in SHARED:
+            assert tuple(option.opts[:len(SHARED[long])]) == SHARED[long], (name, option.opts)
+    assert set(seen) == {"-d", "-s", "-m", "-j", "-o"}
+    writers = sorted(name for name, _, option in _options() if "-o" in option.opts)
+    assert writers == ["bench", "cka", "distil", "report", "run"]  # every command that writes
+    # --folds is a count (run); the folds a suite runs are picked by --run-folds (bench)
+    assert [name for name, _, option in _options() if "--folds" in option.opts] == ["run"]
+    # a folder a command reads is its argument
+    for name in ("predict", "table", "report", "verify"):
+        assert isinstance(main.commands[name].params[0], click.Argument), name
+
+
+def test_python_dash_m_mutualgnn_is_the_command_line():
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "mutualgnn", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("Usage: mutualgnn ")
+
+
+def test_choices_and_names_in_any_case_and_cora_offline_in_silence(runner, tmp_path, monkeypatch):
+    """Cora from an empty data directory with downloads allowed: the package's copy, no word of
+    the network; the method, the students and the dataset in any case; what trains is said
+    first (on stderr, off a terminal too)."""
+    from mutualgnn._dgl_compat import dgl
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("tried to download")
+
+    monkeypatch.setattr(dgl.data.dgl_dataset, "download", no_network)
+    monkeypatch.setattr(dgl.data.CoraGraphDataset, "download", no_network)
+    monkeypatch.delenv("MUTUALGNN_DOWNLOAD", raising=False)
+    monkeypatch.setenv("MUTUALGNN_CACHE_DIR", str(tmp_path / "cache"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "runs.json"
+    result = invoke(runner, "run", "-d", "Cora", "-s", "GCN,Gat", "-m", "GML", "--epochs", "2",
+                    "--threads", "1", "--data-dir", empty, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "download" not in result.output.lower()
+    assert result.output.splitlines()[0] == (
+        "cora: gcn, gat trained with gml, 1 seed(s), at most 2 epochs each (early stop after "
+        "100 without a better validation score)")
+    rows = pd.read_json(out)
+    config = json.loads(rows["config"].iloc[0])
+    assert (config["students"], config["method"]) == (["gcn", "gat"], "gml")
+    assert set(rows["dataset"]) == {"cora"}
+
+
+def test_run_with_nothing_but_a_dataset_says_what_it_does(runner):
+    result = invoke(runner, "run", "-d", "karate", "--epochs", "2", "--threads", "1")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        "karate: gcn trained with independent, 1 seed(s), at most 2 epochs each (early stop "
+        "after 100 without a better validation score); for mutual learning try -s gcn,gat -m gml")
+
+
+def test_bench_runs_the_quickstart_suite_by_default_which_needs_no_files():
+    from mutualgnn.bench import load_suite
+    from mutualgnn.data import embedded_dir
+    default = next(p for p in main.commands["bench"].params if p.name == "suite_name").default
+    assert default == "quickstart"
+    # every dataset of it ships with the package: nothing to download, nothing absent
+    assert [embedded_dir(d) is not None for d in load_suite(default).datasets] == [True]
+
+
+def test_the_cli_page_lists_every_command_and_option():
+    """docs/cli.md's reference (written by benchmarks/cli_time.py from click's own help) names
+    every command and every option as they are now; rerun the script when this fails."""
+    from pathlib import Path
+    page = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
+    reference = page.partition("\n## Commands\n")[2].partition("\n## ")[0]
+    blocks = {block.split("\n", 1)[0]: block for block in reference.split("\n### mutualgnn ")[1:]}
+    assert sorted(blocks) == sorted(main.commands)
+    for name, command in main.commands.items():
+        assert command.get_short_help_str(100) in blocks[name], name
+        for param in command.params:
+            for flag in getattr(param, "opts", []) if param.param_type_name == "option" else []:
+                assert f"{flag} " in blocks[name] or f"{flag}," in blocks[name], (name, flag)

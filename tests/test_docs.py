@@ -18,7 +18,7 @@ SHELL = re.findall(r"```bash\n(.*?)```", TEXT, re.S)
 
 
 def test_the_page_has_its_examples():
-    assert len(SCRIPTS) == 2 and len(SHELL) == 1
+    assert len(SCRIPTS) == 3 and len(SHELL) == 1
 
 
 @pytest.mark.parametrize("index", range(len(SCRIPTS)))
@@ -27,6 +27,13 @@ def test_a_python_example_runs(tmp_path, index):
                           text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip(), "an example prints what it computed"
+    if "copy.deepcopy" in SCRIPTS[index]:  # the measured loop: it prints the page's GML rows
+        table = TEXT.split("## Measured: the last epoch is not the best")[1]
+        rows = re.findall(r"\|\s*0\s*\|\s*GML\s*\|\s*MLP \d\s*\|\s*[\d.]+\s*\|\s*([\d.]+)\s*\|"
+                          r"\s*(\d+)\s*\|", table)
+        printed = re.findall(r"epoch (\d+): validation [\d.]+, test ([\d.]+)", proc.stdout)
+        assert len(rows) == 2 and [(int(e), round(100 * float(t), 1)) for e, t in printed] == \
+            [(int(e), float(t)) for t, e in rows]
 
 
 def test_the_command_line_example_runs_a_users_class(tmp_path):

@@ -1,5 +1,6 @@
-"""The package's layout: no import circle (function-level imports included), modules of one
-size, and ``mutualgnn.mutual`` free of DGL."""
+"""The package's layout: no import circle (function-level imports included), imports inside
+functions only in the command line, modules of one size, ``mutualgnn.mutual`` free of DGL, and
+``import mutualgnn`` / ``mutualgnn.cli`` free of anything heavy."""
 from __future__ import annotations
 
 import ast
@@ -133,3 +134,33 @@ def test_the_public_api_resolves():
         assert getattr(mutualgnn, name) is not None
     with pytest.raises(AttributeError):
         mutualgnn.no_such_name  # noqa: B018
+
+
+#: the one module that imports the package inside functions: each command imports the API it
+#: calls when it runs, so that ``mutualgnn --help`` answers at once (docs/cli.md)
+LAZY = {"mutualgnn.cli"}
+
+
+def test_only_the_command_line_imports_the_package_inside_functions():
+    found = {}
+    for name, path in _modules().items():
+        for function in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if (isinstance(node, ast.ImportFrom) and (node.level or (node.module or "")
+                                                         .startswith("mutualgnn"))) or \
+                        (isinstance(node, ast.Import)
+                         and any(a.name.startswith("mutualgnn") for a in node.names)):
+                    found.setdefault(name, []).append(node.lineno)
+    assert set(found) <= LAZY, {k: v for k, v in found.items() if k not in LAZY}
+
+
+HEAVY = ("torch", "dgl", "pandas", "numpy", "scipy", "sklearn", "matplotlib", "ogb", "yaml")
+
+
+@pytest.mark.parametrize("module", ["mutualgnn", "mutualgnn.cli", "mutualgnn.__main__"])
+def test_the_package_and_its_command_line_import_nothing_heavy(module):
+    code = (f"import sys, {module}; bad = sorted({{m.split('.')[0] for m in sys.modules}} "
+            f"& set({HEAVY!r})); assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)

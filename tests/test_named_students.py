@@ -168,7 +168,7 @@ def test_save_then_predict_rebuilds_your_students(userpkg, tmp_path):
     _forget_userpkg()
     students = load_students(out / "seed0")
     assert [(s.arch, s.hidden) for s in students] == [("userpkg.models:MyGCN", 8), ("mysage", 12)]
-    result = CliRunner().invoke(main, ["predict", "--model", str(out)])
+    result = CliRunner().invoke(main, ["predict", str(out)])
     assert result.exit_code == 0, result.output
     assert "False" not in result.output  # every reproduced accuracy matches the recorded one
 

@@ -78,17 +78,27 @@ def test_data_directory_wins_over_embedded(tmp_path, raw_copy, shared_cora):
         load_dataset("cora", data_dir=data, cache_dir=tmp_path / "cache2", download=False)
 
 
-def test_embedded_cora_when_download_fails(tmp_path, monkeypatch, shared_cora):
-    def fail(self):
+def test_embedded_cora_without_a_word_of_the_network(tmp_path, monkeypatch, capfd, shared_cora):
+    """Downloads allowed and an empty data directory: Cora is the package's copy at once, with
+    no download tried and nothing printed; a dataset not shipped is still downloaded."""
+    def no_network(*args, **kwargs):
+        raise AssertionError("tried to download")
+
+    def unreachable(self):
         raise ConnectionError("no route to host")
 
-    monkeypatch.setattr(dgl.data.CoraGraphDataset, "download", fail)
+    monkeypatch.setattr(dgl.data.dgl_dataset, "download", no_network)  # DGL's downloader
+    monkeypatch.setattr(dgl.data.CoraGraphDataset, "download", no_network)
+    monkeypatch.delenv("MUTUALGNN_DOWNLOAD", raising=False)
+    capfd.readouterr()
     cache = tmp_path / "cache"
-    got = load_dataset("cora", data_dir=tmp_path / "none", cache_dir=cache, download=True)
+    got = load_dataset("cora", data_dir=tmp_path / "none", cache_dir=cache)
     assert_same_node_dataset(got, shared_cora)
     assert _staged_from(cache) == [str(EMBEDDED_DIR / "cora_v2")]
-    # no other dataset is shipped: the download's failure is reported
-    monkeypatch.setattr(dgl.data.CiteseerGraphDataset, "download", fail)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    # no other dataset is shipped: it is downloaded, and a failure is reported
+    monkeypatch.setattr(dgl.data.CiteseerGraphDataset, "download", unreachable)
     with pytest.raises(DatasetNotFoundError, match="Downloading failed too: no route to host"):
         load_dataset("citeseer", data_dir=tmp_path / "none", cache_dir=cache, download=True)
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from mutualgnn.bench import ResultStore, records_frame
 from mutualgnn.bench.page import READING, best_baseline_table, results_page, target_counts
-from mutualgnn.bench.stats import paired
+from mutualgnn.bench.stats import holm, paired
 from mutualgnn.cli import main
 
 #: test accuracy of (gcn, gat) per method and seed; dml is gcn's best rival, kd gat's
@@ -60,33 +60,87 @@ def test_target_sentence_counts_datasets():
     assert sentence.endswith(f"Holm-significantly on {sig}.")
 
 
-def test_report_writes_the_page_and_keeps_the_reading(tmp_path):
-    store = ResultStore(tmp_path / "runs")
+def _store(folder, records=None):
+    store = ResultStore(folder)
     store.dir.mkdir()
-    for r in _records():
+    for r in records or _records():
         store.append(r)
+    return store
+
+
+def test_report_writes_the_page_and_keeps_the_reading(tmp_path):
+    store = _store(tmp_path / "runs")
     doc = tmp_path / "results.md"
-    doc.write_text("old page\n\n## Reading\n\nWhat the tables say, in words.\n")
+    result = CliRunner().invoke(main, ["report", str(store.dir), "-o", str(doc)])
+    assert result.exit_code == 0, result.output
+    command = f"mutualgnn report {store.dir} --out {doc}"
+    assert doc.read_text().startswith("# Results\n\nWritten by `" + command + "`")
+    # a Reading written by hand under the tables is kept when the page is written again (here
+    # through --doc, the option's old name)
+    doc.write_text(doc.read_text() + READING + "\n\nWhat the tables say, in words.\n")
     result = CliRunner().invoke(main, ["report", str(store.dir), "--doc", str(doc)])
     assert result.exit_code == 0, result.output
     page = doc.read_text()
-    command = f"mutualgnn report {store.dir} --doc {doc}"
     assert page.startswith("# Results\n\nWritten by `" + command + "`")
-    assert "old page" not in page and page.endswith("## Reading\n\nWhat the tables say, in words.\n")
+    assert page.endswith("## Reading\n\nWhat the tables say, in words.\n")
     sources = page.split("## Where the runs come from")[1].split("##")[0]
     row = [c.strip() for c in sources.strip().splitlines()[2].strip("|").split("|")]
     assert row == [f"`{store.dir}`", "12", "0", "0", "6", "abc123"]  # runs, failed, found,
     # 12 x 0.5 h, commit
     # the same command on the same folder writes the same page
-    CliRunner().invoke(main, ["report", str(store.dir), "--doc", str(doc)])
+    CliRunner().invoke(main, ["report", str(store.dir), "--out", str(doc)])
     assert doc.read_text() == page
     assert results_page([store.dir], command, "\n\nWhat the tables say, in words.\n") == page
 
 
 def test_report_of_a_folder_without_runs_is_one_error(tmp_path):
-    result = CliRunner().invoke(main, ["report", str(tmp_path), "--doc", str(tmp_path / "p.md")])
+    result = CliRunner().invoke(main, ["report", str(tmp_path), "-o", str(tmp_path / "p.md")])
     assert result.exit_code == 1 and "no results in" in result.output
     assert not (tmp_path / "p.md").exists()
+
+
+def test_report_writes_only_where_told(tmp_path, monkeypatch):
+    store = _store(tmp_path / "runs")
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    result = CliRunner().invoke(main, ["report", str(store.dir)])
+    assert result.exit_code == 2 and "Missing option '-o' / '--out'" in result.output
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_report_refuses_a_page_of_other_folders_unless_forced(tmp_path):
+    fair, paper = _store(tmp_path / "fair"), _store(tmp_path / "paper")
+    doc = tmp_path / "results.md"
+    assert CliRunner().invoke(main, ["report", str(fair.dir), "-o", str(doc)]).exit_code == 0
+    doc.write_text(doc.read_text() + READING + "\n\nOn the fair suite.\n")
+    page = doc.read_text()
+    refused = CliRunner().invoke(main, ["report", str(paper.dir), "-o", str(doc)])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert refused.output.replace("\n", " ").startswith(
+        f"Error: {doc} was written for the result folder(s) {fair.dir}, not {paper.dir}: write "
+        f"this page elsewhere (-o PAGE), or add --force to replace it")
+    assert doc.read_text() == page
+    # the same folders, spelled otherwise: the page's own
+    again = CliRunner().invoke(main, ["report", f"{tmp_path}/./fair/", "-o", str(doc)])
+    assert again.exit_code == 0, again.output
+    assert doc.read_text().endswith(READING + "\n\nOn the fair suite.\n")
+    # forced: replaced whole, the other folders' Reading gone
+    forced = CliRunner().invoke(main, ["report", str(paper.dir), "-o", str(doc), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert f"`mutualgnn report {paper.dir} --out {doc}`" in doc.read_text()
+    assert READING not in doc.read_text()
+
+
+def test_report_refuses_a_file_it_did_not_write(tmp_path):
+    store = _store(tmp_path / "runs")
+    doc = tmp_path / "README.md"
+    doc.write_text("# My project\n\nWritten by hand.\n")
+    refused = CliRunner().invoke(main, ["report", str(store.dir), "-o", str(doc)])
+    assert refused.exit_code == 1
+    assert "was not written by `mutualgnn report`" in refused.output
+    assert "--force" in refused.output and doc.read_text() == "# My project\n\nWritten by hand.\n"
+    forced = CliRunner().invoke(main, ["report", str(store.dir), "-o", str(doc), "--force"])
+    assert forced.exit_code == 0 and doc.read_text().startswith("# Results")
 
 
 def test_controls_section_is_each_control_minus_gml_by_hand(tmp_path):
@@ -102,6 +156,7 @@ def test_controls_section_is_each_control_minus_gml_by_hand(tmp_path):
         store.append(r)
     page = results_page([store.dir], "cmd")
     section = page.split("## Which ingredient of GML matters")[1].split("\n## ")[0]
+    section = section.split("Whether a control does as well")[0]  # the paired table, not TOST's
     rows = [[c.strip() for c in line.strip("|").split("|")]
             for line in section.splitlines() if line.startswith("| cora")]
     by_student = {row[2]: row for row in rows}
@@ -163,7 +218,7 @@ def test_committed_page_is_what_its_command_writes(page, monkeypatch):
     text = page.read_text()
     command = re.search(r"Written by `(mutualgnn report [^`]+)`", text).group(1)
     args = command.split()[2:]
-    folders, doc = args[:args.index("--doc")], args[args.index("--doc") + 1]
+    folders, doc = args[:args.index("--out")], args[args.index("--out") + 1]
     assert ROOT / doc == page
     assert results_page(folders, command, text.partition(READING)[2]) == text
 
@@ -198,3 +253,63 @@ def test_a_dataset_still_running_gets_no_verdict(tmp_path):
     assert "| cora" in controls and "| citeseer" not in controls
     accuracy = page.split("## Accuracy")[1].split("\n## ")[0]
     assert "| citeseer" in accuracy  # stored runs are still shown
+
+
+def test_glance_block_by_hand(tmp_path):
+    """The README's block: a row per dataset from the target table, the forest plot's rows
+    (each student against each baseline, Holm over all of them), the verdict sentence."""
+    from mutualgnn.bench.page import baseline_differences, glance
+    store = ResultStore(tmp_path / "runs")
+    store.dir.mkdir()
+    for r in _records():
+        store.append(r)
+    diffs = baseline_differences(records_frame(_records())).set_index(["student", "baseline"])
+    assert len(diffs) == 4  # gcn and gat, each against dml and kd
+    want = paired([0.73, 0.76, 0.74], [0.74, 0.75, 0.76])  # gat minus kd
+    row = diffs.loc[("gat", "kd")]
+    assert row["diff"] == pytest.approx(100 * want.mean_diff)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((100 * want.ci_low, 100 * want.ci_high))
+    assert list(diffs["holm"]) == pytest.approx(list(holm(diffs["p"])))
+    figure = tmp_path / "fig" / "forest.svg"
+    block = glance([store.dir], "cmd", figure=figure, link="fig/forest.svg")
+    assert block.startswith(f"Written by `cmd` from the runs in [{store.dir}]({store.dir})")
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in block.splitlines()
+            if line.startswith("| cora")]
+    # gcn beats its best (dml) by the mean, gat is below its best (kd); range of the two
+    table = best_baseline_table(records_frame(_records())).set_index("student")
+    low, high = sorted(table["gml − best (pts)"])
+    assert rows == [["cora", "2", "1", str(int(table.loc["gcn", "beats, Holm p < 0.05"] == "yes")),
+                     "0", f"{low:+.2f} to {high:+.2f}"]]
+    assert "![" in block and "](fig/forest.svg)" in block and figure.read_text().startswith("<?xml")
+    assert block.rstrip().endswith(f"**{target_counts(table.reset_index())}**")
+
+
+def test_report_rewrites_only_the_block_between_the_markers(tmp_path):
+    store = ResultStore(tmp_path / "runs")
+    store.dir.mkdir()
+    for r in _records():
+        store.append(r)
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n\nintro\n\n<!-- results:start figure=figs/f.svg -->\nold\n"
+                      "<!-- results:end -->\n\n## Install\n")
+    result = CliRunner().invoke(main, ["report", str(store.dir), "--doc", str(readme)])
+    assert result.exit_code == 0, result.output
+    text = readme.read_text()
+    assert text.startswith("# Title\n\nintro\n\n<!-- results:start figure=figs/f.svg -->\nWritten by")
+    assert text.endswith("<!-- results:end -->\n\n## Install\n") and "\nold\n" not in text
+    assert (tmp_path / "figs" / "f.svg").is_file()
+
+
+def test_committed_readme_block_is_what_report_writes(monkeypatch):
+    """The README's results at a glance, rewritten from the committed folders by the command
+    it names, is the committed block."""
+    from mutualgnn.bench.page import glance, glance_parts
+    monkeypatch.chdir(ROOT)
+    parts = glance_parts((ROOT / "README.md").read_text())
+    assert parts, "README.md has no results block"
+    _, _, block, _, link = parts
+    command = re.search(r"Written by `(mutualgnn report [^`]+)`", block).group(1)
+    args = command.split()[2:]
+    assert args[args.index("--doc") + 1] == "README.md"
+    assert glance(args[:args.index("--doc")], command, link=link) == block
+    assert (ROOT / link).is_file()

@@ -10,7 +10,7 @@ from mutualgnn.progress import LineProgress, bar
 
 def _cli(*args, cwd):
     env = dict(os.environ, COLUMNS="80")
-    return subprocess.run([sys.executable, "-m", "mutualgnn.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "mutualgnn", *args], capture_output=True,
                           text=True, timeout=600, env=env, cwd=cwd)
 
 
@@ -19,7 +19,9 @@ def test_run_off_a_terminal_writes_one_line_per_seed(tmp_path):
                 "--seeds", "0-2", "--epochs", "30", "--threads", "1", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr
-    lines = proc.stderr.splitlines()
+    announcement, *lines = proc.stderr.splitlines()
+    assert announcement.startswith("karate: gcn, gat trained with gml, 3 seed(s), at most 30 "
+                                   "epochs each")
     assert [line.split(" (")[0] for line in lines] == [f"karate gml: {i}/3" for i in (1, 2, 3)]
 
 

@@ -50,19 +50,25 @@ def test_run_reports_divergence_as_one_message():
 
 @pytest.mark.parametrize("args", [
     ["run", "-d", "karate", "-s", "gcn", "--save", UNWRITABLE],
-    ["run", "-d", "karate", "-s", "gcn", "--output", f"{UNWRITABLE}/runs.csv"],
+    ["run", "-d", "karate", "-s", "gcn", "--output", f"{UNWRITABLE}/runs.csv"],  # old name
+    ["run", "-d", "karate", "-s", "gcn", "-o", f"{UNWRITABLE}/runs.csv"],
     ["bench", "--suite", "smoke", "--out", UNWRITABLE],
     ["table", UNWRITABLE],
     ["cka", "--out", UNWRITABLE],
-    ["distil", "--out", UNWRITABLE],
+    ["distil", "-o", UNWRITABLE],
+    ["report", ".", "-o", f"{UNWRITABLE}/results.md"],
 ])
 def test_an_unwritable_output_stops_before_any_work(monkeypatch, args):
     def no_work(*a, **k):
         raise AssertionError("work started before the output path was checked")
 
-    for name in ("run_experiment", "run_suite", "report", "load_dataset", "cka_study",
-                 "distillation_study"):
-        monkeypatch.setattr(cli, name, no_work)
+    # the command line imports what it calls when it runs: stop the work where it is defined
+    for module, name in (("mutualgnn.experiment", "run_experiment"), ("mutualgnn.bench",
+                         "run_suite"), ("mutualgnn.bench", "report"), ("mutualgnn.data",
+                         "load_dataset"), ("mutualgnn.analyses", "cka_study"),
+                         ("mutualgnn.analyses", "distillation_study"),
+                         ("mutualgnn.bench.page", "write_results_page")):
+        monkeypatch.setattr(f"{module}.{name}", no_work)
     result = CliRunner().invoke(cli.main, args + ["--no-progress"] if args[0] == "run" else args)
     assert result.exit_code == 1, result.output
     assert "cannot write there" in result.output and "Traceback" not in result.output

@@ -235,7 +235,7 @@ def test_cli_run_with_fanouts(tmp_path):
     assert result.exit_code == 0, result.output
     assert "ensemble" in result.output
     # predict evaluates as the run did
-    result = runner.invoke(main, ["predict", "--model", str(saved)])
+    result = runner.invoke(main, ["predict", str(saved)])
     assert result.exit_code == 0, result.output
     result = runner.invoke(main, common + ["--set", "train.fanouts=[5,5]"])
     assert result.exit_code == 0, result.output

@@ -63,7 +63,7 @@ def test_save_then_predict_reproduces(tmp_path, dataset, students, extra):
     assert info["students"][1]["test_acc"] == row["test_acc"]
     assert [m.arch for m in load_students(out / runs[0])] == students.split(",")
 
-    shown = CliRunner().invoke(main, ["predict", "--model", str(out)])
+    shown = CliRunner().invoke(main, ["predict", str(out)])
     assert shown.exit_code == 0, shown.output
     assert shown.output.count("True") == len(runs) * 2 and "False" not in shown.output
 
@@ -85,17 +85,17 @@ def test_predict_detects_a_changed_checkpoint(tmp_path):
     path = out / "seed0" / "student0-gcn.pt"
     saved = torch.load(path, weights_only=True)
     torch.save({k: torch.zeros_like(v) for k, v in saved.items()}, path)
-    result = CliRunner().invoke(main, ["predict", "--model", str(out)])
+    result = CliRunner().invoke(main, ["predict", str(out)])
     assert result.exit_code != 0 and "differs from the recorded" in result.output
 
 
 def test_predict_errors(tmp_path):
-    result = CliRunner().invoke(main, ["predict", "--model", str(tmp_path)])
+    result = CliRunner().invoke(main, ["predict", str(tmp_path)])
     assert result.exit_code != 0 and "no config.json" in result.output
     out = tmp_path / "model"
     CliRunner().invoke(main, ["run", "-d", "karate", "-s", "gcn", "--epochs", "3", "--threads", "1",
                               "--no-progress", "--save", str(out)])
-    result = CliRunner().invoke(main, ["predict", "--model", str(out), "-d", "minigc"])
+    result = CliRunner().invoke(main, ["predict", str(out), "-d", "minigc"])
     assert result.exit_code != 0 and "trained on karate, not minigc" in result.output
 
 
@@ -110,7 +110,7 @@ def test_predict_on_the_cpu_reads_a_config_that_trained_on_cuda(tmp_path):
     assert config["train"]["device"] == "cpu"
     config["train"]["device"] = "cuda"
     (out / "config.json").write_text(json.dumps(config))
-    shown = CliRunner().invoke(main, ["predict", "--model", str(out)])
+    shown = CliRunner().invoke(main, ["predict", str(out)])
     assert shown.exit_code == 0, shown.output
     assert shown.output.count("True") == 2 and "False" not in shown.output
 
@@ -129,7 +129,7 @@ def test_a_checkpoint_that_would_run_code_is_refused_unrun(tmp_path, monkeypatch
     monkeypatch.setattr(torch, "load", lambda *a, **k: loads.append(k) or real_load(*a, **k))
     with pytest.raises(ConfigError, match=r"refusing to load .*student1-gcn\.pt.*only tensors"):
         load_students(out / "seed0")
-    _refused(CliRunner().invoke(main, ["predict", "--model", str(out)]),
+    _refused(CliRunner().invoke(main, ["predict", str(out)]),
              "refusing to load", "student1-gcn.pt", "only tensors")
     assert not marker.exists()
     assert loads and all(k.get("weights_only") is True for k in loads)
@@ -140,12 +140,12 @@ def test_a_checkpoint_holding_more_than_tensors_is_refused(tmp_path):
     path = out / "seed0" / "student0-gcn.pt"
     weights = torch.load(path, weights_only=True)
     torch.save({"arch": "gcn", "state_dict": weights}, path)  # loads under weights_only: not ok
-    _refused(CliRunner().invoke(main, ["predict", "--model", str(out)]),
+    _refused(CliRunner().invoke(main, ["predict", str(out)]),
              "refusing to load", "student0-gcn.pt", "'arch' is a str")
     path.write_text("not a checkpoint")
-    _refused(CliRunner().invoke(main, ["predict", "--model", str(out)]), "student0-gcn.pt")
+    _refused(CliRunner().invoke(main, ["predict", str(out)]), "student0-gcn.pt")
     path.unlink()
-    _refused(CliRunner().invoke(main, ["predict", "--model", str(out)]),
+    _refused(CliRunner().invoke(main, ["predict", str(out)]),
              "cannot read", "student0-gcn.pt")
 
 
@@ -167,7 +167,7 @@ def _rewrite_the_old_way(out):
 def test_an_old_folder_asks_to_be_resaved_and_converts(tmp_path):
     out = _save(tmp_path / "model", "gcn,gat", epochs=10, extra=["--seeds", "0-1"])
     _rewrite_the_old_way(out)
-    _refused(CliRunner().invoke(main, ["predict", "--model", str(out)]),
+    _refused(CliRunner().invoke(main, ["predict", str(out)]),
              "older mutualgnn", "pickles", "mutualgnn run ... --save DIR",
              "mutualgnn.saved.convert_legacy")
     with pytest.raises(ConfigError, match="older mutualgnn"):
@@ -176,7 +176,7 @@ def test_an_old_folder_asks_to_be_resaved_and_converts(tmp_path):
     assert [p.name for p in convert_legacy(out)] == ["seed0", "seed1"]
     info = json.loads((out / "seed1" / "run.json").read_text())
     assert info["format"] == FORMAT and info["students"][1]["arch"] == "gat"
-    shown = CliRunner().invoke(main, ["predict", "--model", str(out)])
+    shown = CliRunner().invoke(main, ["predict", str(out)])
     assert shown.exit_code == 0, shown.output
     assert shown.output.count("True") == 4 and "False" not in shown.output
     assert convert_legacy(out) == []  # already current: left alone

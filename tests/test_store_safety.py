@@ -56,7 +56,7 @@ def _md_table(path) -> pd.DataFrame:
 def _bench_together(tmp_path, out):
     """Two `mutualgnn bench` processes on one folder, started together; returns both
     ``(process, output, finished at)``, in the order they finished."""
-    args = [sys.executable, "-m", "mutualgnn.cli", "bench", "--suite", "tiny.yaml", "--out",
+    args = [sys.executable, "-m", "mutualgnn", "bench", "--suite", "tiny.yaml", "--out",
             str(out), "--threads", "1", "--no-progress", "--format", "md"]
     procs = [subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True) for _ in range(2)]
@@ -160,8 +160,8 @@ def test_a_duplicated_run_counts_once_and_is_reported(tmp_path):
     store.append(dict(_record(1, 0.82, 0.74), method="gml"))
     store.append(_record(1, 0.82, 0.74))
     assert len(store.read()) == 5 and len(store.records()) == 3
-    assert store.duplicates() == {("cora", "gcn,gat", "", "independent", 0, None): [1, 3],
-                                  ("cora", "gcn,gat", "", "independent", 1, None): [2, 5]}
+    assert store.duplicates() == {("cora", "gcn,gat", "", "independent", 0, 0, None): [1, 3],
+                                  ("cora", "gcn,gat", "", "independent", 0, 1, None): [2, 5]}
     assert store.records()[0] is not None and store.records()[0]["students"][0]["test_acc"] == 0.8
     with pytest.warns(DuplicateRunsWarning, match=r"2 run\(s\) stored more than once.*"
                       r"cora gcn,gat independent seed 0 on lines 1, 3; .*seed 1 on lines 2, 5"):
@@ -193,14 +193,14 @@ def test_a_diverged_unit_is_stored_failed_and_the_suite_goes_on(tmp_path, monkey
     for key in ("dataset", "cohort", "method", "seed", "fold", "versions", "finished"):
         assert key in failed
     assert [m for m in logged if m.startswith("failed: karate gcn,gat hparams.gcn.lr=1e+30 "
-                                              "independent 0: student 0 (gcn) diverged")]
+                                              "independent seed 0: student 0 (gcn) diverged")]
     # the histories hold the ok unit's only (the first seed of each variant, had it trained)
     assert [h["variant"] for h in store.read(store.histories_path)] == ["hparams.gcn.lr=0.01"]
 
     paths = bench.report(out, ("md",), plots=False)
     assert out / "failed.md" in paths
     listed = _md_table(out / "failed.md")
-    assert list(listed.columns) == ["line", "dataset", "cohort", "variant", "method", "seed",
+    assert list(listed.columns) == ["line", "dataset", "cohort", "variant", "method", "split_seed", "seed",
                                     "fold", "error"]
     assert listed.loc[0, "variant"] == "hparams.gcn.lr=1e+30" and "diverged" in listed.loc[0, "error"]
     accuracy = (out / "accuracy.md").read_text()

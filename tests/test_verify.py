@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from mutualgnn.bench import Suite, run_suite
-from mutualgnn.bench.verify import choose, differences, stored_runs
+from mutualgnn.bench.verify import choose, differences, stored_runs, verify
 from mutualgnn.cli import main
 
 
@@ -80,3 +81,65 @@ def test_verify_says_what_is_wrong_with_its_arguments(store, tmp_path):
     assert result.exit_code == 1 and "no stored run on line(s) [99]" in result.output
     result = invoke("verify", tmp_path / "empty")
     assert result.exit_code == 1 and "no results in" in result.output
+
+
+def _altered_store(store, tmp_path, change) -> object:
+    """A copy of ``store`` whose first record is passed through ``change``."""
+    altered = tmp_path / "altered"
+    altered.mkdir()
+    lines = (store / "runs.jsonl").read_text().splitlines()
+    record = json.loads(lines[0])
+    change(record)
+    lines[0] = json.dumps(record)
+    (altered / "runs.jsonl").write_text("\n".join(lines) + "\n")
+    (altered / "suite.json").write_text((store / "suite.json").read_text())
+    return altered
+
+
+def test_every_run_records_the_cpu_and_torch_kernel_level(store):
+    for _, record in stored_runs(store):
+        assert record["versions"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+        assert record["versions"]["cpu"]
+
+
+def test_verify_says_when_the_stored_run_records_no_cpu(store, tmp_path):
+    altered = _altered_store(store, tmp_path, lambda r: [r["versions"].pop(k) for k in
+                                                         ("cpu", "cpu_capability")])
+    result = invoke("verify", altered, "--runs", "1")
+    assert result.exit_code == 0, result.output
+    assert "note: the stored run records no CPU capability" in result.output
+
+
+def test_verify_reruns_at_the_stored_kernel_level_in_a_child_process(store, tmp_path):
+    # every x86 and ARM processor has torch's DEFAULT level; the stored numbers were made at
+    # this machine's level, so only the level the rerun ran at is asserted
+    altered = _altered_store(store, tmp_path,
+                             lambda r: r["versions"].update(cpu_capability="DEFAULT"))
+    results = verify(altered, lines=[1])
+    assert results[0].notes == []  # ran at DEFAULT, as stored, on the same CPU
+    result = invoke("verify", store, "--runs", "1", "--cpu-capability", "default")
+    assert "note: rerun at CPU capability DEFAULT, as asked" in result.output
+
+
+def test_verify_says_when_this_machine_lacks_the_stored_level(store, tmp_path):
+    # ZVECTOR is IBM Z's level: no x86 or ARM processor has it
+    altered = _altered_store(store, tmp_path, lambda r: r["versions"].update(
+        cpu_capability="ZVECTOR", cpu="IBM z16"))
+    result = invoke("verify", altered, "--runs", "1")
+    assert "note: the CPU differs: stored at capability ZVECTOR, which this machine lacks" \
+        in result.output
+    assert "note: stored on IBM z16, rerun on" in result.output
+
+
+def test_a_suite_with_pinned_kernels_stores_them_and_verify_reruns_at_them(tmp_path):
+    # the units train in a worker at torch's DEFAULT level with MKL's COMPATIBLE path; this
+    # process runs at its own level, so verify must rerun them in a child at the stored one
+    suite = Suite(name="pinned", datasets=["karate"], methods=["independent", "gml"],
+                  cohorts={"node": ["gcn,gat"]}, seeds={"node": 0}, kernels="default",
+                  settings={"train": {"epochs": 4, "patience": 4, "threads": 1}})
+    run_suite(suite, tmp_path, progress=False)
+    records = [r for _, r in stored_runs(tmp_path)]
+    assert {(r["versions"]["cpu_capability"], r["versions"]["mkl_cbwr"]) for r in records} \
+        == {("DEFAULT", "COMPATIBLE")}
+    results = verify(tmp_path, lines=[1, 2])
+    assert [r.ok for r in results] == [True, True] and [r.notes for r in results] == [[], []]

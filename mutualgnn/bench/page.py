@@ -1,15 +1,23 @@
 """The results page: every table of ``docs/results.md`` written from result folders, with the
 one command that rewrites it in its first lines (``mutualgnn report``).
 
-The page holds: where the runs come from (folders, suites, commits, core-hours); the target,
-GML against the best equal-budget baseline; the tuning stage's choices; accuracy; each method
+The page holds: its statistical rules, before any number (:mod:`~.verdict`); where the runs
+come from (folders, suites, commits, core-hours); the verdict, GML against every equal-budget
+baseline (:mod:`~.verdict`); the best baseline by mean as a secondary view; the controls and
+whether they do as well as GML; the tuning stage's choices; accuracy; each method
 against the same student trained alone; cost. Every number comes from the folders' runs; a
 hand-written interpretation below the ``## Reading`` heading of an existing page is kept as it
-is (it cites the tables; it copies no number).
+is (it cites the tables; it copies no number) when the page is rewritten for the same folders;
+a page written for other folders is never overwritten unless forced (:func:`write_results_page`).
+
+A page holding the markers :data:`GLANCE_START` ... :data:`GLANCE_END` (the README) gets only
+that block rewritten, the rest kept: the results at a glance (a table per dataset, a forest
+plot of each GML student against each baseline, the verdict sentence).
 """
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +25,25 @@ import pandas as pd
 
 from ..config import ConfigError
 from ..files import write_text
+from .plots import forest_plot
 from .report import records_frame
 from .stats import holm, paired
 from .store import ResultStore, _jsonable, is_failed, record_key
 from .suite import TUNE, Suite, load_suite, plan, suite_names
 from .tables import accuracy_table, cost_table, paired_table
 from .tuning import inherit_note, tuning_table
+from .verdict import declarations, equivalence_table, verdict_section
 
 READING = "\n## Reading"
 #: the baselines GML is judged against, each tuned with the same budget as GML
 BASELINES = ("dml", "kd", "online-ensemble")
 #: GML with one ingredient changed: fixed sharpening for ALW, no ALW, no entropy term
 CONTROLS = ("gml-sharpen", "gml-no-alw", "gml-no-entropy")
+#: the markers of a page's generated block of results at a glance; the start marker may name
+#: the forest plot's file, relative to the page: ``<!-- results:start figure=PATH -->``
+GLANCE_START = "<!-- results:start"
+GLANCE_END = "<!-- results:end -->"
+GLANCE_FIGURE = "figures/gml-vs-baselines.svg"
 
 
 def best_baseline_table(runs: pd.DataFrame, method: str = "gml", baselines=BASELINES,
@@ -84,6 +99,95 @@ def target_counts(table: pd.DataFrame, method: str = "gml") -> str:
             f"{beats} of {by_dataset.ngroups} datasets, Holm-significantly on {significant}.")
 
 
+def baseline_differences(runs: pd.DataFrame, method: str = "gml", baselines=BASELINES,
+                         alpha: float = 0.05) -> pd.DataFrame:
+    """Per (dataset, cohort, student) of ``method`` and each of ``baselines``: ``method`` minus
+    the baseline on the seeds and folds both have (>= 2), in points: ``diff`` with its 95%
+    confidence interval ``ci_low``, ``ci_high``, the paired t-test ``p``, its Holm-adjusted
+    value over every row (``holm``) and ``significant`` (``holm`` < ``alpha``)."""
+    singles = runs[(runs["student"] != "ensemble") & ~runs["variant"].astype(str).str.startswith(TUNE)]
+    rows = []
+    for (dataset, cohort, model), grp in singles.groupby(["dataset", "cohort", "model"], sort=False):
+        scores = grp.pivot_table(index=["seed", "fold"], columns="method", values="test_acc",
+                                 dropna=False)
+        for baseline in baselines:
+            if method not in scores or baseline not in scores:
+                continue
+            shared = scores[[method, baseline]].dropna()
+            if len(shared) < 2:
+                continue
+            result = paired(shared[method], shared[baseline])
+            rows.append(dict(task=grp["task"].iloc[0], dataset=dataset, cohort=cohort,
+                             student=model, baseline=baseline, runs=result.n,
+                             diff=100 * result.mean_diff, ci_low=100 * result.ci_low,
+                             ci_high=100 * result.ci_high, p=result.t_p))
+    table = pd.DataFrame(rows)
+    if len(table):
+        table["holm"] = holm(table["p"])
+        table["significant"] = table["holm"] < alpha
+    return table
+
+
+def glance_table(target: pd.DataFrame, method: str = "gml") -> pd.DataFrame:
+    """Per dataset, from :func:`best_baseline_table`: how many students of ``method`` are
+    above their best baseline by the mean, and significantly above or below it (Holm), and
+    the range of the differences."""
+    diff = f"{method} − best (pts)"
+    rows = []
+    for dataset, g in target.groupby("dataset", sort=False):
+        holm_p = g["Holm p"] < 0.05
+        rows.append({"dataset": dataset, f"{method.upper()} students": len(g),
+                     "above by the mean": int((g[diff] > 0).sum()),
+                     "significantly above": int(((g[diff] > 0) & holm_p).sum()),
+                     "significantly below": int(((g[diff] < 0) & holm_p).sum()),
+                     f"{method.upper()} − best baseline (pts)":
+                         f"{g[diff].min():+.2f} to {g[diff].max():+.2f}"})
+    return pd.DataFrame(rows)
+
+
+def glance(folders, command: str, figure=None, link: str = GLANCE_FIGURE) -> str:
+    """The block of results at a glance for the result ``folders``, written by ``command``;
+    its forest plot is written to ``figure`` (a path; None: not written) and shown from
+    ``link`` (the path relative to the page)."""
+    folders = [str(f) for f in folders]
+    runs, coverage, pending, judged = _judged(folders)
+    target = best_baseline_table(judged) if len(judged) else pd.DataFrame()
+    diffs = baseline_differences(judged) if len(judged) else pd.DataFrame()
+    if figure is not None and len(diffs):
+        forest_plot(diffs, figure)
+    others = ", ".join(f"`{b}`" for b in BASELINES)
+    return "\n".join([
+        f"Written by `{command}` from the runs in " + ", ".join(
+            f"[{f}]({f})" for f in folders) + "; every number below comes from them.", "",
+        glance_table(target).to_markdown(index=False) if len(target) else "(not enough runs yet)",
+        "", f"Each GML student against the best of {others} for the same student on the same "
+        "seeds and folds; significant: Holm-adjusted paired t-test p < 0.05 over all students.",
+        *(["", "Left out until their runs are complete: " + ", ".join(pending) + "."]
+          if pending else []), "",
+        *([f"![Each GML student minus each baseline: mean paired difference in test accuracy "
+           f"with its 95% confidence interval]({link})", "",
+           "The forest plot: each GML student minus each baseline on the same seeds and folds "
+           "(points of test accuracy), the bar its 95% confidence interval; filled: "
+           "significant after Holm's correction over the plot's comparisons (p < 0.05).", ""]
+          if len(diffs) else []),
+        f"**{target_counts(target)}**" if len(target) else "", ""])
+
+
+def _judged(folders: list, stores: dict | None = None):
+    """The final runs of ``folders`` (a frame), the coverage table, the datasets still being
+    run, and the runs of the datasets complete (the ones judged)."""
+    stores = stores or {f: ResultStore(f).records() for f in folders}
+    records = [r for f in folders for r in stores[f]]
+    final = [r for r in records if not (r.get("variant") or "").startswith(TUNE)]
+    runs = records_frame(final)
+    coverage = coverage_table(folders, stores)
+    # a dataset still being run gets no verdict: a few seeds would judge it too early
+    pending = (list(dict.fromkeys(coverage["dataset"][coverage["complete"] == "no"]))
+               if len(coverage) else [])
+    judged = runs[~runs["dataset"].isin(pending)] if len(runs) else runs
+    return runs, coverage, pending, judged
+
+
 def _sources(folders: list, stores: dict) -> str:
     rows = []
     for folder in folders:
@@ -134,21 +238,9 @@ def _shipped_suite(suite_file: Path):
 def results_page(folders, command: str, reading: str = "") -> str:
     """The page for the result ``folders`` (``mutualgnn bench --out`` folders); ``command`` is
     the one that writes it; ``reading`` the kept hand-written section (without its heading)."""
-    folders = [str(f) for f in folders]
-    for folder in folders:
-        if not ResultStore(folder).runs_path.is_file():
-            raise ConfigError(f"no results in {folder} (expected "
-                              f"{ResultStore(folder).runs_path}); run `mutualgnn bench --out "
-                              f"{folder}` first")
+    folders = _checked(folders)
     stores = {f: ResultStore(f).records() for f in folders}
-    records = [r for f in folders for r in stores[f]]
-    final = [r for r in records if not (r.get("variant") or "").startswith(TUNE)]
-    runs = records_frame(final)
-    coverage = coverage_table(folders, stores)
-    # a dataset still being run gets no verdict: a few seeds would judge it too early
-    pending = (list(dict.fromkeys(coverage["dataset"][coverage["complete"] == "no"]))
-               if len(coverage) else [])
-    judged = runs[~runs["dataset"].isin(pending)] if len(runs) else runs
+    runs, coverage, pending, judged = _judged(folders, stores)
     target = best_baseline_table(judged) if len(judged) else pd.DataFrame()
     suites = [ResultStore(f).dir / "suite.json" for f in folders]
     tuning = []
@@ -159,6 +251,7 @@ def results_page(folders, command: str, reading: str = "") -> str:
     paired_vs_alone = paired_table(runs) if len(runs) else pd.DataFrame()
     controls = (paired_table(judged[judged["method"].isin(("gml", *CONTROLS))], baseline="gml")
                 if len(judged) else pd.DataFrame())
+    equivalent = equivalence_table(judged, CONTROLS) if len(judged) else pd.DataFrame()
     waiting = ("Left out of this table and the next until their runs are complete: "
                + ", ".join(pending) + " (their stored runs are in the tables further down)."
                if pending else "")
@@ -166,12 +259,17 @@ def results_page(folders, command: str, reading: str = "") -> str:
         "# Results", "",
         "Written by `" + command + "` from the result folders below; every number on this page "
         "comes from their runs (regenerate it with the same command).", "",
+        "## How the verdict is judged (declared before any number)", "",
+        declarations(judged, BASELINES, CONTROLS), "",
         "## Where the runs come from", "", _sources(folders, stores), "",
         *(["Runs stored against each suite's plan (a dataset not complete is still being run; "
            "its rows below use the runs stored so far):", "",
            coverage.to_markdown(index=False), ""] if len(coverage) else []),
+        "## The verdict: GML against every baseline", "",
+        verdict_section(judged, BASELINES, pending), "",
         "## The target: GML against its best " + ("equal-budget " if tuning else "") + "baseline", "",
-        "Each student of a GML cohort against the best of "
+        "A secondary view, with the ordinary paired t-test (uncorrected for cross-validation) "
+        "and the rival chosen after the fact: each student of a GML cohort against the best of "
         + ", ".join(f"`{b}`" for b in BASELINES)
         + " for the same student on the same seeds and folds (the strongest rival by mean test "
           "score), " + ("every method tuned with its suite's one grid (below)" if tuning else
@@ -185,6 +283,10 @@ def results_page(folders, command: str, reading: str = "") -> str:
         "`gml-no-entropy`: no entropy term); a negative difference means GML's own ingredient "
         "helps. Holm over the rows of this table.", "",
         controls.to_markdown(index=False) if len(controls) else "(no control runs yet)", "",
+        "Whether a control does as well as GML, per cohort (students averaged within a run), "
+        "under the declared tests: equivalent only where TOST rejects a difference of a "
+        "margin or more (Holm over the rows); its 90% CI is TOST's.", "",
+        equivalent.to_markdown(index=False) if len(equivalent) else "(no control runs yet)", "",
         "## Tuning: the settings each method runs with", "",
         "\n\n".join(tuning) if tuning else "(no tuning stage in these folders)", "",
         "## Accuracy (%)", "",
@@ -193,6 +295,8 @@ def results_page(folders, command: str, reading: str = "") -> str:
         paired_vs_alone.to_markdown(index=False) if len(paired_vs_alone) else "(not enough runs yet)",
         "",
         "## Cost per run", "",
+        "`median_seconds_with_teachers` adds the run a method needs first: `kd`'s teachers, "
+        "its cohort trained alone on the same seed and fold.", "",
         cost_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)", "",
     ]) + (f"{READING}{reading}" if reading else "")
 
@@ -213,8 +317,68 @@ def _tuning(suite_file: Path, records: list):
     return tuning_table(suite, records), inherit_note(suite)
 
 
-def write_results_page(folders, doc, command: str) -> Path:
-    """Write the page to ``doc``, keeping the ``## Reading`` section of an existing one."""
+def written_for(text: str) -> list | None:
+    """The result folders a page names in its first lines (the ``mutualgnn report`` command
+    that wrote it: its arguments before the first option), or None if it names no command."""
+    found = re.search(r"Written by `mutualgnn report ([^`]+)`", "\n".join(text.splitlines()[:5]))
+    if found is None:
+        return None
+    args = found.group(1).split()
+    return args[:next((i for i, a in enumerate(args) if a.startswith("-")), len(args))]
+
+
+def _checked(folders) -> list:
+    folders = [str(f) for f in folders]
+    for folder in folders:
+        if not ResultStore(folder).runs_path.is_file():
+            raise ConfigError(f"no results in {folder} (expected "
+                              f"{ResultStore(folder).runs_path}); run `mutualgnn bench --out "
+                              f"{folder}` first")
+    return folders
+
+
+def glance_parts(text: str):
+    """``(head, start marker line, block, tail, figure link)`` of a page holding the glance
+    markers, or None; the start marker's ``figure=PATH`` (else :data:`GLANCE_FIGURE`) names
+    the plot."""
+    match = re.search(re.escape(GLANCE_START) + r"(?: figure=(\S+))? -->\n(.*?)"
+                      + re.escape(GLANCE_END), text, re.S)
+    if not match:
+        return None
+    return (text[:match.start()], text[match.start():match.start(2)], match.group(2),
+            text[match.end(2):], match.group(1) or GLANCE_FIGURE)
+
+
+def write_results_page(folders, doc, command: str, force: bool = False) -> Path:
+    """Write the page to ``doc``. An existing page is rewritten only for the folders it was
+    written for (:func:`written_for`, read from the page's first lines, or from the glance
+    block's); a page written for other folders, or a file not written by ``mutualgnn
+    report``, raises :class:`ConfigError` unless ``force``. A page holding the glance markers
+    gets only their block (and its forest plot) rewritten; another keeps its ``## Reading``
+    section, unless forced (then it is replaced whole)."""
     doc = Path(doc)
-    reading = doc.read_text().partition(READING)[2] if doc.is_file() else ""
+    old = doc.read_text() if doc.is_file() else None
+    parts = glance_parts(old) if old is not None else None
+    if old is not None:
+        written = written_for(parts[2] if parts else old)
+        same = written is not None and _resolved(written) == _resolved(folders)
+        if not same and not force and not (parts and written is None):
+            what = ("was not written by `mutualgnn report` (its first lines name no report "
+                    "command)" if written is None else
+                    f"was written for the result folder(s) {' '.join(written)}, not "
+                    f"{' '.join(map(str, folders))}")
+            raise ConfigError(f"{doc} {what}: write this page elsewhere (-o PAGE), or add "
+                              f"--force to replace it")
+    if parts:
+        head, start, _, tail, link = parts
+        block = glance(_checked(folders), command, figure=doc.parent / link, link=link)
+        return write_text(doc, head + start + block + tail)
+    reading = old.partition(READING)[2] if old is not None and same else ""
     return write_text(doc, results_page(folders, command, reading))
+
+
+    return write_text(doc, results_page(folders, command, reading))
+
+
+def _resolved(folders) -> set:
+    return {Path(f).resolve() for f in folders}

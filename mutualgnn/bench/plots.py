@@ -6,6 +6,8 @@
   run per dataset (the first seed/fold of ``gml``, else of the first method stored).
 * :func:`coordinator_curves`: the coordinator's mean weight and each student's mean predictive
   entropy per epoch in that run.
+* :func:`forest_plot` (SVG): each student of a method against each baseline, the paired mean
+  difference with its 95% confidence interval, significant ones filled.
 """
 from __future__ import annotations
 
@@ -151,12 +153,64 @@ def cka_heatmaps(frame: pd.DataFrame, path) -> Path:
     return _save(fig, path, tight=False)
 
 
-def _save(fig, path, tight: bool = True) -> Path:
+def forest_plot(diffs: pd.DataFrame, path, method: str = "gml") -> Path:
+    """A forest plot (SVG) of :func:`mutualgnn.bench.page.baseline_differences`' rows: one line
+    per (dataset, cohort, student), a marker per baseline at the mean paired difference in
+    points with its 95% confidence interval, filled where significant (``significant``); a
+    panel per task, each with its own x range (graph datasets vary far more)."""
+    baselines = list(dict.fromkeys(diffs["baseline"]))
+    styles = dict(zip(baselines, zip(("#0072b2", "#d55e00", "#009e73", "#cc79a7"), "os^D")))
+    tasks = list(dict.fromkeys(diffs["task"]))
+    rows = {t: list(dict.fromkeys(zip(*(diffs.loc[diffs["task"] == t, c]
+                                        for c in ("dataset", "cohort", "student")))))
+            for t in tasks}
+    fig, axes = plt.subplots(len(tasks), 1, squeeze=False, figsize=(7.2, 1.5 + 0.3 * sum(
+        len(r) for r in rows.values()) + 0.5 * len(tasks)), gridspec_kw=dict(
+        height_ratios=[len(rows[t]) + 1.5 for t in tasks]))
+    for ax, task in zip(axes[:, 0], tasks):
+        labels = rows[task]
+        sub = diffs[diffs["task"] == task]
+        for i, baseline in enumerate(baselines):
+            colour, marker = styles[baseline]
+            offset = (i - (len(baselines) - 1) / 2) * 0.22
+            for _, r in sub[sub["baseline"] == baseline].iterrows():
+                y = labels.index((r["dataset"], r["cohort"], r["student"])) + offset
+                ax.plot([r["ci_low"], r["ci_high"]], [y, y], color=colour, lw=1.2)
+                ax.plot(r["diff"], y, marker=marker, ms=5.5, color=colour, mec=colour, mew=1.2,
+                        mfc=colour if r["significant"] else "white", ls="none")
+        for i in range(1, len(labels)):  # a rule between datasets
+            if labels[i][0] != labels[i - 1][0]:
+                ax.axhline(i - 0.5, color="0.8", lw=0.8)
+        ax.axvline(0, color="0.3", lw=0.9, ls="--")
+        ax.set_yticks(range(len(labels)))
+        ax.set_yticklabels([f"{d}  {c}: {s}" for d, c, s in labels], fontsize=9)
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.tick_params(axis="x", labelsize=9)
+        ax.grid(axis="x", color="0.92", lw=0.8)
+        ax.set_axisbelow(True)
+        ax.set_title(f"{task} classification", fontsize=10, loc="left")
+        ax.set_xlabel(f"{method.upper()} student − baseline, test accuracy (points)", fontsize=9)
+    handles = [plt.Line2D([], [], color=styles[b][0], marker=styles[b][1], mfc=styles[b][0],
+                          ls="-", lw=1.2, label=b) for b in baselines]
+    handles += [plt.Line2D([], [], color="0.3", marker="o", ls="none", label=label, mfc=face)
+                for label, face in (("significant (Holm p < 0.05)", "0.3"),
+                                    ("not significant", "white"))]
+    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8.5,
+               handlelength=1.6, columnspacing=1.1, handletextpad=0.5,
+               frameon=False, bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
+    return _save(fig, path, tight=False, format="svg")
+
+
+def _save(fig, path, tight: bool = True, format: str = "png") -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if tight:
         fig.tight_layout()
-    with replacing_path(path) as tmp:  # whole or not at all
-        fig.savefig(tmp, dpi=110, format="png")
+    # the same figure gives the same bytes: no date, SVG ids from a fixed salt
+    with replacing_path(path) as tmp, plt.rc_context({"svg.hashsalt": "mutualgnn",
+                                                      "svg.fonttype": "none"}):
+        fig.savefig(tmp, dpi=110, format=format,
+                    metadata={"Date": None} if format == "svg" else None)
     plt.close(fig)
     return path

@@ -15,7 +15,7 @@ from ..files import write_text
 from . import plots as figures
 from . import tables
 from .store import ResultStore, is_failed, record_key
-from .suite import KEY, TUNE
+from .suite import KEY, TUNE, where
 
 FAILED_FILE = "failed.md"
 
@@ -37,6 +37,9 @@ def records_frame(records: list):
                                        "seconds", "peak_rss_mb", "rss_before_mb", "epochs_run",
                                        "split_sha1")}
         base["variant"] = r.get("variant") or ""
+        config = r.get("config") or {}
+        base["split_seed"] = config.get("split_seed", 0)  # the repetition of a cross-validation
+        base["folds"] = config.get("folds") if r.get("fold") is not None else None
         base["metric"] = r.get("metric") or "acc"  # records before ogb's datasets were all accuracy
         labels = student_labels([s["arch"] for s in r["students"]])
         for k, (label, st) in enumerate(zip(labels, r["students"])):
@@ -129,5 +132,7 @@ def _first_lines(store: ResultStore) -> list:
 
 
 def _unit(record: dict) -> str:
-    return " ".join(f"{k} {record[k]}" if k in ("seed", "fold") else str(record[k])
-                    for k in KEY if record.get(k) not in (None, ""))
+    named = [str(record[k]) for k in ("dataset", "cohort", "variant", "method")
+             if record.get(k) not in (None, "")]
+    return " ".join(named + [where(record.get("split_seed"), record.get("seed"),
+                                   record.get("fold"))])

@@ -6,8 +6,8 @@ failed record (``status: "failed"``, ``error``: the message) and the suite goes 
 done, so a resume does not retrain it: delete its line from ``runs.jsonl`` to retry it."""
 from __future__ import annotations
 
+import contextlib
 import datetime
-import hashlib
 import json
 import os
 import re
@@ -21,12 +21,13 @@ from pathlib import Path
 import torch
 
 from ..data import load_dataset
-from ..experiment import build_cohort, run_once
-from ..provenance import versions
+from ..experiment import build_cohort, run_once, splits_for
+from ..provenance import pinned_kernels, versions
 from ..progress import bar as progress_bar
 from ..training import DivergenceError
-from .store import ResultStore, is_failed, record_key
-from .suite import KEY, TUNE, RunSpec, Suite, first_runs, plan, spec_config
+from .record import result_fields
+from .store import ResultStore, is_failed, record_key, split_seed_of
+from .suite import TUNE, RunSpec, Suite, first_runs, plan, spec_config, where
 from .teachers import load_teachers, save_teachers, teacher_key, teaches, unit_key
 from .tuning import choose, write_choices
 
@@ -71,7 +72,7 @@ def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = Fal
     if spec.dataset not in _DATASETS:
         _DATASETS[spec.dataset] = load_dataset(spec.dataset, config.data_dir)
     dataset = _DATASETS[spec.dataset]
-    splits = dataset.splits(folds=suite.folds, seed=config.split_seed)
+    splits = splits_for(config, dataset)
     split = splits[0] if spec.fold is None else splits[spec.fold]
     peak_memory_reset()
     rss_before = memory_mb("VmRSS")
@@ -85,24 +86,19 @@ def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = Fal
             save_teachers(folder, spec, run.students)
     except DivergenceError as exc:
         return dict(suite=suite.name, dataset=spec.dataset, task=dataset.task, cohort=spec.cohort,
-                    variant=spec.variant, method=spec.method, seed=spec.seed, fold=spec.fold,
-                    status="failed", error=str(exc),
+                    variant=spec.variant, method=spec.method, split_seed=spec.split_seed,
+                    seed=spec.seed, fold=spec.fold, status="failed", error=str(exc),
                     diverged=dict(student=exc.student, arch=exc.arch, epoch=exc.epoch),
                     seconds=round(time.perf_counter() - start, 3), config=config.to_dict(),
                     versions=versions(),
                     finished=datetime.datetime.now().isoformat(timespec="seconds")), None
     wall = time.perf_counter() - start
-    split_sha = hashlib.sha1(json.dumps(split.as_lists(), sort_keys=True).encode()).hexdigest()[:12]
-    rows = run.rows()
     record = dict(suite=suite.name, dataset=spec.dataset, task=dataset.task, cohort=spec.cohort,
-                  variant=spec.variant, method=spec.method, seed=spec.seed, fold=spec.fold,
-                  status="ok", metric=dataset.metric,  # what test_acc / val_acc hold
-                  students=[{k: r[k] for k in ("arch", "test_acc", "val_acc", "best_epoch")}
-                            for r in rows[:-1]],
-                  ensemble={k: rows[-1][k] for k in ("test_acc", "val_acc")},
-                  epochs_run=run.fit.epochs_run, seconds=round(wall, 3),
-                  peak_rss_mb=round(memory_mb(), 1),
-                  rss_before_mb=round(rss_before, 1), split_sha1=split_sha,
+                  variant=spec.variant, method=spec.method, split_seed=spec.split_seed,
+                  seed=spec.seed, fold=spec.fold, status="ok",
+                  metric=dataset.metric,  # what the test_acc / val_acc fields hold
+                  **result_fields(run), seconds=round(wall, 3),
+                  peak_rss_mb=round(memory_mb(), 1), rss_before_mb=round(rss_before, 1),
                   config=config.to_dict(), versions=versions(),
                   finished=datetime.datetime.now().isoformat(timespec="seconds"))
     history = [{k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}
@@ -128,7 +124,9 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
     run_suite on the same folder raises :class:`~mutualgnn.config.ConfigError` naming this one.
     A failed unit is not retried by a later call; delete its line in ``runs.jsonl`` to retry it.
     ``jobs > 1`` trains units in that many worker processes, one torch thread each; with one
-    job, ``threads`` torch threads (default: the suite's ``train.threads``, else the cores).
+    job, ``threads`` torch threads (default: the suite's ``train.threads``, else the cores). A
+    suite with ``kernels`` trains every unit in worker processes (one with one job) started with
+    its kernel level pinned (:func:`~mutualgnn.provenance.pinned_kernels`).
     """
     store = ResultStore(out)
     with store.lock():
@@ -151,7 +149,9 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
             store.append(record, history)
             if is_failed(record):
                 failed.append(record)
-                unit = " ".join(str(record[k]) for k in KEY if record[k] not in (None, ""))
+                unit = " ".join([str(record[k]) for k in ("dataset", "cohort", "variant", "method")
+                                 if record[k] not in (None, "")]
+                                + [where(record["split_seed"], record["seed"], record["fold"])])
                 log(f"failed: {unit}: {record['error']}")
             bar.update()
 
@@ -169,7 +169,7 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
                     left = _find_tuned(suite, stage, records, store, choices, data_dir, stored,
                                        first)
                     found, stage = len(stage) - len(left), left
-                if jobs <= 1:
+                if jobs <= 1 and suite.kernels is None:
                     for spec in stage:
                         bar.set_postfix_str(spec.label())
                         stored(*execute(suite, spec, data_dir, spec.key in first, threads,
@@ -207,15 +207,16 @@ def _find_tuned(suite, stage, records, store, choices, data_dir, stored, first) 
     tuned = {}
     for r in records:
         if (r.get("variant") or "").startswith(TUNE) and not is_failed(r):
-            tuned.setdefault((r["dataset"], r["cohort"], r["method"], r["seed"], r["fold"]),
-                             []).append(r)
+            tuned.setdefault((r["dataset"], r["cohort"], r["method"], split_seed_of(r), r["seed"],
+                              r["fold"]), []).append(r)
     histories = {}
     if store.histories_path.is_file():
         for h in store.read(store.histories_path):
             histories[record_key(h)] = h["history"]
     left = []
     for spec in stage:
-        candidates = tuned.get((spec.dataset, spec.cohort, spec.method, spec.seed, spec.fold), [])
+        candidates = tuned.get((spec.dataset, spec.cohort, spec.method, spec.split_seed,
+                                spec.seed, spec.fold), [])
         if candidates:
             want = computation(spec_config(suite, spec, data_dir, 1, choices).to_dict())
             same = [r for r in candidates if computation(r["config"]) == want]
@@ -227,10 +228,32 @@ def _find_tuned(suite, stage, records, store, choices, data_dir, stored, first) 
     return left
 
 
+@contextlib.contextmanager
+def _environment(changes: dict):
+    """``os.environ`` with ``changes`` while inside (processes started then inherit them)."""
+    saved = {key: os.environ.get(key) for key in changes}
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def _run_parallel(suite, todo, first, jobs, data_dir, stored, folder, choices=None):
-    """Train ``todo`` in ``jobs`` spawned workers; ``stored(record, history)`` each finished one
-    (a diverged unit comes back from :func:`execute` as a failed record). A distilling unit
-    waits until the unit that trains its teachers has finished."""
+    """Train ``todo`` in ``jobs`` spawned workers (their kernels pinned to ``suite.kernels``);
+    ``stored(record, history)`` each finished one (a diverged unit comes back from
+    :func:`execute` as a failed record). A distilling unit waits until the unit that trains
+    its teachers has finished."""
+    pinned = pinned_kernels(suite.kernels) if suite.kernels else {}
+    with _environment(pinned):
+        _run_pool(suite, todo, first, max(1, jobs), data_dir, stored, folder, choices)
+
+
+def _run_pool(suite, todo, first, jobs, data_dir, stored, folder, choices):
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
                                initializer=_worker_init, initargs=(1,))
     pending = {}

@@ -122,7 +122,8 @@ class ResultStore:
     def append(self, record: dict, history: list | None = None) -> None:
         self._append(self.runs_path, record)
         if history is not None:
-            self._append(self.histories_path, {**{k: record[k] for k in KEY}, "history": history})
+            self._append(self.histories_path, {**dict(zip(KEY, record_key(record))),
+                                               "history": history})
 
     @staticmethod
     def _append(path: Path, record: dict) -> None:
@@ -150,8 +151,17 @@ class ResultStore:
 
 
 def record_key(record: dict) -> tuple:
-    """The :data:`KEY` of a stored record (records without a variant have variant "")."""
-    return tuple((record.get(k) or "") if k == "variant" else record.get(k) for k in KEY)
+    """The :data:`KEY` of a stored record (records without a variant have variant ""; records
+    written before runs were repeated over split seeds have their config's, else 0)."""
+    return tuple((record.get(k) or "") if k == "variant" else
+                 split_seed_of(record) if k == "split_seed" else record.get(k) for k in KEY)
+
+
+def split_seed_of(record: dict) -> int:
+    """The split seed of a stored run or history record: its own, else its config's, else 0."""
+    if record.get("split_seed") is not None:
+        return record["split_seed"]
+    return (record.get("config") or {}).get("split_seed", 0)
 
 
 def unique(records: list) -> list:

@@ -16,8 +16,11 @@ from pathlib import Path
 from ..config import ConfigError, ExperimentConfig, _check_keys, apply_overrides, load_yaml, parse_seeds
 from ..data import DatasetError, canonical_name, has_official_split, task_of
 from ..mutual import METHOD_NAMES, METHODS, trained_methods
+from ..provenance import KERNELS
 
-KEY = ("dataset", "cohort", "variant", "method", "seed", "fold")  #: what names one run
+#: what names one run: its split is fold ``fold`` (None: the dataset's one split) of the splits
+#: drawn with ``split_seed`` (a repetition of the cross-validation, or one random node split)
+KEY = ("dataset", "cohort", "variant", "method", "split_seed", "seed", "fold")
 TUNE = "tune:"  #: the variant of a tuning run starts so, then its grid point
 
 
@@ -34,10 +37,21 @@ class Suite:
     ``run_folds`` (e.g. ``0-2``) runs only some of the ``folds`` folds, for a quick tuning
     grid; the folds themselves stay those of the full ``folds``-fold split.
 
+    ``splits`` (per task or dataset, e.g. ``{node: 0-4, graph: 0-2}``) are the split seeds
+    every run is repeated on: repetitions of the cross-validation, or random node splits with
+    ``settings: {node_split: random}``; by default the one ``settings.split_seed`` (0).
+    ``kernels`` (``avx2``, ``default`` or ``avx512``) runs every unit in a worker process pinned
+    to that CPU kernel level (:func:`~mutualgnn.provenance.pinned_kernels`), so that its numbers
+    are the same on every processor that has the level.
+
     ``tuning`` declares an equal tuning budget: ``grid`` (settings -> values, e.g.
     ``{mutual.lam: [0.1, 0.3, 1.0], mutual.temperature: [1.0, 2.0]}``), ``seeds`` (per task
     or dataset, default the suite's) and ``run_folds`` (folds, or a mapping of task or dataset
-    to folds; default the suite's) of the tuning runs, ``methods`` (default: every method of
+    to folds; default the suite's) and ``splits`` (split seeds per task or dataset; default each
+    dataset's first) of the tuning runs, ``nested`` (datasets or tasks whose choice is made
+    inside each outer split and fold, on its own validation rows: every tuned method runs every
+    grid point on every split seed and fold, and each final run is its fold's choice, found
+    in the tuning runs), ``methods`` (default: every method of
     the suite but ``independent``, ``ensemble`` and those in ``inherit``, which have no such
     settings or take another's), and ``inherit`` (method -> tuned method, e.g. an ablation
     ``{gml-no-alw: gml}`` that runs GML's choice, so that it differs from GML in one thing
@@ -53,9 +67,11 @@ class Suite:
     seeds: dict = field(default_factory=lambda: {"node": "0-9", "graph": "0"})
     folds: int = 10
     run_folds: object = None
+    splits: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     grid: dict = field(default_factory=dict)
     tuning: dict = field(default_factory=dict)
+    kernels: str | None = None
     description: str = ""
 
     def __post_init__(self):
@@ -93,6 +109,19 @@ class Suite:
                                   f"(folds: {self.folds})")
         if not isinstance(self.settings, dict):
             raise ConfigError("suite: 'settings' must be a mapping of ExperimentConfig keys")
+        if not isinstance(self.splits, dict):
+            raise ConfigError("suite: 'splits' must map a task (node, graph) or a dataset to "
+                              "split seeds, e.g. {node: 0-4, graph: 0-2}")
+        for key, value in self.splits.items():
+            try:
+                parse_seeds(value)
+            except ConfigError as exc:
+                raise ConfigError(f"suite: splits of {key}: {exc}") from None
+        if self.splits and "split_seed" in self.settings:
+            raise ConfigError("suite: give split seeds in 'splits' or settings.split_seed, not both")
+        if self.kernels is not None and self.kernels not in KERNELS:
+            raise ConfigError(f"suite: unknown kernels {self.kernels!r}; choose from: "
+                              f"{', '.join(KERNELS)}")
         reserved = {"dataset", "students", "method", "seeds", "folds"} & set(self.settings)
         if reserved:
             raise ConfigError(f"suite: settings may not set {', '.join(sorted(reserved))}; "
@@ -112,10 +141,16 @@ class Suite:
                               "methods")
         if not tuning:
             return
-        unknown = sorted(set(tuning) - {"grid", "seeds", "run_folds", "methods", "inherit"})
+        valid = {"grid", "seeds", "run_folds", "splits", "nested", "methods", "inherit"}
+        unknown = sorted(set(tuning) - valid)
         if unknown:
             raise ConfigError(f"suite: tuning: unknown key(s) {', '.join(unknown)}; "
-                              f"valid: grid, seeds, run_folds, methods, inherit")
+                              f"valid: {', '.join(sorted(valid))}")
+        for key, value in (tuning.get("splits") or {}).items():
+            parse_seeds(value)
+        nested = tuning.get("nested", [])  # not set by default: a suite's identity keeps its form
+        if not isinstance(nested, list) or not all(isinstance(n, str) for n in nested):
+            raise ConfigError("suite: tuning: 'nested' must list datasets or tasks, e.g. [MUTAG]")
         if self.grid:
             raise ConfigError("suite: a suite tunes (tuning) or sweeps variants (grid), not both")
         grid = tuning.get("grid")
@@ -158,12 +193,23 @@ class Suite:
             ExperimentConfig.from_dict(apply_overrides(self.settings, assignments))
 
     def tuning_runs(self, dataset: str, task: str) -> tuple:
-        """(seeds, folds or None for all) of the tuning runs on ``dataset``."""
+        """(split seeds, seeds, folds or None for all) of the tuning runs on ``dataset``; a
+        nested dataset (:meth:`nested`) tunes on all of its final runs' split seeds and folds."""
+        if self.nested(dataset, task):
+            return self.splits_for(dataset, task), self.seeds_for(dataset, task), None
         seeds, folds = self.tuning["seeds"], self.tuning.get("run_folds")
         if isinstance(folds, dict):
             folds = folds.get(dataset, folds.get(task))
-        return (parse_seeds(seeds.get(dataset, seeds.get(task, 0))),
+        splits = self.tuning.get("splits") or {}
+        splits = splits.get(dataset, splits.get(task))
+        return (self.splits_for(dataset, task)[:1] if splits is None else parse_seeds(splits),
+                parse_seeds(seeds.get(dataset, seeds.get(task, 0))),
                 None if folds is None else parse_seeds(folds))
+
+    def nested(self, dataset: str, task: str) -> bool:
+        """Whether ``dataset``'s settings are chosen inside each outer split and fold."""
+        nested = self.tuning.get("nested", []) if self.tuning else []
+        return dataset in nested or task in nested
 
     def tuning_points(self) -> list:
         """(variant label ``tune:key=value,...``, assignments) of every point of the tuning
@@ -193,6 +239,8 @@ class Suite:
         out = {"name": self.name, "folds": self.folds, "settings": self.settings}
         if self.tuning:
             out["tuning"] = self.tuning
+        if self.kernels is not None:
+            out["kernels"] = self.kernels
         return out
 
     def variants(self) -> list:
@@ -214,6 +262,11 @@ class Suite:
     def seeds_for(self, dataset: str, task: str) -> list:
         value = self.seeds.get(dataset, self.seeds.get(task, 0))
         return parse_seeds(value)
+
+    def splits_for(self, dataset: str, task: str) -> list:
+        """The split seeds of ``dataset``'s runs (default: ``settings.split_seed``, else 0)."""
+        value = self.splits.get(dataset, self.splits.get(task))
+        return parse_seeds(self.settings.get("split_seed", 0) if value is None else value)
 
 
 def _cohorts(key, value) -> list:
@@ -269,20 +322,27 @@ class RunSpec:
     seed: int
     fold: int | None
     variant: str = ""          #: the grid's settings, e.g. "label_noise=0.2" ("" without a grid)
+    split_seed: int = 0        #: the seed its splits are drawn with
 
     @property
     def key(self) -> tuple:
         return tuple(getattr(self, k) for k in KEY)
 
     def label(self) -> str:
-        where = f"seed {self.seed}" + ("" if self.fold is None else f" fold {self.fold}")
-        return " ".join(filter(None, (self.dataset, self.cohort, self.variant, self.method, where)))
+        return " ".join(filter(None, (self.dataset, self.cohort, self.variant, self.method,
+                                      where(self.split_seed, self.seed, self.fold))))
+
+
+def where(split_seed, seed, fold) -> str:
+    """A run's place in words: ``seed 3``, ``seed 0 fold 2``, ``split 1 seed 0 fold 2``."""
+    return ((f"split {split_seed} " if split_seed else "") + f"seed {seed}"
+            + ("" if fold is None else f" fold {fold}"))
 
 
 
 def plan(suite: Suite, datasets=None, methods=None, stage: str = "all") -> list:
     """Every :class:`RunSpec` of ``suite`` (optionally only some datasets / methods), ordered
-    dataset, cohort, seed, fold, variant, method: each seed completes all methods before the
+    dataset, cohort, split seed, seed, fold, variant, method: each seed completes all methods before the
     next. With ``tuning``, ``stage`` picks the tuning runs (``"tune"``: every grid point of
     every tuned method on the tuning seeds and folds, after the final runs of the methods
     that teach them, which need no choice), the final runs (``"final"``), or both in that
@@ -293,14 +353,14 @@ def plan(suite: Suite, datasets=None, methods=None, stage: str = "all") -> list:
     tuned = [m for m in suite.tuning["methods"] if methods is None or m in methods]
     tune = []
     for spec in final:
-        seeds, folds = suite.tuning_runs(spec.dataset, task_of(spec.dataset))
-        if spec.seed not in seeds:
+        splits, seeds, folds = suite.tuning_runs(spec.dataset, task_of(spec.dataset))
+        if spec.seed not in seeds or spec.split_seed not in splits:
             continue
         if spec.fold is not None and folds is not None and spec.fold not in folds:
             continue
         if spec.method in tuned:
             tune.extend(RunSpec(spec.dataset, spec.cohort, spec.method, spec.seed, spec.fold,
-                                label) for label, _ in suite.tuning_points())
+                                label, spec.split_seed) for label, _ in suite.tuning_points())
         elif any(METHODS[m].teachers == spec.method for m in tuned):
             tune.append(spec)  # teachers of tuned runs: final runs, needed first
     teachers = [s for s in tune if not s.variant.startswith(TUNE)]
@@ -332,11 +392,13 @@ def _plan(suite: Suite, datasets=None, methods=None) -> list:
         folds = ([None] if has_official_split(dataset) else
                  suite.run_folds or list(range(suite.folds)))
         for cohort in suite.cohorts_for(dataset, task):
-            for seed in suite.seeds_for(dataset, task):
-                for fold in folds:
-                    for variant, _ in suite.variants():
-                        specs.extend(RunSpec(dataset, cohort, m, seed, fold, variant)
-                                     for m in names if _applies(m, cohort))
+            for split_seed in suite.splits_for(dataset, task):
+                for seed in suite.seeds_for(dataset, task):
+                    for fold in folds:
+                        for variant, _ in suite.variants():
+                            specs.extend(RunSpec(dataset, cohort, m, seed, fold, variant,
+                                                 split_seed)
+                                         for m in names if _applies(m, cohort))
     return specs
 
 
@@ -356,7 +418,9 @@ def spec_config(suite: Suite, spec: RunSpec, data_dir=None, threads=None,
         assignments = dict(suite.tuning_points())[spec.variant]
     elif suite.tuning and (spec.method in suite.tuning["methods"] or spec.method in inherit):
         source = inherit.get(spec.method, spec.method)
-        chosen = (choices or {}).get((spec.dataset, spec.cohort, source))
+        choices = choices or {}
+        chosen = choices.get((spec.dataset, spec.cohort, source, spec.split_seed, spec.seed,
+                              spec.fold), choices.get((spec.dataset, spec.cohort, source)))
         if chosen is None:
             raise ConfigError(f"suite {suite.name}: {spec.label()} runs with the setting "
                               f"{source}'s tuning chooses; finish the tuning runs first")
@@ -369,7 +433,7 @@ def spec_config(suite: Suite, spec: RunSpec, data_dir=None, threads=None,
     if threads is not None:
         data["train"]["threads"] = threads
     data.update(dataset=spec.dataset, students=spec.cohort, method=spec.method,
-                seeds=[spec.seed], folds=suite.folds)
+                seeds=[spec.seed], folds=suite.folds, split_seed=spec.split_seed)
     if data_dir is not None:
         data["data_dir"] = str(data_dir)
     return ExperimentConfig.from_dict(data)

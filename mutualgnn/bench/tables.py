@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..files import replacing, write_text
-from ..mutual import METHOD_NAMES
+from ..mutual import METHOD_NAMES, METHODS
 from .stats import holm, paired
 
 FORMATS = ("md", "csv", "latex")
@@ -130,24 +130,40 @@ def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFr
 
 def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
     """What each (dataset, cohort, method) costs, next to what it gives: median wall seconds
-    per run and per epoch (runs stop early at different epochs), the median growth of the
-    process's peak resident memory during a run (MB; a lower bound, since memory that earlier
-    runs freed is reused unseen), the process's peak (MB), and the mean single-student test
-    accuracy (percent)."""
+    per run, the same with what the run needs first added (``kd``: its teachers' run, the
+    cohort trained alone on the same seed and fold), per epoch (runs stop early at different
+    epochs), the median growth of the process's peak resident memory during a run (MB; a
+    lower bound, since memory that earlier runs freed is reused unseen), the process's peak
+    (MB), and the mean single-student test accuracy (percent)."""
     per_run = runs[runs["student"] == "ensemble"]
     per_run = per_run[per_run["method"] != "ensemble"].copy()
     per_run["ms_per_epoch"] = 1000 * per_run["seconds"] / per_run["epochs_run"]
     before = per_run["rss_before_mb"] if "rss_before_mb" in per_run else float("nan")
     per_run["peak_growth_mb"] = per_run["peak_rss_mb"] - before
+    per_run["with_teachers"] = per_run["seconds"] + _teacher_seconds(per_run)
     index = _groups(runs) + ["method"]
     out = per_run.groupby(index, sort=False).agg(
         runs=("seconds", "count"), median_seconds=("seconds", "median"),
+        median_seconds_with_teachers=("with_teachers", "median"),
         median_ms_per_epoch=("ms_per_epoch", "median"),
         median_peak_growth_mb=("peak_growth_mb", "median"),
         median_peak_mb=("peak_rss_mb", "median"))
     singles = runs[(runs["student"] != "ensemble") & (runs["method"] != "ensemble")]
     out["mean_student_acc"] = 100 * singles.groupby(index, sort=False)["test_acc"].mean()
     return _sorted(out.round(1).reset_index()).reset_index(drop=True)
+
+
+def _teacher_seconds(per_run: pd.DataFrame) -> pd.Series:
+    """Per run (one row each), the seconds of the run its method needs first (``kd``: the
+    cohort trained alone on the same unit, :attr:`~mutualgnn.mutual.methods.Method.teachers`);
+    0 for a method without one, NaN where that run is not stored."""
+    unit = [c for c in ("dataset", "cohort", "variant", "split_seed", "seed", "fold")
+            if c in per_run]
+    key = list(zip(*(per_run[c].fillna(-1).astype(str) for c in unit)))
+    seconds = dict(zip(zip(per_run["method"], key), per_run["seconds"]))
+    teachers = [getattr(METHODS.get(m), "teachers", None) for m in per_run["method"]]
+    return pd.Series([0.0 if t is None else seconds.get((t, k), float("nan"))
+                      for t, k in zip(teachers, key)], index=per_run.index)
 
 
 def write_tables(runs: pd.DataFrame, directory, formats=FORMATS) -> list:

@@ -1,7 +1,7 @@
 """Teachers kept between runs of a suite: a method that distils (``kd``) learns from the
 students of the suite's own run of its teacher method (``independent``) on the same dataset,
-cohort, variant, seed and fold, so that run is trained once and found, never retrained or
-copied.
+cohort, variant, split seed, seed and fold, so that run is trained once and found, never
+retrained or copied.
 
 The run of the teacher method saves its students' best checkpoints in the results folder,
 ``teachers/<key>.pt``: a dict of the unit's key (JSON), the students' names and their state
@@ -41,9 +41,11 @@ def teacher_key(spec: RunSpec) -> str:
 
 def unit_key(spec: RunSpec, method: str | None = None) -> str:
     """The key of unit ``spec`` (with ``method`` in place of its own, if given) as JSON."""
-    return json.dumps(dict(dataset=spec.dataset, cohort=spec.cohort, variant=spec.variant,
-                           method=method or spec.method, seed=spec.seed, fold=spec.fold),
-                      sort_keys=True)
+    key = dict(dataset=spec.dataset, cohort=spec.cohort, variant=spec.variant,
+               method=method or spec.method, seed=spec.seed, fold=spec.fold)
+    if spec.split_seed:  # a repetition's own teachers (split seed 0 keeps the older key)
+        key["split_seed"] = spec.split_seed
+    return json.dumps(key, sort_keys=True)
 
 
 def teaches(suite_methods, method: str) -> bool:

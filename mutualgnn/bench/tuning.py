@@ -6,6 +6,11 @@ method on the same tuning seeds and folds (variant ``tune:...``). :func:`choose`
 runs and students (ties: the earlier point of the grid); test scores play no part. The final
 runs use it (:func:`~.suite.spec_config`), and :func:`tuning_table` shows the choice with the
 validation numbers behind it (``tuning.md`` in the results folder).
+
+A nested dataset (``tuning.nested``) is chosen for inside each outer split and fold instead:
+every tuned method's points run on every split seed, seed and fold, and each final run takes
+the point of best validation score of its own run (model selection inside the outer fold, as
+Errica et al. 2020 do); the table then counts how many outer folds chose each point.
 """
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ import json
 import pandas as pd
 
 from ..files import write_text
-from .store import is_failed
+from ..data import task_of
+from .store import is_failed, split_seed_of
 from .suite import TUNE, Suite
 
 
@@ -27,10 +33,25 @@ def _scores(suite: Suite, records: list) -> pd.DataFrame:
         if not variant.startswith(TUNE) or variant not in points or is_failed(r):
             continue
         rows.append(dict(dataset=r["dataset"], cohort=r["cohort"], method=r["method"],
-                         point=variant, seed=r["seed"], fold=r["fold"],
+                         point=variant, split_seed=split_seed_of(r), seed=r["seed"],
+                         fold=-1 if r["fold"] is None else r["fold"],
                          val=sum(s["val_acc"] for s in r["students"]) / len(r["students"])))
-    return pd.DataFrame(rows, columns=["dataset", "cohort", "method", "point", "seed", "fold",
-                                       "val"])
+    return pd.DataFrame(rows, columns=["dataset", "cohort", "method", "point", "split_seed",
+                                       "seed", "fold", "val"])
+
+
+#: what names one outer fold of a nested choice
+OUTER = ["dataset", "cohort", "method", "split_seed", "seed", "fold"]
+
+
+def _fold_choices(suite: Suite, scores: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``scores`` chosen inside each outer fold of the nested datasets: per
+    :data:`OUTER`, the point of best validation score (ties: the earlier point)."""
+    order = {label: i for i, (label, _) in enumerate(suite.tuning_points())}
+    nested = scores[[suite.nested(d, task_of(d)) for d in scores["dataset"]]].copy()
+    nested["order"] = nested["point"].map(order)
+    nested = nested.sort_values(["val", "order"], ascending=[False, True], kind="stable")
+    return nested.drop_duplicates(OUTER, keep="first")
 
 
 def tuning_table(suite: Suite, records: list) -> pd.DataFrame:
@@ -46,7 +67,14 @@ def tuning_table(suite: Suite, records: list) -> pd.DataFrame:
     table["order"] = table["point"].map(order)
     table = table.sort_values(["dataset", "cohort", "method", "order"], kind="stable")
     table["chosen"] = ""
-    for _, group in table.groupby(["dataset", "cohort", "method"], sort=False):
+    per_fold = _fold_choices(suite, scores)
+    picked = per_fold.groupby(["dataset", "cohort", "method", "point"]).size()
+    folds = per_fold.groupby(["dataset", "cohort", "method"]).size()
+    for key, group in table.groupby(["dataset", "cohort", "method"], sort=False):
+        if suite.nested(key[0], task_of(key[0])):
+            for i, point in zip(group.index, group["point"]):
+                table.loc[i, "chosen"] = f"{picked.get((*key, point), 0)} of {folds.get(key, 0)} folds"
+            continue
         best = group.sort_values(["mean", "order"], ascending=[False, True]).index[0]
         table.loc[best, "chosen"] = "yes"
     return pd.DataFrame({"dataset": table["dataset"], "cohort": table["cohort"],
@@ -59,12 +87,18 @@ def tuning_table(suite: Suite, records: list) -> pd.DataFrame:
 def choose(suite: Suite, records: list) -> dict:
     """``{(dataset, cohort, method): assignments}``: each tuned method's chosen grid point
     (``key=value`` strings, as :func:`~mutualgnn.config.apply_overrides` takes them); a method
-    with no finished tuning run is absent."""
+    with no finished tuning run is absent. A nested dataset's choices are per outer fold,
+    ``{(dataset, cohort, method, split_seed, seed, fold): assignments}`` (fold None for a
+    dataset's one split)."""
     points = dict(suite.tuning_points())
     table = tuning_table(suite, records)
     chosen = table[table["chosen"] == "yes"]
-    return {(r.dataset, r.cohort, r.method): points[TUNE + r.setting]
-            for r in chosen.itertuples(index=False)}
+    out = {(r.dataset, r.cohort, r.method): points[TUNE + r.setting]
+           for r in chosen.itertuples(index=False)}
+    for r in _fold_choices(suite, _scores(suite, records)).itertuples(index=False):
+        out[(r.dataset, r.cohort, r.method, r.split_seed, r.seed,
+             None if r.fold == -1 else r.fold)] = points[r.point]
+    return out
 
 
 def inherit_note(suite: Suite) -> str:
@@ -81,10 +115,11 @@ def write_choices(suite: Suite, records: list, directory) -> list:
     with ``from``) in ``directory``."""
     table = tuning_table(suite, records)
     chosen = choose(suite, records)
-    choices = [dict(dataset=d, cohort=c, method=m, setting=a) for (d, c, m), a in chosen.items()]
-    choices += [dict(dataset=d, cohort=c, method=m, setting=a, **{"from": source})
-                for (d, c, tuned), a in chosen.items()
-                for m, source in (suite.tuning.get("inherit") or {}).items() if source == tuned]
+    names = ("dataset", "cohort", "method", "split_seed", "seed", "fold")
+    choices = [dict(zip(names, key), setting=a) for key, a in chosen.items()]
+    choices += [dict(zip(names, (key[0], key[1], m, *key[3:])), setting=a, **{"from": source})
+                for key, a in chosen.items()
+                for m, source in (suite.tuning.get("inherit") or {}).items() if source == key[2]]
     note = inherit_note(suite)
     return [write_text(f"{directory}/tuning.md", "# Tuning: mean validation score per setting "
                        "(the final runs use the chosen one)\n\n"

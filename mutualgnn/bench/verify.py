@@ -5,19 +5,31 @@ folder is trained again from its stored config (same dataset, seed, fold and set
 recorded accuracy, best epoch and epoch count must be identical, not merely close. A difference
 is reported with the run (its line in ``runs.jsonl``), the field, both values and the commit
 that wrote the stored one.
+
+The processor counts too: torch rounds differently at different CPU kernel levels
+(:mod:`mutualgnn.provenance`), and a training run can turn a last-bit difference into another
+best epoch. A run stored at another level than this process's is rerun in a child process at
+the stored level (``ATEN_CPU_CAPABILITY``) when this machine has it; when it has not, or the
+stored run records no level (written before mutualgnn recorded one), the result says so
+(:attr:`Verified.notes`), so that a changed machine is told apart from a changed result.
 """
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 
 from ..config import ConfigError, ExperimentConfig
 from ..data import load_dataset
-from ..experiment import run_once
-from .store import ResultStore
+from ..experiment import run_once, splits_for
+from ..provenance import cpu_capability, cpu_model
+from .record import STUDENT_FIELDS, result_fields
+from .store import ResultStore, split_seed_of
+from .suite import where
 
 
 @dataclass
@@ -30,6 +42,7 @@ class Verified:
     commit: str
     seconds: float
     differences: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  #: what differs in the machine, in words
 
     @property
     def ok(self) -> bool:
@@ -74,10 +87,10 @@ def choose(runs: list, sample: int, lines=None, cheap: bool = True, seed: int = 
 
 
 def label(record: dict) -> str:
-    where = f"seed {record.get('seed')}" + ("" if record.get("fold") is None
-                                            else f" fold {record['fold']}")
     return " ".join(filter(None, (record.get("dataset"), record.get("cohort"),
-                                  record.get("variant"), record.get("method"), where)))
+                                  record.get("variant"), record.get("method"),
+                                  where(split_seed_of(record), record.get("seed"),
+                                        record.get("fold")))))
 
 
 def rerun(record: dict, data_dir=None, datasets: dict | None = None) -> dict:
@@ -97,17 +110,10 @@ def rerun(record: dict, data_dir=None, datasets: dict | None = None) -> dict:
     if config.dataset not in datasets:
         datasets[config.dataset] = load_dataset(config.dataset, config.data_dir)
     dataset = datasets[config.dataset]
-    splits = dataset.splits(folds=config.folds, seed=config.split_seed)
+    splits = splits_for(config, dataset)
     fold = record.get("fold")
     split = splits[0] if fold is None else splits[fold]
-    run = run_once(config, dataset, record["seed"], split)
-    rows = run.rows()
-    return dict(students=[{k: r[k] for k in ("arch", "test_acc", "val_acc", "best_epoch")}
-                          for r in rows[:-1]],
-                ensemble={k: rows[-1][k] for k in ("test_acc", "val_acc")},
-                epochs_run=run.fit.epochs_run,
-                split_sha1=hashlib.sha1(json.dumps(split.as_lists(), sort_keys=True)
-                                        .encode()).hexdigest()[:12])
+    return result_fields(run_once(config, dataset, record["seed"], split))
 
 
 def differences(stored: dict, now: dict) -> list:
@@ -121,9 +127,10 @@ def differences(stored: dict, now: dict) -> list:
     if len(stored_students) != len(now["students"]):
         return out + [("students", len(stored_students), len(now["students"]))]
     for k, (old, new) in enumerate(zip(stored_students, now["students"])):
-        for key in ("arch", "test_acc", "val_acc", "best_epoch"):
-            if old.get(key) != new[key]:
-                out.append((f"students[{k}] ({new['arch']}).{key}", old.get(key), new[key]))
+        for key in (*STUDENT_FIELDS, "curve"):
+            if key in old and old[key] != new.get(key):  # older stores lack the later fields
+                out.append((f"students[{k}] ({new['arch']}).{key}", _short(old[key]),
+                            _short(new.get(key))))
     for key in ("test_acc", "val_acc"):
         old = (stored.get("ensemble") or {}).get(key)
         if old != now["ensemble"][key]:
@@ -131,17 +138,92 @@ def differences(stored: dict, now: dict) -> list:
     return out
 
 
+def kernel_env(record: dict, capability: str | None = None) -> dict:
+    """The kernel settings ``record`` was computed with, as environment variables
+    (``ATEN_CPU_CAPABILITY``, ``MKL_CBWR``: None where unset); ``capability`` overrides the
+    stored level (and then MKL's path is left to MKL). A record written before they were
+    stored (no ``cpu_capability``) gives this process's own."""
+    stored = record.get("versions") or {}
+    level = capability or stored.get("cpu_capability") or cpu_capability()
+    cbwr = None if capability else stored.get("mkl_cbwr", "auto")
+    return {"ATEN_CPU_CAPABILITY": level.lower(),
+            "MKL_CBWR": None if cbwr in (None, "auto") else cbwr}
+
+
+def rerun_at(record: dict, env: dict, data_dir=None) -> tuple:
+    """:func:`rerun` in a child process with the kernel settings ``env`` (:func:`kernel_env`;
+    None removes a variable); returns (the rerun's fields, the torch CPU level it ran at: lower
+    than asked when this processor lacks the level asked for)."""
+    child_env = {k: v for k, v in os.environ.items() if k not in env}
+    child_env.update({k: v for k, v in env.items() if v is not None})
+    ask = json.dumps(dict(record=record, data_dir=None if data_dir is None else str(data_dir)))
+    child = subprocess.run([sys.executable, "-m", __name__], input=ask, capture_output=True,
+                           text=True, env=child_env)
+    if child.returncode != 0:
+        raise ConfigError(f"run '{label(record)}': its rerun in a child process failed:\n"
+                          f"{child.stderr.strip()[-2000:]}")
+    answer = json.loads(child.stdout.strip().splitlines()[-1])
+    return answer["now"], answer["cpu_capability"]
+
+
+def machine_notes(record: dict, ran_at: str, asked: str | None = None) -> list:
+    """What differs between the machine that stored ``record`` and this rerun at torch CPU
+    level ``ran_at``, in words (empty when the stored CPU and level are this run's)."""
+    stored = record.get("versions") or {}
+    level, model, notes = stored.get("cpu_capability"), stored.get("cpu"), []
+    if asked is not None and asked.upper() != (level or "").upper():
+        notes.append(f"rerun at CPU capability {ran_at}, as asked (--cpu-capability)")
+    elif level is None:
+        notes.append(f"the stored run records no CPU capability (written before mutualgnn "
+                     f"recorded it): a difference may be the machine's, not the code's; rerun "
+                     f"here at {ran_at} ({cpu_model()})")
+    elif level.upper() != ran_at.upper():
+        notes.append(f"the CPU differs: stored at capability {level}, which this machine lacks "
+                     f"(rerun at {ran_at}): a difference may be the machine's, not the code's")
+    if model is not None and model != cpu_model():
+        notes.append(f"stored on {model}, rerun on {cpu_model()}")
+    return notes
+
+
+def _short(value):
+    """A value as a difference shows it: a per-epoch curve by its length."""
+    return f"<curve of {len(value['test'])} epochs>" if isinstance(value, dict) else value
+
+
 def verify(directory, sample: int = 3, lines=None, cheap: bool = True, seed: int = 0,
-           data_dir=None, log=None) -> list:
+           data_dir=None, log=None, capability: str | None = None) -> list:
     """Rerun chosen runs of ``directory`` (:func:`choose`) and compare them (:func:`differences`);
-    returns one :class:`Verified` each, and calls ``log`` with each as it finishes."""
+    returns one :class:`Verified` each, and calls ``log`` with each as it finishes.
+
+    Each run is rerun with its stored kernel settings (:func:`kernel_env`), or at torch CPU
+    level ``capability`` when given: in this process when they are this process's, else in a
+    child process (:func:`rerun_at`)."""
     out, datasets = [], {}
+    here = kernel_env({"versions": {"cpu_capability": cpu_capability(),
+                                    "mkl_cbwr": os.environ.get("MKL_CBWR", "auto")}})
     for line, record in choose(stored_runs(directory), sample, lines, cheap, seed):
         start = time.perf_counter()
-        now = rerun(record, data_dir, datasets)
+        env = kernel_env(record, capability)
+        if env == here:
+            now, ran_at = rerun(record, data_dir, datasets), cpu_capability()
+        else:
+            now, ran_at = rerun_at(record, env, data_dir)
         result = Verified(line, label(record), (record.get("versions") or {}).get("commit", "?"),
-                          time.perf_counter() - start, differences(record, now))
+                          time.perf_counter() - start, differences(record, now),
+                          machine_notes(record, ran_at, capability))
         out.append(result)
         if log:
             log(result)
     return out
+
+
+def _child() -> None:
+    """``python -m mutualgnn.bench.verify``: rerun the record given on standard input as JSON
+    (``{"record": ..., "data_dir": ...}``) and print ``{"now": ..., "cpu_capability": ...}``."""
+    ask = json.loads(sys.stdin.read())
+    now = rerun(ask["record"], ask.get("data_dir"))
+    print(json.dumps(dict(now=now, cpu_capability=cpu_capability())))
+
+
+if __name__ == "__main__":
+    _child()

@@ -19,8 +19,8 @@ installed DGL expects (DGL 1.1 appends a hash of its download URL), and DGL writ
 cache there. When the files are absent, DGL downloads them into the cache, unless downloading is
 disabled (``download=False`` or ``MUTUALGNN_DOWNLOAD=0``) or fails; then :class:`DatasetNotFoundError`
 names the files expected and where to put them. Cora's raw files also ship inside the package
-(``mutualgnn/data/embedded/cora_v2``, Planetoid's, MIT licence): they are staged the same way when
-the data directory lacks Cora's and nothing can be downloaded; the data directory's win.
+(``mutualgnn/data/embedded/cora_v2``, Planetoid's, MIT licence): the data directory's win when
+they are all there, else the package's copy is staged the same way; Cora is never downloaded.
 
 A dataset name may also be the path of a graph file of one's own (``FILE.bin``, or any existing
 file) written by ``dgl.save_graphs``: one graph with ``feat``, ``label`` and boolean

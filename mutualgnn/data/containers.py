@@ -90,8 +90,14 @@ class NodeDataset:
         """What the dataset is judged by: ``"acc"``, or ogb's metric (:func:`metric_of`)."""
         return metric_of(self.name)
 
-    def splits(self, folds: int = 10, seed: int = 0) -> list[Split]:
-        """The public split (``folds`` and ``seed`` are ignored: node sets have one split)."""
+    def splits(self, folds: int = 10, seed: int = 0, scheme: str = "public") -> list[Split]:
+        """One split: the public one (``scheme="public"``; ``seed`` ignored), or a random one
+        drawn with ``seed`` (``"random"``, :func:`random_node_split`). ``folds`` is ignored: a
+        node set is not cross-validated."""
+        if scheme == "random":
+            return [random_node_split(self.labels.numpy(), seed)]
+        if scheme != "public":
+            raise ValueError(f"unknown split scheme {scheme!r}; choose from: public, random")
         return [self.split]
 
     def stats(self) -> dict:
@@ -136,10 +142,12 @@ class GraphDataset:
         """What the dataset is judged by: ``"acc"``, or ogb's metric (:func:`metric_of`)."""
         return metric_of(self.name)
 
-    def splits(self, folds: int = 10, seed: int = 0, val_fraction: float = 0.1) -> list[Split]:
+    def splits(self, folds: int = 10, seed: int = 0, scheme: str = "public",
+               val_fraction: float = 0.1) -> list[Split]:
         """Stratified ``folds``-fold cross-validation, a stratified validation split carved out of
-        each training fold. Deterministic in ``seed``. A dataset with an official split has that
-        one split: the arguments are then ignored, as for node datasets."""
+        each training fold. Deterministic in ``seed`` (a repetition of the cross-validation is
+        another ``seed``). A dataset with an official split has that one split: the arguments
+        are then ignored. ``scheme`` is for node datasets and is ignored here."""
         if self.split is not None:
             return [self.split]
         return stratified_folds(self.labels.numpy(), folds=folds, seed=seed, val_fraction=val_fraction)
@@ -204,6 +212,28 @@ def standardize_features(dataset, rows):
                                           dtype=torch.float32).to(g.device)
         graphs.append(h)
     return dataclasses.replace(dataset, graphs=graphs)
+
+
+def random_node_split(labels: np.ndarray, seed: int, train_per_class: int = 20,
+                      val_per_class: int = 30) -> Split:
+    """A random split of nodes with labels ``labels`` (N,) as Shchur et al. (2018, *Pitfalls of
+    graph neural network evaluation*) draw them: ``train_per_class`` training and
+    ``val_per_class`` validation nodes of every class, chosen uniformly, and every other node for
+    testing. Deterministic in ``seed``; ``fold`` None."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for c in np.unique(labels):
+        rows = np.flatnonzero(labels == c)
+        if len(rows) <= train_per_class + val_per_class:
+            raise ValueError(f"class {c} has {len(rows)} nodes, too few for {train_per_class} "
+                             f"training and {val_per_class} validation nodes and a test set")
+        chosen = rng.permutation(rows)
+        train.append(chosen[:train_per_class])
+        val.append(chosen[train_per_class:train_per_class + val_per_class])
+    train, val = np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+    test = np.setdiff1d(np.arange(len(labels)), np.concatenate([train, val]))
+    return Split(*(torch.as_tensor(i, dtype=torch.long) for i in (train, val, test)))
 
 
 def stratified_folds(labels: np.ndarray, folds: int = 10, seed: int = 0,

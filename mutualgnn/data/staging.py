@@ -3,9 +3,13 @@
 The data directory is only read: the raw folder is copied into the cache under the name the
 installed DGL expects, DGL writes its processed cache beside it, and a changed source is staged
 again. When the files are absent, DGL downloads them into the cache unless downloading is
-disabled; if it is, or the download fails, a copy shipped with the package (Cora's, see
-:func:`~.names.embedded_dir`) is staged exactly as the data directory's would be; without one,
-:class:`~mutualgnn.data.DatasetNotFoundError` names the files expected.
+disabled; if it is, or the download fails, :class:`~mutualgnn.data.DatasetNotFoundError` names
+the files expected.
+
+A dataset whose files ship with the package (Cora's, see :func:`~.names.embedded_dir`) never
+touches the network: the data directory's files when they are all there, else the package's
+copy, staged exactly as the data directory's would be. So Cora loads offline, and silently, on
+a fresh install.
 """
 from __future__ import annotations
 
@@ -47,7 +51,7 @@ def load_dgl(name, make, cls, raw_folder, data_dir: Path, cache_dir: Path, downl
     """Instantiate DGL dataset class ``cls`` with ``raw_dir`` in the cache, staging the user's raw
     folder ``data_dir/raw_folder`` there first under the name DGL asks for. ``embedded``: a
     folder shipped with the package holding ``raw_folder`` too, staged the same way when the data
-    directory lacks the files and nothing can be downloaded."""
+    directory lacks the files, without trying to download them."""
     stage_root = cache_dir / name
     user_has = all((data_dir / f).is_file() for f in expected_files(name))
     source = data_dir / raw_folder
@@ -76,22 +80,18 @@ def load_dgl(name, make, cls, raw_folder, data_dir: Path, cache_dir: Path, downl
             target = Path(missing.raw_path)
         except Exception:
             raise _format_error(name, stage_root, exc) from None
-    # DGL's raw folder is absent from the cache: stage it from the data directory, or download,
-    # or stage the package's own copy.
-    if user_has:
+    # DGL's raw folder is absent from the cache: stage it from the data directory or the
+    # package's own copy (``source`` is the one that exists), else download.
+    if user_has or embedded is not None:
         return _stage(name, make, cls, source, target, stage_root)
     missing_error = _not_found(name, data_dir)
-    if download_allowed(download):
-        try:
-            return make(cls, str(stage_root))  # DGL downloads into the cache
-        except Exception as exc:
-            shutil.rmtree(target, ignore_errors=True)
-            if embedded is None:
-                raise DatasetNotFoundError(f"{missing_error}\nDownloading failed too: {exc}") \
-                    from None
-    if embedded is None:
+    if not download_allowed(download):
         raise missing_error
-    return _stage(name, make, cls, source, target, stage_root)
+    try:
+        return make(cls, str(stage_root))  # DGL downloads into the cache
+    except Exception as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise DatasetNotFoundError(f"{missing_error}\nDownloading failed too: {exc}") from None
 
 
 def _stage(name, make, cls, source: Path, target: Path, stage_root: Path):

@@ -11,7 +11,8 @@ import torch.nn.functional as F
 
 #: (log-)softmax over fewer classes than this, of at least MANY_ROWS rows, runs on the
 #: transposed layout (the crossover points measured on the CPU)
-SMALL_CLASSES, MANY_ROWS = 16, 1024
+SMALL_CLASSES = 16
+MANY_ROWS = 1024
 
 
 def _small_on_cpu(x: torch.Tensor) -> bool:

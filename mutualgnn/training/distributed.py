@@ -137,7 +137,7 @@ class Exchange:
 
 
 class ShardedCohort(nn.Module):
-    """The share of a cohort one rank trains, with :class:`~mutualgnn.fused.Cohort`'s interface:
+    """The share of a cohort one rank trains, with :class:`~mutualgnn.training.fused.Cohort`'s interface:
     ``forward`` returns all K students' logits (see :meth:`Exchange.gather`), ``groups`` hold
     the local groups with global student indices, :attr:`local`, :meth:`share` and
     :meth:`collect` complete per-student numbers and checkpoints across ranks."""

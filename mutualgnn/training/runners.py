@@ -1,7 +1,8 @@
 """How :func:`~mutualgnn.training.fit` feeds a cohort: a node task full-batch, a node task on
 sampled mini-batches of its nodes, or a graph task on mini-batches of graphs. Each runner trains
-one epoch (:meth:`train_epoch`), evaluates every student (:meth:`evaluate`) and scores the
-ensemble of their best checkpoints (:meth:`ensemble`)."""
+one epoch (:meth:`NodeRunner.train_epoch`), evaluates every student
+(:meth:`NodeRunner.evaluate`) and scores the ensemble of their best checkpoints
+(:meth:`NodeRunner.ensemble`)."""
 from __future__ import annotations
 
 import warnings
@@ -26,7 +27,7 @@ def _evaluate_logits(logits, labels, metric):
     return metric(logits, labels), float(cross_entropy(logits, labels))
 
 class NodeRunner:
-    """A node task, full batch: the graph (:func:`_node_graph`), features (N, F) dense or
+    """A node task, full batch: the graph (:func:`node_graph`), features (N, F) dense or
     :class:`SparseFeatures`, labels (N,) and the split's indices, all on ``device``."""
 
     def __init__(self, data, split, device):
