@@ -18,7 +18,7 @@ import click
 METHODS = ("independent", "ensemble", "dml", "gml", "gml-no-alw", "gml-no-entropy", "gml-sharpen",
            "online-ensemble", "kd")
 COORDINATORS = ("alw", "gate", "temperature", "uniform", "sharpen")
-FEATURES = ("raw", "standard")
+FEATURES = ("raw", "standard", "auto")
 FORMATS = ("md", "csv", "latex", "all")
 DATASETS = ("cora, citeseer, pubmed, MUTAG, PROTEINS, ENZYMES, ogbn-arxiv, ogbn-products, "
             "ogbg-molhiv, karate, minigc, tu:NAME for any TU dataset, or FILE.bin: graphs saved "

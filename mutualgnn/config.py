@@ -23,7 +23,9 @@ from .validation import ConfigError, read_float
 from .validation import check_types as _check_types
 
 NODE_SPLITS = ("public", "random")  #: ExperimentConfig.node_split: the dataset's own, or Shchur et al.'s random
-FEATURES = ("raw", "standard")  #: ExperimentConfig.features: node features as loaded, or standardised
+#: ExperimentConfig.features: node features as loaded, standardised, or standardised where a
+#: graph dataset has continuous attributes (:func:`mutualgnn.data.with_features`)
+FEATURES = ("raw", "standard", "auto")
 
 
 @dataclass
@@ -113,7 +115,7 @@ class ExperimentConfig:
     split_seed: int = 0               #: seed of the fold assignment or random split (fixed across methods)
     node_split: str = "public"        #: node tasks: public split, or random (20 + 30 per class)
     label_noise: float = 0.0          #: fraction of training labels flipped to another class
-    features: str = "raw"             #: raw | standard (standardised by training rows' statistics)
+    features: str = "raw"             #: raw | standard (by training rows' statistics) | auto
     data_dir: str | None = None
     train: TrainConfig = field(default_factory=TrainConfig)
     mutual: MutualConfig = field(default_factory=MutualConfig)

@@ -16,7 +16,7 @@ import pandas as pd
 from .progress import bar as progress_bar
 from .config import ExperimentConfig
 from .files import replacing, write_text
-from .data import flip_labels, load_dataset, standardize_features, with_labels
+from .data import flip_labels, load_dataset, with_features, with_labels
 from .metrics import metric_of
 from .mutual import method as method_named
 from .mutual import teacher_of
@@ -156,8 +156,7 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None,
         noisy = flip_labels(dataset.labels, split.train, config.label_noise, dataset.num_classes,
                             seed=seed * 1_000_003 + (split.fold or 0))
         dataset = with_labels(dataset, noisy)
-    if config.features == "standard":
-        dataset = standardize_features(dataset, split.train)
+    dataset = with_features(dataset, config.features, split.train)
     seed_everything(seed)
     students = build_cohort(config, dataset)
     if config.train.student_rng:

@@ -37,7 +37,7 @@ from pathlib import Path
 import torch
 
 from .config import ConfigError, ExperimentConfig
-from .data import Split, standardize_features
+from .data import Split, with_features
 from .files import replacing_path, write_text
 from .metrics import scorer
 from .provenance import versions
@@ -229,8 +229,7 @@ def evaluate_saved(directory, dataset) -> list:
             raise ConfigError(f"{folder} was trained on {info['dataset']}, not {dataset.name}")
         split = Split(**{k: torch.tensor(v, dtype=torch.long) for k, v in info["split"].items()},
                       fold=info["fold"])
-        if config.features == "standard":  # the features the students were trained on
-            dataset = standardize_features(raw, split.train)
+        dataset = with_features(raw, config.features, split.train)  # as trained on
         students = load_students(folder)
         if dataset.task == "node" and train.fanouts:  # as the run evaluated: batches of nodes
             test_logits = [zt for _, zt in predict_sampled(students, dataset, split, train)]

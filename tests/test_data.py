@@ -423,7 +423,8 @@ def test_features_setting_is_validated_and_reaches_training(minigc, monkeypatch)
     from mutualgnn import ExperimentConfig
     from mutualgnn.config import ConfigError
 
-    with pytest.raises(ConfigError, match="unknown features 'scaled'; choose from: raw, standard"):
+    with pytest.raises(ConfigError,
+                       match="unknown features 'scaled'; choose from: raw, standard, auto"):
         ExperimentConfig.from_dict({"features": "scaled"})
     seen = {}
 
@@ -441,3 +442,32 @@ def test_features_setting_is_validated_and_reaches_training(minigc, monkeypatch)
             experiment.run_once(config, minigc, 0, split)
         raw = minigc.graphs[int(split.train[0])].ndata["feat"]
         assert torch.equal(seen["feat"], raw) == (features == "raw")
+
+
+def test_auto_features_standardise_continuous_graph_attributes_only(minigc, karate):
+    """``features: auto``: minigc's one-hot degrees and every node dataset stay as loaded; a
+    graph dataset with one continuous column is standardised as ``standard`` does."""
+    import dataclasses
+
+    import torch
+
+    from mutualgnn.data import continuous_features, standardize_features, with_features
+
+    split = minigc.splits(folds=5, seed=0)[1]
+    assert not continuous_features(minigc) and not continuous_features(karate)
+    assert with_features(minigc, "auto", split.train) is minigc
+    assert with_features(karate, "auto", karate.split.train) is karate
+    graphs = []
+    for g in minigc.graphs:  # a measured attribute beside the one-hot columns
+        h = g.local_var()
+        h.ndata["feat"] = torch.cat([g.ndata["feat"], 0.5 * g.in_degrees()[:, None].float()], 1)
+        graphs.append(h)
+    measured = dataclasses.replace(minigc, graphs=graphs)
+    assert continuous_features(measured)
+    auto = with_features(measured, "auto", split.train)
+    standard = standardize_features(measured, split.train)
+    assert all(torch.equal(a.ndata["feat"], s.ndata["feat"])
+               for a, s in zip(auto.graphs, standard.graphs))
+    assert with_features(measured, "raw", split.train) is measured
+    with pytest.raises(ValueError, match="raw, standard, auto"):
+        with_features(minigc, "scaled", split.train)

@@ -236,6 +236,26 @@ def random_node_split(labels: np.ndarray, seed: int, train_per_class: int = 20,
     return Split(*(torch.as_tensor(i, dtype=torch.long) for i in (train, val, test)))
 
 
+def continuous_features(dataset) -> bool:
+    """Whether a graph dataset's node features hold values other than 0 and 1: continuous
+    attributes (PROTEINS, ENZYMES), not only one-hot labels (MUTAG, ogbg-molhiv)."""
+    return dataset.task == "graph" and any(bool(((g.ndata["feat"] != 0) & (g.ndata["feat"] != 1))
+                                                .any()) for g in dataset.graphs)
+
+
+def with_features(dataset, features: str, rows):
+    """``dataset`` with the node features that ``features`` (``ExperimentConfig.features``)
+    asks for: ``raw`` as loaded; ``standard`` standardised by the statistics of ``rows``
+    (:func:`standardize_features`); ``auto`` standardised for a graph dataset with continuous
+    attributes (:func:`continuous_features`), as loaded otherwise (one-hot node labels, and
+    every node dataset: their bag-of-words and TF-IDF columns are the literature's inputs)."""
+    if features == "standard" or (features == "auto" and continuous_features(dataset)):
+        return standardize_features(dataset, rows)
+    if features not in ("raw", "auto"):
+        raise ValueError(f"unknown features '{features}'; choose from: raw, standard, auto")
+    return dataset
+
+
 def stratified_folds(labels: np.ndarray, folds: int = 10, seed: int = 0,
                      val_fraction: float = 0.1) -> list[Split]:
     """``folds`` stratified folds over ``labels`` (G,); each training fold gives up a stratified
