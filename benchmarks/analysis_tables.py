@@ -47,11 +47,10 @@ def noise_table(folder: Path, dataset: str) -> pd.DataFrame:
 
 
 def cohort_table(folder: Path, dataset: str) -> pd.DataFrame:
-    rows = [dict(cohort=r["cohort"], method=r["method"],
-                 student=100 * sum(s["test_acc"] for s in r["students"]) / len(r["students"]),
-                 ensemble=100 * r["ensemble"]["test_acc"],
-                 ms=1000 * r["seconds"] / r["epochs_run"])
-            for r in ResultStore(folder).read() if r["dataset"] == dataset]
+    rows = [dict(cohort=r.cohort, method=r.method,
+                 student=100 * sum(s.test_acc for s in r.students) / len(r.students),
+                 ensemble=100 * r.ensemble["test_acc"], ms=1000 * r.seconds / r.epochs_run)
+            for r in ResultStore(folder).records() if r.dataset == dataset]
     if not rows:
         raise SystemExit(f"no runs of {dataset!r} in {folder / 'runs.jsonl'}")
     runs = pd.DataFrame(rows)

@@ -39,7 +39,7 @@ import torch
 import mutualgnn
 from docsection import write_section
 from mutualgnn import load_dataset
-from mutualgnn.bench import ResultStore, first_runs, load_suite, plan, record_key, spec_config
+from mutualgnn.bench import ResultStore, first_runs, load_suite, plan, spec_config
 from mutualgnn.experiment import run_once
 from mutualgnn.provenance import versions
 
@@ -50,11 +50,11 @@ MEASURED_SECTION = "The paper suite's core-hours, measured on an idle machine"
 def suite_time(suite_name: str, out, jobs: int) -> pd.DataFrame:
     suite = load_suite(suite_name)
     specs = plan(suite)
-    records = {record_key(r): r for r in ResultStore(out).read()}
+    records = {r.key: r for r in ResultStore(out).records()}
     by_method, by_dataset = defaultdict(list), defaultdict(list)
     for r in records.values():
-        by_method[(r["dataset"], r["method"])].append(r["seconds"])
-        by_dataset[r["dataset"]].append(r["seconds"])
+        by_method[(r.dataset, r.method)].append(r.seconds)
+        by_dataset[r.dataset].append(r.seconds)
     rows = {}
     for spec in specs:
         row = rows.setdefault(spec.dataset, dict(dataset=spec.dataset, runs=0, done=0,
@@ -63,8 +63,8 @@ def suite_time(suite_name: str, out, jobs: int) -> pd.DataFrame:
         done = records.get(spec.key)
         if done is not None:
             row["done"] += 1
-            row["measured_h"] += done["seconds"] / 3600
-            row["projected_h"] += done["seconds"] / 3600
+            row["measured_h"] += done.seconds / 3600
+            row["projected_h"] += done.seconds / 3600
             continue
         like = by_method.get((spec.dataset, spec.method)) or by_dataset.get(spec.dataset)
         row["projected_h"] += statistics.median(like) / 3600 if like else float("nan")
@@ -149,18 +149,18 @@ def project(suite, out, measured: dict, epochs_from=None) -> dict:
     dataset and method (else of its dataset) in ``out``, or in ``epochs_from`` when given (a
     suite not run yet borrows another's, e.g. the paper suite's)."""
     speed = {config_key(c): c for c in measured["configs"]}
-    records = {record_key(r): r for r in ResultStore(out).read() if r.get("epochs_run")}
+    records = {r.key: r for r in ResultStore(out).records() if r.epochs_run}
     source = records if epochs_from is None else {
-        record_key(r): r for r in ResultStore(epochs_from).read() if r.get("epochs_run")}
+        r.key: r for r in ResultStore(epochs_from).records() if r.epochs_run}
     by_method, by_dataset = defaultdict(list), defaultdict(list)
     for r in source.values():
-        by_method[(r["dataset"], r["method"])].append(r["epochs_run"])
-        by_dataset[r["dataset"]].append(r["epochs_run"])
+        by_method[(r.dataset, r.method)].append(r.epochs_run)
+        by_dataset[r.dataset].append(r.epochs_run)
     hours = defaultdict(float)
     for spec in plan(suite, measured["datasets"]):
         done = records.get(spec.key)
         like = by_method.get((spec.dataset, spec.method)) or by_dataset.get(spec.dataset)
-        epochs = done["epochs_run"] if done else statistics.median(like) if like else float("nan")
+        epochs = done.epochs_run if done else statistics.median(like) if like else float("nan")
         c = speed.get(config_key(dict(vars(spec), variant="" if spec.variant.startswith("tune:")
                                       else spec.variant)))
         hours[spec.dataset] += ((epochs * c["s_per_epoch"] + c["setup_s"]) / 3600 if c
@@ -212,7 +212,7 @@ def describe(run: dict, name: str) -> str:
 
 def measured_doc(args, table, speeds, runs, names) -> str:
     datasets, suite = runs[0]["datasets"], load_suite(args.suite)
-    stored = Counter(str(r.get("versions", {}).get("commit")) for r in ResultStore(args.out).read())
+    stored = Counter(str(r.versions.get("commit")) for r in ResultStore(args.out).read())
     which = ("" if len(datasets) == len(suite.datasets) else
              f" ({', '.join(datasets)}: {len(datasets)} of the suite's {len(suite.datasets)})")
     return f"""

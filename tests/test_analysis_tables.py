@@ -61,9 +61,12 @@ def test_noise_without_the_dataset_is_a_clear_error(tmp_path):
 # ----------------------------------------------------------------------------- cohort size
 
 def _run(cohort, method, seed, accs, ensemble, seconds, epochs, dataset="citeseer"):
-    return {"dataset": dataset, "cohort": cohort, "method": method, "seed": seed,
-            "students": [{"arch": a, "test_acc": x} for a, x in zip(cohort.split(","), accs)],
-            "ensemble": {"test_acc": ensemble}, "seconds": seconds, "epochs_run": epochs}
+    return {"suite": "cohort-size", "dataset": dataset, "task": "node", "cohort": cohort,
+            "method": method, "seed": seed, "fold": None,
+            "students": [{"arch": a, "test_acc": x, "val_acc": x, "best_epoch": 1}
+                         for a, x in zip(cohort.split(","), accs)],
+            "ensemble": {"test_acc": ensemble, "val_acc": ensemble}, "seconds": seconds,
+            "epochs_run": epochs}
 
 
 def test_cohort_means_medians_and_the_suites_order(tmp_path):

@@ -1,6 +1,8 @@
 """Benchmark suites: loading and validation, the plan, the resumable store, the runner, tables."""
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from mutualgnn import bench
-from mutualgnn.bench import ResultStore, RunSpec, Suite, load_suite, plan, run_suite
+from mutualgnn.bench import ResultStore, RunRecord, RunSpec, Suite, load_suite, plan, run_suite
 from mutualgnn.cli import main
 from mutualgnn.config import ConfigError
 from mutualgnn.bench.tables import accuracy_table, cost_table, paired_table, write_tables
@@ -135,23 +137,28 @@ def test_malformed_suites(tmp_path, text, fragment):
 
 
 # ------------------------------------------------------------------------------ store
+def _line(**fields) -> RunRecord:
+    """A stored run with ``fields``; the rest as a suite named "test" writes them."""
+    return RunRecord.from_dict({"suite": "test", "task": "node", "fold": None, **fields})
+
+
 def test_store_ignores_a_partial_last_line(tmp_path):
     store = ResultStore(tmp_path)
-    store.append({"dataset": "a", "cohort": "x", "method": "gml", "seed": 0, "fold": None})
+    store.append(_line(dataset="a", cohort="x", method="gml", seed=0))
     with open(store.runs_path, "a") as fh:
         fh.write('{"dataset": "b", "coh')  # a write cut short by a kill
     assert store.done() == {("a", "x", "", "gml", 0, 0, None)}
-    store.append({"dataset": "c", "cohort": "x", "variant": "label_noise=0.1", "method": "gml",
-                  "seed": 1, "fold": 2})
+    store.append(_line(dataset="c", cohort="x", variant="label_noise=0.1", method="gml", seed=1,
+                       fold=2))
     assert store.done() == {("a", "x", "", "gml", 0, 0, None), ("c", "x", "label_noise=0.1", "gml", 0, 1, 2)}
-    assert store.runs_path.read_text().splitlines()[-1].startswith('{"dataset": "c"')
+    assert json.loads(store.runs_path.read_text().splitlines()[-1])["dataset"] == "c"
 
 
 def test_out_of_another_suite_is_refused_and_kept(tmp_path, tiny):
     suite = load_suite(tiny)
     store = ResultStore(tmp_path / "out")
     store.check_suite(suite)
-    store.append({"dataset": "karate", "cohort": "gcn,gat", "method": "gml", "seed": 0, "fold": None})
+    store.append(_line(dataset="karate", cohort="gcn,gat", method="gml", seed=0))
     before = {p.name: p.read_bytes() for p in store.dir.iterdir() if p.name != ".lock"}
     other = Suite(name="tiny", datasets=["karate"], settings={"train": {"epochs": 3}})
     with pytest.raises(ConfigError, match="holds results of another suite.*new --out"):
@@ -187,19 +194,19 @@ def test_run_resume_and_interrupt(tmp_path, tiny, monkeypatch):
     counts = run_suite(suite, out, progress=False, threads=1)
     assert counts == {"planned": total, "skipped": 2, "ran": total - 2, "found": 0, "failed": 0}
     records = store.read()
-    assert len(records) == total and len({tuple(r[k] for k in bench.KEY) for r in records}) == total
+    assert len(records) == total and len({r.key for r in records}) == total
     assert run_suite(suite, out, progress=False)["ran"] == 0  # all done: nothing retrained
 
-    rec = next(r for r in records if r["dataset"] == "minigc" and r["method"] == "gml")
-    assert [s["arch"] for s in rec["students"]] == ["gin", "gcn"]
-    assert rec["config"]["train"]["epochs"] == 2 and rec["fold"] in (0, 1)
-    assert set(rec["versions"]) >= {"mutualgnn", "torch", "dgl", "numpy", "python"}
-    assert rec["seconds"] > 0 and rec["peak_rss_mb"] > 0
+    rec = next(r for r in records if r.dataset == "minigc" and r.method == "gml")
+    assert [s.arch for s in rec.students] == ["gin", "gcn"]
+    assert rec.config["train"]["epochs"] == 2 and rec.fold in (0, 1)
+    assert set(rec.versions) >= {"mutualgnn", "torch", "dgl", "numpy", "python"}
+    assert rec.seconds > 0 and rec.peak_rss_mb > 0
     # the same folds for every method of a dataset
-    shas = {(r["method"], r["fold"]): r["split_sha1"] for r in records if r["dataset"] == "minigc"}
+    shas = {(r.method, r.fold): r.split_sha1 for r in records if r.dataset == "minigc"}
     assert shas[("independent", 0)] == shas[("gml", 0)] != shas[("gml", 1)]
     # histories of the first seed/fold of each (dataset, cohort, method)
-    hist = store.read(store.histories_path)
+    hist = store.histories()
     assert {(h["dataset"], h["method"], h["seed"], h["fold"]) for h in hist} == {
         ("karate", "independent", 0, None), ("karate", "gml", 0, None),
         ("minigc", "independent", 0, 0), ("minigc", "gml", 0, 0)}
@@ -209,7 +216,7 @@ def test_parallel_jobs_match_one_job(tmp_path, tiny):
     suite = load_suite(tiny)
     run_suite(suite, tmp_path / "one", jobs=1, threads=1, progress=False, datasets=["karate"])
     run_suite(suite, tmp_path / "two", jobs=2, progress=False, datasets=["karate"])
-    accs = [{tuple(r[k] for k in bench.KEY): [s["test_acc"] for s in r["students"]]
+    accs = [{r.key: [s.test_acc for s in r.students]
              for r in ResultStore(tmp_path / name).read()} for name in ("one", "two")]
     assert accs[0] == accs[1] and len(accs[0]) == 4
 
@@ -233,11 +240,11 @@ def _records():
     acc = {("independent", 0): (0.80, 0.70, 0.78), ("independent", 1): (0.82, 0.74, 0.80),
            ("gml", 0): (0.84, 0.70, 0.85), ("gml", 1): (0.83, 0.76, 0.84)}
     for (method, seed), (a, b, e) in acc.items():
-        out.append(dict(dataset="cora", variant="", task="node", cohort="gcn,gat", method=method, seed=seed,
-                        fold=None, students=[dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
-                                             dict(arch="gat", test_acc=b, val_acc=b, best_epoch=4)],
-                        ensemble=dict(test_acc=e, val_acc=e), seconds=1.0, peak_rss_mb=10.0,
-                        epochs_run=5, split_sha1="x"))
+        out.append(_line(dataset="cora", cohort="gcn,gat", method=method, seed=seed,
+                         students=[dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
+                                   dict(arch="gat", test_acc=b, val_acc=b, best_epoch=4)],
+                         ensemble=dict(test_acc=e, val_acc=e), seconds=1.0, peak_rss_mb=10.0,
+                         epochs_run=5, split_sha1="x"))
     return out
 
 
@@ -252,15 +259,16 @@ def test_accuracy_table_by_hand():
     assert table.loc["gml", "ensemble"] == "84.5 ± 0.7"
     assert "gcn 81.5" in table.loc["independent", "literature"]
     # the validation table: the runs' val_acc (here 10 points below test_acc), no literature column
-    records = [dict(r, students=[dict(s, val_acc=s["test_acc"] - 0.1) for s in r["students"]])
-               for r in _records()]
+    records = [dataclasses.replace(r, students=[dataclasses.replace(s, val_acc=s.test_acc - 0.1)
+                                                for s in r.students]) for r in _records()]
     val = accuracy_table(bench.records_frame(records), score="val_acc").set_index("method")
     assert val.loc["independent", "gcn"] == "71.0 ± 1.4" and "literature" not in val
 
 
 def test_accuracy_table_names_a_metric_other_than_accuracy(tmp_path):
     assert "metric" not in accuracy_table(bench.records_frame(_records()))  # all accuracy
-    molhiv = [dict(r, dataset="ogbg-molhiv", task="graph", metric="rocauc") for r in _records()]
+    molhiv = [dataclasses.replace(r, dataset="ogbg-molhiv", task="graph", metric="rocauc")
+              for r in _records()]
     table = accuracy_table(bench.records_frame(_records() + molhiv))
     assert dict(zip(table["dataset"], table["metric"])) == {"cora": "acc", "ogbg-molhiv": "rocauc"}
     from mutualgnn.bench import plots
@@ -271,7 +279,7 @@ def test_cost_table_by_hand():
     records = _records()
     for r, (sec, epochs, before, peak) in zip(records, [(2.0, 10, 100.0, 130.0), (3.0, 10, 110.0, 130.0),
                                                         (4.0, 20, 100.0, 150.0), (6.0, 20, 100.0, 170.0)]):
-        r.update(seconds=sec, epochs_run=epochs, rss_before_mb=before, peak_rss_mb=peak)
+        r.seconds, r.epochs_run, r.rss_before_mb, r.peak_rss_mb = sec, epochs, before, peak
     cost = cost_table(bench.records_frame(records)).set_index("method")
     assert list(cost.index) == ["independent", "gml"]  # `ensemble` trains nothing of its own
     assert cost.loc["independent", "median_seconds"] == 2.5
@@ -338,7 +346,7 @@ def test_cli_bench_run_folds_runs_only_those_folds_of_the_suite_split(tmp_path, 
     result = CliRunner().invoke(main, args + ["--run-folds", "1"])
     assert result.exit_code == 0, result.output
     assert "2 run(s) trained" in result.output
-    assert sorted((r["method"], r["fold"]) for r in ResultStore(out).read()) == [
+    assert sorted((r.method, r.fold) for r in ResultStore(out).read()) == [
         ("gml", 1), ("independent", 1)]
     rest = CliRunner().invoke(main, args)  # the same folder: the folds are the same split
     assert "2 run(s) trained, 2 already done" in rest.output
@@ -373,7 +381,7 @@ def test_smoke_suite_on_the_six_datasets(tmp_path, shared_data):
     table = (out / "accuracy.md").read_text()
     for name in ("cora", "citeseer", "pubmed", "MUTAG", "PROTEINS", "ENZYMES"):
         assert f"| {name}" in table
-    assert all(r["epochs_run"] <= 3 for r in records)
+    assert all(r.epochs_run <= 3 for r in records)
 
 
 def test_grid_variants_run_tabulate_and_plot(tmp_path):
@@ -388,8 +396,8 @@ def test_grid_variants_run_tabulate_and_plot(tmp_path):
     out = tmp_path / "out"
     run_suite(suite, out, threads=1, progress=False, datasets=["karate"], methods=["independent"])
     records = ResultStore(out).read()
-    assert sorted(r["variant"] for r in records) == ["label_noise=0.0"] * 2 + ["label_noise=0.5"] * 2
-    assert all(r["config"]["label_noise"] == float(r["variant"].split("=")[1]) for r in records)
+    assert sorted(r.variant for r in records) == ["label_noise=0.0"] * 2 + ["label_noise=0.5"] * 2
+    assert all(r.config["label_noise"] == float(r.variant.split("=")[1]) for r in records)
     paths = bench.report(out, ("md",))
     table = (out / "accuracy.md").read_text()
     assert "label_noise=0.5" in table and "variant" in table

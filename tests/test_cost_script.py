@@ -11,19 +11,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import cost  # noqa: E402
 from docsection import write_section  # noqa: E402
 
-from mutualgnn.bench import ResultStore, Suite  # noqa: E402
+from mutualgnn.bench import ResultStore, RunRecord, Suite  # noqa: E402
 
 TINY = dict(name="tiny", datasets=["karate", "minigc"], methods=["independent", "dml", "gml"],
             cohorts={"node": ["gcn,gat"], "graph": ["gin,gcn"]}, folds=2,
             settings={"train": {"epochs": 50, "patience": 5}})
 
 
-def _run(method, seed, gcn, gat):
-    return dict(suite="tiny", dataset="karate", task="node", cohort="gcn,gat", method=method,
-                seed=seed, fold=None, variant="", seconds=1.0, peak_rss_mb=1.0, epochs_run=5,
+def _run(method, seed, gcn, gat, variant=""):
+    return RunRecord.from_dict(dict(suite="tiny", dataset="karate", task="node", cohort="gcn,gat", method=method,
+                seed=seed, fold=None, variant=variant, seconds=1.0, peak_rss_mb=1.0, epochs_run=5,
                 split_sha1="x", students=[dict(arch="gcn", test_acc=gcn, val_acc=0, best_epoch=1),
                                           dict(arch="gat", test_acc=gat, val_acc=0, best_epoch=1)],
-                ensemble=dict(test_acc=0.5, val_acc=0.5))
+                ensemble=dict(test_acc=0.5, val_acc=0.5)))
 
 
 def test_cost_table_has_every_method_its_ratio_and_the_suite_accuracy(tmp_path):
@@ -31,7 +31,7 @@ def test_cost_table_has_every_method_its_ratio_and_the_suite_accuracy(tmp_path):
     for record in (_run("independent", 0, 0.80, 0.70), _run("independent", 1, 0.90, 0.64),
                    _run("gml", 0, 0.85, 0.75), _run("gml", 1, 0.5, 0.5)):
         store.append(record)
-    store.append(dict(_run("gml", 2, 0.0, 0.0), variant="label_noise=0.5"))  # another variant
+    store.append(_run("gml", 2, 0.0, 0.0, variant="label_noise=0.5"))  # another variant
     table = cost.table(Suite(**TINY), ["karate", "minigc"], ["independent", "dml", "gml"],
                        epochs=2, repeats=2, results=tmp_path)
     assert list(zip(table.dataset, table.method)) == [

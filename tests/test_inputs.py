@@ -2,7 +2,6 @@
 bad suite or ``--set`` ending in one message and a non-zero exit, never a traceback."""
 from __future__ import annotations
 
-import math
 
 import pytest
 from click.testing import CliRunner

@@ -52,7 +52,7 @@ def test_bench_finds_the_independent_run_and_does_not_retrain_it(tmp_path, monke
     if jobs == 1:
         assert calls == ["independent", "kd", "independent", "kd"]
     assert len(list((out / "teachers").glob("*.pt"))) == 2  # one per independent unit
-    records = {(r["method"], r["seed"]): r for r in ResultStore(out).read()}
+    records = {(r.method, r.seed): r for r in ResultStore(out).read()}
     # the stored teachers give what training them afresh gives
     from mutualgnn import load_dataset
 
@@ -60,7 +60,7 @@ def test_bench_finds_the_independent_run_and_does_not_retrain_it(tmp_path, monke
     config = ExperimentConfig(dataset="karate", students=["gcn", "gat"], method="kd",
                               train=TrainConfig(**TRAIN))
     fresh = run_once(config, karate, 1, karate.split)
-    assert [s["test_acc"] for s in records[("kd", 1)]["students"]] == \
+    assert [s.test_acc for s in records[("kd", 1)].students] == \
         [s.test_acc for s in fresh.fit.students]
 
 

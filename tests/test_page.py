@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mutualgnn.bench import ResultStore, records_frame
+from mutualgnn.bench import ResultStore, RunRecord, records_frame
 from mutualgnn.bench.page import READING, best_baseline_table, results_page, target_counts
 from mutualgnn.bench.stats import holm, paired
 from mutualgnn.cli import main
@@ -21,11 +21,17 @@ ACC = {"independent": [(0.80, 0.70), (0.82, 0.74), (0.81, 0.72)],
        "gml": [(0.84, 0.73), (0.85, 0.76), (0.86, 0.74)]}
 
 
-def _records(dataset="cora"):
+def _records(dataset="cora") -> list:
+    """The runs of :func:`_lines` as the store reads them."""
+    return [RunRecord.from_dict(line) for line in _lines(dataset)]
+
+
+def _lines(dataset="cora") -> list:
+    """Stored lines: three seeds of each method in :data:`ACC`."""
     out = []
     for method, seeds in ACC.items():
         for seed, (a, b) in enumerate(seeds):
-            out.append(dict(dataset=dataset, variant="", task="node", cohort="gcn,gat",
+            out.append(dict(suite="test", dataset=dataset, variant="", task="node", cohort="gcn,gat",
                             method=method, seed=seed, fold=None, status="ok",
                             students=[dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
                                       dict(arch="gat", test_acc=b, val_acc=b, best_epoch=4)],
@@ -144,7 +150,7 @@ def test_report_refuses_a_file_it_did_not_write(tmp_path):
 
 
 def test_controls_section_is_each_control_minus_gml_by_hand(tmp_path):
-    records = _records()
+    records = _lines()
     for seed, (a, b) in enumerate([(0.83, 0.70), (0.84, 0.72), (0.84, 0.73)]):
         control = dict(records[0], method="gml-no-alw", seed=seed)
         control["students"] = [dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
@@ -153,7 +159,7 @@ def test_controls_section_is_each_control_minus_gml_by_hand(tmp_path):
     store = ResultStore(tmp_path / "runs")
     store.dir.mkdir()
     for r in records:
-        store.append(r)
+        store.append(RunRecord.from_dict(r))
     page = results_page([store.dir], "cmd")
     section = page.split("## Which ingredient of GML matters")[1].split("\n## ")[0]
     section = section.split("Whether a control does as well")[0]  # the paired table, not TOST's
@@ -174,10 +180,10 @@ def test_coverage_counts_the_shipped_suites_plan(tmp_path):
     store.check_suite(suite)  # writes suite.json
     specs = plan(suite)
     for spec in specs[:2]:
-        record = dict(_records()[0], **{k: getattr(spec, k) for k in
-                                        ("dataset", "cohort", "method", "seed", "fold",
-                                         "variant")})
-        store.append(record)
+        record = dict(_lines()[0], **{k: getattr(spec, k) for k in
+                                      ("dataset", "cohort", "method", "seed", "fold",
+                                       "variant")})
+        store.append(RunRecord.from_dict(record))
     table = coverage_table([store.dir], {store.dir: store.records()})
     first = table.iloc[0]
     assert first["planned runs"] == len(plan(suite, datasets=[first["dataset"]]))
@@ -185,11 +191,13 @@ def test_coverage_counts_the_shipped_suites_plan(tmp_path):
     assert table["failed"].sum() == 0 and set(table["complete"]) == {"no"}
     # a diverged run is done (never retrained), counted as stored and as failed; with every
     # other planned run stored, the dataset is complete
-    store.append(dict(record, status="failed", error="diverged", method=specs[2].method,
-                      seed=specs[2].seed, fold=specs[2].fold, variant=specs[2].variant))
+    store.append(RunRecord.from_dict(dict(record, status="failed", error="diverged",
+                                          method=specs[2].method, seed=specs[2].seed,
+                                          fold=specs[2].fold, variant=specs[2].variant)))
     for spec in specs[3:]:
-        store.append(dict(record, **{k: getattr(spec, k) for k in
-                                     ("dataset", "cohort", "method", "seed", "fold", "variant")}))
+        store.append(RunRecord.from_dict(dict(record, **{
+            k: getattr(spec, k) for k in ("dataset", "cohort", "method", "seed", "fold",
+                                          "variant")})))
     table = coverage_table([store.dir], {store.dir: store.records()})
     assert table["stored"].sum() == len(specs) and table["failed"].sum() == 1
     assert set(table["complete"]) == {"yes"}
@@ -231,14 +239,15 @@ def test_a_dataset_still_running_gets_no_verdict(tmp_path):
     store = ResultStore(tmp_path / "fair")
     store.dir.mkdir()
     store.check_suite(suite)
-    template = _records()[0]
+    template = _lines()[0]
 
     def record(spec, score):
         archs = spec.cohort.split(",")
-        return dict(template, dataset=spec.dataset, cohort=spec.cohort, method=spec.method,
-                    seed=spec.seed, fold=spec.fold, variant=spec.variant,
-                    students=[dict(arch=a, test_acc=score + 0.001 * spec.seed, val_acc=score,
-                                   best_epoch=3) for a in archs])
+        return RunRecord.from_dict(dict(
+            template, dataset=spec.dataset, cohort=spec.cohort, method=spec.method,
+            seed=spec.seed, fold=spec.fold, variant=spec.variant,
+            students=[dict(arch=a, test_acc=score + 0.001 * spec.seed, val_acc=score,
+                           best_epoch=3) for a in archs]))
 
     for spec in plan(suite, datasets=["cora"]):  # cora complete: gml above the rest
         store.append(record(spec, 0.85 if spec.method == "gml" else 0.80 + 0.002 * spec.seed))

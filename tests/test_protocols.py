@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mutualgnn.bench import ResultStore, Suite, plan, run_suite
+from mutualgnn.bench import ResultStore, RunRecord, StudentResult, Suite, plan, run_suite
 from mutualgnn.bench.suite import spec_config
 from mutualgnn.bench.tuning import choose, tuning_table
 from mutualgnn.config import ConfigError, ExperimentConfig
@@ -86,9 +86,9 @@ def test_a_nested_dataset_tunes_on_every_outer_fold_and_others_on_the_first_spli
 
 
 def _tuning_record(point, split_seed, fold, val):
-    return dict(dataset="minigc", cohort="gcn,gcn", method="dml", split_seed=split_seed, seed=0,
-                fold=fold, variant=f"tune:mutual.lam={point}", status="ok",
-                students=[dict(arch="gcn", val_acc=val, test_acc=0.0, best_epoch=1)] * 2)
+    return RunRecord(suite="t", dataset="minigc", task="graph", cohort="gcn,gcn", method="dml",
+                     split_seed=split_seed, seed=0, fold=fold, variant=f"tune:mutual.lam={point}",
+                     students=[StudentResult("gcn", val_acc=val, test_acc=0.0, best_epoch=1)] * 2)
 
 
 def test_a_nested_choice_is_each_outer_folds_best_validation_point():
@@ -110,17 +110,17 @@ def test_a_nested_suite_finds_each_final_run_in_its_folds_tuning_runs(tmp_path):
     final_dml = [s for s in plan(suite, stage="final") if s.method == "dml"]
     assert counts["found"] == len(final_dml) == 6  # each fold's choice was a tuning run
     records = ResultStore(tmp_path).records()
-    by_key = {(r["method"], r["variant"], r["split_seed"], r["fold"]): r for r in records}
+    by_key = {(r.method, r.variant, r.split_seed, r.fold): r for r in records}
     chosen = choose(suite, records)
     for spec in final_dml:
         stored = by_key[("dml", "", spec.split_seed, spec.fold)]
         point = chosen[("minigc", "gcn,gcn", "dml", spec.split_seed, 0, spec.fold)]
-        assert stored["same_as"] == "tune:" + point[0]
-        assert stored["students"] == by_key[("dml", stored["same_as"], spec.split_seed,
-                                             spec.fold)]["students"]
+        assert stored.same_as == "tune:" + point[0]
+        assert stored.students == by_key[("dml", stored.same_as, spec.split_seed,
+                                          spec.fold)].students
         # the inheriting control runs dml's choice of the same fold
         control = by_key[("gml-no-alw", "", spec.split_seed, spec.fold)]
-        assert control["config"]["mutual"]["lam"] == float(point[0].split("=")[1])
+        assert control.config["mutual"]["lam"] == float(point[0].split("=")[1])
 
 
 def test_kd_learns_from_the_teachers_of_its_own_split_seed(tmp_path):
@@ -131,6 +131,6 @@ def test_kd_learns_from_the_teachers_of_its_own_split_seed(tmp_path):
                   splits={"graph": "0-1"},
                   settings={"train": {"epochs": 3, "patience": 3, "threads": 1}})
     run_suite(suite, tmp_path, progress=False)
-    kd_lines = [n for n, r in ResultStore(tmp_path).numbered() if r["method"] == "kd"]
+    kd_lines = [n for n, r in ResultStore(tmp_path).numbered() if r.method == "kd"]
     assert len(kd_lines) == 2 and len(list((tmp_path / "teachers").iterdir())) == 2
     assert all(r.ok for r in verify(tmp_path, lines=kd_lines))

@@ -8,12 +8,15 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from mutualgnn import bench
-from mutualgnn.bench import ResultStore, load_suite, plan, run_suite
+from mutualgnn.bench import (ResultStore, RunRecord, StudentResult, load_suite, plan,
+                             run_suite)
+from mutualgnn.bench.record import FORMAT
 from mutualgnn.bench.report import DuplicateRunsWarning
 from mutualgnn.config import ConfigError
 
@@ -86,10 +89,10 @@ def test_two_bench_processes_on_one_folder(tmp_path):
 
     store = ResultStore(out)
     records = store.read()
-    keys = [bench.record_key(r) for r in records]
+    keys = [r.key for r in records]
     assert len(records) == len(plan(load_suite(tmp_path / "tiny.yaml"))) == 12
     assert len(set(keys)) == 12 and not store.duplicates()
-    assert all(r["status"] == "ok" for r in records)
+    assert all(r.status == "ok" for r in records)
     table = _md_table(out / "accuracy.md")
     assert list(table["method"]) == ["independent", "ensemble", "dml", "gml"]
     assert set(table["runs"]) == {"4"}  # seeds 0-3, each once
@@ -143,10 +146,9 @@ def test_lock_is_released_when_run_suite_raises(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------------------ duplicates
 def _record(seed, gcn, gat, method="independent"):
-    return dict(dataset="cora", task="node", cohort="gcn,gat", variant="", method=method,
+    return RunRecord(suite="test", dataset="cora", task="node", cohort="gcn,gat", variant="", method=method,
                 seed=seed, fold=None, status="ok",
-                students=[dict(arch="gcn", test_acc=gcn, val_acc=gcn, best_epoch=3),
-                          dict(arch="gat", test_acc=gat, val_acc=gat, best_epoch=4)],
+                students=[StudentResult("gcn", gcn, gcn, 3), StudentResult("gat", gat, gat, 4)],
                 ensemble=dict(test_acc=gcn, val_acc=gcn), seconds=1.0, peak_rss_mb=10.0,
                 rss_before_mb=5.0, epochs_run=5, split_sha1="x")
 
@@ -156,13 +158,13 @@ def test_a_duplicated_run_counts_once_and_is_reported(tmp_path):
     first = _record(0, 0.80, 0.70)
     store.append(first)
     store.append(_record(1, 0.82, 0.74))
-    store.append(dict(first, students=[dict(s, test_acc=0.1) for s in first["students"]]))
-    store.append(dict(_record(1, 0.82, 0.74), method="gml"))
+    store.append(replace(first, students=[replace(s, test_acc=0.1) for s in first.students]))
+    store.append(replace(_record(1, 0.82, 0.74), method="gml"))
     store.append(_record(1, 0.82, 0.74))
     assert len(store.read()) == 5 and len(store.records()) == 3
     assert store.duplicates() == {("cora", "gcn,gat", "", "independent", 0, 0, None): [1, 3],
                                   ("cora", "gcn,gat", "", "independent", 0, 1, None): [2, 5]}
-    assert store.records()[0] is not None and store.records()[0]["students"][0]["test_acc"] == 0.8
+    assert store.records()[0].students[0].test_acc == 0.8
     with pytest.warns(DuplicateRunsWarning, match=r"2 run\(s\) stored more than once.*"
                       r"cora gcn,gat independent seed 0 on lines 1, 3; .*seed 1 on lines 2, 5"):
         paths = bench.report(tmp_path, ("md",), plots=False)
@@ -184,18 +186,20 @@ def test_a_diverged_unit_is_stored_failed_and_the_suite_goes_on(tmp_path, monkey
     counts = run_suite(suite, out, jobs=jobs, threads=1, progress=False, log=logged.append)
     assert counts == {"planned": 2, "skipped": 0, "ran": 2, "found": 0, "failed": 1}
     store = ResultStore(out)
-    by_variant = {r["variant"]: r for r in store.read()}
+    by_variant = {r.variant: r for r in store.read()}
     ok, failed = by_variant["hparams.gcn.lr=0.01"], by_variant["hparams.gcn.lr=1e+30"]
-    assert ok["status"] == "ok" and len(ok["students"]) == 2
-    assert failed["status"] == "failed" and "students" not in failed and "ensemble" not in failed
-    assert "student 0 (gcn) diverged at epoch" in failed["error"] and "lr 1e+30" in failed["error"]
-    assert failed["diverged"]["arch"] == "gcn" and failed["config"]["hparams"]["gcn"]["lr"] == 1e30
-    for key in ("dataset", "cohort", "method", "seed", "fold", "versions", "finished"):
-        assert key in failed
+    assert ok.status == "ok" and len(ok.students) == 2
+    assert failed.status == "failed" and failed.students == [] and failed.ensemble is None
+    assert "student 0 (gcn) diverged at epoch" in failed.error and "lr 1e+30" in failed.error
+    assert failed.diverged["arch"] == "gcn" and failed.config["hparams"]["gcn"]["lr"] == 1e30
+    assert failed.versions and failed.finished
+    line = next(json.loads(text) for text in store.runs_path.read_text().splitlines()
+                if json.loads(text)["status"] == "failed")
+    assert "ensemble" not in line and line["students"] == [] and line["format"] == FORMAT
     assert [m for m in logged if m.startswith("failed: karate gcn,gat hparams.gcn.lr=1e+30 "
                                               "independent seed 0: student 0 (gcn) diverged")]
     # the histories hold the ok unit's only (the first seed of each variant, had it trained)
-    assert [h["variant"] for h in store.read(store.histories_path)] == ["hparams.gcn.lr=0.01"]
+    assert [h["variant"] for h in store.histories()] == ["hparams.gcn.lr=0.01"]
 
     paths = bench.report(out, ("md",), plots=False)
     assert out / "failed.md" in paths
@@ -217,8 +221,9 @@ def test_a_diverged_unit_is_stored_failed_and_the_suite_goes_on(tmp_path, monkey
 
 def test_a_folder_of_failed_runs_only(tmp_path):
     store = ResultStore(tmp_path)
-    store.append(dict(dataset="karate", cohort="gcn", variant="", method="independent", seed=0,
-                      fold=None, status="failed", error="student 0 (gcn) diverged at epoch 1"))
+    store.append(RunRecord(suite="test", dataset="karate", task="node", cohort="gcn",
+                           method="independent", seed=0, status="failed",
+                           error="student 0 (gcn) diverged at epoch 1"))
     with pytest.raises(ConfigError, match="every run in .* failed.*failed.md"):
         bench.report(tmp_path, ("md",), plots=False)
     assert "diverged at epoch 1" in (tmp_path / "failed.md").read_text()

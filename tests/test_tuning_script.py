@@ -18,7 +18,8 @@ def _store(folder: Path, settings: dict, runs: list) -> Path:
     with open(folder / "runs.jsonl", "w") as fh:
         for method, variant, fold, (val, test) in runs:
             fh.write(json.dumps({
-                "dataset": "ENZYMES", "task": "graph", "cohort": "gin,gcn", "method": method,
+                "suite": folder.name, "dataset": "ENZYMES", "task": "graph", "cohort": "gin,gcn",
+                "method": method,
                 "variant": variant, "seed": 0, "fold": fold,
                 "students": [{"arch": "gin", "val_acc": val, "test_acc": test, "best_epoch": 10},
                              {"arch": "gcn", "val_acc": val - 0.1, "test_acc": test, "best_epoch": 30}],

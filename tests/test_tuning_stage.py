@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mutualgnn.bench import ResultStore, Suite, plan, run_suite
+from mutualgnn.bench import ResultStore, RunRecord, StudentResult, Suite, plan, run_suite
 from mutualgnn.bench.suite import spec_config
 from mutualgnn.bench.tuning import choose, tuning_table
 from mutualgnn.config import ConfigError, ExperimentConfig
@@ -54,10 +54,10 @@ def test_plan_tunes_every_method_alike_and_teachers_first():
 
 
 def _record(method, point, seed, vals):
-    return dict(dataset="karate", cohort="gcn,gat", method=method, seed=seed, fold=None,
-                variant=f"tune:mutual.lam={point}", status="ok",
-                students=[dict(arch="gcn", val_acc=vals[0], test_acc=0.0, best_epoch=1),
-                          dict(arch="gat", val_acc=vals[1], test_acc=1.0, best_epoch=1)])
+    return RunRecord(suite="t", dataset="karate", task="node", cohort="gcn,gat", method=method,
+                     seed=seed, variant=f"tune:mutual.lam={point}",
+                     students=[StudentResult("gcn", val_acc=vals[0], test_acc=0.0, best_epoch=1),
+                               StudentResult("gat", val_acc=vals[1], test_acc=1.0, best_epoch=1)])
 
 
 def test_choice_by_mean_validation_score_by_hand():
@@ -84,14 +84,14 @@ def test_bench_tunes_then_runs_the_choice(tmp_path):
     assert [c["method"] for c in choices] == ["dml"]
     chosen = choices[0]["setting"]
     assert "| karate" in (out / "tuning.md").read_text()
-    finals = [r for r in ResultStore(out).read() if r["method"] == "dml" and not r["variant"]]
+    finals = [r for r in ResultStore(out).read() if r.method == "dml" and not r.variant]
     assert len(finals) == 2
     for r in finals:  # the final runs carry the chosen lam in their config
-        assert f"mutual.lam={r['config']['mutual']['lam']}" == chosen[0]
-    found = [r for r in finals if "same_as" in r]
-    assert [(r["seed"], r["same_as"]) for r in found] == [(0, "tune:" + chosen[0])]
-    tune = [r for r in ResultStore(out).read() if r["variant"] == found[0]["same_as"]][0]
-    assert found[0]["students"] == tune["students"] and found[0]["seconds"] == tune["seconds"]
+        assert f"mutual.lam={r.config['mutual']['lam']}" == chosen[0]
+    found = [r for r in finals if r.same_as is not None]
+    assert [(r.seed, r.same_as) for r in found] == [(0, "tune:" + chosen[0])]
+    tune = [r for r in ResultStore(out).read() if r.variant == found[0].same_as][0]
+    assert found[0].students == tune.students and found[0].seconds == tune.seconds
     # a resume finds nothing left to do
     again = run_suite(suite, out, progress=False, log=lambda *_: None)
     assert again["ran"] == again["found"] == 0 and again["skipped"] == 6

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from mutualgnn.bench import ResultStore, holm, records_frame
+from mutualgnn.bench import ResultStore, RunRecord, holm, records_frame
 from mutualgnn.bench.page import results_page
 from mutualgnn.bench.tables import cost_table
 from mutualgnn.bench.verdict import (BEATS, BELOW, NONE, comparisons, equivalence_table,
@@ -21,13 +21,13 @@ BASELINES = ("dml", "kd", "online-ensemble")
 def _run(dataset, method, seed, fold, scores, split_seed=0, folds=None, seconds=1.0):
     """One stored run of a (gcn, gat) cohort with test accuracies ``scores``."""
     task = "graph" if fold is not None else "node"
-    return dict(dataset=dataset, task=task, cohort="gcn,gat", variant="", method=method,
-                seed=seed, fold=fold, status="ok", seconds=seconds, peak_rss_mb=1.0,
-                epochs_run=5, split_sha1="x",
-                students=[dict(arch=a, test_acc=s, val_acc=s, best_epoch=1)
-                          for a, s in zip(("gcn", "gat"), scores)],
-                ensemble=dict(test_acc=scores[0], val_acc=scores[0]),
-                config=dict(split_seed=split_seed, folds=folds or 10))
+    return RunRecord.from_dict(dict(
+        suite="t", dataset=dataset, task=task, cohort="gcn,gat", variant="", method=method,
+        seed=seed, fold=fold, status="ok", seconds=seconds, peak_rss_mb=1.0, epochs_run=5,
+        split_sha1="x", students=[dict(arch=a, test_acc=s, val_acc=s, best_epoch=1)
+                                  for a, s in zip(("gcn", "gat"), scores)],
+        ensemble=dict(test_acc=scores[0], val_acc=scores[0]),
+        config=dict(split_seed=split_seed, folds=folds or 10)))
 
 
 def _node(dataset, offsets, noise=0.0):

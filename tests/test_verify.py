@@ -8,8 +8,11 @@ import torch
 from click.testing import CliRunner
 
 from mutualgnn.bench import Suite, run_suite
-from mutualgnn.bench.verify import choose, differences, stored_runs, verify
+from mutualgnn.bench import RunRecord
+from mutualgnn.bench.record import FORMAT, differences
+from mutualgnn.bench.verify import choose_runs, stored_runs, verify
 from mutualgnn.cli import main
+from mutualgnn.config import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -56,24 +59,62 @@ def test_verify_fails_on_an_altered_number_naming_run_field_and_commit(store, tm
     assert "Error: 1 of 3 rerun(s) differ from the store: line 3" in result.output
 
 
+def _record(**numbers) -> RunRecord:
+    line = {"suite": "s", "dataset": "cora", "task": "node", "cohort": "gcn", "method": "gml",
+            "seed": 0, "fold": None, "students": [{"arch": "gcn", "test_acc": 0.5,
+                                                   "val_acc": 0.4, "best_epoch": 3}],
+            "ensemble": {"test_acc": 0.5, "val_acc": 0.4}, "epochs_run": 5, "split_sha1": "x"}
+    return RunRecord.from_dict({**line, **numbers})
+
+
 def test_differences_compares_every_number_exactly():
-    stored = {"students": [{"arch": "gcn", "test_acc": 0.5, "val_acc": 0.4, "best_epoch": 3}],
-              "ensemble": {"test_acc": 0.5, "val_acc": 0.4}, "epochs_run": 5, "split_sha1": "x"}
-    now = json.loads(json.dumps(stored))
-    assert differences(stored, now) == []
-    now["students"][0]["val_acc"] = 0.4 + 1e-12
-    now["epochs_run"] = 6
+    stored = _record()
+    assert differences(stored, _record()) == []
+    now = _record(epochs_run=6, students=[{"arch": "gcn", "test_acc": 0.5,
+                                           "val_acc": 0.4 + 1e-12, "best_epoch": 3}])
     assert differences(stored, now) == [("epochs_run", 5, 6),
                                         ("students[0] (gcn).val_acc", 0.4, 0.4 + 1e-12)]
+    # a field the stored line lacks (written before it was recorded) is not compared; a
+    # rerun's curve that differs is named with its length
+    curve = {"val": [0.1, 0.4], "test": [0.2, 0.5]}
+    later = _record(students=[{"arch": "gcn", "test_acc": 0.5, "val_acc": 0.4, "best_epoch": 3,
+                               "last_test_acc": 0.5, "last_val_acc": 0.4, "curve": curve}])
+    assert differences(stored, later) == []
+    moved = _record(students=[dict(later.to_dict()["students"][0],
+                                   curve={"val": [0.1, 0.4], "test": [0.2, 0.6]})])
+    assert differences(later, moved) == [("students[0] (gcn).curve", "<curve of 2 epochs>",
+                                          "<curve of 2 epochs>")]
+    assert differences(stored, _record(students=[])) == [("students", 1, 0)]
+
+
+def test_a_record_round_trips_and_older_lines_read_in_one_place():
+    record = _record(same_as="tune:mutual.lam=1.0", split_seed=2, variant="x")
+    line = record.to_dict()
+    assert line["format"] == FORMAT and list(line)[0] == "format"
+    assert "error" not in line and "diverged" not in line  # only failed runs have them
+    assert RunRecord.from_dict(json.loads(json.dumps(line))) == record
+    # a line of the first format: no variant, split seed only in its config, no status/metric
+    old = _record(config={"split_seed": 3})
+    old_line = {k: v for k, v in old.to_dict().items()
+                if k not in ("format", "variant", "split_seed", "status", "metric")}
+    read = RunRecord.from_dict(old_line)
+    assert (read.variant, read.split_seed, read.status, read.metric) == ("", 3, "ok", "acc")
+    assert read.key == ("cora", "gcn", "", "gml", 3, 0, None)
+    with pytest.raises(ConfigError, match=r"unknown keys \['colour'\]"):
+        RunRecord.from_dict(dict(line, colour="red"))
+    with pytest.raises(ConfigError, match=r"missing keys \['seed'\]"):
+        RunRecord.from_dict({k: v for k, v in line.items() if k != "seed"})
+    with pytest.raises(ConfigError, match="newer than this mutualgnn reads"):
+        RunRecord.from_dict(dict(line, format=FORMAT + 1))
 
 
 def test_the_sample_is_reproducible_and_cheap_unless_told(store):
     runs = stored_runs(store)
-    assert choose(runs, 2, seed=5) == choose(runs, 2, seed=5)
-    cheapest = sorted(runs, key=lambda r: (r[1]["seconds"], r[0]))[:3]
+    assert choose_runs(runs, 2, seed=5) == choose_runs(runs, 2, seed=5)
+    cheapest = sorted(runs, key=lambda r: (r[1].seconds, r[0]))[:3]
     for seed in range(5):
-        assert all(item in cheapest for item in choose(runs, 2, seed=seed))
-    assert len(choose(runs, 100, cheap=False)) == len(runs)
+        assert all(item in cheapest for item in choose_runs(runs, 2, seed=seed))
+    assert len(choose_runs(runs, 100, cheap=False)) == len(runs)
 
 
 def test_verify_says_what_is_wrong_with_its_arguments(store, tmp_path):
@@ -98,8 +139,8 @@ def _altered_store(store, tmp_path, change) -> object:
 
 def test_every_run_records_the_cpu_and_torch_kernel_level(store):
     for _, record in stored_runs(store):
-        assert record["versions"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
-        assert record["versions"]["cpu"]
+        assert record.versions["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+        assert record.versions["cpu"]
 
 
 def test_verify_says_when_the_stored_run_records_no_cpu(store, tmp_path):
@@ -139,7 +180,7 @@ def test_a_suite_with_pinned_kernels_stores_them_and_verify_reruns_at_them(tmp_p
                   settings={"train": {"epochs": 4, "patience": 4, "threads": 1}})
     run_suite(suite, tmp_path, progress=False)
     records = [r for _, r in stored_runs(tmp_path)]
-    assert {(r["versions"]["cpu_capability"], r["versions"]["mkl_cbwr"]) for r in records} \
+    assert {(r.versions["cpu_capability"], r.versions["mkl_cbwr"]) for r in records} \
         == {("DEFAULT", "COMPATIBLE")}
     results = verify(tmp_path, lines=[1, 2])
     assert [r.ok for r in results] == [True, True] and [r.notes for r in results] == [[], []]

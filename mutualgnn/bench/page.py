@@ -28,7 +28,7 @@ from ..files import write_text
 from .plots import forest_plot
 from .report import records_frame
 from .stats import holm, paired
-from .store import ResultStore, _jsonable, is_failed, record_key
+from .store import ResultStore, jsonable
 from .suite import TUNE, Suite, load_suite, plan, suite_names
 from .tables import accuracy_table, cost_table, paired_table
 from .tuning import inherit_note, tuning_table
@@ -178,7 +178,7 @@ def _judged(folders: list, stores: dict | None = None):
     run, and the runs of the datasets complete (the ones judged)."""
     stores = stores or {f: ResultStore(f).records() for f in folders}
     records = [r for f in folders for r in stores[f]]
-    final = [r for r in records if not (r.get("variant") or "").startswith(TUNE)]
+    final = [r for r in records if not r.tuning]
     runs = records_frame(final)
     coverage = coverage_table(folders, stores)
     # a dataset still being run gets no verdict: a few seeds would judge it too early
@@ -192,13 +192,13 @@ def _sources(folders: list, stores: dict) -> str:
     rows = []
     for folder in folders:
         records = stores[folder]
-        commits = sorted({(r.get("versions") or {}).get("commit", "?") for r in records})
-        ok = [r for r in records if not is_failed(r)]
+        commits = sorted({r.commit for r in records})
+        ok = [r for r in records if not r.failed]
         rows.append({"results": f"`{folder}`", "runs": len(records),
                      "failed": len(records) - len(ok),
-                     "found in tuning runs": sum("same_as" in r for r in records),
-                     "core-hours": round(sum(r.get("seconds", 0) for r in records
-                                             if "same_as" not in r) / 3600, 2),
+                     "found in tuning runs": sum(r.same_as is not None for r in records),
+                     "core-hours": round(sum(r.seconds for r in records
+                                             if r.same_as is None) / 3600, 2),
                      "commits": ", ".join(commits)})
     return (pd.DataFrame(rows).to_markdown(index=False) + "\n\nA run *found in tuning runs* is "
             "a final run whose computation a tuning run had made (the chosen setting on a "
@@ -216,7 +216,7 @@ def coverage_table(folders: list, stores: dict) -> pd.DataFrame:
         suite = _shipped_suite(ResultStore(folder).dir / "suite.json")
         if suite is None:
             continue
-        done = {record_key(r): is_failed(r) for r in stores[folder]}
+        done = {r.key: r.failed for r in stores[folder]}
         for dataset in suite.datasets:
             planned = [s.key for s in plan(suite, datasets=[dataset])]
             stored = sum(key in done for key in planned)
@@ -232,7 +232,7 @@ def _shipped_suite(suite_file: Path):
     if identity.get("name") not in suite_names():
         return None
     suite = load_suite(identity["name"])
-    return suite if _jsonable(suite.identity()) == identity else None
+    return suite if jsonable(suite.identity()) == identity else None
 
 
 def results_page(folders, command: str, reading: str = "") -> str:
@@ -309,9 +309,9 @@ def _tuning(suite_file: Path, records: list):
         return None, ""
     tuning = dict(identity["tuning"])
     inherit = tuning.get("inherit") or {}
-    methods = sorted({r["method"] for r in records} | set(tuning.get("methods", []))
+    methods = sorted({r.method for r in records} | set(tuning.get("methods", []))
                      | set(inherit) | set(inherit.values()))
-    suite = Suite(name=identity["name"], datasets=sorted({r["dataset"] for r in records}),
+    suite = Suite(name=identity["name"], datasets=sorted({r.dataset for r in records}),
                   folds=identity["folds"], settings=identity["settings"], tuning=tuning,
                   methods=methods)
     return tuning_table(suite, records), inherit_note(suite)

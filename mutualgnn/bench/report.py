@@ -14,8 +14,8 @@ from ..config import ConfigError
 from ..files import write_text
 from . import plots as figures
 from . import tables
-from .store import ResultStore, is_failed, record_key
-from .suite import KEY, TUNE, where
+from .store import ResultStore
+from .suite import KEY, where
 
 FAILED_FILE = "failed.md"
 
@@ -31,26 +31,24 @@ def records_frame(records: list):
     so pass them deduplicated (:meth:`ResultStore.records`)."""
     rows = []
     for r in records:
-        if is_failed(r):
+        if r.failed:
             continue
-        base = {k: r.get(k) for k in ("dataset", "task", "cohort", "method", "seed", "fold",
-                                       "seconds", "peak_rss_mb", "rss_before_mb", "epochs_run",
-                                       "split_sha1")}
-        base["variant"] = r.get("variant") or ""
-        config = r.get("config") or {}
-        base["split_seed"] = config.get("split_seed", 0)  # the repetition of a cross-validation
-        base["folds"] = config.get("folds") if r.get("fold") is not None else None
-        base["metric"] = r.get("metric") or "acc"  # records before ogb's datasets were all accuracy
-        labels = student_labels([s["arch"] for s in r["students"]])
-        for k, (label, st) in enumerate(zip(labels, r["students"])):
-            rows.append(dict(base, student=k, model=label, arch=st["arch"],
-                             test_acc=st["test_acc"], val_acc=st["val_acc"],
-                             best_epoch=st["best_epoch"]))
-        ens = dict(base, student="ensemble", model="ensemble", arch=r["cohort"],
-                   test_acc=r["ensemble"]["test_acc"], val_acc=r["ensemble"]["val_acc"],
+        base = dict(dataset=r.dataset, task=r.task, cohort=r.cohort, method=r.method,
+                    seed=r.seed, fold=r.fold, seconds=r.seconds, peak_rss_mb=r.peak_rss_mb,
+                    rss_before_mb=r.rss_before_mb, epochs_run=r.epochs_run,
+                    split_sha1=r.split_sha1, variant=r.variant,
+                    split_seed=r.split_seed,  # the repetition of a cross-validation
+                    folds=r.config.get("folds") if r.fold is not None else None,
+                    metric=r.metric)
+        labels = student_labels([s.arch for s in r.students])
+        for k, (label, st) in enumerate(zip(labels, r.students)):
+            rows.append(dict(base, student=k, model=label, arch=st.arch, test_acc=st.test_acc,
+                             val_acc=st.val_acc, best_epoch=st.best_epoch))
+        ens = dict(base, student="ensemble", model="ensemble", arch=r.cohort,
+                   test_acc=r.ensemble["test_acc"], val_acc=r.ensemble["val_acc"],
                    best_epoch=None)
         rows.append(ens)
-        if r["method"] == "independent":
+        if r.method == "independent":
             rows.append(dict(ens, method="ensemble"))
     return pd.DataFrame(rows)
 
@@ -81,7 +79,7 @@ def report(directory, formats=("md", "csv", "latex"), plots: bool = True) -> lis
         warnings.warn(duplicates_message(store, duplicates), DuplicateRunsWarning, stacklevel=2)
     paths = []
     failed_path = store.dir / FAILED_FILE
-    failed = [(line, r) for line, r in _first_lines(store) if is_failed(r)]
+    failed = [(line, r) for line, r in _first_lines(store) if r.failed]
     if failed:
         paths.append(write_failed(failed, failed_path))
     elif failed_path.exists():
@@ -89,10 +87,10 @@ def report(directory, formats=("md", "csv", "latex"), plots: bool = True) -> lis
     if len(failed) == len(records):
         raise ConfigError(f"every run in {store.runs_path} failed ({len(failed)}); see "
                           f"{failed_path}")
-    runs = records_frame([r for r in records if not (r.get("variant") or "").startswith(TUNE)])
+    runs = records_frame([r for r in records if not r.tuning])
     paths = tables.write_tables(runs, store.dir, formats) + paths
     if plots:
-        histories = store.records(store.histories_path)
+        histories = store.histories()
         paths.append(figures.accuracy_bars(runs, store.dir / "accuracy.png"))
         for made in (figures.training_curves(histories, store.dir / "training_curves.png"),
                      figures.coordinator_curves(histories, store.dir / "coordinator.png"),
@@ -104,7 +102,7 @@ def report(directory, formats=("md", "csv", "latex"), plots: bool = True) -> lis
 
 def duplicates_message(store: ResultStore, duplicates: dict) -> str:
     """One line per run stored more than once: what it is and its line numbers."""
-    runs = "; ".join(f"{_unit(dict(zip(KEY, key)))} on lines {', '.join(map(str, lines))}"
+    runs = "; ".join(f"{_unit(key)} on lines {', '.join(map(str, lines))}"
                      for key, lines in duplicates.items())
     return (f"{store.runs_path}: {len(duplicates)} run(s) stored more than once; the first "
             f"line of each counts: {runs}")
@@ -112,8 +110,9 @@ def duplicates_message(store: ResultStore, duplicates: dict) -> str:
 
 def write_failed(failed: list, path):
     """``failed.md``: a table of the failed runs, ``(line, record)`` each, and how to retry."""
-    frame = pd.DataFrame([dict(line=line, **{k: "" if r.get(k) is None else str(r[k]) for k in KEY},
-                               error=r.get("error")) for line, r in failed])
+    frame = pd.DataFrame([dict(line=line, **{k: "" if v is None else str(v)
+                                             for k, v in zip(KEY, r.key)}, error=r.error)
+                          for line, r in failed])
     write_text(path, f"# Failed runs ({len(failed)})\n\nLeft out of the tables. A failed run "
                     "is not retrained on resume; delete its line (`line`) from runs.jsonl and "
                     "rerun `mutualgnn bench` to retry it.\n\n"
@@ -125,14 +124,15 @@ def _first_lines(store: ResultStore) -> list:
     """``(line, record)`` of the first line of each stored run."""
     seen, out = set(), []
     for line, record in store.numbered():
-        if record_key(record) not in seen:
-            seen.add(record_key(record))
+        if record.key not in seen:
+            seen.add(record.key)
             out.append((line, record))
     return out
 
 
-def _unit(record: dict) -> str:
+def _unit(key: tuple) -> str:
+    """A run's :data:`~.suite.KEY` in words."""
+    record = dict(zip(KEY, key))
     named = [str(record[k]) for k in ("dataset", "cohort", "variant", "method")
-             if record.get(k) not in (None, "")]
-    return " ".join(named + [where(record.get("split_seed"), record.get("seed"),
-                                   record.get("fold"))])
+             if record[k] not in (None, "")]
+    return " ".join(named + [where(record["split_seed"], record["seed"], record["fold"])])

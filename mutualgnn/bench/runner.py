@@ -7,7 +7,7 @@ done, so a resume does not retrain it: delete its line from ``runs.jsonl`` to re
 from __future__ import annotations
 
 import contextlib
-import datetime
+import dataclasses
 import json
 import os
 import re
@@ -22,12 +22,12 @@ import torch
 
 from ..data import load_dataset
 from ..experiment import build_cohort, run_once, splits_for
-from ..provenance import pinned_kernels, versions
+from ..provenance import pinned_kernels
 from ..progress import bar as progress_bar
 from ..training import DivergenceError
-from .record import result_fields
-from .store import ResultStore, is_failed, record_key, split_seed_of
-from .suite import TUNE, RunSpec, Suite, first_runs, plan, spec_config, where
+from .record import failed_run, from_run
+from .store import ResultStore, history_key
+from .suite import RunSpec, Suite, first_runs, plan, spec_config
 from .teachers import load_teachers, save_teachers, teacher_key, teaches, unit_key
 from .tuning import choose, write_choices
 
@@ -62,18 +62,19 @@ def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = Fal
     (:mod:`~.teachers`; absent, it trains them itself). ``choices``: the tuning's choices,
     for the final units of a tuning suite (:func:`~.suite.spec_config`).
 
-    The record: the unit's key (dataset, cohort, variant, method, seed, fold), suite, task,
-    metric, ``status`` ``"ok"``, students' and ensemble's test/val scores, epochs_run, wall
-    seconds, memory, split_sha1, config, versions and finished (time). A unit whose training
-    raises :class:`~mutualgnn.training.DivergenceError` (here, in a worker process too) returns
-    instead a record with ``status`` ``"failed"``, ``error`` (the message), ``diverged``
-    (student, arch, epoch) and no scores, and no history."""
+    The record: a :class:`~.record.RunRecord` (:func:`~.record.from_run`). A unit whose
+    training raises :class:`~mutualgnn.training.DivergenceError` (here, in a worker process
+    too) returns instead a failed record (:func:`~.record.failed_run`) and no history."""
     config = spec_config(suite, spec, data_dir, threads, choices)
     if spec.dataset not in _DATASETS:
         _DATASETS[spec.dataset] = load_dataset(spec.dataset, config.data_dir)
     dataset = _DATASETS[spec.dataset]
     splits = splits_for(config, dataset)
     split = splits[0] if spec.fold is None else splits[spec.fold]
+    identity = dict(suite=suite.name, dataset=spec.dataset, task=dataset.task,
+                    metric=dataset.metric, cohort=spec.cohort, variant=spec.variant,
+                    method=spec.method, split_seed=spec.split_seed, seed=spec.seed,
+                    fold=spec.fold, config=config.to_dict())
     peak_memory_reset()
     rss_before = memory_mb("VmRSS")
     start = time.perf_counter()
@@ -85,22 +86,9 @@ def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = Fal
         if folder is not None and teaches(suite.methods, spec.method):
             save_teachers(folder, spec, run.students)
     except DivergenceError as exc:
-        return dict(suite=suite.name, dataset=spec.dataset, task=dataset.task, cohort=spec.cohort,
-                    variant=spec.variant, method=spec.method, split_seed=spec.split_seed,
-                    seed=spec.seed, fold=spec.fold, status="failed", error=str(exc),
-                    diverged=dict(student=exc.student, arch=exc.arch, epoch=exc.epoch),
-                    seconds=round(time.perf_counter() - start, 3), config=config.to_dict(),
-                    versions=versions(),
-                    finished=datetime.datetime.now().isoformat(timespec="seconds")), None
-    wall = time.perf_counter() - start
-    record = dict(suite=suite.name, dataset=spec.dataset, task=dataset.task, cohort=spec.cohort,
-                  variant=spec.variant, method=spec.method, split_seed=spec.split_seed,
-                  seed=spec.seed, fold=spec.fold, status="ok",
-                  metric=dataset.metric,  # what the test_acc / val_acc fields hold
-                  **result_fields(run), seconds=round(wall, 3),
-                  peak_rss_mb=round(memory_mb(), 1), rss_before_mb=round(rss_before, 1),
-                  config=config.to_dict(), versions=versions(),
-                  finished=datetime.datetime.now().isoformat(timespec="seconds"))
+        return failed_run(exc, identity, time.perf_counter() - start), None
+    record = from_run(run, identity, time.perf_counter() - start,
+                      dict(peak_rss_mb=round(memory_mb(), 1), rss_before_mb=round(rss_before, 1)))
     history = [{k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}
                for row in run.fit.history] if keep_history else None
     return record, history
@@ -147,12 +135,9 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
 
         def stored(record, history):
             store.append(record, history)
-            if is_failed(record):
+            if record.failed:
                 failed.append(record)
-                unit = " ".join([str(record[k]) for k in ("dataset", "cohort", "variant", "method")
-                                 if record[k] not in (None, "")]
-                                + [where(record["split_seed"], record["seed"], record["fold"])])
-                log(f"failed: {unit}: {record['error']}")
+                log(f"failed: {record.label()}: {record.error}")
             bar.update()
 
         # a tuning suite trains in two stages: the tuning runs, then (with the choices they
@@ -206,23 +191,21 @@ def _find_tuned(suite, stage, records, store, choices, data_dir, stored, first) 
     unit's variant and ``same_as`` naming the tuning run's; returns the units left to train."""
     tuned = {}
     for r in records:
-        if (r.get("variant") or "").startswith(TUNE) and not is_failed(r):
-            tuned.setdefault((r["dataset"], r["cohort"], r["method"], split_seed_of(r), r["seed"],
-                              r["fold"]), []).append(r)
-    histories = {}
-    if store.histories_path.is_file():
-        for h in store.read(store.histories_path):
-            histories[record_key(h)] = h["history"]
+        if r.tuning and not r.failed:
+            tuned.setdefault((r.dataset, r.cohort, r.method, r.split_seed, r.seed, r.fold),
+                             []).append(r)
+    histories = {history_key(h): h["history"] for h in store.histories()}
     left = []
     for spec in stage:
         candidates = tuned.get((spec.dataset, spec.cohort, spec.method, spec.split_seed,
                                 spec.seed, spec.fold), [])
         if candidates:
             want = computation(spec_config(suite, spec, data_dir, 1, choices).to_dict())
-            same = [r for r in candidates if computation(r["config"]) == want]
+            same = [r for r in candidates if computation(r.config) == want]
             if same:
-                found = dict(same[0], variant=spec.variant, same_as=same[0]["variant"])
-                stored(found, histories.get(record_key(same[0])) if spec.key in first else None)
+                found = dataclasses.replace(same[0], variant=spec.variant,
+                                            same_as=same[0].variant)
+                stored(found, histories.get(same[0].key) if spec.key in first else None)
                 continue
         left.append(spec)
     return left

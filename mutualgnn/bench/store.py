@@ -3,11 +3,10 @@ interruption loses at most the runs in flight; ``DIR/suite.json``, the suite it 
 ``DIR/histories.jsonl``, per-epoch histories of the first seed/fold of each group;
 ``DIR/.lock``, locked (``fcntl.flock``) by the one process writing the folder.
 
-A run's line holds ``status``: ``"ok"`` (its students' and ensemble's scores) or ``"failed"``
-(``error``, the message of the :class:`~mutualgnn.training.DivergenceError` that stopped it, and
-no scores); lines written before ``status`` existed are ok. A run is named by its
-:func:`record_key`; when a key appears on several lines (left by older versions or by two
-writers before the lock), the first line counts and :meth:`ResultStore.duplicates` lists them.
+A line is a :class:`~.record.RunRecord` (its format and the older ones it reads are described
+there). A run is named by its key (:data:`~.suite.KEY`); when a key appears on several lines
+(left by older versions or by two writers before the lock), the first line counts and
+:meth:`ResultStore.duplicates` lists them.
 """
 from __future__ import annotations
 
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from ..config import ConfigError
 from ..files import write_text
+from .record import RunRecord
 from .suite import KEY, Suite
 
 RUNS_FILE = "runs.jsonl"
@@ -77,57 +77,54 @@ class ResultStore:
             except json.JSONDecodeError:
                 raise ConfigError(f"{path} is not valid JSON; is {self.dir} a mutualgnn results "
                                   "folder?") from None
-            if held != _jsonable(suite.identity()):
+            if held != jsonable(suite.identity()):
                 raise ConfigError(
                     f"{self.dir} holds results of another suite ('{held.get('name')}' with "
                     f"different settings); use a new --out folder for suite '{suite.name}'")
         elif self.runs_path.exists() and self.read():
             raise ConfigError(f"{self.dir} holds results but no {SUITE_FILE}; use a new --out folder")
         self.dir.mkdir(parents=True, exist_ok=True)
-        write_text(path, json.dumps(_jsonable(suite.identity()), indent=1, sort_keys=True) + "\n")
+        write_text(path, json.dumps(jsonable(suite.identity()), indent=1, sort_keys=True) + "\n")
 
-    def read(self, path=None) -> list:
-        """Every record of ``runs.jsonl`` (or ``path``), duplicates included, in file order."""
-        return [record for _, record in self.numbered(path)]
+    def read(self) -> list:
+        """Every :class:`~.record.RunRecord` of ``runs.jsonl``, duplicates included, in file
+        order."""
+        return [record for _, record in self.numbered()]
 
-    def numbered(self, path=None) -> list:
-        """``(line, record)`` of every complete line of ``runs.jsonl`` (or ``path``), from 1."""
-        path = Path(path or self.runs_path)
-        rows = []
-        if path.exists():
-            for number, line in enumerate(path.read_text().splitlines(), 1):
-                try:
-                    rows.append((number, json.loads(line)))
-                except json.JSONDecodeError:
-                    continue  # the partial line of an interrupted write
-        return rows
+    def numbered(self) -> list:
+        """``(line, record)`` of every complete line of ``runs.jsonl``, lines from 1."""
+        return [(number, RunRecord.from_dict(line)) for number, line in _lines(self.runs_path)]
 
-    def records(self, path=None) -> list:
-        """The records of ``runs.jsonl`` (or ``path``), each :func:`record_key` once: the first
-        line of a duplicated key counts, later ones are left out (see :meth:`duplicates`)."""
-        return unique(self.read(path))
+    def records(self) -> list:
+        """The :class:`~.record.RunRecord` of each run once: the first line of a duplicated
+        key counts, later ones are left out (see :meth:`duplicates`)."""
+        return unique(self.read())
 
-    def duplicates(self, path=None) -> dict:
-        """``{record_key: [line, line, ...]}`` of every key stored on more than one line."""
+    def histories(self) -> list:
+        """The lines of ``histories.jsonl``: each a run's :data:`~.suite.KEY` fields and its
+        ``history`` (per epoch and student, :func:`~mutualgnn.training.fit`'s rows)."""
+        return [line for _, line in _lines(self.histories_path)]
+
+    def duplicates(self) -> dict:
+        """``{key: [line, line, ...]}`` of every run key stored on more than one line."""
         lines: dict = {}
-        for number, record in self.numbered(path):
-            lines.setdefault(record_key(record), []).append(number)
+        for number, record in self.numbered():
+            lines.setdefault(record.key, []).append(number)
         return {key: numbers for key, numbers in lines.items() if len(numbers) > 1}
 
     def done(self) -> set:
         """The keys of the stored runs, failed ones included: a failed run is not retrained on
         resume; deleting its line from ``runs.jsonl`` retries it."""
-        return {record_key(r) for r in self.read()}
+        return {r.key for r in self.read()}
 
-    def append(self, record: dict, history: list | None = None) -> None:
-        self._append(self.runs_path, record)
+    def append(self, record: RunRecord, history: list | None = None) -> None:
+        self._append(self.runs_path, record.to_dict())
         if history is not None:
-            self._append(self.histories_path, {**dict(zip(KEY, record_key(record))),
-                                               "history": history})
+            self._append(self.histories_path, {**dict(zip(KEY, record.key)), "history": history})
 
     @staticmethod
     def _append(path: Path, record: dict) -> None:
-        line = json.dumps(_jsonable(record)) + "\n"
+        line = json.dumps(jsonable(record)) + "\n"
         with open(path, "a+b") as fh:  # a new line after a partial one, never glued to it
             fh.seek(0, os.SEEK_END)
             if fh.tell():
@@ -150,34 +147,34 @@ class ResultStore:
         return target
 
 
-def record_key(record: dict) -> tuple:
-    """The :data:`KEY` of a stored record (records without a variant have variant ""; records
-    written before runs were repeated over split seeds have their config's, else 0)."""
-    return tuple((record.get(k) or "") if k == "variant" else
-                 split_seed_of(record) if k == "split_seed" else record.get(k) for k in KEY)
-
-
-def split_seed_of(record: dict) -> int:
-    """The split seed of a stored run or history record: its own, else its config's, else 0."""
-    if record.get("split_seed") is not None:
-        return record["split_seed"]
-    return (record.get("config") or {}).get("split_seed", 0)
+def history_key(line: dict) -> tuple:
+    """The :data:`~.suite.KEY` of a line of ``histories.jsonl`` (lines written before runs had
+    a variant or were repeated over split seeds: "" and 0)."""
+    return tuple((line.get(k) or "") if k == "variant" else (line.get(k) or 0)
+                 if k == "split_seed" else line.get(k) for k in KEY)
 
 
 def unique(records: list) -> list:
-    """``records`` without the later ones of a repeated :func:`record_key` (the first counts)."""
+    """``records`` without the later ones of a repeated key (the first counts)."""
     seen, out = set(), []
     for record in records:
-        key = record_key(record)
-        if key not in seen:
-            seen.add(key)
+        if record.key not in seen:
+            seen.add(record.key)
             out.append(record)
     return out
 
 
-def is_failed(record: dict) -> bool:
-    """Whether a stored run failed (``status`` ``"failed"``); records without status are ok."""
-    return record.get("status", "ok") == "failed"
+def _lines(path: Path) -> list:
+    """``(line number, JSON object)`` of every complete line of ``path`` (none if absent); a
+    partial line (a write cut short) is skipped."""
+    rows = []
+    if path.exists():
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            try:
+                rows.append((number, json.loads(line)))
+            except json.JSONDecodeError:
+                continue
+    return rows
 
 
 def _holder(fd: int) -> str:
@@ -193,6 +190,7 @@ def _holder(fd: int) -> str:
     return "a process that has not yet written its pid"
 
 
-def _jsonable(obj):
+def jsonable(obj):
+    """``obj`` as JSON reads it back (tuples as lists, other objects as their ``str``)."""
     return json.loads(json.dumps(obj, default=str))
 

@@ -20,7 +20,6 @@ import pandas as pd
 
 from ..files import write_text
 from ..data import task_of
-from .store import is_failed, split_seed_of
 from .suite import TUNE, Suite
 
 
@@ -29,13 +28,11 @@ def _scores(suite: Suite, records: list) -> pd.DataFrame:
     points = [label for label, _ in suite.tuning_points()]
     rows = []
     for r in records:
-        variant = r.get("variant") or ""
-        if not variant.startswith(TUNE) or variant not in points or is_failed(r):
+        if r.variant not in points or r.failed:
             continue
-        rows.append(dict(dataset=r["dataset"], cohort=r["cohort"], method=r["method"],
-                         point=variant, split_seed=split_seed_of(r), seed=r["seed"],
-                         fold=-1 if r["fold"] is None else r["fold"],
-                         val=sum(s["val_acc"] for s in r["students"]) / len(r["students"])))
+        rows.append(dict(dataset=r.dataset, cohort=r.cohort, method=r.method, point=r.variant,
+                         split_seed=r.split_seed, seed=r.seed, fold=-1 if r.fold is None else r.fold,
+                         val=sum(s.val_acc for s in r.students) / len(r.students)))
     return pd.DataFrame(rows, columns=["dataset", "cohort", "method", "point", "split_seed",
                                        "seed", "fold", "val"])
 

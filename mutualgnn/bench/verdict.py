@@ -268,7 +268,7 @@ def declarations(runs: pd.DataFrame, baselines, controls, alpha: float = ALPHA,
         "by 1/n + n_test/n_train with n_test/n_train = 1/(k − 1), df = rk − 1. Node "
         "datasets: the paired t-test over splits × initialisations. Confidence intervals use "
         "the same standard error.",
-        f"- **Cost** includes what a method needs first: `kd`'s teachers (its cohort trained "
+        "- **Cost** includes what a method needs first: `kd`'s teachers (its cohort trained "
         "alone) are added to its seconds.",
         f"- **What these folders hold**: {held or 'no runs yet'}. With one repetition the "
         "corrected test still corrects for the folds' overlapping training sets; with one "

@@ -27,9 +27,8 @@ from ..config import ConfigError, ExperimentConfig
 from ..data import load_dataset
 from ..experiment import run_once, splits_for
 from ..provenance import cpu_capability, cpu_model
-from .record import STUDENT_FIELDS, result_fields
-from .store import ResultStore, split_seed_of
-from .suite import where
+from .record import RunRecord, differences, from_run
+from .store import ResultStore
 
 
 @dataclass
@@ -54,23 +53,18 @@ def stored_runs(directory) -> list:
     store = ResultStore(directory)
     if not store.runs_path.exists():
         raise ConfigError(f"no results in {directory} (expected {store.runs_path})")
-    out = []
-    for number, text in enumerate(store.runs_path.read_text().splitlines(), 1):
-        try:
-            out.append((number, json.loads(text)))
-        except json.JSONDecodeError:
-            continue  # the partial line of an interrupted write
+    out = store.numbered()
     if not out:
         raise ConfigError(f"no results in {store.runs_path}")
     return out
 
 
-def choose(runs: list, sample: int, lines=None, cheap: bool = True, seed: int = 0) -> list:
+def choose_runs(runs: list, sample: int, lines=None, cheap: bool = True, seed: int = 0) -> list:
     """The runs to verify: those on ``lines``, else ``sample`` of them drawn with ``seed``
     (reproducibly) from the cheaper half by stored wall time (``cheap``), or from all. Failed
     runs (``status`` failed: they stored a message, no numbers) are never drawn."""
     by_line = dict(runs)
-    runs = [(n, r) for n, r in runs if r.get("status", "ok") != "failed"]
+    runs = [(n, r) for n, r in runs if not r.failed]
     if lines:
         missing = [n for n in lines if n not in by_line]
         if missing:
@@ -79,97 +73,74 @@ def choose(runs: list, sample: int, lines=None, cheap: bool = True, seed: int = 
         return [(n, by_line[n]) for n in lines]
     if sample < 1:
         raise ConfigError(f"--sample must be >= 1, got {sample}")
-    pool = sorted(runs, key=lambda item: (item[1].get("seconds") or 0.0, item[0]))
+    pool = sorted(runs, key=lambda item: (item[1].seconds, item[0]))
     if cheap:
         pool = pool[:max(sample, (len(pool) + 1) // 2)]
     chosen = random.Random(seed).sample(pool, min(sample, len(pool)))
     return sorted(chosen, key=lambda item: item[0])
 
 
-def label(record: dict) -> str:
-    return " ".join(filter(None, (record.get("dataset"), record.get("cohort"),
-                                  record.get("variant"), record.get("method"),
-                                  where(split_seed_of(record), record.get("seed"),
-                                        record.get("fold")))))
-
-
-def rerun(record: dict, data_dir=None, datasets: dict | None = None) -> dict:
-    """Train the run of ``record`` again; returns the same fields as stored (students,
-    ensemble, epochs_run, split_sha1). ``datasets``: loaded datasets by name, reused."""
-    settings = dict(record.get("config") or {})
+def rerun(record: RunRecord, data_dir=None, datasets: dict | None = None) -> RunRecord:
+    """Train the run of ``record`` again; returns its record as :func:`~.record.from_run`
+    makes it (same identity and config, the rerun's numbers, time and versions).
+    ``datasets``: loaded datasets by name, reused."""
+    settings = dict(record.config)
     if not settings:
-        raise ConfigError(f"run '{label(record)}' stores no config: it cannot be rerun")
+        raise ConfigError(f"run '{record.label()}' stores no config: it cannot be rerun")
     settings["train"] = dict(settings.get("train") or {}, progress=False)
     if data_dir is not None:
         settings["data_dir"] = str(data_dir)
     try:
         config = ExperimentConfig.from_dict(settings)
     except ConfigError as exc:
-        raise ConfigError(f"run '{label(record)}': its stored config no longer reads: {exc}") from None
+        raise ConfigError(f"run '{record.label()}': its stored config no longer reads: {exc}") from None
     datasets = {} if datasets is None else datasets
     if config.dataset not in datasets:
         datasets[config.dataset] = load_dataset(config.dataset, config.data_dir)
     dataset = datasets[config.dataset]
     splits = splits_for(config, dataset)
-    fold = record.get("fold")
-    split = splits[0] if fold is None else splits[fold]
-    return result_fields(run_once(config, dataset, record["seed"], split))
+    split = splits[0] if record.fold is None else splits[record.fold]
+    identity = {k: getattr(record, k) for k in ("suite", "dataset", "task", "metric", "cohort",
+                                                "variant", "method", "split_seed", "seed",
+                                                "fold", "config")}
+    start = time.perf_counter()
+    run = run_once(config, dataset, record.seed, split)
+    return from_run(run, identity, time.perf_counter() - start)
 
 
-def differences(stored: dict, now: dict) -> list:
-    """``(field, stored value, current value)`` for every compared field that is not equal."""
-    out = []
-    if stored.get("split_sha1") and stored["split_sha1"] != now["split_sha1"]:
-        out.append(("split_sha1", stored["split_sha1"], now["split_sha1"]))
-    if stored.get("epochs_run") != now["epochs_run"]:
-        out.append(("epochs_run", stored.get("epochs_run"), now["epochs_run"]))
-    stored_students = stored.get("students") or []
-    if len(stored_students) != len(now["students"]):
-        return out + [("students", len(stored_students), len(now["students"]))]
-    for k, (old, new) in enumerate(zip(stored_students, now["students"])):
-        for key in (*STUDENT_FIELDS, "curve"):
-            if key in old and old[key] != new.get(key):  # older stores lack the later fields
-                out.append((f"students[{k}] ({new['arch']}).{key}", _short(old[key]),
-                            _short(new.get(key))))
-    for key in ("test_acc", "val_acc"):
-        old = (stored.get("ensemble") or {}).get(key)
-        if old != now["ensemble"][key]:
-            out.append((f"ensemble.{key}", old, now["ensemble"][key]))
-    return out
-
-
-def kernel_env(record: dict, capability: str | None = None) -> dict:
-    """The kernel settings ``record`` was computed with, as environment variables
+def kernel_env(stored: dict, capability: str | None = None) -> dict:
+    """The kernel settings a run whose ``versions`` are ``stored`` was computed with, as
+    environment variables
     (``ATEN_CPU_CAPABILITY``, ``MKL_CBWR``: None where unset); ``capability`` overrides the
-    stored level (and then MKL's path is left to MKL). A record written before they were
-    stored (no ``cpu_capability``) gives this process's own."""
-    stored = record.get("versions") or {}
+    stored level (and then MKL's path is left to MKL). A run written before they were
+    recorded (no ``cpu_capability``) gives this process's own."""
     level = capability or stored.get("cpu_capability") or cpu_capability()
     cbwr = None if capability else stored.get("mkl_cbwr", "auto")
     return {"ATEN_CPU_CAPABILITY": level.lower(),
             "MKL_CBWR": None if cbwr in (None, "auto") else cbwr}
 
 
-def rerun_at(record: dict, env: dict, data_dir=None) -> tuple:
+def rerun_at(record: RunRecord, env: dict, data_dir=None) -> tuple:
     """:func:`rerun` in a child process with the kernel settings ``env`` (:func:`kernel_env`;
-    None removes a variable); returns (the rerun's fields, the torch CPU level it ran at: lower
+    None removes a variable); returns (the rerun's record, the torch CPU level it ran at: lower
     than asked when this processor lacks the level asked for)."""
     child_env = {k: v for k, v in os.environ.items() if k not in env}
     child_env.update({k: v for k, v in env.items() if v is not None})
-    ask = json.dumps(dict(record=record, data_dir=None if data_dir is None else str(data_dir)))
+    ask = json.dumps(dict(record=record.to_dict(),
+                          data_dir=None if data_dir is None else str(data_dir)))
     child = subprocess.run([sys.executable, "-m", __name__], input=ask, capture_output=True,
                            text=True, env=child_env)
     if child.returncode != 0:
-        raise ConfigError(f"run '{label(record)}': its rerun in a child process failed:\n"
+        raise ConfigError(f"run '{record.label()}': its rerun in a child process failed:\n"
                           f"{child.stderr.strip()[-2000:]}")
     answer = json.loads(child.stdout.strip().splitlines()[-1])
-    return answer["now"], answer["cpu_capability"]
+    return RunRecord.from_dict(answer["now"]), answer["cpu_capability"]
 
 
-def machine_notes(record: dict, ran_at: str, asked: str | None = None) -> list:
+def machine_notes(record: RunRecord, ran_at: str, asked: str | None = None) -> list:
     """What differs between the machine that stored ``record`` and this rerun at torch CPU
     level ``ran_at``, in words (empty when the stored CPU and level are this run's)."""
-    stored = record.get("versions") or {}
+    stored = record.versions
     level, model, notes = stored.get("cpu_capability"), stored.get("cpu"), []
     if asked is not None and asked.upper() != (level or "").upper():
         notes.append(f"rerun at CPU capability {ran_at}, as asked (--cpu-capability)")
@@ -185,30 +156,25 @@ def machine_notes(record: dict, ran_at: str, asked: str | None = None) -> list:
     return notes
 
 
-def _short(value):
-    """A value as a difference shows it: a per-epoch curve by its length."""
-    return f"<curve of {len(value['test'])} epochs>" if isinstance(value, dict) else value
-
-
 def verify(directory, sample: int = 3, lines=None, cheap: bool = True, seed: int = 0,
            data_dir=None, log=None, capability: str | None = None) -> list:
-    """Rerun chosen runs of ``directory`` (:func:`choose`) and compare them (:func:`differences`);
+    """Rerun chosen runs of ``directory`` (:func:`choose_runs`) and compare them (:func:`~.record.differences`);
     returns one :class:`Verified` each, and calls ``log`` with each as it finishes.
 
     Each run is rerun with its stored kernel settings (:func:`kernel_env`), or at torch CPU
     level ``capability`` when given: in this process when they are this process's, else in a
     child process (:func:`rerun_at`)."""
     out, datasets = [], {}
-    here = kernel_env({"versions": {"cpu_capability": cpu_capability(),
-                                    "mkl_cbwr": os.environ.get("MKL_CBWR", "auto")}})
-    for line, record in choose(stored_runs(directory), sample, lines, cheap, seed):
+    here = kernel_env({"cpu_capability": cpu_capability(),
+                       "mkl_cbwr": os.environ.get("MKL_CBWR", "auto")})
+    for line, record in choose_runs(stored_runs(directory), sample, lines, cheap, seed):
         start = time.perf_counter()
-        env = kernel_env(record, capability)
+        env = kernel_env(record.versions, capability)
         if env == here:
             now, ran_at = rerun(record, data_dir, datasets), cpu_capability()
         else:
             now, ran_at = rerun_at(record, env, data_dir)
-        result = Verified(line, label(record), (record.get("versions") or {}).get("commit", "?"),
+        result = Verified(line, record.label(), record.commit,
                           time.perf_counter() - start, differences(record, now),
                           machine_notes(record, ran_at, capability))
         out.append(result)
@@ -221,8 +187,8 @@ def _child() -> None:
     """``python -m mutualgnn.bench.verify``: rerun the record given on standard input as JSON
     (``{"record": ..., "data_dir": ...}``) and print ``{"now": ..., "cpu_capability": ...}``."""
     ask = json.loads(sys.stdin.read())
-    now = rerun(ask["record"], ask.get("data_dir"))
-    print(json.dumps(dict(now=now, cpu_capability=cpu_capability())))
+    now = rerun(RunRecord.from_dict(ask["record"]), ask.get("data_dir"))
+    print(json.dumps(dict(now=now.to_dict(), cpu_capability=cpu_capability())))
 
 
 if __name__ == "__main__":
