@@ -163,12 +163,12 @@ class ExperimentConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "ExperimentConfig":
         data = dict(data or {})
-        _check_keys(data, cls, "")
+        check_keys(data, cls, "")
         for key, sub in (("train", TrainConfig), ("mutual", MutualConfig)):
             if key in data:
                 if not isinstance(data[key], dict):
                     raise ConfigError(f"'{key}' must be a mapping")
-                _check_keys(data[key], sub, key + ".")
+                check_keys(data[key], sub, key + ".")
                 data[key] = sub(**data[key])
         return cls(**data)
 
@@ -234,7 +234,9 @@ def load_yaml(path) -> dict:
     return data
 
 
-def _check_keys(data: dict, cls, prefix: str) -> None:
+def check_keys(data: dict, cls, prefix: str) -> None:
+    """Raise :class:`ConfigError` naming the keys of ``data`` that are no field of the
+    dataclass ``cls`` (``prefix``: where ``data`` sits, e.g. ``"train."``) and the valid ones."""
     valid = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - valid)
     if unknown:

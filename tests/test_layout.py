@@ -164,3 +164,43 @@ def test_the_package_and_its_command_line_import_nothing_heavy(module):
     code = (f"import sys, {module}; bad = sorted({{m.split('.')[0] for m in sys.modules}} "
             f"& set({HEAVY!r})); assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def private_imports(modules: dict | None = None) -> list:
+    """``(module, name, line)`` of every private name (``_x``) one package module imports from
+    another: a private name belongs to its module. A private module (``_dgl_prepare``) is
+    itself a name its package may import."""
+    modules = modules or _modules()
+    found = []
+    for name, path in modules.items():
+        package = name if _is_package(name, modules) else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                origin = ".".join(base + ([node.module] if node.module else []))
+            else:
+                origin = node.module or ""
+            if not origin.startswith("mutualgnn"):
+                continue
+            for alias in node.names:
+                if (alias.name.startswith("_") and not alias.name.startswith("__")
+                        and f"{origin}.{alias.name}" not in modules):
+                    found.append((name, alias.name, node.lineno))
+    return found
+
+
+def test_no_module_imports_another_modules_private_names():
+    assert private_imports() == []
+
+
+def test_the_private_import_finder_finds_one(tmp_path):
+    root = tmp_path / "mutualgnn"
+    root.mkdir()
+    (root / "__init__.py").write_text("from . import _compat\n")  # a private module: allowed
+    (root / "_compat.py").write_text("")
+    (root / "a.py").write_text("def _helper():\n    pass\n")
+    (root / "b.py").write_text("from .a import _helper\n")
+    modules = {_module_name_in(p, tmp_path): p for p in root.rglob("*.py")}
+    assert private_imports(modules) == [("mutualgnn.b", "_helper", 1)]

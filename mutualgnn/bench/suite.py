@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ..config import ConfigError, ExperimentConfig, _check_keys, apply_overrides, load_yaml, parse_seeds
+from ..config import (ConfigError, ExperimentConfig, apply_overrides, check_keys, load_yaml,
+                      parse_seeds)
 from ..data import DatasetError, canonical_name, has_official_split, task_of
 from ..mutual import METHOD_NAMES, METHODS, trained_methods
 from ..provenance import KERNELS
@@ -226,7 +227,7 @@ class Suite:
         if not isinstance(data, dict):
             raise ConfigError(f"{source} must hold a mapping of suite keys")
         try:
-            _check_keys(data, cls, "")
+            check_keys(data, cls, "")
             return cls(**data)
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
@@ -337,7 +338,6 @@ def where(split_seed, seed, fold) -> str:
     """A run's place in words: ``seed 3``, ``seed 0 fold 2``, ``split 1 seed 0 fold 2``."""
     return ((f"split {split_seed} " if split_seed else "") + f"seed {seed}"
             + ("" if fold is None else f" fold {fold}"))
-
 
 
 def plan(suite: Suite, datasets=None, methods=None, stage: str = "all") -> list:

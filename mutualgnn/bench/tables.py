@@ -34,7 +34,9 @@ def reference() -> pd.DataFrame:
         return pd.read_csv(fh)
 
 
-def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+def sorted_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """``df``'s rows with datasets in order of first appearance and methods in the registry's
+    order (:data:`~mutualgnn.mutual.METHOD_NAMES`), others last."""
     datasets = list(dict.fromkeys(df["dataset"]))
     key = {"dataset": lambda c: c.map(datasets.index),
            "method": lambda c: c.map(lambda m: METHOD_NAMES.index(m) if m in METHOD_NAMES
@@ -44,7 +46,7 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _groups(runs: pd.DataFrame) -> list:
+def group_columns(runs: pd.DataFrame) -> list:
     """The columns that name a table row: dataset, cohort, the grid's variant when there is one."""
     has_variant = "variant" in runs and runs["variant"].fillna("").astype(bool).any()
     return ["dataset", "cohort"] + (["variant"] if has_variant else [])
@@ -55,7 +57,7 @@ def accuracy_cells(runs: pd.DataFrame, score: str = "test_acc") -> pd.DataFrame:
     (dataset, cohort, [variant,] method, model)."""
     keep = ~((runs["method"] == "independent") & (runs["model"] == "ensemble")) & \
         ~((runs["method"] == "ensemble") & (runs["model"] != "ensemble"))
-    grouped = runs[keep].groupby(_groups(runs) + ["method", "model"], sort=False)[score]
+    grouped = runs[keep].groupby(group_columns(runs) + ["method", "model"], sort=False)[score]
     cells = grouped.agg(mean="mean", std="std", runs="count").reset_index()
     cells[["mean", "std"]] = 100 * cells[["mean", "std"]].fillna(0.0)
     return cells
@@ -74,7 +76,7 @@ def accuracy_table(runs: pd.DataFrame, bold: str | None = None,
     cells = accuracy_cells(runs, score)
     models = list(dict.fromkeys(m for m in cells["model"] if m != "ensemble")) + ["ensemble"]
     cells["text"] = [f"{m:.1f} ± {s:.1f}" for m, s in zip(cells["mean"], cells["std"])]
-    index = _groups(runs) + ["method"]
+    index = group_columns(runs) + ["method"]
     if bold:
         best = cells.groupby(index)["mean"].transform("max")
         cells.loc[np.isclose(cells["mean"], best), "text"] = \
@@ -85,7 +87,7 @@ def accuracy_table(runs: pd.DataFrame, bold: str | None = None,
     table["runs"] = cells.groupby(index, sort=False)["runs"].max()
     if _scored_otherwise(runs):  # say what the cells hold where it is not accuracy
         table["metric"] = runs.groupby(index, sort=False)["metric"].first()
-    table = _sorted(table.reset_index())
+    table = sorted_rows(table.reset_index())
     ref = reference()
     ref_text = {d: ", ".join(f"{a} {v:.1f}" for a, v in zip(g["arch"], g["test_acc"]))
                 for d, g in ref.groupby("dataset")}
@@ -100,7 +102,7 @@ def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFr
     its 95% confidence interval and the t-test p-values corrected by Holm's method over every
     comparison of the table (:func:`~.stats.holm`: the family is the table)."""
     singles = runs[runs["student"] != "ensemble"]
-    groups = _groups(runs)
+    groups = group_columns(runs)
     rows = []
     for names, grp in singles.groupby(groups + ["model"], sort=False):
         base = grp[grp["method"] == baseline].set_index(["seed", "fold"])
@@ -125,7 +127,7 @@ def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFr
     table.insert(table.columns.get_loc("Wilcoxon p"), "Holm p", holm(table["t-test p"]))
     for column in ("t-test p", "Holm p"):
         table[column] = table[column].map(lambda p: float(f"{p:.2g}"))
-    return _sorted(table).reset_index(drop=True)
+    return sorted_rows(table).reset_index(drop=True)
 
 
 def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -141,7 +143,7 @@ def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
     before = per_run["rss_before_mb"] if "rss_before_mb" in per_run else float("nan")
     per_run["peak_growth_mb"] = per_run["peak_rss_mb"] - before
     per_run["with_teachers"] = per_run["seconds"] + _teacher_seconds(per_run)
-    index = _groups(runs) + ["method"]
+    index = group_columns(runs) + ["method"]
     out = per_run.groupby(index, sort=False).agg(
         runs=("seconds", "count"), median_seconds=("seconds", "median"),
         median_seconds_with_teachers=("with_teachers", "median"),
@@ -150,7 +152,7 @@ def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
         median_peak_mb=("peak_rss_mb", "median"))
     singles = runs[(runs["student"] != "ensemble") & (runs["method"] != "ensemble")]
     out["mean_student_acc"] = 100 * singles.groupby(index, sort=False)["test_acc"].mean()
-    return _sorted(out.round(1).reset_index()).reset_index(drop=True)
+    return sorted_rows(out.round(1).reset_index()).reset_index(drop=True)
 
 
 def _teacher_seconds(per_run: pd.DataFrame) -> pd.Series:

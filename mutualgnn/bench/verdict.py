@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .stats import holm, intersection_union, mean_test
-from .tables import _groups, _sorted
+from .tables import group_columns, sorted_rows
 
 ALPHA = 0.05
 #: the equivalence margin of TOST, in accuracy (1 point)
@@ -45,7 +45,7 @@ def scores(runs: pd.DataFrame, level: str = "cohort") -> pd.DataFrame:
     singles = runs[(runs["student"] != "ensemble") & (runs["method"] != "ensemble")].copy()
     singles["fold"] = pd.to_numeric(singles["fold"]).fillna(-1).astype(int)
     singles["unit"] = "cohort" if level == "cohort" else singles["model"]
-    index = _groups(runs) + ["unit"] + PAIR
+    index = group_columns(runs) + ["unit"] + PAIR
     table = singles.pivot_table(index=index, columns="method", values="test_acc",
                                 aggfunc="mean")
     return table.reindex(pd.MultiIndex.from_frame(singles[index].drop_duplicates()))
@@ -231,7 +231,7 @@ def equivalence_table(runs: pd.DataFrame, controls, method: str = "gml",
     table["Holm p (two-sided)"] = comp["holm_two"].map(_p)
     table["reads"] = np.where(comp["holm_tost"] <= alpha, f"equivalent within ±{100 * margin:g} pt",
                               np.where(comp["holm_two"] <= alpha, "differs", NONE))
-    return _sorted(table.rename(columns={"control": "method"})).reset_index(drop=True)
+    return sorted_rows(table.rename(columns={"control": "method"})).reset_index(drop=True)
 
 
 def declarations(runs: pd.DataFrame, baselines, controls, alpha: float = ALPHA,
