@@ -18,6 +18,7 @@ from mutualgnn.cli import main
 ACC = {"independent": [(0.80, 0.70), (0.82, 0.74), (0.81, 0.72)],
        "dml": [(0.82, 0.71), (0.83, 0.73), (0.83, 0.72)],
        "kd": [(0.81, 0.74), (0.82, 0.75), (0.80, 0.76)],
+       "online-ensemble": [(0.79, 0.70), (0.80, 0.71), (0.79, 0.70)],
        "gml": [(0.84, 0.73), (0.85, 0.76), (0.86, 0.74)]}
 
 
@@ -91,8 +92,8 @@ def test_report_writes_the_page_and_keeps_the_reading(tmp_path):
     assert page.endswith("## Reading\n\nWhat the tables say, in words.\n")
     sources = page.split("## Where the runs come from")[1].split("##")[0]
     row = [c.strip() for c in sources.strip().splitlines()[2].strip("|").split("|")]
-    assert row == [f"`{store.dir}`", "12", "0", "0", "6", "abc123"]  # runs, failed, found,
-    # 12 x 0.5 h, commit
+    assert row == [f"`{store.dir}`", "15", "0", "0", "7.5", "abc123"]  # runs, failed, found,
+    # 15 x 0.5 h, commit
     # the same command on the same folder writes the same page
     CliRunner().invoke(main, ["report", str(store.dir), "--out", str(doc)])
     assert doc.read_text() == page
@@ -265,32 +266,40 @@ def test_a_dataset_still_running_gets_no_verdict(tmp_path):
 
 
 def test_glance_block_by_hand(tmp_path):
-    """The README's block: a row per dataset from the target table, the forest plot's rows
-    (each student against each baseline, Holm over all of them), the verdict sentence."""
-    from mutualgnn.bench.page import baseline_differences, glance
-    store = ResultStore(tmp_path / "runs")
-    store.dir.mkdir()
-    for r in _records():
-        store.append(r)
-    diffs = baseline_differences(records_frame(_records())).set_index(["student", "baseline"])
-    assert len(diffs) == 4  # gcn and gat, each against dml and kd
-    want = paired([0.73, 0.76, 0.74], [0.74, 0.75, 0.76])  # gat minus kd
-    row = diffs.loc[("gat", "kd")]
-    assert row["diff"] == pytest.approx(100 * want.mean_diff)
-    assert (row["ci_low"], row["ci_high"]) == pytest.approx((100 * want.ci_low, 100 * want.ci_high))
-    assert list(diffs["holm"]) == pytest.approx(list(holm(diffs["p"])))
+    """The README's block follows the page's declared verdict: per cohort (students averaged
+    within a run), GML minus each baseline with its 95% CI (a node dataset: the paired t),
+    the intersection-union p of the one-sided tests (Holm over one cohort: itself), the
+    verdict and its sentence; the forest plot's rows are the same comparisons."""
+    from scipy import stats
+
+    from mutualgnn.bench.page import forest_rows, glance
+    from mutualgnn.bench.verdict import verdicts
+    store = _store(tmp_path / "runs")
     figure = tmp_path / "fig" / "forest.svg"
     block = glance([store.dir], "cmd", figure=figure, link="fig/forest.svg")
     assert block.startswith(f"Written by `cmd` from the runs in [{store.dir}]({store.dir})")
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in block.splitlines()
-            if line.startswith("| cora")]
-    # gcn beats its best (dml) by the mean, gat is below its best (kd); range of the two
-    table = best_baseline_table(records_frame(_records())).set_index("student")
-    low, high = sorted(table["gml − best (pts)"])
-    assert rows == [["cora", "2", "1", str(int(table.loc["gcn", "beats, Holm p < 0.05"] == "yes")),
-                     "0", f"{low:+.2f} to {high:+.2f}"]]
+    header, _, row = [[c.strip() for c in line.strip("|").split("|")]
+                      for line in block.splitlines() if line.startswith("|")]
+    row = dict(zip(header, row))
+    cohort = {m: [(a + b) / 2 for a, b in seeds] for m, seeds in ACC.items()}
+    p_greater = []
+    for baseline in ("dml", "kd", "online-ensemble"):
+        diff = [g - b for g, b in zip(cohort["gml"], cohort[baseline])]
+        mean, half = sum(diff) / 3, stats.t.ppf(0.975, 2) * stats.tstd(diff) / 3 ** 0.5
+        assert row[f"gml − {baseline} (pts) [95% CI]"] == \
+            f"{100 * mean:+.2f} [{100 * (mean - half):+.2f}, {100 * (mean + half):+.2f}]"
+        p_greater.append(stats.ttest_1samp(diff, 0, alternative="greater").pvalue)
+    assert float(row["Holm p"]) == float(f"{max(p_greater):.2g}")
+    assert row["verdict"] == ("beats every baseline" if max(p_greater) <= 0.05
+                              else "no difference detected")
+    assert block.rstrip().endswith("on 1 of 1 datasets (cora); some cohort is below a baseline "
+                                   "on 0 of 1 datasets; for some cohort no difference is "
+                                   "detected on 0 of 1 datasets.**"
+                                   if max(p_greater) <= 0.05 else "**")
+    rows = forest_rows(verdicts(records_frame(_records()))[1], records_frame(_records()))
+    assert list(rows["baseline"]) == ["dml", "kd", "online-ensemble"]
+    assert set(rows["student"]) == {"cohort"} and set(rows["task"]) == {"node"}
     assert "![" in block and "](fig/forest.svg)" in block and figure.read_text().startswith("<?xml")
-    assert block.rstrip().endswith(f"**{target_counts(table.reset_index())}**")
 
 
 def test_report_rewrites_only_the_block_between_the_markers(tmp_path):

@@ -11,8 +11,9 @@ is (it cites the tables; it copies no number) when the page is rewritten for the
 a page written for other folders is never overwritten unless forced (:func:`write_results_page`).
 
 A page holding the markers :data:`GLANCE_START` ... :data:`GLANCE_END` (the README) gets only
-that block rewritten, the rest kept: the results at a glance (a table per dataset, a forest
-plot of each GML student against each baseline, the verdict sentence).
+that block rewritten, the rest kept: the results at a glance under the page's declared rules
+(the verdict per dataset and cohort, a forest plot of each cohort against each baseline, the
+verdict sentence).
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from .store import ResultStore, jsonable
 from .suite import TUNE, Suite, load_suite, plan, suite_names
 from .tables import accuracy_table, cost_table, paired_table
 from .tuning import inherit_note, tuning_table
-from .verdict import declarations, equivalence_table, verdict_section
+from .verdict import (ALPHA, declarations, equivalence_table, verdict_counts, verdict_section,
+                      verdict_table, verdicts)
 
 READING = "\n## Reading"
 #: the baselines GML is judged against, each tuned with the same budget as GML
@@ -99,78 +101,58 @@ def target_counts(table: pd.DataFrame, method: str = "gml") -> str:
             f"{beats} of {by_dataset.ngroups} datasets, Holm-significantly on {significant}.")
 
 
-def baseline_differences(runs: pd.DataFrame, method: str = "gml", baselines=BASELINES,
-                         alpha: float = 0.05) -> pd.DataFrame:
-    """Per (dataset, cohort, student) of ``method`` and each of ``baselines``: ``method`` minus
-    the baseline on the seeds and folds both have (>= 2), in points: ``diff`` with its 95%
-    confidence interval ``ci_low``, ``ci_high``, the paired t-test ``p``, its Holm-adjusted
-    value over every row (``holm``) and ``significant`` (``holm`` < ``alpha``)."""
-    singles = runs[(runs["student"] != "ensemble") & ~runs["variant"].astype(str).str.startswith(TUNE)]
-    rows = []
-    for (dataset, cohort, model), grp in singles.groupby(["dataset", "cohort", "model"], sort=False):
-        scores = grp.pivot_table(index=["seed", "fold"], columns="method", values="test_acc",
-                                 dropna=False)
-        for baseline in baselines:
-            if method not in scores or baseline not in scores:
-                continue
-            shared = scores[[method, baseline]].dropna()
-            if len(shared) < 2:
-                continue
-            result = paired(shared[method], shared[baseline])
-            rows.append(dict(task=grp["task"].iloc[0], dataset=dataset, cohort=cohort,
-                             student=model, baseline=baseline, runs=result.n,
-                             diff=100 * result.mean_diff, ci_low=100 * result.ci_low,
-                             ci_high=100 * result.ci_high, p=result.t_p))
-    table = pd.DataFrame(rows)
-    if len(table):
-        table["holm"] = holm(table["p"])
-        table["significant"] = table["holm"] < alpha
-    return table
+def glance_table(units: pd.DataFrame, against: pd.DataFrame) -> pd.DataFrame:
+    """The verdict's table (:func:`~.verdict.verdict_table`: per dataset and cohort, GML minus
+    each baseline with its 95% CI, the Holm p of "beats every baseline" and the verdict)
+    without the columns a reader of the README does not need (the test's name, the unadjusted
+    p)."""
+    return verdict_table(units, against).drop(columns=["test", "IUT p"])
 
 
-def glance_table(target: pd.DataFrame, method: str = "gml") -> pd.DataFrame:
-    """Per dataset, from :func:`best_baseline_table`: how many students of ``method`` are
-    above their best baseline by the mean, and significantly above or below it (Holm), and
-    the range of the differences."""
-    diff = f"{method} − best (pts)"
-    rows = []
-    for dataset, g in target.groupby("dataset", sort=False):
-        holm_p = g["Holm p"] < 0.05
-        rows.append({"dataset": dataset, f"{method.upper()} students": len(g),
-                     "above by the mean": int((g[diff] > 0).sum()),
-                     "significantly above": int(((g[diff] > 0) & holm_p).sum()),
-                     "significantly below": int(((g[diff] < 0) & holm_p).sum()),
-                     f"{method.upper()} − best baseline (pts)":
-                         f"{g[diff].min():+.2f} to {g[diff].max():+.2f}"})
-    return pd.DataFrame(rows)
+def forest_rows(against: pd.DataFrame, runs: pd.DataFrame, alpha: float = ALPHA) -> pd.DataFrame:
+    """The rows :func:`~.plots.forest_plot` draws from the verdict's comparisons
+    (:func:`~.verdict.verdicts`): per unit and baseline the difference and its 95% CI in
+    points, ``significant`` where the two-sided Holm p over all of them is at most ``alpha``."""
+    task = dict(zip(runs["dataset"], runs["task"]))
+    return pd.DataFrame({"task": against["dataset"].map(task), "dataset": against["dataset"],
+                         "cohort": against["cohort"], "student": against["unit"],
+                         "baseline": against["b"], "diff": 100 * against["diff"],
+                         "ci_low": 100 * against["ci_low"], "ci_high": 100 * against["ci_high"],
+                         "significant": against["holm_two"] <= alpha})
 
 
 def glance(folders, command: str, figure=None, link: str = GLANCE_FIGURE) -> str:
-    """The block of results at a glance for the result ``folders``, written by ``command``;
-    its forest plot is written to ``figure`` (a path; None: not written) and shown from
-    ``link`` (the path relative to the page)."""
+    """The block of results at a glance for the result ``folders``, written by ``command``,
+    under the rules the results page declares (:mod:`~.verdict`): per dataset and cohort,
+    GML against every baseline. Its forest plot is written to ``figure`` (a path; None: not
+    written) and shown from ``link`` (the path relative to the page)."""
     folders = [str(f) for f in folders]
     runs, coverage, pending, judged = _judged(folders)
-    target = best_baseline_table(judged) if len(judged) else pd.DataFrame()
-    diffs = baseline_differences(judged) if len(judged) else pd.DataFrame()
-    if figure is not None and len(diffs):
-        forest_plot(diffs, figure)
+    units, against = (verdicts(judged, baselines=BASELINES) if len(judged)
+                      else (pd.DataFrame(), pd.DataFrame()))
+    if figure is not None and len(against):
+        forest_plot(forest_rows(against, judged), figure)
     others = ", ".join(f"`{b}`" for b in BASELINES)
     return "\n".join([
         f"Written by `{command}` from the runs in " + ", ".join(
             f"[{f}]({f})" for f in folders) + "; every number below comes from them.", "",
-        glance_table(target).to_markdown(index=False) if len(target) else "(not enough runs yet)",
-        "", f"Each GML student against the best of {others} for the same student on the same "
-        "seeds and folds; significant: Holm-adjusted paired t-test p < 0.05 over all students.",
+        glance_table(units, against).to_markdown(index=False) if len(units)
+        else "(not enough runs yet)", "",
+        f"Per dataset and cohort (its students' test accuracy averaged within each run): GML "
+        f"minus each of {others} on the same splits, seeds and folds, in points with its 95% "
+        "confidence interval (graph datasets: the corrected resampled t-test over the "
+        "cross-validation's folds; node datasets: the paired t-test). *Beats every baseline*: "
+        "the one-sided tests against all three reject together (intersection-union), Holm "
+        "over the cohorts (the column's p); *below a baseline*: a two-sided test, Holm over "
+        "every cohort and baseline.",
         *(["", "Left out until their runs are complete: " + ", ".join(pending) + "."]
           if pending else []), "",
-        *([f"![Each GML student minus each baseline: mean paired difference in test accuracy "
+        *([f"![Each GML cohort minus each baseline: mean paired difference in test accuracy "
            f"with its 95% confidence interval]({link})", "",
-           "The forest plot: each GML student minus each baseline on the same seeds and folds "
-           "(points of test accuracy), the bar its 95% confidence interval; filled: "
+           "The forest plot: the same differences; filled where the two-sided test is "
            "significant after Holm's correction over the plot's comparisons (p < 0.05).", ""]
-          if len(diffs) else []),
-        f"**{target_counts(target)}**" if len(target) else "", ""])
+          if len(against) else []),
+        f"**{verdict_counts(units)}**" if len(units) else "", ""])
 
 
 def _judged(folders: list, stores: dict | None = None):

@@ -154,8 +154,8 @@ def cka_heatmaps(frame: pd.DataFrame, path) -> Path:
 
 
 def forest_plot(diffs: pd.DataFrame, path, method: str = "gml") -> Path:
-    """A forest plot (SVG) of :func:`mutualgnn.bench.page.baseline_differences`' rows: one line
-    per (dataset, cohort, student), a marker per baseline at the mean paired difference in
+    """A forest plot (SVG) of :func:`mutualgnn.bench.page.forest_rows`' rows: one line
+    per (dataset, cohort, student or ``cohort``), a marker per baseline at the mean paired difference in
     points with its 95% confidence interval, filled where significant (``significant``); a
     panel per task, each with its own x range (graph datasets vary far more)."""
     baselines = list(dict.fromkeys(diffs["baseline"]))
