@@ -26,6 +26,8 @@ NODE_SPLITS = ("public", "random")  #: ExperimentConfig.node_split: the dataset'
 #: ExperimentConfig.features: node features as loaded, standardised, or standardised where a
 #: graph dataset has continuous attributes (:func:`mutualgnn.data.with_features`)
 FEATURES = ("raw", "standard", "auto")
+#: TrainConfig.optimizer: the students' optimiser (torch.optim.Adam, AdamW or SGD)
+OPTIMIZERS = ("adam", "adamw", "sgd")
 
 
 @dataclass
@@ -39,8 +41,12 @@ class TrainConfig:
     #: node tasks: neighbours sampled per layer, e.g. [10, 10] (DGL's NeighborSampler, mini-batches
     #: of seed nodes; docs/method.md); None = full-batch training
     fanouts: list | None = None
-    lr_step: int | None = None         #: halve the learning rate every lr_step epochs (graph: 50)
-    lr_decay: float = 0.5
+    #: the students' optimiser: adam | adamw | sgd, with each student's ``lr`` and
+    #: ``weight_decay`` (its hparams); the coordinator's is Adam (``mutual.coordinator_lr``)
+    optimizer: str = "adam"
+    momentum: float = 0.0              #: sgd only: torch.optim.SGD's momentum
+    lr_step: int | None = None         #: multiply the learning rate by lr_decay every lr_step
+    lr_decay: float = 0.5              #: epochs (graph: 50; None = a constant rate)
     threads: int | None = None         #: torch and DGL threads; None = the cores available
     #: run same-architecture students as one model where it pays (fused.py, fusion_pays)
     fuse: bool = True
@@ -55,8 +61,14 @@ class TrainConfig:
 
     def __post_init__(self):
         positive = ("epochs", "patience", "batch_size", "lr_step", "threads")
-        _check_types(self, "train.", int=positive, float=("lr_decay",),
-                     bool=("progress", "fuse", "student_rng"), str=("device",))
+        _check_types(self, "train.", int=positive, float=("lr_decay", "momentum"),
+                     bool=("progress", "fuse", "student_rng"), str=("device", "optimizer"))
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"train.optimizer must be one of {', '.join(OPTIMIZERS)}, got "
+                              f"{self.optimizer!r}")
+        if self.momentum and self.optimizer != "sgd":
+            raise ConfigError(f"train.momentum is SGD's; with train.optimizer "
+                              f"{self.optimizer!r} leave it 0 (or set train.optimizer=sgd)")
         for key in positive:
             if getattr(self, key) is not None and getattr(self, key) < 1:
                 raise ConfigError(f"train.{key} must be >= 1, got {getattr(self, key)}")

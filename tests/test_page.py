@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from mutualgnn.bench import ResultStore, RunRecord, records_frame
 from mutualgnn.bench.page import READING, best_baseline_table, results_page, target_counts
-from mutualgnn.bench.stats import holm, paired
+from mutualgnn.bench.stats import paired
 from mutualgnn.cli import main
 
 #: test accuracy of (gcn, gat) per method and seed; dml is gcn's best rival, kd gat's

@@ -70,6 +70,7 @@ class MutualLoss(nn.Module):
         self.coordinator = (Coordinator(num_students, num_classes, s.coordinator, s.hidden,
                                         s.temperature, s.t_min, s.t_max, s.sharpen)
                             if s.lam != 0 else None)
+        self.gamma_now = s.gamma  #: the entropy coefficient of the current epoch (:meth:`start_epoch`)
 
     @property
     def active(self) -> bool:
@@ -82,6 +83,11 @@ class MutualLoss(nn.Module):
         s = self.settings
         return s.gamma * min(1.0, epoch / s.gamma_warmup) if s.gamma_warmup else s.gamma
 
+    def start_epoch(self, epoch: int) -> None:
+        """Enter ``epoch`` (1-based): the calls that follow use its entropy coefficient
+        (:meth:`gamma_at`) unless given one."""
+        self.gamma_now = self.gamma_at(epoch)
+
     @property
     def needs_teachers(self) -> bool:
         """Whether the method distils from teachers trained beforehand (``kd``): every call
@@ -93,7 +99,8 @@ class MutualLoss(nn.Module):
         """``logits``: K tensors (n, C), one per student, on the same n rows; ``labels`` (n,);
         ``mask``: the labelled rows, a bool mask (n,), an index tensor or a slice.
         ``students`` (indices) restricts the sum to those students (alternating updates);
-        ``gamma`` overrides the entropy coefficient (e.g. :meth:`gamma_at`);
+        ``gamma`` overrides the entropy coefficient (default: the current epoch's,
+        :meth:`start_epoch`, else ``settings.gamma``);
         ``teacher_logits`` (``kd`` only): K tensors (n, C), row k from student k's teacher
         (:func:`~.methods.teacher_of`), treated as constants."""
         logits = list(logits)
@@ -107,7 +114,7 @@ class MutualLoss(nn.Module):
             self._check(teacher_logits, labels, what="teacher")
         elif teacher_logits is not None:
             raise ValueError(f"method '{self.method}' takes no teacher_logits; 'kd' does")
-        gamma = self.settings.gamma if gamma is None else gamma
+        gamma = self.gamma_now if gamma is None else gamma
         total, per_student, out = cohort_loss(logits, labels, mask, self.settings, gamma,
                                               self.coordinator, students, teacher_logits)
         if out is None:

@@ -84,7 +84,9 @@ def fit(students, data, split=None, train: TrainConfig | None = None, method: st
     built-in students, and any whose class sets ``accepts_sparse_features``, may get a
     :class:`~mutualgnn.students.SparseFeatures` instead). A student's ``arch`` names it (default:
     its class name) and its ``hparams`` may hold ``lr`` and ``weight_decay`` (default
-    :data:`DEFAULT_OPTIM`); ``optim`` (one dict per student) overrides both.
+    :data:`DEFAULT_OPTIM`); ``optim`` (one dict per student) overrides both. The optimiser
+    is ``train.optimizer`` (Adam by default; :func:`make_optimizer`), the learning rate
+    decayed every ``train.lr_step`` epochs where set.
 
     ``data``: a :class:`~mutualgnn.data.NodeDataset`, a :class:`~mutualgnn.data.GraphDataset`, a
     DGL graph with ``ndata["feat"]`` and ``ndata["label"]`` (``split=None`` then reads its
@@ -109,17 +111,100 @@ def fit(students, data, split=None, train: TrainConfig | None = None, method: st
     (what is trained on is copied to the device). The result's numbers are floats and its
     checkpoints (``StudentResult.state_dict``) CPU tensors, whatever the device.
     """
+    students, names, data, split, train = _inputs(students, data, split, train)
+    device = train.torch_device()
+    labels = [f"student {k} ({name})" for k, name in enumerate(names)]  # for messages
+    criterion = _criterion(criterion, method, mutual, students, data, labels, device)
+    teachers = _teachers(teachers, criterion, labels, device, exchange)
+    optim = optim or [student_optim(s) for s in students]
+    cohort, optimisers, schedulers = _cohort(students, optim, criterion, data, train, device,
+                                             exchange)
+    runner = make_runner(data, split, train, criterion.settings, device, teachers)
+    best = Checkpoints(len(students), train.patience)
+    history, epoch, start = [], 0, time.perf_counter()
+    bar = progress_bar(range(1, train.epochs + 1), desc="epochs", leave=False,
+                       enabled=train.progress, lines=False)
+    for epoch in bar:
+        criterion.start_epoch(epoch)
+        stats = runner.train_epoch(cohort, optimisers, criterion)
+        stats["loss"] = cohort.share(stats["loss"])
+        for scheduler in schedulers:
+            scheduler.step()
+        evaluation = runner.evaluate(cohort)
+        _check_finite(names, stats["loss"], evaluation, epoch, optim, criterion.settings)
+        best.update(epoch, evaluation, cohort, students)
+        history += [dict(epoch=epoch, student=k, arch=names[k], train_loss=stats["loss"][k],
+                         val_acc=ev["val_acc"], val_loss=ev["val_loss"], test_acc=ev["test_acc"],
+                         weight=stats["weight"][k], entropy=stats["entropy"][k])
+                    for k, ev in enumerate(evaluation)]
+        bar.set_postfix(val=" ".join(f"{acc:.3f}" for acc in best.val_accs))
+        if best.stale >= train.patience:
+            break
+    bar.close()
+    results = best.restore(cohort, students, names)
+    return FitResult(students=results, ensemble=runner.ensemble(best.probs), history=history,
+                     epochs_run=epoch, seconds=time.perf_counter() - start)
+
+
+class Checkpoints:
+    """Each student's best-validation checkpoint during :func:`fit` and the early-stopping
+    count: a student improves when its validation score rises, or stays and its validation loss
+    falls; ``stale`` counts the epochs since any student improved."""
+
+    def __init__(self, num_students: int, patience: int):
+        self.patience, self.stale = patience, 0
+        self.best = [dict(acc=-1.0, loss=float("inf"), epoch=-1, test=0.0, state={}, probs=None)
+                     for _ in range(num_students)]
+
+    @property
+    def val_accs(self) -> list:
+        return [b["acc"] for b in self.best]
+
+    @property
+    def probs(self) -> list:
+        """Per student: (validation, test) probabilities at its best epoch, (n, C) each."""
+        return [b["probs"] for b in self.best]
+
+    def update(self, epoch: int, evaluation: list, cohort, students) -> None:
+        """Keep each improved student's checkpoint (``evaluation``: the runner's per-student
+        scores of ``epoch``); a checkpoint is a CPU copy of its weights."""
+        improved = False
+        for k, ev in enumerate(evaluation):
+            b = self.best[k]
+            if ev["val_acc"] > b["acc"] or (ev["val_acc"] == b["acc"]
+                                            and ev["val_loss"] < b["loss"]):
+                cohort.sync(k)
+                state = _cpu_state(students[k]) if k in cohort.local else None
+                b.update(acc=ev["val_acc"], loss=ev["val_loss"], epoch=epoch,
+                         test=ev["test_acc"], state=state, probs=ev["probs"])
+                improved = True
+        self.stale = 0 if improved else self.stale + 1
+
+    def restore(self, cohort, students, names) -> list:
+        """Load every student's best checkpoint into it (gathered from the other ranks in a
+        distributed cohort); returns a :class:`StudentResult` each."""
+        for b, state in zip(self.best, cohort.collect([b["state"] for b in self.best])):
+            b["state"] = state
+        for student, b in zip(students, self.best):
+            student.load_state_dict(b["state"])
+        return [StudentResult(name, b["epoch"], b["acc"], b["loss"], b["test"], b["state"])
+                for name, b in zip(names, self.best)]
+
+
+def _inputs(students, data, split, train):
+    """``fit``'s arguments checked and read: (students as a list, their names, the dataset, the
+    split, the training settings resolved for the task)."""
     students = list(students)
     if not students:
         raise ValueError("fit needs at least one student")
     names = [student_name(s) for s in students]
-    labels = [f"student {k} ({name})" for k, name in enumerate(names)]  # for messages
-    for label, s in zip(labels, students):
+    for k, (name, s) in enumerate(zip(names, students)):
         if not isinstance(s, nn.Module):
-            raise ValueError(f"{label} is a {type(s).__name__}, not a torch.nn.Module with "
-                             f"forward(graph, features) -> logits")
+            raise ValueError(f"student {k} ({name}) is a {type(s).__name__}, not a "
+                             f"torch.nn.Module with forward(graph, features) -> logits")
         if not any(True for _ in s.parameters()):
-            raise ValueError(f"{label} has no parameters to train: a student needs at least one")
+            raise ValueError(f"student {k} ({name}) has no parameters to train: a student "
+                             f"needs at least one")
     if isinstance(data, dgl.DGLGraph):
         data = NodeDataset.from_graph(data, split)
         split = data.split
@@ -130,15 +215,12 @@ def fit(students, data, split=None, train: TrainConfig | None = None, method: st
         if split is None:
             raise ValueError("give a split: this graph dataset is cross-validated, e.g. "
                              "split=data.splits(folds=10)[0]")
-    train = (train or TrainConfig()).resolved(data.task)
-    device = train.torch_device()
-    for k, s in enumerate(students):
-        generator = getattr(s, "generator", None)
-        if generator is not None and generator.device != device:
-            raise ValueError(f"student {k} draws dropout from a generator on {generator.device} "
-                             f"but trains on {device}: make its generator on {device} "
-                             f"(mutualgnn.students.student_generator(seed, k, device))")
-        s.to(device)
+    return students, names, data, split, (train or TrainConfig()).resolved(data.task)
+
+
+def _criterion(criterion, method, mutual, students, data, labels, device) -> MutualLoss:
+    """The :class:`~mutualgnn.mutual.MutualLoss` of ``fit``: the one given (checked against the
+    cohort) or one made from ``method`` and ``mutual``; moved to ``device``."""
     if criterion is None:
         criterion = MutualLoss(len(students), data.num_classes, method, mutual, names=labels)
     elif method != "independent" or mutual is not None:
@@ -147,10 +229,21 @@ def fit(students, data, split=None, train: TrainConfig | None = None, method: st
         raise ValueError(f"the criterion is for {criterion.num_students} students and "
                          f"{criterion.num_classes} classes; fit has {len(students)} students "
                          f"and {data.num_classes} classes")
+    return criterion.to(device)
+
+
+def _cohort(students, optim, criterion, data, train, device, exchange) -> tuple:
+    """The students on ``device`` as a cohort (fused where that pays and their optimiser
+    settings agree; a rank's share in distributed training), their optimisers (and the
+    coordinator's) and the learning-rate schedulers."""
+    for k, s in enumerate(students):
+        generator = getattr(s, "generator", None)
+        if generator is not None and generator.device != device:
+            raise ValueError(f"student {k} draws dropout from a generator on {generator.device} "
+                             f"but trains on {device}: make its generator on {device} "
+                             f"(mutualgnn.students.student_generator(seed, k, device))")
+        s.to(device)
     settings = criterion.settings
-    criterion.to(device)
-    teachers = _teachers(teachers, criterion, labels, device, exchange)
-    optim = optim or [student_optim(s) for s in students]
     if exchange is not None:
         if settings.alternating and criterion.active:
             raise ValueError("alternating updates are not available in distributed training")
@@ -163,58 +256,13 @@ def fit(students, data, split=None, train: TrainConfig | None = None, method: st
                   and fusion_pays(data, len(students), device, train))
     if any(len({repr(optim[k]) for k in idx}) > 1 for _, idx, _ in cohort.groups):
         cohort = make(False)  # members with different optimiser settings
-    optimisers = [_adam(module.parameters(), lr=optim[idx[0]]["lr"],
-                        weight_decay=optim[idx[0]]["weight_decay"])
+    optimisers = [make_optimizer(train, module.parameters(), **optim[idx[0]])
                   for module, idx, _ in cohort.groups]
     if any(p.requires_grad for p in criterion.parameters()):
         optimisers.append(_adam(criterion.parameters(), lr=settings.coordinator_lr))
     schedulers = [torch.optim.lr_scheduler.StepLR(o, train.lr_step, train.lr_decay)
                   for o in optimisers] if train.lr_step else []
-
-    runner = make_runner(data, split, train, settings, device)
-    K = len(students)
-    best = [dict(acc=-1.0, loss=float("inf"), epoch=-1, test=0.0, state={}, probs=None)
-            for _ in range(K)]
-    history, stale, start = [], 0, time.perf_counter()
-    bar = progress_bar(range(1, train.epochs + 1), desc="epochs", leave=False,
-                       enabled=train.progress, lines=False)
-    epoch = 0
-    for epoch in bar:
-        stats = runner.train_epoch(cohort, optimisers, criterion, criterion.gamma_at(epoch),
-                                   teachers)
-        stats["loss"] = cohort.share(stats["loss"])
-        for sched in schedulers:
-            sched.step()
-        evaluation = runner.evaluate(cohort)
-        _check_finite(names, stats["loss"], evaluation, epoch, optim, settings)
-        improved = False
-        for k, ev in enumerate(evaluation):
-            b = best[k]
-            if ev["val_acc"] > b["acc"] or (ev["val_acc"] == b["acc"] and ev["val_loss"] < b["loss"]):
-                cohort.sync(k)
-                state = _cpu_state(students[k]) if k in cohort.local else None
-                b.update(acc=ev["val_acc"], loss=ev["val_loss"], epoch=epoch, test=ev["test_acc"],
-                         state=state, probs=ev["probs"])
-                improved = True
-            history.append(dict(epoch=epoch, student=k, arch=names[k],
-                                train_loss=stats["loss"][k], val_acc=ev["val_acc"],
-                                val_loss=ev["val_loss"], test_acc=ev["test_acc"],
-                                weight=stats["weight"][k], entropy=stats["entropy"][k]))
-        stale = 0 if improved else stale + 1
-        bar.set_postfix(val=" ".join(f"{b['acc']:.3f}" for b in best))
-        if stale >= train.patience:
-            break
-    bar.close()
-    for b, state in zip(best, cohort.collect([b["state"] for b in best])):
-        b["state"] = state
-    for k, s in enumerate(students):  # leave every student at its best checkpoint
-        s.load_state_dict(best[k]["state"])
-    ensemble = runner.ensemble([b["probs"] for b in best])
-    return FitResult(
-        students=[StudentResult(name, b["epoch"], b["acc"], b["loss"], b["test"], b["state"])
-                  for name, b in zip(names, best)],
-        ensemble=ensemble, history=history, epochs_run=epoch,
-        seconds=time.perf_counter() - start)
+    return cohort, optimisers, schedulers
 
 
 def _teachers(teachers, criterion, labels, device, exchange):
@@ -303,13 +351,23 @@ def _cpu_state(module: nn.Module) -> dict:
     return out
 
 
-def _adam(params, **kwargs) -> torch.optim.Adam:
-    """Adam, fused into one kernel where torch has it for the parameters' device (CPU: torch
+def make_optimizer(train: TrainConfig, params, lr: float, weight_decay: float):
+    """A student's optimiser as ``train.optimizer`` names it (:data:`~mutualgnn.config.OPTIMIZERS`)
+    with its ``lr`` and ``weight_decay``."""
+    if train.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, momentum=train.momentum)
+    return _adam(params, lr=lr, weight_decay=weight_decay, decoupled=train.optimizer == "adamw")
+
+
+def _adam(params, decoupled: bool = False, **kwargs) -> torch.optim.Optimizer:
+    """Adam (AdamW when ``decoupled``: weight decay applied to the weights, not the gradient),
+    fused into one kernel where torch has it for the parameters' device (CPU: torch
     >= 2.4): the per-tensor steps of the default implementation cost a graph-level student
     about a fifth of its step time."""
     params = list(params)
+    kind = torch.optim.AdamW if decoupled else torch.optim.Adam
     try:
-        return torch.optim.Adam(params, fused=True, **kwargs)
+        return kind(params, fused=True, **kwargs)
     except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(params, **kwargs)
+        return kind(params, **kwargs)
 

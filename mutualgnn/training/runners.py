@@ -30,19 +30,21 @@ class NodeRunner:
     """A node task, full batch: the graph (:func:`node_graph`), features (N, F) dense or
     :class:`SparseFeatures`, labels (N,) and the split's indices, all on ``device``."""
 
+    teachers = None  #: ``kd``'s trained teachers, one per student (:func:`make_runner`)
+
     def __init__(self, data, split, device):
         g = data.graph
         self.graph = node_graph(g).to(device)  # once, shared by the cohort
         self.feat, self.labels = as_input(g.ndata["feat"]).to(device), g.ndata["label"].to(device)
         self.split, self.metric = split.to(device), scorer(data.name)
 
-    def train_epoch(self, cohort, optimisers, criterion, gamma, teachers=None):
+    def train_epoch(self, cohort, optimisers, criterion):
         cohort.train()
         criterion.train()
         return step(cohort, optimisers,
                     lambda which: all_logits(cohort, self.graph, self.feat, which),
-                    self.labels, self.split.train, criterion, gamma,
-                    lambda: teacher_logits(teachers, self.graph, self.feat))
+                    self.labels, self.split.train, criterion,
+                    lambda: teacher_logits(self.teachers, self.graph, self.feat))
 
     @torch.no_grad()
     def evaluate(self, cohort):
@@ -103,7 +105,7 @@ class SampledNodeRunner(NodeRunner):
         self.val_at = torch.searchsorted(eval_rows, split.val).to(device)
         self.test_at = torch.searchsorted(eval_rows, split.test).to(device)
 
-    def train_epoch(self, cohort, optimisers, criterion, gamma, teachers=None):
+    def train_epoch(self, cohort, optimisers, criterion):
         cohort.train()
         criterion.train()
         stats = []
@@ -114,8 +116,8 @@ class SampledNodeRunner(NodeRunner):
             feat = blocks[0].srcdata["feat"]
             stats.append(step(cohort, optimisers,
                               lambda which: all_logits(cohort, blocks, feat, which),
-                              self.labels[output_nodes], labelled, criterion, gamma,
-                              lambda: teacher_logits(teachers, blocks, feat)))
+                              self.labels[output_nodes], labelled, criterion,
+                              lambda: teacher_logits(self.teachers, blocks, feat)))
         return mean_stats(stats)
 
     def val_test_logits(self, cohort) -> list:
@@ -146,18 +148,24 @@ def _batches(loader):
         warnings.filterwarnings("ignore", message="Dataloader CPU affinity")
         return iter(loader)
 
-def make_runner(data, split, train, settings, device):
+def make_runner(data, split, train, settings, device, teachers=None):
     """How :func:`fit` feeds the cohort on ``device``: the whole graph, sampled mini-batches of
-    its nodes, or mini-batches of graphs."""
+    its nodes, or mini-batches of graphs. ``teachers`` (``kd``): the trained modules whose
+    logits on every batch the criterion distils from (None otherwise)."""
     if data.task == "graph":
-        return GraphRunner(data, split, train, device)
-    if train.fanouts:
-        return SampledNodeRunner(data, split, train, settings.kl_rows, device)
-    return NodeRunner(data, split, device)
+        runner = GraphRunner(data, split, train, device)
+    elif train.fanouts:
+        runner = SampledNodeRunner(data, split, train, settings.kl_rows, device)
+    else:
+        runner = NodeRunner(data, split, device)
+    runner.teachers = teachers
+    return runner
 
 class GraphRunner:
     """A graph task: training batches are drawn on the CPU and moved to ``device`` one by one;
     the fixed evaluation batches are moved there once."""
+
+    teachers = None  #: ``kd``'s trained teachers, one per student (:func:`make_runner`)
 
     def __init__(self, data, split, train, device):
         from dgl.dataloading import GraphDataLoader
@@ -171,7 +179,7 @@ class GraphRunner:
                                for rows in (split.val, split.test))
         self.metric, self.device = scorer(data.name), device
 
-    def train_epoch(self, cohort, optimisers, criterion, gamma, teachers=None):
+    def train_epoch(self, cohort, optimisers, criterion):
         cohort.train()
         criterion.train()
         stats = []
@@ -183,8 +191,8 @@ class GraphRunner:
             feat = graph.ndata["feat"]
             stats.append(step(cohort, optimisers,
                               lambda which: all_logits(cohort, graph, feat, which),
-                              labels, slice(None), criterion, gamma,
-                              lambda: teacher_logits(teachers, graph, feat)))
+                              labels, slice(None), criterion,
+                              lambda: teacher_logits(self.teachers, graph, feat)))
         return mean_stats(stats)
 
     @torch.no_grad()

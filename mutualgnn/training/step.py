@@ -8,7 +8,7 @@ from ..mutual import entropy
 from .fused import features_for
 
 
-def step(cohort, optimisers, logits_fn, labels, labelled, criterion, gamma, teacher_fn=None):
+def step(cohort, optimisers, logits_fn, labels, labelled, criterion, teacher_fn=None):
     """One iteration with ``criterion`` (a :class:`~mutualgnn.mutual.MutualLoss`): joint (one
     summed loss, every optimiser steps) or, with ``alternating`` settings and a mutual term,
     each student in turn (its peers' targets from fresh forward passes). ``teacher_fn()``
@@ -20,8 +20,7 @@ def step(cohort, optimisers, logits_fn, labels, labelled, criterion, gamma, teac
         for o in optimisers:
             o.zero_grad(set_to_none=True)
         logits = logits_fn(range(K))
-        out = criterion(logits, labels, labelled, students=which, gamma=gamma,
-                        teacher_logits=taught)
+        out = criterion(logits, labels, labelled, students=which, teacher_logits=taught)
         out.loss.backward()
         for o in optimisers:
             o.step()
@@ -31,8 +30,7 @@ def step(cohort, optimisers, logits_fn, labels, labelled, criterion, gamma, teac
         for o in optimisers:
             o.zero_grad(set_to_none=True)
         logits = logits_fn([j])
-        out = criterion(logits, labels, labelled, students=[j], gamma=gamma,
-                        teacher_logits=taught)
+        out = criterion(logits, labels, labelled, students=[j], teacher_logits=taught)
         (out.per_student[0] + (out.coordinator_loss if j == 0 else 0)).backward()
         optimisers[j].step()
         if j == 0 and len(optimisers) > K:
