@@ -204,3 +204,15 @@ def test_the_private_import_finder_finds_one(tmp_path):
     (root / "b.py").write_text("from .a import _helper\n")
     modules = {_module_name_in(p, tmp_path): p for p in root.rglob("*.py")}
     assert private_imports(modules) == [("mutualgnn.b", "_helper", 1)]
+
+
+def test_no_function_is_over_80_lines():
+    """A function reads in one screen (its docstring included)."""
+    long = {}
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > 80:
+                    long[f"{name}.{node.name}"] = lines
+    assert not long, f"functions over 80 lines: {long}"
