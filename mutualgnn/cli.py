@@ -15,8 +15,8 @@ import click
 
 #: the choices --help lists, named here so that --help imports no registry (they import torch);
 #: tests/test_cli.py checks them against mutualgnn.config's
-METHODS = ("independent", "ensemble", "dml", "gml", "gml-no-alw", "gml-no-entropy", "gml-sharpen",
-           "online-ensemble", "kd")
+METHOD_NAMES = ("independent", "ensemble", "dml", "gml", "gml-no-alw", "gml-no-entropy", "gml-sharpen",
+                "online-ensemble", "kd")
 COORDINATORS = ("alw", "gate", "temperature", "uniform", "sharpen")
 FEATURES = ("raw", "standard", "auto")
 FORMATS = ("md", "csv", "latex", "all")
@@ -92,7 +92,7 @@ def datasets(data_dir):
               help="Comma-separated students: built-in (gcn, gat, sage, gin, mlp; any case), "
                    "module.path:Class, or a name given with mutualgnn.register_student; "
                    "e.g. gcn,my_package.models:MySAGE.")
-@click.option("-m", "--method", type=click.Choice(METHODS, case_sensitive=False), default=None,
+@click.option("-m", "--method", type=click.Choice(METHOD_NAMES, case_sensitive=False), default=None,
               show_default="independent", help="Training method.")
 @click.option("--coordinator", type=click.Choice(COORDINATORS, case_sensitive=False),
               default=None, show_default="alw", help="Coordinator of gml and gml-no-entropy.")

@@ -16,7 +16,7 @@ import torch
 import yaml
 
 from .mutual.coordinator import KINDS as COORDINATORS
-from .mutual.methods import METHOD_NAMES as METHODS
+from .mutual.methods import METHOD_NAMES
 from .mutual.methods import method, method_settings
 from .mutual.settings import KL_ROWS, MutualConfig
 from .validation import ConfigError, read_float
@@ -157,8 +157,8 @@ class ExperimentConfig:
         if not isinstance(self.students, list) or not self.students \
                 or not all(isinstance(a, str) for a in self.students):
             raise ConfigError("students: name at least one student architecture, e.g. gcn,gat")
-        if self.method not in METHODS:
-            raise ConfigError(f"unknown method '{self.method}'; choose from: {', '.join(METHODS)}")
+        if self.method not in METHOD_NAMES:
+            raise ConfigError(f"unknown method '{self.method}'; choose from: {', '.join(METHOD_NAMES)}")
         if not isinstance(self.train, TrainConfig) or not isinstance(self.mutual, MutualConfig):
             raise ConfigError("train and mutual must be a TrainConfig and a MutualConfig")
         if method(self.method).mutual and len(self.students) < 2:
@@ -308,5 +308,5 @@ def parse_seeds(seeds) -> list:
 
 
 __all__ = ["ConfigError", "TrainConfig", "MutualConfig", "ExperimentConfig", "COORDINATORS",
-           "FEATURES", "KL_ROWS", "METHODS", "apply_overrides", "load_yaml", "parse_seeds",
+           "FEATURES", "KL_ROWS", "METHOD_NAMES", "apply_overrides", "load_yaml", "parse_seeds",
            "parse_yaml", "read_float", "method_settings"]

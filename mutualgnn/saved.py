@@ -37,6 +37,7 @@ from pathlib import Path
 import torch
 
 from .config import ConfigError, ExperimentConfig
+from .validation import first_line
 from .data import Split, with_features
 from .files import replacing_path, write_text
 from .metrics import scorer
@@ -105,7 +106,7 @@ def load_weights(path) -> dict:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     except Exception as exc:  # noqa: BLE001 - not a torch file, truncated, ...: torch varies
         raise ConfigError(f"cannot read {path}: not a file torch.save wrote "
-                          f"({type(exc).__name__} {_first_line(exc)})") from None
+                          f"({type(exc).__name__} {first_line(exc)})") from None
     if not isinstance(weights, dict):
         raise ConfigError(f"refusing to load {path}: a saved student's file holds a dict of "
                           f"tensors, this one a {type(weights).__name__}")
@@ -137,7 +138,7 @@ def load_students(folder) -> list:
             model.load_state_dict(load_weights(path))
         except RuntimeError as exc:
             raise ConfigError(f"{path} does not fit its student ({entry['arch']}): "
-                              f"{_first_line(exc)}") from None
+                              f"{first_line(exc)}") from None
         students.append(model.eval())
     return students
 
@@ -259,11 +260,6 @@ def _refusal(exc) -> str:
         return f"it asks for {named[1]}, which is not a tensor"
     other = re.search(r"WeightsUnpickler error: ([^.]*)|(Unsupported [^.]*)", text)
     return (other[1] or other[2]) if other else "not a file of tensors"
-
-
-def _first_line(exc) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _write_json(path: Path, data, sort_keys: bool = False) -> None:

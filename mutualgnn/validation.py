@@ -40,3 +40,9 @@ def read_float(value, name: str) -> float:
     if not math.isfinite(out):
         raise ConfigError(f"{name} must be a finite number, got {value!r}")
     return out
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -39,8 +39,12 @@ def test_mutual_term_averages_over_peers():
     torch.manual_seed(0)
     targets = torch.softmax(torch.randn(3, 4, 5), -1)
     logits = torch.randn(4, 5)
-    expected = (losses.kl_to_target(targets[0], logits) + losses.kl_to_target(targets[2], logits)) / 2
-    assert losses.mutual(targets, logits, student=1).item() == pytest.approx(expected.item())
+    for temperature in (1.0, 2.0):
+        expected = (losses.kl_to_target(targets[0], logits, temperature)
+                    + losses.kl_to_target(targets[2], logits, temperature)) / 2
+        log_p = torch.log_softmax(logits / temperature, -1)
+        got = losses.PeerTargets(targets).mutual(log_p, student=1, temperature=temperature)
+        assert got.item() == pytest.approx(expected.item(), rel=1e-5)
 
 
 def test_alw_is_identity_at_init_and_weights_have_documented_range():

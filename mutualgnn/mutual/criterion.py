@@ -44,8 +44,7 @@ class MutualLossOutput:
 
 class MutualLoss(nn.Module):
     """The loss of ``num_students`` students' logits for ``num_classes`` classes under
-    ``method`` (any of :data:`~.methods.METHOD_NAMES`: ``independent``, ``ensemble``, ``dml``,
-    ``gml``, ``gml-no-alw``, ``gml-no-entropy``). ``settings`` (a :class:`MutualConfig`) and
+    ``method`` (any of :data:`~.methods.METHOD_NAMES`). ``settings`` (a :class:`MutualConfig`) and
     keyword overrides of its fields (``lam=0.3``, ``gamma=0.1``, ``temperature=2.0``, ...) give
     the terms; the method then forces its own (e.g. ``dml``: no entropy term, uniform
     coordinator). ``names`` label the students in error messages."""

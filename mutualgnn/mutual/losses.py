@@ -70,14 +70,6 @@ def kl_to_target(target: torch.Tensor, logits: torch.Tensor, temperature: float 
     return kl * (temperature ** 2)
 
 
-def mutual(targets: torch.Tensor, logits: torch.Tensor, student: int,
-           temperature: float = 1.0) -> torch.Tensor:
-    """Mutual term of student ``student``: the mean over its K-1 peers k of
-    KL(sg[q_k] || p_student) * T^2, with ``targets`` (K, N, C) the peers' soft targets."""
-    peers = [k for k in range(targets.shape[0]) if k != student]
-    return sum(kl_to_target(targets[k], logits, temperature) for k in peers) / len(peers)
-
-
 class PeerTargets:
     """The K soft targets (K, n, C) of one iteration, prepared once so that every student's
     mutual term costs O(1) passes over them rather than O(K):
@@ -85,9 +77,8 @@ class PeerTargets:
         mean_{k != j} KL(q_k || p_j) = [sum_{k != j} sum q_k log q_k - sum (Q - q_j) log p_j]
                                        / (n (K - 1)),   Q = sum_k q_k,
 
-    the same value as :func:`mutual` (up to rounding) and the same gradient, -(Q - q_j) / (n (K-1))
-    with respect to log p_j. The targets are constants (detached).
-
+    the mean over the peers of :func:`kl_to_target` (up to rounding) and the same gradient,
+    -(Q - q_j) / (n (K-1)) with respect to log p_j. The targets are constants (detached).
 
     With ``own`` (knowledge distillation), ``targets[j]`` is student j's own teacher's target
     and its term is T^2 KL(q_j || p_j) alone."""

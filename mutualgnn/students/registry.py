@@ -25,6 +25,7 @@ import re
 from torch import nn
 
 from ..config import ConfigError, read_float
+from ..validation import first_line
 from .hparams import DEFAULTS, OPTIM_KEYS, StudentError, student_hparams
 from .zoo import build_student
 
@@ -91,7 +92,7 @@ def resolve_student(name: str):
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 - the user's module may raise anything on import
         raise StudentError(f"student '{name}': cannot import module '{module_name}' "
-                           f"({type(exc).__name__}: {_first_line(exc)}); install it or put its "
+                           f"({type(exc).__name__}: {first_line(exc)}); install it or put its "
                            f"folder on PYTHONPATH") from None
     value = module
     for part in class_name.split("."):
@@ -157,7 +158,7 @@ def build_named_student(name: str, task: str, in_features: int, num_classes: int
         given = (f"hparams {sorted(kwargs)} as keyword arguments" if kwargs
                  else "no hparams (set them with --set hparams.NAME.KEY=VALUE)")
         raise StudentError(f"student '{name}': {target.__qualname__}({shown}) failed: "
-                           f"{type(exc).__name__}: {_first_line(exc)}. It was given "
+                           f"{type(exc).__name__}: {first_line(exc)}. It was given "
                            f"(in_features, num_classes) and {given}; its signature is "
                            f"{target.__qualname__}{_signature(target)}") from None
     if not isinstance(model, nn.Module):  # a __new__ of its own
@@ -208,8 +209,3 @@ def _signature(cls) -> str:
         return str(inspect.signature(cls))
     except (TypeError, ValueError):
         return "(...)"
-
-
-def _first_line(exc) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
