@@ -179,7 +179,7 @@ def test_run_resume_and_interrupt(tmp_path, tiny, monkeypatch):
     def flaky(*args, **kwargs):
         if len(calls) == 3:
             raise KeyboardInterrupt  # Ctrl-C during the fourth run
-        calls.append(args[1])
+        calls.append(args[0])
         return real(*args, **kwargs)
 
     monkeypatch.setattr(bench.runner, "execute", flaky)
@@ -210,6 +210,25 @@ def test_run_resume_and_interrupt(tmp_path, tiny, monkeypatch):
     assert {(h["dataset"], h["method"], h["seed"], h["fold"]) for h in hist} == {
         ("karate", "independent", 0, None), ("karate", "gml", 0, None),
         ("minigc", "independent", 0, 0), ("minigc", "gml", 0, 0)}
+
+
+def test_the_runner_executes_planned_runs_and_reads_no_suite(tmp_path, tiny, monkeypatch):
+    seen = []
+    real = bench.runner.execute
+
+    def spy(*args, **kwargs):
+        seen.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bench.runner, "execute", spy)
+    suite = load_suite(tiny)
+    run_suite(suite, tmp_path / "out", threads=1, progress=False, datasets=["karate"])
+    assert len(seen) == len(plan(suite, datasets=["karate"]))
+    for args in seen:  # each run's config decided before it trains: no suite goes with it
+        run = args[0]
+        assert isinstance(run, bench.PlannedRun) and not any(isinstance(a, Suite) for a in args)
+        assert (run.config.method, run.config.seeds) == (run.spec.method, [run.spec.seed])
+        assert run.config.train.threads == 1 and run.suite == suite.name
 
 
 def test_parallel_jobs_match_one_job(tmp_path, tiny):

@@ -278,7 +278,7 @@ def test_molhiv_test_score_is_the_roc_auc_of_the_best_checkpoint(ogb_loaded):
 
 
 def test_bench_runs_molhiv_once_on_its_official_split(ogb_data):
-    from mutualgnn.bench import Suite, execute, plan
+    from mutualgnn.bench import Suite, execute, plan, plan_runs
 
     suite = Suite(name="ogb", datasets=["ogbg-molhiv", "MUTAG"], methods=["independent"],
                   folds=5, settings={"train": {"epochs": 2}})
@@ -286,6 +286,6 @@ def test_bench_runs_molhiv_once_on_its_official_split(ogb_data):
     assert {s.fold for s in specs if s.dataset == "ogbg-molhiv"} == {None}
     assert {s.fold for s in specs if s.dataset == "MUTAG"} == set(range(5))
     spec = next(s for s in specs if s.dataset == "ogbg-molhiv")
-    record, _ = execute(suite, spec, data_dir=ogb_data, threads=1)
-    assert record["metric"] == "rocauc" and record["fold"] is None
-    assert 0 <= record["ensemble"]["test_acc"] <= 1
+    record, _ = execute(plan_runs(suite, [spec], data_dir=ogb_data, threads=1)[0])
+    assert record.metric == "rocauc" and record.fold is None
+    assert 0 <= record.ensemble["test_acc"] <= 1

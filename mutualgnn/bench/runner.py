@@ -1,5 +1,6 @@
-"""Running a suite: train the units not yet in the store, one process or several, and store each
-finished one at once, under the results folder's writer lock (:meth:`ResultStore.lock`).
+"""Running a suite: plan the units not yet in the store once (:func:`~.planned.plan_runs`: each
+with its final config), train them in one process or several, and store each finished one at
+once, under the results folder's writer lock (:meth:`ResultStore.lock`).
 
 A unit whose training diverges (:class:`~mutualgnn.training.DivergenceError`) is stored as a
 failed record (``status: "failed"``, ``error``: the message) and the suite goes on; it counts as
@@ -27,8 +28,9 @@ from ..progress import bar as progress_bar
 from ..training import DivergenceError
 from .record import failed_run, from_run
 from .store import ResultStore, history_key
-from .suite import RunSpec, Suite, first_runs, plan, spec_config
-from .teachers import load_teachers, save_teachers, teacher_key, teaches, unit_key
+from .planned import PlannedRun, plan_runs
+from .suite import Suite, first_runs, plan
+from .teachers import load_teachers, save_teachers
 from .tuning import choose, write_choices
 
 
@@ -53,25 +55,24 @@ def memory_mb(field: str = "VmHWM") -> float:
 _DATASETS: dict = {}
 
 
-def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = False,
-            threads=None, folder=None, choices=None) -> tuple:
-    """Train one unit; returns (record, history or None). Datasets are cached per process.
+def execute(run: PlannedRun, folder=None) -> tuple:
+    """Train one planned run; returns (record, history or None). Datasets are cached per
+    process.
 
-    With a results ``folder``: a unit whose students teach another method of the suite keeps
-    them there, and a distilling unit (``kd``) takes its teachers from there
-    (:mod:`~.teachers`; absent, it trains them itself). ``choices``: the tuning's choices,
-    for the final units of a tuning suite (:func:`~.suite.spec_config`).
+    With a results ``folder``: a run whose students teach another method of the suite
+    (``run.keeps_teachers``) keeps them there, and a distilling run (``kd``) takes its
+    teachers from there (:mod:`~.teachers`; absent, it trains them itself).
 
-    The record: a :class:`~.record.RunRecord` (:func:`~.record.from_run`). A unit whose
+    The record: a :class:`~.record.RunRecord` (:func:`~.record.from_run`). A run whose
     training raises :class:`~mutualgnn.training.DivergenceError` (here, in a worker process
     too) returns instead a failed record (:func:`~.record.failed_run`) and no history."""
-    config = spec_config(suite, spec, data_dir, threads, choices)
+    spec, config = run.spec, run.config
     if spec.dataset not in _DATASETS:
         _DATASETS[spec.dataset] = load_dataset(spec.dataset, config.data_dir)
     dataset = _DATASETS[spec.dataset]
     splits = splits_for(config, dataset)
     split = splits[0] if spec.fold is None else splits[spec.fold]
-    identity = dict(suite=suite.name, dataset=spec.dataset, task=dataset.task,
+    identity = dict(suite=run.suite, dataset=spec.dataset, task=dataset.task,
                     metric=dataset.metric, cohort=spec.cohort, variant=spec.variant,
                     method=spec.method, split_seed=spec.split_seed, seed=spec.seed,
                     fold=spec.fold, config=config.to_dict())
@@ -80,17 +81,17 @@ def execute(suite: Suite, spec: RunSpec, data_dir=None, keep_history: bool = Fal
     start = time.perf_counter()
     try:
         teachers = None
-        if folder is not None and teacher_key(spec):
+        if folder is not None and run.taught_by:
             teachers = load_teachers(folder, spec, lambda: build_cohort(config, dataset))
-        run = run_once(config, dataset, spec.seed, split, teachers=teachers)
-        if folder is not None and teaches(suite.methods, spec.method):
-            save_teachers(folder, spec, run.students)
+        trained = run_once(config, dataset, spec.seed, split, teachers=teachers)
+        if folder is not None and run.keeps_teachers:
+            save_teachers(folder, spec, trained.students)
     except DivergenceError as exc:
         return failed_run(exc, identity, time.perf_counter() - start), None
-    record = from_run(run, identity, time.perf_counter() - start,
+    record = from_run(trained, identity, time.perf_counter() - start,
                       dict(peak_rss_mb=round(memory_mb(), 1), rss_before_mb=round(rss_before, 1)))
     history = [{k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}
-               for row in run.fit.history] if keep_history else None
+               for row in trained.fit.history] if run.keep_history else None
     return record, history
 
 
@@ -144,6 +145,8 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
         # give, written to tuning.md / tuning.json) the final runs
         tuning = {s.key for s in plan(suite, datasets, methods, "tune")} if suite.tuning else set()
         stages = [[s for s in todo if s.key in tuning], [s for s in todo if s.key not in tuning]]
+        parallel = jobs > 1 or suite.kernels is not None
+        per_run = 1 if parallel else threads  # torch threads of each run
         try:
             for number, stage in enumerate(stages):
                 choices = None
@@ -151,17 +154,16 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
                     records = store.records()
                     write_choices(suite, records, store.dir)
                     choices = choose(suite, records)
-                    left = _find_tuned(suite, stage, records, store, choices, data_dir, stored,
-                                       first)
-                    found, stage = len(stage) - len(left), left
-                if jobs <= 1 and suite.kernels is None:
-                    for spec in stage:
-                        bar.set_postfix_str(spec.label())
-                        stored(*execute(suite, spec, data_dir, spec.key in first, threads,
-                                        store.dir, choices))
+                planned = plan_runs(suite, stage, first, data_dir, per_run, choices)
+                if suite.tuning and number == 1:
+                    left = _find_tuned(planned, records, store, stored)
+                    found, planned = len(planned) - len(left), left
+                if not parallel:
+                    for run in planned:
+                        bar.set_postfix_str(run.label())
+                        stored(*execute(run, store.dir))
                 else:
-                    _run_parallel(suite, stage, first, jobs, data_dir, stored, store.dir,
-                                  choices)
+                    _run_parallel(suite.kernels, planned, jobs, stored, store.dir)
         finally:
             bar.close()
     return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo) - found,
@@ -185,10 +187,10 @@ def computation(config: dict) -> dict:
     return out
 
 
-def _find_tuned(suite, stage, records, store, choices, data_dir, stored, first) -> list:
-    """Store, without training, each final unit whose computation a tuning run already made
-    (its chosen point on a tuning seed or fold): the record is that run's, with the final
-    unit's variant and ``same_as`` naming the tuning run's; returns the units left to train."""
+def _find_tuned(planned, records, store, stored) -> list:
+    """Store, without training, each planned final run whose computation a tuning run already
+    made (its chosen point on a tuning seed or fold): the record is that run's, with the final
+    run's variant and ``same_as`` naming the tuning run's; returns the runs left to train."""
     tuned = {}
     for r in records:
         if r.tuning and not r.failed:
@@ -196,18 +198,17 @@ def _find_tuned(suite, stage, records, store, choices, data_dir, stored, first) 
                              []).append(r)
     histories = {history_key(h): h["history"] for h in store.histories()}
     left = []
-    for spec in stage:
+    for run in planned:
+        spec = run.spec
         candidates = tuned.get((spec.dataset, spec.cohort, spec.method, spec.split_seed,
                                 spec.seed, spec.fold), [])
-        if candidates:
-            want = computation(spec_config(suite, spec, data_dir, 1, choices).to_dict())
-            same = [r for r in candidates if computation(r.config) == want]
-            if same:
-                found = dataclasses.replace(same[0], variant=spec.variant,
-                                            same_as=same[0].variant)
-                stored(found, histories.get(same[0].key) if spec.key in first else None)
-                continue
-        left.append(spec)
+        want = computation(run.config.to_dict())
+        same = [r for r in candidates if computation(r.config) == want]
+        if same:
+            found = dataclasses.replace(same[0], variant=spec.variant, same_as=same[0].variant)
+            stored(found, histories.get(same[0].key) if run.keep_history else None)
+        else:
+            left.append(run)
     return left
 
 
@@ -226,31 +227,30 @@ def _environment(changes: dict):
                 os.environ[key] = value
 
 
-def _run_parallel(suite, todo, first, jobs, data_dir, stored, folder, choices=None):
-    """Train ``todo`` in ``jobs`` spawned workers (their kernels pinned to ``suite.kernels``);
-    ``stored(record, history)`` each finished one (a diverged unit comes back from
-    :func:`execute` as a failed record). A distilling unit waits until the unit that trains
-    its teachers has finished."""
-    pinned = pinned_kernels(suite.kernels) if suite.kernels else {}
+def _run_parallel(kernels, planned, jobs, stored, folder):
+    """Train ``planned`` runs in ``jobs`` spawned workers (their kernels pinned to ``kernels``,
+    a suite's level, where given); ``stored(record, history)`` each finished one (a diverged
+    run comes back from :func:`execute` as a failed record). A distilling run waits until the
+    run that trains its teachers has finished."""
+    pinned = pinned_kernels(kernels) if kernels else {}
     with _environment(pinned):
-        _run_pool(suite, todo, first, max(1, jobs), data_dir, stored, folder, choices)
+        _run_pool(planned, max(1, jobs), stored, folder)
 
 
-def _run_pool(suite, todo, first, jobs, data_dir, stored, folder, choices):
+def _run_pool(planned, jobs, stored, folder):
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
                                initializer=_worker_init, initargs=(1,))
     pending = {}
-    queue = list(todo)
+    queue = list(planned)
     try:
         while queue or pending:
             while queue and len(pending) < jobs:
-                busy = {unit_key(s) for s in [*queue, *pending.values()]}
-                ready = [i for i, s in enumerate(queue) if teacher_key(s) not in busy]
+                busy = {run.unit for run in [*queue, *pending.values()]}
+                ready = [i for i, run in enumerate(queue) if run.taught_by not in busy]
                 if not ready:
                     break
-                spec = queue.pop(ready[0])
-                pending[pool.submit(execute, suite, spec, data_dir, spec.key in first, 1,
-                                    folder, choices)] = spec
+                run = queue.pop(ready[0])
+                pending[pool.submit(execute, run, folder)] = run
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 pending.pop(future)
@@ -261,5 +261,3 @@ def _run_pool(suite, todo, first, jobs, data_dir, stored, folder, choices):
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-
-
