@@ -25,6 +25,7 @@ from ..experiment import build_cohort, run_once, splits_for
 from ..provenance import pinned_kernels, versions
 from ..progress import bar as progress_bar
 from ..training import DivergenceError
+from .curves import append_curve
 from .record import result_fields
 from .store import ResultStore, is_failed, record_key, split_seed_of
 from .suite import TUNE, RunSpec, Suite, first_runs, plan, spec_config, where
@@ -147,6 +148,7 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
 
         def stored(record, history):
             store.append(record, history)
+            _keep_curve(store.dir, record, history)
             if is_failed(record):
                 failed.append(record)
                 unit = " ".join([str(record[k]) for k in ("dataset", "cohort", "variant", "method")
@@ -181,6 +183,13 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
             bar.close()
     return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo) - found,
             "found": found, "failed": len(failed)}
+
+
+def _keep_curve(folder, record: dict, history) -> None:
+    """Keep a stored run's per-epoch curves, compactly, in ``DIR/curves.jsonl`` for the
+    figures (:mod:`~.curves`: the first final run of each dataset, cohort, variant, method)."""
+    if history is not None:
+        append_curve(folder, record, history)
 
 
 #: config keys that say where or how fast a run goes, not what it computes
