@@ -2,15 +2,15 @@
 mutualgnn/bench/curves.py) for a folder stored before the bench runner kept them.
 
 From the folder's ``histories.jsonl`` (the runner's per-epoch log, not committed). The
-representative run of each dataset (the first final run of the dataset's first cohort with
-each ``--methods`` method) that it lacks is first trained again from its stored record by the
-package's own path (:func:`mutualgnn.bench.verify.rerun`, as ``mutualgnn verify`` does), one at
-a time; its history is appended to ``histories.jsonl`` only when the rerun gives every stored
-number again (:func:`mutualgnn.bench.verify.differences`), else the differences are printed.
+representative run of each dataset (its first final run with each ``--methods`` method) that
+it lacks is first trained again from its stored record by the package's own path
+(:func:`mutualgnn.bench.verify.rerun`, as ``mutualgnn verify`` does), one at a time; its
+history is appended to ``histories.jsonl`` only when the rerun gives every stored number again
+(:func:`mutualgnn.bench.verify.differences`), else the differences are printed.
 A group already in ``curves.jsonl`` is kept as it is.
 
     python benchmarks/curves.py benchmarks/results/fair --methods gml
-    mutualgnn table benchmarks/results/fair --format md   # then redraws the figures from it
+    python benchmarks/figures.py benchmarks/results/fair   # then redraws the figures from it
 """
 from __future__ import annotations
 
@@ -28,15 +28,12 @@ verifying = importlib.import_module("mutualgnn.bench.verify")
 
 
 def representatives(records: list, methods, datasets=None) -> list:
-    """The first final, non-failed record of each (dataset, its first cohort, method)."""
-    chosen, cohorts = {}, {}
+    """The first final, non-failed record of each (dataset, method)."""
+    chosen = {}
     for r in records:
         if is_failed(r) or (r.get("variant") or "").startswith(TUNE):
             continue
-        if datasets and r["dataset"] not in datasets:
-            continue
-        cohort = cohorts.setdefault(r["dataset"], r["cohort"])
-        if r["cohort"] == cohort and r["method"] in methods:
+        if r["method"] in methods and (not datasets or r["dataset"] in datasets):
             chosen.setdefault((r["dataset"], r["method"]), r)
     return list(chosen.values())
 

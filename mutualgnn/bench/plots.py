@@ -53,7 +53,7 @@ def _colour(table: dict, name: str) -> str:
 
 
 def _grid(n: int, row_height: float, extra: float = 0.0):
-    """A figure of ``n`` panels, at most :data:`COLUMNS` a row, ``row_height`` inches each."""
+    """A figure of ``n`` panels, at most ``COLUMNS`` a row, ``row_height`` inches each."""
     cols = min(COLUMNS, n)
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, row_height * rows + extra),
@@ -264,9 +264,10 @@ def _representative(curves: list, coordinator: bool = False) -> dict:
 
 
 def _where(c: dict) -> str:
+    """A panel's title: the dataset and cohort, then the run (variant, method, seed, fold)."""
     seed = f"seed {c['seed']}" + ("" if c.get("fold") is None else f", fold {c['fold']}")
-    return " · ".join(filter(None, [c["dataset"], _cohort(c["cohort"]),
-                                    c.get("variant"), c["method"], seed]))
+    return (f"{c['dataset']} · {_cohort(c['cohort'])}\n"
+            + " · ".join(filter(None, [c.get("variant"), c["method"], seed])))
 
 
 def training_curves(curves: list, path) -> Path | None:
@@ -279,7 +280,7 @@ def training_curves(curves: list, path) -> Path | None:
     alone = {(c["dataset"], c["cohort"], c.get("variant"), c["seed"], c.get("fold")): c
              for c in curves if c["method"] == "independent"}
     with plt.rc_context(STYLE):
-        fig, axes = _grid(len(chosen), 2.3, extra=0.45)
+        fig, axes = _grid(len(chosen), 2.5, extra=0.45)
         archs, dashed = {}, False
         for ax, c in zip(axes.flat, chosen.values()):
             pair = alone.get((c["dataset"], c["cohort"], c.get("variant"), c["seed"],
@@ -297,6 +298,8 @@ def training_curves(curves: list, path) -> Path | None:
                                 mec="black", mew=0.6)
             # the plateau, not the first epochs, sets the range: early values may leave it
             later = [100 * v for s in c["students"] for v in s["val"][len(c["epoch"]) // 10:]]
+            later += [100 * s["val"][c["epoch"].index(s["best_epoch"])] for s in c["students"]
+                      if s.get("best_epoch") in c["epoch"]]
             low, high = min(later), max(later)
             ax.set_ylim(low - 0.15 * (high - low) - 0.5, high + 0.08 * (high - low) + 0.5)
             ax.set_title(_where(c), fontsize=8.5)
@@ -321,7 +324,7 @@ def coordinator_curves(curves: list, path) -> Path | None:
     cols = min(COLUMNS, len(chosen))
     rows = math.ceil(len(chosen) / cols)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(2 * rows, cols, figsize=(WIDTH, 3.6 * rows + 0.45),
+        fig, axes = plt.subplots(2 * rows, cols, figsize=(WIDTH, 3.8 * rows + 0.45),
                                  squeeze=False, sharex="col")
         archs = {}
         for i, c in enumerate(chosen.values()):
@@ -376,8 +379,12 @@ def cka_heatmaps(frame: pd.DataFrame, path) -> Path:
             ax.set_yticks(range(len(archs)), archs)
             ax.spines[:].set_visible(False)
             ax.set_title(f"{frame['dataset'].iloc[0]}: {method}")
-        bar = fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85,
-                           label="linear CKA (scale: smallest to largest value)")
+        fig.subplots_adjust(left=0.08, right=0.8, bottom=0.17, top=0.88, wspace=0.3)
+        bar = fig.colorbar(image, cax=fig.add_axes((0.83, 0.17, 0.022, 0.71)),
+                           label="linear CKA (the values' range)")
+        if np.isnan(np.concatenate([g.ravel() for g in grids.values()])).any():
+            fig.text(0.44, 0.02, "diagonal: two students of one architecture; grey: not measured",
+                     ha="center", fontsize=8.5, color="0.25")
         bar.set_ticks(np.linspace(low, high, 5))
         bar.ax.set_yticklabels([f"{t:.3f}" for t in np.linspace(low, high, 5)])
         return _save(fig, path, tight=False)
@@ -419,7 +426,8 @@ def forest_plot(diffs: pd.DataFrame, path, method: str = "gml") -> Path:
         ax.grid(axis="x", color="0.92", lw=0.8)
         ax.set_axisbelow(True)
         ax.set_title(f"{task} classification", fontsize=10, loc="left")
-        ax.set_xlabel(f"{method.upper()} student − baseline, test accuracy (points)", fontsize=9)
+        ax.set_xlabel(f"{method.upper()} student − baseline, test accuracy (points): mean "
+                      "paired difference, bar its 95% CI", fontsize=9)
     handles = [plt.Line2D([], [], color=styles[b][0], marker=styles[b][1], mfc=styles[b][0],
                           ls="-", lw=1.2, label=b) for b in baselines]
     handles += [plt.Line2D([], [], color="0.3", marker="o", ls="none", label=label, mfc=face)
