@@ -114,7 +114,7 @@ def test_accuracy_plot_has_at_most_three_panels_a_row(drawn, tmp_path, n):
     assert len(shown) == n
     rows = {round(ax.get_position().y0, 3) for ax in shown}
     assert len(rows) == math.ceil(n / 3)
-    assert fig.get_figwidth() == plots.WIDTH
+    assert fig.get_figwidth() == pytest.approx(plots.WIDTH if n >= 3 else plots.WIDTH / 3 + 1.2)
     texts = [t.get_text() for t in fig.texts]
     assert "mean ± 1 s.d. over n = 3 runs (seeds or folds)" in texts
     legend = [t.get_text() for t in fig.legends[0].get_texts()]

@@ -52,12 +52,13 @@ def _colour(table: dict, name: str) -> str:
     return table.get(name) or _SPARE[sum(map(ord, name)) % len(_SPARE)]
 
 
-def _grid(n: int, row_height: float, extra: float = 0.0):
-    """A figure of ``n`` panels, at most ``COLUMNS`` a row, ``row_height`` inches each."""
+def _grid(n: int, row_height: float):
+    """A figure of ``n`` panels, at most ``COLUMNS`` a row, ``row_height`` inches each; a
+    panel is as wide as in a full row, whatever the number of panels."""
     cols = min(COLUMNS, n)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, row_height * rows + extra),
-                             squeeze=False)
+    width = WIDTH if cols == COLUMNS else min(WIDTH, WIDTH * cols / COLUMNS + 1.2)
+    fig, axes = plt.subplots(rows, cols, figsize=(width, row_height * rows), squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, axes
@@ -75,10 +76,20 @@ def _ordered(methods) -> list:
     return [m for m in METHOD_NAMES if m in methods] + [m for m in methods if m not in METHOD_NAMES]
 
 
-def _legend(fig, handles, top: float) -> None:
-    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 5), frameon=False,
+def _legend(fig, handles, caption: str = "") -> None:
+    """The figure's legend above its panels, in as many rows as its width needs, and below it
+    a one-line ``caption``; the figure grows by their height."""
+    columns = min(len(handles), 5, max(2, int(fig.get_figwidth() / 1.4)))
+    rows = math.ceil(len(handles) / columns)
+    top = 0.27 * rows + (0.25 if caption else 0) + 0.12
+    height = fig.get_figheight() + top
+    fig.set_figheight(height)
+    fig.legend(handles=handles, loc="upper center", ncol=columns, frameon=False,
                bbox_to_anchor=(0.5, 1.0), handlelength=1.8, columnspacing=1.2)
-    fig.tight_layout(rect=(0, 0, 1, 1 - top / fig.get_figheight()))
+    if caption:
+        fig.text(0.5, 1 - (0.27 * rows + 0.06) / height, caption, ha="center", va="top",
+                 fontsize=8.5, color="0.25")
+    fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
 
 
 def accuracy_plot(runs: pd.DataFrame, path) -> Path:
@@ -95,7 +106,7 @@ def accuracy_plot(runs: pd.DataFrame, path) -> Path:
     panels = list(dict.fromkeys(zip(cells["dataset"], cells["cohort"])))
     metric = dict(zip(runs["dataset"], runs["metric"])) if "metric" in runs else {}
     with plt.rc_context(STYLE):
-        fig, axes = _grid(len(panels), 0.19 * len(rows) + 0.75, extra=0.55)
+        fig, axes = _grid(len(panels), 0.19 * len(rows) + 0.75)
         archs = {}
         for ax, (dataset, cohort) in zip(axes.flat, panels):
             sub = cells[(cells["dataset"] == dataset) & (cells["cohort"] == cohort)]
@@ -138,10 +149,8 @@ def accuracy_plot(runs: pd.DataFrame, path) -> Path:
                     plt.Line2D([], [], color="0.4", ls="--", lw=0.9,
                                label="trained alone (mean)")]
         n = sorted(set(cells["runs"]))
-        fig.text(0.5, 1 - 0.3 / fig.get_figheight(), "mean ± 1 s.d. over " + (
-            f"n = {n[0]} runs" if len(n) == 1 else "the panel's n runs") + " (seeds or folds)",
-                 ha="center", va="top", fontsize=8.5, color="0.25")
-        _legend(fig, handles, 0.55)
+        _legend(fig, handles, "mean ± 1 s.d. over " + (
+            f"n = {n[0]} runs" if len(n) == 1 else "the panel's n runs") + " (seeds or folds)")
         return _save(fig, path, tight=False)
 
 
@@ -201,7 +210,8 @@ def cohort_curves(runs: pd.DataFrame, path) -> Path | None:
         arch = next((a for a in grp["arch"] if a in shared), None)
         chosen = grp[grp["arch"] == arch] if arch else grp
         chosen = chosen.assign(family=[
-            f"{arch} only" if set(c.split(",")) == {arch} else "mixed" for c in chosen["cohort"]])
+            f"cohorts of {arch} only" if set(c.split(",")) == {arch} else "mixed cohorts"
+            for c in chosen["cohort"]])
         parts.append(_per_run(chosen, ["dataset", "family", "x"]).assign(
             dataset=dataset, what=f"{arch} students" if arch else "students"))
     per_run = pd.concat(parts, ignore_index=True)
@@ -213,7 +223,7 @@ def _line_figure(per_run: pd.DataFrame, path, xlabel: str, style) -> Path:
     n = per_run.groupby(["dataset", "method", "x"] + ([style] if style else []))["y"].count()
     dashes = dict(zip(dict.fromkeys(per_run[style]), ("-", "--", ":", "-."))) if style else None
     with plt.rc_context(STYLE):
-        fig, axes = _grid(len(datasets), 2.4, extra=0.55)
+        fig, axes = _grid(len(datasets), 2.4)
         for ax, dataset in zip(axes.flat, datasets):
             sub = per_run[per_run["dataset"] == dataset]
             _bands(ax, sub, style, dashes)
@@ -233,10 +243,8 @@ def _line_figure(per_run: pd.DataFrame, path, xlabel: str, style) -> Path:
         if style:
             handles += [plt.Line2D([], [], color="0.3", ls=ls, lw=1.4, label=f)
                         for f, ls in dashes.items()]
-        fig.text(0.5, 1 - 0.3 / fig.get_figheight(), "line: mean over the panel's n runs "
-                 "(seeds or folds; students averaged within a run); band: 95% CI of the mean",
-                 ha="center", va="top", fontsize=8.5, color="0.25")
-        _legend(fig, handles, 0.55)
+        _legend(fig, handles, "line: mean of the panel's n runs (students averaged per run); "
+                "band: 95% CI of the mean")
         return _save(fig, path, tight=False)
 
 
@@ -280,7 +288,7 @@ def training_curves(curves: list, path) -> Path | None:
     alone = {(c["dataset"], c["cohort"], c.get("variant"), c["seed"], c.get("fold")): c
              for c in curves if c["method"] == "independent"}
     with plt.rc_context(STYLE):
-        fig, axes = _grid(len(chosen), 2.5, extra=0.45)
+        fig, axes = _grid(len(chosen), 2.5)
         archs, dashed = {}, False
         for ax, c in zip(axes.flat, chosen.values()):
             pair = alone.get((c["dataset"], c["cohort"], c.get("variant"), c["seed"],
@@ -311,7 +319,7 @@ def training_curves(curves: list, path) -> Path | None:
                                   label="epoch selected on validation"))
         if dashed:
             handles.append(plt.Line2D([], [], color="0.3", ls="--", lw=1, label="trained alone"))
-        _legend(fig, handles, 0.45)
+        _legend(fig, handles)
         return _save(fig, path, tight=False)
 
 
@@ -324,7 +332,7 @@ def coordinator_curves(curves: list, path) -> Path | None:
     cols = min(COLUMNS, len(chosen))
     rows = math.ceil(len(chosen) / cols)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(2 * rows, cols, figsize=(WIDTH, 3.8 * rows + 0.45),
+        fig, axes = plt.subplots(2 * rows, cols, figsize=(WIDTH, 3.8 * rows),
                                  squeeze=False, sharex="col")
         archs = {}
         for i, c in enumerate(chosen.values()):
@@ -343,7 +351,7 @@ def coordinator_curves(curves: list, path) -> Path | None:
             axes[2 * (j // cols), j % cols].set_visible(False)
             axes[2 * (j // cols) + 1, j % cols].set_visible(False)
         _legend(fig, [plt.Line2D([], [], color=_colour(ARCH_COLOURS, a), lw=1.2, label=a)
-                      for a in archs], 0.45)
+                      for a in archs])
         return _save(fig, path, tight=False)
 
 
