@@ -434,8 +434,8 @@ def forest_plot(diffs: pd.DataFrame, path, method: str = "gml") -> Path:
         ax.grid(axis="x", color="0.92", lw=0.8)
         ax.set_axisbelow(True)
         ax.set_title(f"{task} classification", fontsize=10, loc="left")
-        ax.set_xlabel(f"{method.upper()} student − baseline, test accuracy (points): mean "
-                      "paired difference, bar its 95% CI", fontsize=9)
+        ax.set_xlabel(f"{method.upper()} student − baseline, test accuracy (points): "
+                      "mean and 95% CI", fontsize=9)
     handles = [plt.Line2D([], [], color=styles[b][0], marker=styles[b][1], mfc=styles[b][0],
                           ls="-", lw=1.2, label=b) for b in baselines]
     handles += [plt.Line2D([], [], color="0.3", marker="o", ls="none", label=label, mfc=face)
