@@ -83,6 +83,9 @@ def test_the_runner_keeps_the_first_run_of_each_group(tmp_path):
         assert [s["best_epoch"] for s in c["students"]] == \
             [s["best_epoch"] for s in stored[c["method"]]["students"]]
     assert "weight" in curves[1]["students"][0]  # gml's coordinator weighs; independent has none
+    # --no-resume moves the old curves aside with the old runs: the new runs' curves are kept
+    run_suite(load_suite(path), out, threads=1, progress=False, resume=False)
+    assert len(read_curves(out)) == 2 and len(list(out.glob("curves.*.jsonl"))) == 1
 
 
 @pytest.fixture
