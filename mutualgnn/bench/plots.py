@@ -52,13 +52,16 @@ def _colour(table: dict, name: str) -> str:
     return table.get(name) or _SPARE[sum(map(ord, name)) % len(_SPARE)]
 
 
+def _width(cols: int) -> float:
+    """A figure's width (inches) for ``cols`` panels a row: a panel as wide as in a full row."""
+    return WIDTH if cols >= COLUMNS else min(WIDTH, WIDTH * cols / COLUMNS + 1.2)
+
+
 def _grid(n: int, row_height: float):
-    """A figure of ``n`` panels, at most ``COLUMNS`` a row, ``row_height`` inches each; a
-    panel is as wide as in a full row, whatever the number of panels."""
+    """A figure of ``n`` panels, at most ``COLUMNS`` a row, ``row_height`` inches each."""
     cols = min(COLUMNS, n)
     rows = math.ceil(n / cols)
-    width = WIDTH if cols == COLUMNS else min(WIDTH, WIDTH * cols / COLUMNS + 1.2)
-    fig, axes = plt.subplots(rows, cols, figsize=(width, row_height * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(_width(cols), row_height * rows), squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, axes
@@ -332,11 +335,13 @@ def coordinator_curves(curves: list, path) -> Path | None:
     cols = min(COLUMNS, len(chosen))
     rows = math.ceil(len(chosen) / cols)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(2 * rows, cols, figsize=(WIDTH, 3.8 * rows),
-                                 squeeze=False, sharex="col")
+        # a row of runs is a subfigure: a run's two panels close together, sharing epochs
+        fig = plt.figure(figsize=(_width(cols), 3.3 * rows + 0.35), layout="constrained")
+        pairs = [sub.subplots(2, cols, sharex="col", squeeze=False)
+                 for sub in fig.subfigures(rows, 1, squeeze=False)[:, 0]]
         archs = {}
         for i, c in enumerate(chosen.values()):
-            top, bottom = axes[2 * (i // cols), i % cols], axes[2 * (i // cols) + 1, i % cols]
+            top, bottom = pairs[i // cols][:, i % cols]
             for s in c["students"]:
                 colour = _colour(ARCH_COLOURS, s["arch"])
                 archs[s["arch"]] = None
@@ -346,12 +351,12 @@ def coordinator_curves(curves: list, path) -> Path | None:
             top.set_ylabel("mean adaptive weight" if i % cols == 0 else "")
             bottom.set_ylabel("entropy (nats)" if i % cols == 0 else "")
             bottom.set_xlabel("epoch")
-            top.tick_params(labelbottom=True)
         for j in range(len(chosen), rows * cols):
-            axes[2 * (j // cols), j % cols].set_visible(False)
-            axes[2 * (j // cols) + 1, j % cols].set_visible(False)
-        _legend(fig, [plt.Line2D([], [], color=_colour(ARCH_COLOURS, a), lw=1.2, label=a)
-                      for a in archs])
+            for ax in pairs[j // cols][:, j % cols]:
+                ax.set_visible(False)
+        fig.legend(handles=[plt.Line2D([], [], color=_colour(ARCH_COLOURS, a), lw=1.2, label=a)
+                            for a in archs], loc="outside upper center", ncol=len(archs),
+                   frameon=False)
         return _save(fig, path, tight=False)
 
 
