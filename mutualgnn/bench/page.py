@@ -238,11 +238,11 @@ def _shipped_suite(suite_file: Path):
 
 
 #: the figures of a result folder a page shows (file, what it shows), where the folder has them
-FIGURES = {"accuracy": [("accuracy.png", "Test accuracy of every method, student and cohort: "
+FIGURES = {"accuracy": [("accuracy.png", "test accuracy of every method, student and cohort: "
                          "mean ± 1 s.d. over the runs; dashed, each architecture trained alone")],
-           "curves": [("training_curves.png", "Validation accuracy per epoch of each student in "
+           "curves": [("training_curves.png", "validation accuracy per epoch of each student in "
                        "each dataset's first GML run; dots: the epoch validation selects"),
-                      ("coordinator.png", "The coordinator's mean adaptive weight and each "
+                      ("coordinator.png", "the coordinator's mean adaptive weight and each "
                        "student's mean predictive entropy per epoch, the same runs")]}
 
 
@@ -259,7 +259,8 @@ def figures(folders, doc, kind: str) -> list:
         for name, alt in FIGURES[kind]:
             path = Path(folder).resolve() / name
             if path.is_file():
-                lines += [f"![{alt}]({os.path.relpath(path, Path(doc).resolve().parent)})", ""]
+                lines += [f"![{Path(folder).name}: {alt}]"
+                          f"({os.path.relpath(path, Path(doc).resolve().parent)})", ""]
     return lines
 
 
