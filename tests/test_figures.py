@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from mutualgnn.bench import ResultStore, load_suite, records_frame, run_suite
-from mutualgnn.bench import plots
+from mutualgnn.bench import figstyle, plots
 from mutualgnn.bench.curves import CURVES_FILE, POINTS, append_curve, curve_entry, read_curves
 
 
@@ -97,7 +97,7 @@ def drawn(monkeypatch):
         figures[path.name] = fig
         return path
 
-    monkeypatch.setattr(plots, "_save", keep)
+    monkeypatch.setattr(figstyle, "save", keep)
     return figures
 
 
@@ -117,7 +117,8 @@ def test_accuracy_plot_has_at_most_three_panels_a_row(drawn, tmp_path, n):
     assert len(shown) == n
     rows = {round(ax.get_position().y0, 3) for ax in shown}
     assert len(rows) == math.ceil(n / 3)
-    assert fig.get_figwidth() == pytest.approx(plots.WIDTH if n >= 3 else plots.WIDTH / 3 + 1.2)
+    width = figstyle.WIDTH if n >= 3 else figstyle.WIDTH / 3 + 1.2
+    assert fig.get_figwidth() == pytest.approx(width)
     texts = [t.get_text() for t in fig.texts]
     assert "mean ± 1 s.d. over n = 3 runs (seeds or folds)" in texts
     legend = [t.get_text() for t in fig.legends[0].get_texts()]

@@ -1,5 +1,5 @@
-"""Figures of a results folder (matplotlib, no display needed), sized for a printed page: 7.2
-inches wide, at most three panels a row, text of 8.5 points or more at that width.
+"""Figures of a results folder (matplotlib, no display needed), sized for a printed page
+(:mod:`~.figstyle`: 7.2 inches wide, at most three panels a row, text of 8.5 points or more).
 
 * :func:`accuracy_plot`: test accuracy of every method, a panel per (dataset, cohort): each
   student and the cohort's ensemble as a point at the mean with a bar of ± 1 s.d. over the
@@ -8,91 +8,31 @@ inches wide, at most three panels a row, text of 8.5 points or more at that widt
   students' mean test accuracy, a line per method with the 95% confidence band of its mean.
 * :func:`cohort_curves`: the same against the cohort's size, for a suite of cohorts of
   several sizes.
-* :func:`training_curves`, :func:`coordinator_curves`: per epoch, from the folder's
-  ``curves.jsonl`` (:mod:`~.curves`), each dataset's representative run.
+* :func:`~.curve_plots.training_curves`, :func:`~.curve_plots.coordinator_curves`: per epoch,
+  from the folder's ``curves.jsonl`` (:mod:`~.curves`), each dataset's representative run.
 * :func:`cka_heatmaps`: linear CKA between architectures, the colour scale from the values.
 * :func:`forest_plot` (SVG): each student of a method against each baseline, the paired mean
   difference with its 95% confidence interval, significant ones filled.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+from scipy import stats
 
-matplotlib.use("Agg")  # files only; never needs a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from ..files import replacing_path  # noqa: E402
-from ..mutual import METHOD_NAMES  # noqa: E402
-from .curves import curves_from_histories, read_curves  # noqa: E402
-from .store import ResultStore  # noqa: E402
-from .tables import accuracy_cells  # noqa: E402
-
-#: a printed page's text width (inches) and the most panels a row
-WIDTH, COLUMNS = 7.2, 3
-#: matplotlib settings of every figure: text of 8.5-9.5 points at the page's width
-STYLE = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 8.5,
-         "ytick.labelsize": 8.5, "legend.fontsize": 8.5, "axes.spines.top": False,
-         "axes.spines.right": False}
-#: colours (Okabe-Ito, distinguishable in grey and by colour-blind readers)
-ARCH_COLOURS = {"gcn": "#0072b2", "gat": "#e69f00", "gin": "#009e73", "sage": "#d55e00",
-                "mlp": "#cc79a7"}
-METHOD_COLOURS = {"independent": "0.35", "ensemble": "#56b4e9", "dml": "#e69f00",
-                  "gml": "#0072b2", "gml-no-alw": "#009e73", "gml-no-entropy": "#cc79a7",
-                  "gml-sharpen": "#d55e00", "online-ensemble": "#f0e442", "kd": "#882255"}
-_SPARE = ("#999933", "#44aa99", "#aa4499", "#332288", "#117733")
-
-
-def _colour(table: dict, name: str) -> str:
-    return table.get(name) or _SPARE[sum(map(ord, name)) % len(_SPARE)]
-
-
-def _width(cols: int) -> float:
-    """A figure's width (inches) for ``cols`` panels a row: a panel as wide as in a full row."""
-    return WIDTH if cols >= COLUMNS else min(WIDTH, WIDTH * cols / COLUMNS + 1.2)
-
-
-def _grid(n: int, row_height: float):
-    """A figure of ``n`` panels, at most ``COLUMNS`` a row, ``row_height`` inches each."""
-    cols = min(COLUMNS, n)
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(_width(cols), row_height * rows), squeeze=False)
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
-    return fig, axes
-
-
-def _cohort(cohort: str) -> str:
-    """A cohort as a title names it: ``gcn+gat``; one architecture repeated, ``6×gcn``."""
-    archs = cohort.split(",")
-    return f"{len(archs)}×{archs[0]}" if len(archs) > 2 and len(set(archs)) == 1 \
-        else "+".join(archs)
+from ..mutual import METHOD_NAMES
+from . import figstyle
+from .curve_plots import coordinator_curves, store_curves, training_curves
+from .tables import accuracy_cells
 
 
 def _ordered(methods) -> list:
     methods = list(dict.fromkeys(methods))
     return [m for m in METHOD_NAMES if m in methods] + [m for m in methods if m not in METHOD_NAMES]
-
-
-def _legend(fig, handles, caption: str = "") -> None:
-    """The figure's legend above its panels, in as many rows as its width needs, and below it
-    a one-line ``caption``; the figure grows by their height."""
-    columns = min(len(handles), 5, max(2, int(fig.get_figwidth() / 1.4)))
-    rows = math.ceil(len(handles) / columns)
-    top = 0.27 * rows + (0.25 if caption else 0) + 0.12
-    height = fig.get_figheight() + top
-    fig.set_figheight(height)
-    fig.legend(handles=handles, loc="upper center", ncol=columns, frameon=False,
-               bbox_to_anchor=(0.5, 1.0), handlelength=1.8, columnspacing=1.2)
-    if caption:
-        fig.text(0.5, 1 - (0.27 * rows + 0.06) / height, caption, ha="center", va="top",
-                 fontsize=8.5, color="0.25")
-    fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
 
 
 def accuracy_plot(runs: pd.DataFrame, path) -> Path:
@@ -108,8 +48,8 @@ def accuracy_plot(runs: pd.DataFrame, path) -> Path:
             if ((variant == v) & (cells["method"] == m)).any()]
     panels = list(dict.fromkeys(zip(cells["dataset"], cells["cohort"])))
     metric = dict(zip(runs["dataset"], runs["metric"])) if "metric" in runs else {}
-    with plt.rc_context(STYLE):
-        fig, axes = _grid(len(panels), 0.19 * len(rows) + 0.75)
+    with plt.rc_context(figstyle.STYLE):
+        fig, axes = figstyle.panels(len(panels), 0.19 * len(rows) + 0.75)
         archs = {}
         for ax, (dataset, cohort) in zip(axes.flat, panels):
             sub = cells[(cells["dataset"] == dataset) & (cells["cohort"] == cohort)]
@@ -123,13 +63,13 @@ def accuracy_plot(runs: pd.DataFrame, path) -> Path:
                 ys = [rows.index(r) - 0.3 + i * step for r in cell["row"]]
                 ax.errorbar(cell["mean"], ys, xerr=cell["std"], ls="none", elinewidth=1,
                             marker="D" if arch == "ensemble" else "o", ms=3.6,
-                            color="black" if arch == "ensemble" else _colour(ARCH_COLOURS, arch))
+                            color="black" if arch == "ensemble" else figstyle.arch_colour(arch))
             alone = sub[(sub["method"] == "independent") & (sub["model"] != "ensemble")]
             for (v, arch), grp in alone.groupby([variant[alone.index], alone["model"].map(arch_of)],
                                                 sort=False):
                 block = [i for i, r in enumerate(rows) if r.startswith(f"{v} · ") or not v]
                 ax.vlines(grp["mean"].mean(), block[0] - 0.5, block[-1] + 0.5, lw=0.9, ls="--",
-                          color=_colour(ARCH_COLOURS, arch), zorder=0)
+                          color=figstyle.arch_colour(arch), zorder=0)
             low, high = (sub["mean"] - sub["std"]).min(), (sub["mean"] + sub["std"]).max()
             pad = max(0.5, 0.06 * (high - low))
             ax.set_xlim(max(0.0, low - pad), min(100.0, high + pad))
@@ -142,19 +82,19 @@ def accuracy_plot(runs: pd.DataFrame, path) -> Path:
             n = sorted(set(sub["runs"]))
             runs_text = "" if len(set(cells["runs"])) == 1 else \
                 f" · n = {n[0]}" if len(n) == 1 else f" · n = {n[0]}-{n[-1]}"
-            ax.set_title(f"{dataset} · {_cohort(cohort)}{runs_text}")
+            ax.set_title(f"{dataset} · {figstyle.cohort_name(cohort)}{runs_text}")
             score = metric.get(dataset, "acc")
             ax.set_xlabel("test accuracy (%)" if score == "acc" else f"test {score} (%)")
-        handles = [plt.Line2D([], [], color=_colour(ARCH_COLOURS, a), marker="o", ls="none",
+        handles = [plt.Line2D([], [], color=figstyle.arch_colour(a), marker="o", ls="none",
                               label=a) for a in archs if a != "ensemble"]
         handles += [plt.Line2D([], [], color="black", marker="D", ms=4, ls="none",
                                label="cohort's ensemble"),
                     plt.Line2D([], [], color="0.4", ls="--", lw=0.9,
                                label="trained alone (mean)")]
         n = sorted(set(cells["runs"]))
-        _legend(fig, handles, "mean ± 1 s.d. over " + (
+        figstyle.legend(fig, handles, "mean ± 1 s.d. over " + (
             f"n = {n[0]} runs" if len(n) == 1 else "the panel's n runs") + " (seeds or folds)")
-        return _save(fig, path, tight=False)
+        return figstyle.save(fig, path, tight=False)
 
 
 def _bands(ax, frame: pd.DataFrame, style=None, dashes=None) -> None:
@@ -166,7 +106,7 @@ def _bands(ax, frame: pd.DataFrame, style=None, dashes=None) -> None:
         per_x = grp.groupby("x")["y"].agg(["mean", "std", "count"]).sort_index()
         half = stats.t.ppf(0.975, np.maximum(per_x["count"] - 1, 1)) * \
             per_x["std"].fillna(0) / np.sqrt(per_x["count"])
-        colour = _colour(METHOD_COLOURS, key[0])
+        colour = figstyle.method_colour(key[0])
         ax.plot(per_x.index, per_x["mean"], color=colour, marker="o", ms=3, lw=1.4,
                 ls=dashes[key[1]] if style else "-")
         ax.fill_between(per_x.index, per_x["mean"] - half, per_x["mean"] + half, color=colour,
@@ -225,8 +165,8 @@ def _line_figure(per_run: pd.DataFrame, path, xlabel: str, style) -> Path:
     datasets = list(dict.fromkeys(per_run["dataset"]))
     n = per_run.groupby(["dataset", "method", "x"] + ([style] if style else []))["y"].count()
     dashes = dict(zip(dict.fromkeys(per_run[style]), ("-", "--", ":", "-."))) if style else None
-    with plt.rc_context(STYLE):
-        fig, axes = _grid(len(datasets), 2.4)
+    with plt.rc_context(figstyle.STYLE):
+        fig, axes = figstyle.panels(len(datasets), 2.4)
         for ax, dataset in zip(axes.flat, datasets):
             sub = per_run[per_run["dataset"] == dataset]
             _bands(ax, sub, style, dashes)
@@ -241,123 +181,14 @@ def _line_figure(per_run: pd.DataFrame, path, xlabel: str, style) -> Path:
             ax.set_xticklabels([f"{x:g}" for x in xs])
             ax.grid(color="0.92", lw=0.8)
         methods = _ordered(per_run["method"])
-        handles = [plt.Line2D([], [], color=_colour(METHOD_COLOURS, m), marker="o", ms=3,
+        handles = [plt.Line2D([], [], color=figstyle.method_colour(m), marker="o", ms=3,
                               lw=1.4, label=m) for m in methods]
         if style:
             handles += [plt.Line2D([], [], color="0.3", ls=ls, lw=1.4, label=f)
                         for f, ls in dashes.items()]
-        _legend(fig, handles, "line: mean of the panel's n runs (students averaged per run); "
-                "band: 95% CI of the mean")
-        return _save(fig, path, tight=False)
-
-
-def store_curves(directory) -> list:
-    """The folder's curves (:mod:`~.curves`): ``curves.jsonl``, else made from a local
-    ``histories.jsonl`` (a folder written before ``curves.jsonl`` existed)."""
-    curves = read_curves(directory)
-    store = ResultStore(directory)
-    if not curves and store.histories_path.is_file():
-        curves = curves_from_histories(store.records(), store.records(store.histories_path))
-    return curves
-
-
-def _representative(curves: list, coordinator: bool = False) -> dict:
-    """dataset -> its first ``gml`` curves line (else its first line); with ``coordinator``,
-    only lines whose coordinator weighted (they have ``weight``)."""
-    chosen = {}
-    for c in curves:
-        if coordinator and "weight" not in c["students"][0]:
-            continue
-        if c["dataset"] not in chosen or (c["method"] == "gml" and
-                                          chosen[c["dataset"]]["method"] != "gml"):
-            chosen[c["dataset"]] = c
-    return chosen
-
-
-def _where(c: dict) -> str:
-    """A panel's title: the dataset and cohort, then the run (variant, method, seed, fold)."""
-    seed = f"seed {c['seed']}" + ("" if c.get("fold") is None else f", fold {c['fold']}")
-    return (f"{c['dataset']} · {_cohort(c['cohort'])}\n"
-            + " · ".join(filter(None, [c.get("variant"), c["method"], seed])))
-
-
-def training_curves(curves: list, path) -> Path | None:
-    """Validation accuracy per epoch of each student in each dataset's representative run (a
-    panel per dataset), the epoch validation selected marked; dashed, the same cohort's
-    students trained alone (``independent``, same seed and fold) where the folder keeps them."""
-    chosen = _representative(curves)
-    if not chosen:
-        return None
-    alone = {(c["dataset"], c["cohort"], c.get("variant"), c["seed"], c.get("fold")): c
-             for c in curves if c["method"] == "independent"}
-    with plt.rc_context(STYLE):
-        fig, axes = _grid(len(chosen), 2.5)
-        archs, dashed = {}, False
-        for ax, c in zip(axes.flat, chosen.values()):
-            pair = alone.get((c["dataset"], c["cohort"], c.get("variant"), c["seed"],
-                              c.get("fold")))
-            for line, ls in ((c, "-"), *(((pair, "--"),) if pair and pair is not c else ())):
-                dashed |= ls == "--"
-                for s in line["students"]:
-                    colour = _colour(ARCH_COLOURS, s["arch"])
-                    archs[s["arch"]] = None
-                    ax.plot(line["epoch"], [100 * v for v in s["val"]], color=colour, lw=0.9,
-                            ls=ls, alpha=1 if ls == "-" else 0.8)
-                    if ls == "-" and s.get("best_epoch") in line["epoch"]:
-                        i = line["epoch"].index(s["best_epoch"])
-                        ax.plot(s["best_epoch"], 100 * s["val"][i], "o", ms=4, color=colour,
-                                mec="black", mew=0.6)
-            # the plateau, not the first epochs, sets the range: early values may leave it
-            later = [100 * v for s in c["students"] for v in s["val"][len(c["epoch"]) // 10:]]
-            later += [100 * s["val"][c["epoch"].index(s["best_epoch"])] for s in c["students"]
-                      if s.get("best_epoch") in c["epoch"]]
-            low, high = min(later), max(later)
-            ax.set_ylim(low - 0.15 * (high - low) - 0.5, high + 0.08 * (high - low) + 0.5)
-            ax.set_title(_where(c), fontsize=8.5)
-            ax.set_xlabel("epoch")
-            ax.set_ylabel("validation accuracy (%)" if ax in axes[:, 0] else "")
-        handles = [plt.Line2D([], [], color=_colour(ARCH_COLOURS, a), lw=1.2, label=a)
-                   for a in archs]
-        handles.append(plt.Line2D([], [], color="0.5", marker="o", mec="black", mew=0.6, ls="none",
-                                  label="epoch selected on validation"))
-        if dashed:
-            handles.append(plt.Line2D([], [], color="0.3", ls="--", lw=1, label="trained alone"))
-        _legend(fig, handles)
-        return _save(fig, path, tight=False)
-
-
-def coordinator_curves(curves: list, path) -> Path | None:
-    """Per dataset (its representative run whose coordinator weighted), the coordinator's mean
-    adaptive weight (above) and each student's mean predictive entropy (below) per epoch."""
-    chosen = _representative(curves, coordinator=True)
-    if not chosen:
-        return None
-    cols = min(COLUMNS, len(chosen))
-    rows = math.ceil(len(chosen) / cols)
-    with plt.rc_context(STYLE):
-        # a row of runs is a subfigure: a run's two panels close together, sharing epochs
-        fig = plt.figure(figsize=(_width(cols), 3.3 * rows + 0.35), layout="constrained")
-        pairs = [sub.subplots(2, cols, sharex="col", squeeze=False)
-                 for sub in fig.subfigures(rows, 1, squeeze=False)[:, 0]]
-        archs = {}
-        for i, c in enumerate(chosen.values()):
-            top, bottom = pairs[i // cols][:, i % cols]
-            for s in c["students"]:
-                colour = _colour(ARCH_COLOURS, s["arch"])
-                archs[s["arch"]] = None
-                top.plot(c["epoch"], s["weight"], color=colour, lw=1)
-                bottom.plot(c["epoch"], s["entropy"], color=colour, lw=1)
-            top.set_title(_where(c), fontsize=8.5)
-            top.set_ylabel("mean adaptive weight" if i % cols == 0 else "")
-            bottom.set_ylabel("entropy (nats)" if i % cols == 0 else "")
-            bottom.set_xlabel("epoch")
-        for j in range(len(chosen), rows * cols):
-            for ax in pairs[j // cols][:, j % cols]:
-                ax.set_visible(False)
-        fig.legend(handles=[plt.Line2D([], [], color=_colour(ARCH_COLOURS, a), lw=1.2, label=a)
-                            for a in archs], loc="outside upper center", ncol=len(archs),
-                   frameon=False)
-        return _save(fig, path, tight=False)
+        figstyle.legend(fig, handles, "line: mean of the panel's n runs (students averaged per "
+                        "run); band: 95% CI of the mean")
+        return figstyle.save(fig, path, tight=False)
 
 
 def cka_heatmaps(frame: pd.DataFrame, path) -> Path:
@@ -378,9 +209,9 @@ def cka_heatmaps(frame: pd.DataFrame, path) -> Path:
     low, high = float(values.min()), float(values.max())
     if high - low < 1e-3:
         low, high = low - 5e-4, high + 5e-4
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(methods), figsize=(min(WIDTH, 2.6 * len(methods) + 1.2),
-                                                           2.7), squeeze=False)
+    with plt.rc_context(figstyle.STYLE):
+        width = min(figstyle.WIDTH, 2.6 * len(methods) + 1.2)
+        fig, axes = plt.subplots(1, len(methods), figsize=(width, 2.7), squeeze=False)
         for ax, method in zip(axes[0], methods):
             image = ax.imshow(grids[method], vmin=low, vmax=high, cmap="viridis")
             ax.set_facecolor("0.93")
@@ -400,7 +231,7 @@ def cka_heatmaps(frame: pd.DataFrame, path) -> Path:
                      ha="center", fontsize=8.5, color="0.25")
         bar.set_ticks(np.linspace(low, high, 5))
         bar.ax.set_yticklabels([f"{t:.3f}" for t in np.linspace(low, high, 5)])
-        return _save(fig, path, tight=False)
+        return figstyle.save(fig, path, tight=False)
 
 
 def forest_plot(diffs: pd.DataFrame, path, method: str = "gml") -> Path:
@@ -450,7 +281,7 @@ def forest_plot(diffs: pd.DataFrame, path, method: str = "gml") -> Path:
                handlelength=1.6, columnspacing=1.1, handletextpad=0.5,
                frameon=False, bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
-    return _save(fig, path, tight=False, format="svg")
+    return figstyle.save(fig, path, tight=False, format="svg")
 
 
 def store_figures(runs: pd.DataFrame, directory) -> list:
@@ -465,17 +296,3 @@ def store_figures(runs: pd.DataFrame, directory) -> list:
             grid_curves(runs, directory / "grid.png"),
             cohort_curves(runs, directory / "cohort_size.png")]
     return [p for p in made if p is not None]
-
-
-def _save(fig, path, tight: bool = True, format: str = "png") -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if tight:
-        fig.tight_layout()
-    # the same figure gives the same bytes: no date, SVG ids from a fixed salt
-    with replacing_path(path) as tmp, plt.rc_context({"svg.hashsalt": "mutualgnn",
-                                                      "svg.fonttype": "none"}):
-        fig.savefig(tmp, dpi=150, format=format,
-                    metadata={"Date": None} if format == "svg" else None)
-    plt.close(fig)
-    return path
