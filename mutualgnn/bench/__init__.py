@@ -12,7 +12,8 @@ the tables read the ensemble from it.
 
 Modules: :mod:`~.suite` (the YAML grid and its plan), :mod:`~.store` (the results folder),
 :mod:`~.runner` (training the plan), :mod:`~.report` (records to tables and plots),
-:mod:`~.tables`, :mod:`~.plots` (the figures; :mod:`~.curves`, the per-epoch values they draw),
+:mod:`~.tables`, :mod:`~.plots` and :mod:`~.curve_plots` (the figures, :mod:`~.figstyle` their
+shared style; :mod:`~.curves`, the per-epoch values they draw),
 :mod:`~.stats` (paired statistics, the corrected t-test, TOST),
 :mod:`~.verdict` (GML against every baseline, declared rules), :mod:`~.verify` (rerun stored
 runs and demand the same numbers).
