@@ -15,8 +15,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from ..files import replacing_path  # noqa: E402
 
-#: a printed page's text width (inches) and the most panels a row
-WIDTH, COLUMNS = 7.2, 3
+#: a printed page's text width (inches)
+WIDTH = 7.2
+#: the most panels a row
+COLUMNS = 3
 #: matplotlib settings of every figure: text of 8.5-9.5 points at the page's width
 STYLE = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 8.5,
          "ytick.labelsize": 8.5, "legend.fontsize": 8.5, "axes.spines.top": False,
