@@ -176,3 +176,22 @@ def test_the_figures_of_a_tiny_store(tmp_path):
     assert sorted(p.name for p in written) == ["accuracy.png", "coordinator.png",
                                                "training_curves.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
+
+
+def test_a_results_page_shows_its_folders_figures(tmp_path):
+    from mutualgnn.bench.page import results_page
+    folder, doc = tmp_path / "runs", tmp_path / "docs" / "page.md"
+    folder.mkdir()
+    records = [_record(method=m, seed=s) for m in ("independent", "gml") for s in range(3)]
+    for r in records:
+        ResultStore(folder).append(r)
+    plots.store_figures(records_frame(records), folder)
+    page = results_page([folder], "cmd", doc=doc)
+    assert "](../runs/accuracy.png)\n\n*`runs`: Test accuracy of every method" in page
+    assert "## Training curves" not in page  # the folder keeps no curves.jsonl
+    append_curve(folder, records[3], _history(30))
+    plots.store_figures(records_frame(records), folder)
+    page = results_page([folder], "cmd", doc=doc)
+    curves = page.split("## Training curves")[1].split("\n## ")[0]
+    assert "](../runs/training_curves.png)" in curves and "](../runs/coordinator.png)" in curves
+    assert "![" not in results_page([folder], "cmd")  # no page path: no figures

@@ -259,8 +259,9 @@ def figures(folders, doc, kind: str) -> list:
         for name, alt in FIGURES[kind]:
             path = Path(folder).resolve() / name
             if path.is_file():
-                lines += [f"![{Path(folder).name}: {alt}]"
-                          f"({os.path.relpath(path, Path(doc).resolve().parent)})", ""]
+                name = Path(folder).name
+                lines += [f"![{name}: {alt}]({os.path.relpath(path, Path(doc).resolve().parent)})",
+                          "", f"*`{name}`: {alt[0].upper()}{alt[1:]}.*", ""]
     return lines
 
 
