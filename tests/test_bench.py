@@ -291,7 +291,7 @@ def test_accuracy_table_names_a_metric_other_than_accuracy(tmp_path):
     table = accuracy_table(bench.records_frame(_records() + molhiv))
     assert dict(zip(table["dataset"], table["metric"])) == {"cora": "acc", "ogbg-molhiv": "rocauc"}
     from mutualgnn.bench import plots
-    assert plots.accuracy_bars(bench.records_frame(molhiv), tmp_path / "a.png").stat().st_size > 0
+    assert plots.accuracy_plot(bench.records_frame(molhiv), tmp_path / "a.png").stat().st_size > 0
 
 
 def test_cost_table_by_hand():

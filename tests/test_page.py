@@ -229,7 +229,7 @@ def test_committed_page_is_what_its_command_writes(page, monkeypatch):
     args = command.split()[2:]
     folders, doc = args[:args.index("--out")], args[args.index("--out") + 1]
     assert ROOT / doc == page
-    assert results_page(folders, command, text.partition(READING)[2]) == text
+    assert results_page(folders, command, text.partition(READING)[2], doc) == text
 
 
 def test_a_dataset_still_running_gets_no_verdict(tmp_path):

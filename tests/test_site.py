@@ -72,8 +72,12 @@ def test_the_sites_hook_rewrites_links(tmp_path, caplog):
     hooks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hooks)
     text = ("[method](docs/method.md#notation) and [`setup.cfg`](setup.cfg), "
-            "![f](docs/figures/method.svg) [gone](nothing.txt)\n```\n[x](kept.md)\n```\n")
+            "![f](docs/figures/method.svg) [gone](nothing.txt)\n```\n[x](kept.md)\n```\n"
+            "![g](benchmarks/results/fair/accuracy.png)")
     out = hooks._rewrite(text, ROOT, DOCS, DOCS, ROOT, "README.md")
     assert out.startswith("[method](method.md#notation) and `setup.cfg`, "
                           "![f](figures/method.svg) gone\n```\n[x](kept.md)\n```")
+    # an image outside docs/: shown from the site's copy, which on_files adds
+    assert out.endswith("![g](repository/benchmarks/results/fair/accuracy.png)")
+    assert hooks._images(text, ROOT, DOCS, ROOT) == {ROOT / "benchmarks/results/fair/accuracy.png"}
     assert "README.md links to nothing.txt" in caplog.text

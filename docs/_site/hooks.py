@@ -6,6 +6,8 @@
   folder, LICENSE) reads well on GitHub and in a checkout but has no page on the site: there it
   becomes the link's text, after checking that the file exists (a missing one is a warning,
   which fails ``mkdocs build --strict``, like a broken link between pages).
+* An image a page shows from outside ``docs/`` (a result folder's figure) is copied into the
+  site, under ``repository/`` and its path in the repository, and shown from there.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from mkdocs.structure.files import File
 LOG = logging.getLogger("mkdocs.plugins.mutualgnn.hooks")
 LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)
+#: where the site keeps the repository's images that its pages show
+REPOSITORY = "repository"
 
 
 def _rewrite(markdown: str, source_dir: Path, page_dir: Path, docs_dir: Path,
@@ -37,6 +41,9 @@ def _rewrite(markdown: str, source_dir: Path, page_dir: Path, docs_dir: Path,
             return f"{bang}[{text}]({new})"
         if not resolved.exists() or root not in (resolved, *resolved.parents):
             LOG.warning("%s links to %s, which does not exist in the repository", where, target)
+        elif bang and resolved.is_file():  # an image: the site's copy (on_files adds it)
+            copy = docs_dir / REPOSITORY / resolved.relative_to(root)
+            return f"![{text}]({os.path.relpath(copy, page_dir)})"
         return text
 
     parts, last = [], 0
@@ -46,10 +53,28 @@ def _rewrite(markdown: str, source_dir: Path, page_dir: Path, docs_dir: Path,
     return "".join(parts + [LINK.sub(link, markdown[last:])])
 
 
+def _images(markdown: str, source_dir: Path, docs_dir: Path, root: Path) -> set:
+    """The files of the repository outside ``docs_dir`` that ``markdown`` shows as images."""
+    found = set()
+    for bang, _, target in LINK.findall(FENCE.sub("", markdown)):
+        if bang and not re.match(r"^([a-z]+:|#|/)", target):
+            path = Path(os.path.normpath(source_dir / target.partition("#")[0]))
+            if path.is_file() and root in path.parents and docs_dir not in path.parents:
+                found.add(path)
+    return found
+
+
 def on_files(files, config):
     docs_dir = Path(config["docs_dir"])
     root = docs_dir.parent
     readme = (root / "README.md").read_text()
+    images = _images(readme, root, docs_dir, root)
+    for page in files.documentation_pages():
+        source = Path(page.abs_src_path)
+        images |= _images(source.read_text(), source.parent, docs_dir, root)
+    for image in sorted(images):
+        files.append(File.generated(config, f"{REPOSITORY}/{image.relative_to(root).as_posix()}",
+                                    abs_src_path=str(image)))
     files.append(File.generated(config, "index.md", content=_rewrite(
         readme, root, docs_dir, docs_dir, root, "README.md")))
     return files

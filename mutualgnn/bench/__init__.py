@@ -11,9 +11,11 @@ prediction of the independently trained students, so the runner trains ``indepen
 the tables read the ensemble from it.
 
 Modules: :mod:`~.suite` (the YAML grid and its plan), :mod:`~.record` (one run's record, a line
-of ``runs.jsonl``), :mod:`~.store` (the results folder),
-:mod:`~.planned` (each run's final config, decided once), :mod:`~.runner` (training the plan), :mod:`~.report` (records to tables and plots),
-:mod:`~.tables`, :mod:`~.plots`, :mod:`~.stats` (paired statistics, the corrected t-test, TOST),
+of ``runs.jsonl``), :mod:`~.store` (the results folder), :mod:`~.planned` (each run's final
+config, decided once), :mod:`~.runner` (training the plan), :mod:`~.report` (records to tables
+and plots), :mod:`~.tables`, :mod:`~.plots` and :mod:`~.curve_plots` (the figures,
+:mod:`~.figstyle` their shared style; :mod:`~.curves`, the per-epoch values they draw),
+:mod:`~.stats` (paired statistics, the corrected t-test, TOST),
 :mod:`~.verdict` (GML against every baseline, declared rules), :mod:`~.verify` (rerun stored
 runs and demand the same numbers).
 """

@@ -18,6 +18,7 @@ verdict sentence).
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import pandas as pd
 
 from ..config import ConfigError
 from ..files import write_text
+from .curves import CURVES_FILE
 from .plots import forest_plot
 from .report import records_frame
 from .stats import holm, paired
@@ -217,9 +219,38 @@ def _shipped_suite(suite_file: Path):
     return suite if jsonable(suite.identity()) == identity else None
 
 
-def results_page(folders, command: str, reading: str = "") -> str:
+#: the figures of a result folder a page shows (file, what it shows), where the folder has them
+FIGURES = {"accuracy": [("accuracy.png", "test accuracy of every method, student and cohort: "
+                         "mean ± 1 s.d. over the runs; dashed, each architecture trained alone")],
+           "curves": [("training_curves.png", "validation accuracy per epoch of each student in "
+                       "each dataset's first GML run; dots: the epoch validation selects"),
+                      ("coordinator.png", "the coordinator's mean adaptive weight and each "
+                       "student's mean predictive entropy per epoch, the same runs")]}
+
+
+def figures(folders, doc, kind: str) -> list:
+    """Markdown lines showing the ``kind`` figures (:data:`FIGURES`) of ``folders`` that exist,
+    linked relative to the page ``doc`` (None: no figures); the curves only of a folder that
+    keeps the values they draw (``curves.jsonl``)."""
+    if doc is None:
+        return []
+    lines = []
+    for folder in folders:
+        if kind == "curves" and not (Path(folder) / CURVES_FILE).is_file():
+            continue
+        for name, alt in FIGURES[kind]:
+            path = Path(folder).resolve() / name
+            if path.is_file():
+                name = Path(folder).name
+                lines += [f"![{name}: {alt}]({os.path.relpath(path, Path(doc).resolve().parent)})",
+                          "", f"*`{name}`: {alt[0].upper()}{alt[1:]}.*", ""]
+    return lines
+
+
+def results_page(folders, command: str, reading: str = "", doc=None) -> str:
     """The page for the result ``folders`` (``mutualgnn bench --out`` folders); ``command`` is
-    the one that writes it; ``reading`` the kept hand-written section (without its heading)."""
+    the one that writes it; ``reading`` the kept hand-written section (without its heading);
+    ``doc``, the page's path, from which it shows the folders' figures."""
     folders = _checked(folders)
     stores = {f: ResultStore(f).records() for f in folders}
     runs, coverage, pending, judged = _judged(folders, stores)
@@ -271,8 +302,10 @@ def results_page(folders, command: str, reading: str = "") -> str:
         equivalent.to_markdown(index=False) if len(equivalent) else "(no control runs yet)", "",
         "## Tuning: the settings each method runs with", "",
         "\n\n".join(tuning) if tuning else "(no tuning stage in these folders)", "",
-        "## Accuracy (%)", "",
+        "## Accuracy (%)", "", *figures(folders, doc, "accuracy"),
         accuracy_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)", "",
+        *(["## Training curves", "", *figures(folders, doc, "curves")]
+          if figures(folders, doc, "curves") else []),
         "## Each method against the same student trained alone (same seed / fold)", "",
         paired_vs_alone.to_markdown(index=False) if len(paired_vs_alone) else "(not enough runs yet)",
         "",
@@ -356,10 +389,7 @@ def write_results_page(folders, doc, command: str, force: bool = False) -> Path:
         block = glance(_checked(folders), command, figure=doc.parent / link, link=link)
         return write_text(doc, head + start + block + tail)
     reading = old.partition(READING)[2] if old is not None and same else ""
-    return write_text(doc, results_page(folders, command, reading))
-
-
-    return write_text(doc, results_page(folders, command, reading))
+    return write_text(doc, results_page(folders, command, reading, doc))
 
 
 def _resolved(folders) -> set:

@@ -90,13 +90,7 @@ def report(directory, formats=("md", "csv", "latex"), plots: bool = True) -> lis
     runs = records_frame([r for r in records if not r.tuning])
     paths = tables.write_tables(runs, store.dir, formats) + paths
     if plots:
-        histories = store.histories()
-        paths.append(figures.accuracy_bars(runs, store.dir / "accuracy.png"))
-        for made in (figures.training_curves(histories, store.dir / "training_curves.png"),
-                     figures.coordinator_curves(histories, store.dir / "coordinator.png"),
-                     figures.grid_curves(runs, store.dir / "grid.png")):
-            if made is not None:
-                paths.append(made)
+        paths += figures.store_figures(runs, store.dir)
     return paths
 
 

@@ -26,9 +26,10 @@ from ..experiment import build_cohort, run_once, splits_for
 from ..provenance import pinned_kernels
 from ..progress import bar as progress_bar
 from ..training import DivergenceError
-from .record import failed_run, from_run
-from .store import ResultStore, history_key
+from .curves import append_curve
 from .planned import PlannedRun, plan_runs
+from .record import RunRecord, failed_run, from_run
+from .store import ResultStore, history_key
 from .suite import Suite, first_runs, plan
 from .teachers import load_teachers, save_teachers
 from .tuning import choose, write_choices
@@ -136,6 +137,7 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
 
         def stored(record, history):
             store.append(record, history)
+            _keep_curve(store.dir, record, history)
             if record.failed:
                 failed.append(record)
                 log(f"failed: {record.label()}: {record.error}")
@@ -168,6 +170,13 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
             bar.close()
     return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo) - found,
             "found": found, "failed": len(failed)}
+
+
+def _keep_curve(folder, record: RunRecord, history) -> None:
+    """Keep a stored run's per-epoch curves, compactly, in ``DIR/curves.jsonl`` for the
+    figures (:mod:`~.curves`: the first final run of each dataset, cohort, variant, method)."""
+    if history is not None:
+        append_curve(folder, record, history)
 
 
 #: config keys that say where or how fast a run goes, not what it computes

@@ -144,6 +144,8 @@ class ResultStore:
         self.runs_path.rename(target)
         if self.histories_path.exists():
             self.histories_path.rename(self.dir / f"histories.{stamp}.jsonl")
+        if (self.dir / "curves.jsonl").exists():  # the figures' curves (bench/curves.py)
+            (self.dir / "curves.jsonl").rename(self.dir / f"curves.{stamp}.jsonl")
         return target
 
 
