@@ -65,8 +65,12 @@ def pinned_kernels(level: str) -> dict:
 
 def cpu_capability() -> str:
     """torch's CPU kernel level in this process: ``DEFAULT``, ``AVX2``, ``AVX512``, ... (the
-    highest the processor has, unless ``ATEN_CPU_CAPABILITY`` lowered it)."""
-    return torch.backends.cpu.get_cpu_capability()
+    highest the processor has, unless ``ATEN_CPU_CAPABILITY`` lowered it). Older torch (2.2)
+    names the lowest level ``NO AVX``: it is given as ``DEFAULT``, its name in newer torch and
+    in ``ATEN_CPU_CAPABILITY``, so that a run stored on one torch is rerun at its level on
+    another."""
+    level = torch.backends.cpu.get_cpu_capability()
+    return "DEFAULT" if level == "NO AVX" else level
 
 
 @functools.lru_cache(maxsize=1)

@@ -143,6 +143,14 @@ def test_every_run_records_the_cpu_and_torch_kernel_level(store):
         assert record.versions["cpu"]
 
 
+def test_torchs_older_name_of_the_default_level_is_stored_as_default(monkeypatch):
+    # torch 2.2 (the DGL 2.x stack, docs/install.md) says NO AVX where newer torch says DEFAULT
+    from mutualgnn.provenance import cpu_capability
+    for torchs, ours in [("NO AVX", "DEFAULT"), ("DEFAULT", "DEFAULT"), ("AVX2", "AVX2")]:
+        monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: torchs)
+        assert cpu_capability() == ours
+
+
 def test_verify_says_when_the_stored_run_records_no_cpu(store, tmp_path):
     altered = _altered_store(store, tmp_path, lambda r: [r["versions"].pop(k) for k in
                                                          ("cpu", "cpu_capability")])
