@@ -102,7 +102,7 @@ class TrainConfig:
                               f"cuda:{torch.cuda.device_count() - 1}: choose one of them")
         return device
 
-    def resolved(self, task: str) -> "TrainConfig":
+    def resolved(self, task: str) -> TrainConfig:
         defaults = {"node": dict(epochs=500, patience=100, lr_step=None, batch_size=1024),
                     "graph": dict(epochs=350, patience=100, lr_step=50, batch_size=32)}[task]
         if task == "graph" and self.fanouts is not None:
@@ -173,7 +173,7 @@ class ExperimentConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ExperimentConfig":
+    def from_dict(cls, data: dict) -> ExperimentConfig:
         data = dict(data or {})
         check_keys(data, cls, "")
         for key, sub in (("train", TrainConfig), ("mutual", MutualConfig)):
@@ -185,7 +185,7 @@ class ExperimentConfig:
         return cls(**data)
 
     @classmethod
-    def from_yaml(cls, path) -> "ExperimentConfig":
+    def from_yaml(cls, path) -> ExperimentConfig:
         return cls.from_dict(load_yaml(path))
 
 

@@ -24,7 +24,7 @@ def accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
     return float((scores.argmax(-1) == labels).double().mean()) if labels.numel() else 0.0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ogb_meta(name: str) -> dict:
     """ogb's metadata of one of :data:`OGB` (the column of its package's master.csv that ogb's
     dataset classes and ``Evaluator`` read): split, version, url, eval metric, ..."""
@@ -43,7 +43,7 @@ def metric_of(name: str) -> str:
     return ogb_meta(name)["eval metric"] if name in OGB else "acc"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ogb_evaluator(name: str):
     if name.startswith("ogbn-"):
         from ogb.nodeproppred import Evaluator

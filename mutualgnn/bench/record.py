@@ -135,7 +135,7 @@ class RunRecord:
         return out
 
     @classmethod
-    def from_dict(cls, line: dict) -> "RunRecord":
+    def from_dict(cls, line: dict) -> RunRecord:
         """A record from a line of ``runs.jsonl`` of any format (the one place older shapes
         are read); :class:`ConfigError` naming the keys for a line that is no run record."""
         line = dict(line)

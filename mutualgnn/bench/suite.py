@@ -147,7 +147,7 @@ class Suite:
         if unknown:
             raise ConfigError(f"suite: tuning: unknown key(s) {', '.join(unknown)}; "
                               f"valid: {', '.join(sorted(valid))}")
-        for key, value in (tuning.get("splits") or {}).items():
+        for value in (tuning.get("splits") or {}).values():
             parse_seeds(value)
         nested = tuning.get("nested", [])  # not set by default: a suite's identity keeps its form
         if not isinstance(nested, list) or not all(isinstance(n, str) for n in nested):
@@ -162,7 +162,7 @@ class Suite:
         seeds = tuning.setdefault("seeds", dict(self.seeds))
         if not isinstance(seeds, dict):
             raise ConfigError("suite: tuning: 'seeds' must map a task or dataset to seeds")
-        for key, value in seeds.items():
+        for value in seeds.values():
             parse_seeds(value)
         folds = tuning.get("run_folds")
         for value in (folds.values() if isinstance(folds, dict) else [folds]):
@@ -223,7 +223,7 @@ class Suite:
         return [(TUNE + ",".join(c), c) for c in combos]
 
     @classmethod
-    def from_dict(cls, data: dict, source: str = "suite") -> "Suite":
+    def from_dict(cls, data: dict, source: str = "suite") -> Suite:
         if not isinstance(data, dict):
             raise ConfigError(f"{source} must hold a mapping of suite keys")
         try:

@@ -38,7 +38,7 @@ class Split:
     def as_lists(self) -> dict:
         return {k: getattr(self, k).tolist() for k in ("train", "val", "test")}
 
-    def to(self, device) -> "Split":
+    def to(self, device) -> Split:
         """The split with its index tensors on ``device`` (not copied when already there)."""
         return dataclasses.replace(self, train=self.train.to(device), val=self.val.to(device),
                                    test=self.test.to(device))
@@ -53,13 +53,13 @@ class NodeDataset:
     """
 
     name: str
-    graph: "dgl.DGLGraph"
+    graph: dgl.DGLGraph
     num_classes: int
     split: Split
     task: str = field(default="node", init=False)
 
     @classmethod
-    def from_graph(cls, graph, split: "Split | None" = None, name: str = "graph") -> "NodeDataset":
+    def from_graph(cls, graph, split: Split | None = None, name: str = "graph") -> NodeDataset:
         """Wrap a DGL graph with ``ndata["feat"]`` (N, F) and ``ndata["label"]`` (N,); the split
         defaults to its boolean ``train_mask`` / ``val_mask`` / ``test_mask``."""
         for key in ("feat", "label"):
@@ -123,7 +123,7 @@ class GraphDataset:
     task: str = field(default="graph", init=False)
 
     @classmethod
-    def from_graphs(cls, graphs, labels, name: str = "graphs") -> "GraphDataset":
+    def from_graphs(cls, graphs, labels, name: str = "graphs") -> GraphDataset:
         """Wrap a list of DGL graphs (each with ``ndata["feat"]``) and their labels (G,)."""
         graphs = list(graphs)
         labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)

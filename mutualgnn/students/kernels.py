@@ -21,13 +21,13 @@ class SparseFeatures:
         self.dense = dense  #: the (N, F) tensor it was made from, for students that want it
 
     @classmethod
-    def from_dense(cls, feat: torch.Tensor) -> "SparseFeatures":
+    def from_dense(cls, feat: torch.Tensor) -> SparseFeatures:
         with warnings.catch_warnings():  # torch flags sparse CSR as beta
             warnings.simplefilter("ignore", UserWarning)
             return cls._from_dense(feat)
 
     @classmethod
-    def _from_dense(cls, feat: torch.Tensor) -> "SparseFeatures":
+    def _from_dense(cls, feat: torch.Tensor) -> SparseFeatures:
         coo = feat.to_sparse().coalesce()
         n = coo.values().numel()
         # order of the stored values in the transpose's CSR layout
@@ -41,13 +41,13 @@ class SparseFeatures:
     def shape(self):
         return self.csr.shape
 
-    def to(self, device) -> "SparseFeatures":
+    def to(self, device) -> SparseFeatures:
         """The same matrix with ``csr`` (N, F), ``csr_t`` (F, N) and ``perm`` (nnz,) on
         ``device`` (not copied when already there)."""
         return SparseFeatures(self.csr.to(device), self.csr_t.to(device), self.perm.to(device),
                               None if self.dense is None else self.dense.to(device))
 
-    def with_values(self, values: torch.Tensor) -> "SparseFeatures":
+    def with_values(self, values: torch.Tensor) -> SparseFeatures:
         csr = torch.sparse_csr_tensor(self.csr.crow_indices(), self.csr.col_indices(), values,
                                       self.csr.shape)
         csr_t = torch.sparse_csr_tensor(self.csr_t.crow_indices(), self.csr_t.col_indices(),
