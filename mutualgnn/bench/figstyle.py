@@ -6,6 +6,7 @@ are the same bytes for the same figure.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -67,10 +68,13 @@ def cohort_name(cohort: str) -> str:
 
 def legend(fig, handles, caption: str = "") -> None:
     """The figure's legend above its panels, in as many rows as its width needs, and below it
-    a one-line ``caption``; the figure grows by their height."""
+    ``caption``, wrapped to the figure's width; the figure grows by their height."""
     columns = min(len(handles), 5, max(2, int(fig.get_figwidth() / 1.4)))
     rows = math.ceil(len(handles) / columns)
-    top = 0.27 * rows + (0.25 if caption else 0) + 0.12
+    # about 14 characters an inch at the caption's 8.5 pt
+    caption = textwrap.fill(caption, width=max(20, int(14 * fig.get_figwidth())))
+    lines = caption.count("\n") + 1 if caption else 0
+    top = 0.27 * rows + 0.2 * lines + (0.05 if caption else 0) + 0.12
     height = fig.get_figheight() + top
     fig.set_figheight(height)
     fig.legend(handles=handles, loc="upper center", ncol=columns, frameon=False,
