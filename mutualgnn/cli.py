@@ -313,12 +313,13 @@ def _analysis_setup(dataset, data_dir, threads, assignments, out):
 @_data_dir
 @_format
 @click.option("--list", "list_suites", is_flag=True, help="List the shipped suites and exit.")
+@click.option("--plan", "plan_only", is_flag=True, help="Print the plan and its cost; train none.")
 @click.option("--progress/--no-progress", default=True, help="Show progress (on stderr).")
 def bench(suite_name, out, jobs, resume, datasets, methods, run_folds, threads, data_dir, formats,
-          list_suites, progress):
+          list_suites, plan_only, progress):
     """Run a benchmark suite (resumable); write its tables and plots."""
     import dataclasses
-    from .bench import load_suite, run_suite, suite_names
+    from .bench import load_suite, plan_summary, projection, run_suite, suite_names
     from .files import check_folder
     if list_suites:
         for name in suite_names():
@@ -330,9 +331,13 @@ def bench(suite_name, out, jobs, resume, datasets, methods, run_folds, threads, 
             if run_folds is not None:
                 suite = dataclasses.replace(suite, run_folds=run_folds)
             out = check_folder(out or Path("results") / suite.name, "--out")
-            counts = run_suite(suite, out, jobs=jobs, resume=resume, datasets=_split(datasets),
-                               methods=_split(methods and methods.lower()), data_dir=data_dir,
-                               threads=threads, progress=progress, log=click.echo)
+            which = dict(datasets=_split(datasets), methods=_split(methods and methods.lower()))
+            table = projection(suite, out, data_dir=data_dir, probe=plan_only, **which)
+            click.echo(plan_summary(table, jobs, full=plan_only))
+            if plan_only:
+                return
+            counts = run_suite(suite, out, jobs=jobs, resume=resume, data_dir=data_dir,
+                               threads=threads, progress=progress, log=click.echo, **which)
             found = (f", {counts['found']} found in the tuning runs (the same computation)"
                      if counts.get("found") else "")
             click.echo(f"suite {suite.name}: {counts['ran']} run(s) trained{found}, "
@@ -380,9 +385,8 @@ def table(directory, formats, plots):
 def report_command(directories, doc, force):
     """Write a results page from result folders (bench).
 
-    The page: where the runs come from, GML against its best equal-budget baseline
-    (Holm-corrected), the tuning choices, accuracy, paired differences and cost; every number
-    from the folders, and the command that rewrites it in its first lines."""
+    The page: its rules, the verdict (GML against every baseline), controls, tuning, accuracy,
+    cost; every number from the folders, and the command that rewrites it in its first lines."""
     from .bench.page import write_results_page
     from .files import check_file, check_folder
     command = "mutualgnn report " + " ".join(directories) + f" --out {doc}"
@@ -443,7 +447,3 @@ def _report(directory, formats, plots: bool = True) -> list:
     for warning in caught:
         click.echo(f"warning: {warning.message}", err=True)
     return paths
-
-
-if __name__ == "__main__":
-    main()
