@@ -49,7 +49,6 @@ _data_dir = click.option("--data-dir", type=click.Path(file_okay=False), default
 _threads = click.option("--threads", type=click.IntRange(min=1), default=None,
                         show_default="the cores available", help="Torch and DGL threads.")
 
-
 _out_folder = partial(click.option, "-o", "--out", type=click.Path(file_okay=False),
                       help="Folder the results go to.")
 _seeds = partial(click.option, "--seeds", help="Seeds, e.g. 0-9 or 0,1,2.")
@@ -299,6 +298,9 @@ def _analysis_setup(dataset, data_dir, threads, assignments, out):
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1,
               help="Runs trained in parallel processes, one torch thread each (N >= 2; with 1, "
                    "a run uses --threads).")
+@click.option("--cluster", default=None, metavar="ADDRESS",
+              help="Train runs as tasks of a Dask cluster: a scheduler's address "
+                   "(tcp://host:8786) or local:N worker processes; needs mutualgnn[cluster].")
 @click.option("--resume/--no-resume", default=True,
               help="Skip runs already in --out; --no-resume moves them aside and starts over.")
 @click.option("-d", "--datasets", default=None, show_default="the suite's",
@@ -315,11 +317,11 @@ def _analysis_setup(dataset, data_dir, threads, assignments, out):
 @click.option("--list", "list_suites", is_flag=True, help="List the shipped suites and exit.")
 @click.option("--plan", "plan_only", is_flag=True, help="Print the plan and its cost; train none.")
 @click.option("--progress/--no-progress", default=True, help="Show progress (on stderr).")
-def bench(suite_name, out, jobs, resume, datasets, methods, run_folds, threads, data_dir, formats,
-          list_suites, plan_only, progress):
+def bench(suite_name, out, jobs, cluster, resume, datasets, methods, run_folds, threads, data_dir,
+          formats, list_suites, plan_only, progress):
     """Run a benchmark suite (resumable); write its tables and plots."""
     import dataclasses
-    from .bench import load_suite, plan_summary, projection, run_suite, suite_names
+    from .bench import load_suite, outcome_lines, plan_summary, projection, run_suite, suite_names
     from .files import check_folder
     if list_suites:
         for name in suite_names():
@@ -333,18 +335,17 @@ def bench(suite_name, out, jobs, resume, datasets, methods, run_folds, threads, 
             out = check_folder(out or Path("results") / suite.name, "--out")
             which = dict(datasets=_split(datasets), methods=_split(methods and methods.lower()))
             table = projection(suite, out, data_dir=data_dir, probe=plan_only, **which)
-            click.echo(plan_summary(table, jobs, full=plan_only))
+            click.echo(plan_summary(table, jobs, full=plan_only, cluster=cluster,
+                                    kernels=suite.kernels))
             if plan_only:
                 return
             counts = run_suite(suite, out, jobs=jobs, resume=resume, data_dir=data_dir,
-                               threads=threads, progress=progress, log=click.echo, **which)
-            found = (f", {counts['found']} found in the tuning runs (the same computation)"
-                     if counts.get("found") else "")
-            click.echo(f"suite {suite.name}: {counts['ran']} run(s) trained{found}, "
-                       f"{counts['skipped']} already done, results in {out}")
-            if counts.get("failed"):
-                click.echo(f"{counts['failed']} run(s) failed (diverged), left out of the tables: "
-                           f"see {Path(out) / 'failed.md'}", err=True)
+                               threads=threads, progress=progress, log=click.echo,
+                               cluster=cluster, **which)
+            done, failed = outcome_lines(suite.name, counts, out)
+            click.echo(done)
+            if failed:
+                click.echo(failed, err=True)
             paths = _report(out, formats)
     except KeyboardInterrupt:
         click.echo(f"interrupted; finished runs are kept in {out}; rerun the same command to "

@@ -240,6 +240,18 @@ def test_parallel_jobs_match_one_job(tmp_path, tiny):
     assert accs[0] == accs[1] and len(accs[0]) == 4
 
 
+def test_ctrl_c_stops_the_workers_of_jobs(tmp_path, tiny, monkeypatch):
+    import multiprocessing
+
+    def interrupted(self, record, history=None):
+        raise KeyboardInterrupt  # Ctrl-C as the first run comes back
+
+    monkeypatch.setattr(ResultStore, "append", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_suite(load_suite(tiny), tmp_path, jobs=2, progress=False, datasets=["karate"])
+    assert not multiprocessing.active_children()  # the run still in flight was stopped too
+
+
 def test_no_resume_moves_old_results_aside(tmp_path, tiny):
     suite = load_suite(tiny)
     out = tmp_path / "out"

@@ -66,17 +66,19 @@ def test_bench_finds_the_independent_run_and_does_not_retrain_it(tmp_path, monke
 
 def test_stored_teachers_of_another_unit_are_refused(tmp_path, karate):
     from mutualgnn.bench import RunSpec
-    from mutualgnn.bench.teachers import _path, load_teachers, save_teachers, teacher_key
+    from mutualgnn.bench.teachers import (_path, read_teachers, rebuild_teachers, save_teachers,
+                                          teacher_key, teacher_payload)
 
     spec = RunSpec("karate", "gcn,gat", "kd", 0, None, "")
     alone = RunSpec("karate", "gcn,gat", "independent", 0, None, "")
     students = [torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)]
-    written = save_teachers(tmp_path, alone, students)
+    written = save_teachers(tmp_path, teacher_payload(alone, students))
     assert written == _path(tmp_path, teacher_key(spec))
-    loaded = load_teachers(tmp_path, spec, lambda: [torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)])
+    loaded = rebuild_teachers(read_teachers(tmp_path, teacher_key(spec)),
+                              lambda: [torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)])
     assert torch.equal(loaded[0].weight, students[1].weight)  # student 0 is taught by student 1
     other = RunSpec("karate", "gcn,gat", "kd", 1, None, "")
-    assert load_teachers(tmp_path, other, lambda: None) is None  # nothing stored for seed 1
+    assert read_teachers(tmp_path, teacher_key(other)) is None  # nothing stored for seed 1
     _path(tmp_path, teacher_key(other)).write_bytes(written.read_bytes())  # the wrong unit's
     with pytest.raises(ValueError, match="delete it to have the teachers trained again"):
-        load_teachers(tmp_path, other, lambda: students)
+        read_teachers(tmp_path, teacher_key(other))

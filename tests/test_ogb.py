@@ -286,6 +286,6 @@ def test_bench_runs_molhiv_once_on_its_official_split(ogb_data):
     assert {s.fold for s in specs if s.dataset == "ogbg-molhiv"} == {None}
     assert {s.fold for s in specs if s.dataset == "MUTAG"} == set(range(5))
     spec = next(s for s in specs if s.dataset == "ogbg-molhiv")
-    record, _ = execute(plan_runs(suite, [spec], data_dir=ogb_data, threads=1)[0])
+    record = execute(plan_runs(suite, [spec], data_dir=ogb_data, threads=1)[0]).record
     assert record.metric == "rocauc" and record.fold is None
     assert 0 <= record.ensemble["test_acc"] <= 1

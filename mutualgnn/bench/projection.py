@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..data import load_dataset
 from ..experiment import run_once, splits_for
+from .cluster import size
 from .store import ResultStore
 from .suite import TUNE, Suite, plan, spec_config
 
@@ -95,9 +96,14 @@ def projection(suite: Suite, out=None, datasets=None, methods=None, data_dir=Non
     return table
 
 
-def plan_summary(table: pd.DataFrame, jobs: int, full: bool = False) -> str:
+def plan_summary(table: pd.DataFrame, jobs: int, full: bool = False, cluster: str | None = None,
+                 kernels: str | None = None) -> str:
     """The projection in one line: runs planned and stored, core-hours left, wall time on
-    ``jobs`` workers; with ``full``, the table (markdown) above it."""
+    ``jobs`` workers, or on the workers of ``cluster`` (an address of ``bench --cluster``, whose
+    workers, checked for the suite's ``kernels``, are counted; ``local:N``: N); with ``full``,
+    the table (markdown) above it."""
+    if cluster is not None:
+        jobs = size(cluster, kernels)
     left = float(table["core_hours_left"].sum()) if len(table) else 0.0
     planned, stored, uncosted = (int(table[c].sum()) if len(table) else 0
                                  for c in ("runs", "stored", "uncosted"))
@@ -106,7 +112,7 @@ def plan_summary(table: pd.DataFrame, jobs: int, full: bool = False) -> str:
     head = table.to_markdown(index=False) + "\n" if full and len(table) else ""
     return (head + f"plan: {planned} run(s), {stored} stored; {planned - stored} left, projected "
             f"{left:.2f} core-hours{unknown}, about {left / max(1, jobs):.2f} h on {jobs} "
-            f"job(s)")
+            + ("worker(s)" if cluster else "job(s)"))
 
 
 _DATASETS: dict = {}

@@ -197,10 +197,12 @@ def from_run(run, identity: dict, seconds: float, memory: dict | None = None) ->
 
 
 def failed_run(error, identity: dict, seconds: float) -> RunRecord:
-    """The record of a run whose training raised ``error`` (a
-    :class:`~mutualgnn.training.DivergenceError`): no numbers."""
-    return RunRecord(**identity, status="failed", error=str(error),
-                     diverged=dict(student=error.student, arch=error.arch, epoch=error.epoch),
+    """The record of a run that did not finish: its training raised ``error`` (a
+    :class:`~mutualgnn.training.DivergenceError`: ``diverged`` names the student and epoch), or
+    its worker died (``error``: a message saying so): no numbers."""
+    diverged = (dict(student=error.student, arch=error.arch, epoch=error.epoch)
+                if hasattr(error, "epoch") else None)
+    return RunRecord(**identity, status="failed", error=str(error), diverged=diverged,
                      seconds=round(seconds, 3), versions=current_versions(), finished=_now())
 
 

@@ -10,28 +10,24 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
 import re
 import resource
-import signal
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from multiprocessing import get_context
 from pathlib import Path
-
-import torch
+from typing import NamedTuple
 
 from ..data import load_dataset
 from ..experiment import build_cohort, run_once, splits_for
-from ..provenance import pinned_kernels
 from ..progress import bar as progress_bar
 from ..training import DivergenceError
+from . import workers
+from .cluster import connect, run_on_cluster
 from .curves import append_curve
 from .planned import PlannedRun, plan_runs
 from .record import RunRecord, failed_run, from_run
 from .store import ResultStore, history_key
 from .suite import Suite, first_runs, plan
-from .teachers import load_teachers, save_teachers
+from .teachers import read_teachers, rebuild_teachers, save_teachers, teacher_payload
 from .tuning import choose, write_choices
 
 
@@ -56,67 +52,89 @@ def memory_mb(field: str = "VmHWM") -> float:
 _DATASETS: dict = {}
 
 
-def execute(run: PlannedRun, folder=None) -> tuple:
-    """Train one planned run; returns (record, history or None). Datasets are cached per
-    process.
+def _dataset(run: PlannedRun):
+    """The run's dataset, loaded once per process."""
+    if run.spec.dataset not in _DATASETS:
+        _DATASETS[run.spec.dataset] = load_dataset(run.spec.dataset, run.config.data_dir)
+    return _DATASETS[run.spec.dataset]
 
-    With a results ``folder``: a run whose students teach another method of the suite
-    (``run.keeps_teachers``) keeps them there, and a distilling run (``kd``) takes its
-    teachers from there (:mod:`~.teachers`; absent, it trains them itself).
 
-    The record: a :class:`~.record.RunRecord` (:func:`~.record.from_run`). A run whose
-    training raises :class:`~mutualgnn.training.DivergenceError` (here, in a worker process
-    too) returns instead a failed record (:func:`~.record.failed_run`) and no history."""
+def _identity(run: PlannedRun, dataset) -> dict:
+    spec = run.spec
+    return dict(suite=run.suite, dataset=spec.dataset, task=dataset.task, metric=dataset.metric,
+                cohort=spec.cohort, variant=spec.variant, method=spec.method,
+                split_seed=spec.split_seed, seed=spec.seed, fold=spec.fold,
+                config=run.config.to_dict())
+
+
+class Outcome(NamedTuple):
+    """What training a planned run gives the process that stores it: the ``record``
+    (:class:`~.record.RunRecord`), the per-epoch ``history`` (list of dicts) of a run that keeps
+    it, and the ``teachers`` (:func:`~.teachers.teacher_payload`) of a run whose students teach
+    another method of the suite (else None)."""
+
+    record: RunRecord
+    history: list | None = None
+    teachers: dict | None = None
+
+
+def execute(run: PlannedRun, teachers: dict | None = None) -> Outcome:
+    """Train one planned run (datasets are cached per process); it reads and writes no
+    results folder, so it runs alike here, in a local worker or on a cluster's worker.
+
+    ``teachers``: for a distilling run (``kd``), the kept students of the run that teaches it
+    (:func:`~.teachers.read_teachers`); None, it trains its teachers itself. A run whose
+    training raises :class:`~mutualgnn.training.DivergenceError` gives a failed record
+    (:func:`~.record.failed_run`) and no history."""
     spec, config = run.spec, run.config
-    if spec.dataset not in _DATASETS:
-        _DATASETS[spec.dataset] = load_dataset(spec.dataset, config.data_dir)
-    dataset = _DATASETS[spec.dataset]
+    dataset = _dataset(run)
     splits = splits_for(config, dataset)
     split = splits[0] if spec.fold is None else splits[spec.fold]
-    identity = dict(suite=run.suite, dataset=spec.dataset, task=dataset.task,
-                    metric=dataset.metric, cohort=spec.cohort, variant=spec.variant,
-                    method=spec.method, split_seed=spec.split_seed, seed=spec.seed,
-                    fold=spec.fold, config=config.to_dict())
     peak_memory_reset()
     rss_before = memory_mb("VmRSS")
     start = time.perf_counter()
     try:
-        teachers = None
-        if folder is not None and run.taught_by:
-            teachers = load_teachers(folder, spec, lambda: build_cohort(config, dataset))
+        if teachers is not None:
+            teachers = rebuild_teachers(teachers, lambda: build_cohort(config, dataset))
         trained = run_once(config, dataset, spec.seed, split, teachers=teachers)
-        if folder is not None and run.keeps_teachers:
-            save_teachers(folder, spec, trained.students)
     except DivergenceError as exc:
-        return failed_run(exc, identity, time.perf_counter() - start), None
-    record = from_run(trained, identity, time.perf_counter() - start,
+        return Outcome(failed_run(exc, _identity(run, dataset), time.perf_counter() - start))
+    record = from_run(trained, _identity(run, dataset), time.perf_counter() - start,
                       dict(peak_rss_mb=round(memory_mb(), 1), rss_before_mb=round(rss_before, 1)))
     history = [{k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}
                for row in trained.fit.history] if run.keep_history else None
-    return record, history
+    kept = teacher_payload(spec, trained.students) if run.keeps_teachers else None
+    return Outcome(record, history, kept)
 
 
-def _worker_init(threads):
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    os.environ["OMP_NUM_THREADS"] = str(threads)
-    torch.set_num_threads(threads)
+def lost(run: PlannedRun, message: str, seconds: float = 0.0) -> Outcome:
+    """The outcome of a run that did not come back (its worker died): a failed record whose
+    ``error`` is ``message``."""
+    return Outcome(failed_run(RuntimeError(message), _identity(run, _dataset(run)), seconds))
 
 
 def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=None,
-              methods=None, data_dir=None, threads=None, progress: bool = True, log=print) -> dict:
+              methods=None, data_dir=None, threads=None, progress: bool = True, log=print,
+              cluster: str | None = None) -> dict:
     """Train every unit of ``suite`` not yet in ``out``; returns counts: ``planned``,
     ``skipped`` (already stored, failed ones included), ``ran`` (trained now), ``found`` (final
     units of a tuning suite whose computation a tuning run already made: stored from it with
-    ``same_as``, not retrained) and ``failed`` (of those trained, the ones that diverged,
-    stored with ``status: "failed"``).
+    ``same_as``, not retrained) and ``failed`` (of those trained, the ones that diverged or
+    whose worker died twice, stored with ``status: "failed"``).
 
     The folder's writer lock is held throughout (released however this ends): a second
     run_suite on the same folder raises :class:`~mutualgnn.config.ConfigError` naming this one.
-    A failed unit is not retried by a later call; delete its line in ``runs.jsonl`` to retry it.
-    ``jobs > 1`` trains units in that many worker processes, one torch thread each; with one
-    job, ``threads`` torch threads (default: the suite's ``train.threads``, else the cores). A
-    suite with ``kernels`` trains every unit in worker processes (one with one job) started with
-    its kernel level pinned (:func:`~mutualgnn.provenance.pinned_kernels`).
+    This process is the folder's only writer: runs train elsewhere (:func:`execute`) and come
+    back to be stored, teachers included. A failed unit is not retried by a later call; delete
+    its line in ``runs.jsonl`` to retry it.
+
+    Where runs train (:mod:`~.workers`): ``cluster``, a Dask scheduler's address or
+    ``local:N`` (:mod:`~.cluster`), trains each run as a task of that cluster, one torch
+    thread each; else ``jobs > 1`` trains units in that many local worker processes, one torch
+    thread each; with one job, here with ``threads`` torch threads (default: the suite's
+    ``train.threads``, else the cores). A suite with ``kernels`` trains every unit in worker
+    processes (one with one job) started with its kernel level pinned
+    (:func:`~mutualgnn.provenance.pinned_kernels`).
     """
     store = ResultStore(out)
     with store.lock():
@@ -143,13 +161,24 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
                 log(f"failed: {record.label()}: {record.error}")
             bar.update()
 
+        def finish(outcome: Outcome):
+            if outcome.teachers is not None:  # kept before the record that says they exist
+                save_teachers(store.dir, outcome.teachers)
+            stored(outcome.record, outcome.history)
+
+        def teachers_of(run: PlannedRun):
+            return read_teachers(store.dir, run.taught_by) if run.taught_by else None
+
         # a tuning suite trains in two stages: the tuning runs, then (with the choices they
         # give, written to tuning.md / tuning.json) the final runs
         tuning = {s.key for s in plan(suite, datasets, methods, "tune")} if suite.tuning else set()
         stages = [[s for s in todo if s.key in tuning], [s for s in todo if s.key not in tuning]]
-        parallel = jobs > 1 or suite.kernels is not None
+        parallel = cluster is not None or jobs > 1 or suite.kernels is not None
         per_run = 1 if parallel else threads  # torch threads of each run
-        try:
+        with contextlib.ExitStack() as closing:
+            closing.callback(bar.close)
+            engine = _engine(jobs, suite.kernels, cluster, closing, bar.set_postfix_str)
+            work = workers.Work(execute, teachers_of, finish, lost)
             for number, stage in enumerate(stages):
                 choices = None
                 if suite.tuning and number == 1:
@@ -160,16 +189,33 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
                 if suite.tuning and number == 1:
                     left = _find_tuned(planned, records, store, stored)
                     found, planned = len(planned) - len(left), left
-                if not parallel:
-                    for run in planned:
-                        bar.set_postfix_str(run.label())
-                        stored(*execute(run, store.dir))
-                else:
-                    _run_parallel(suite.kernels, planned, jobs, stored, store.dir)
-        finally:
-            bar.close()
+                engine(planned, work)
     return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo) - found,
             "found": found, "failed": len(failed)}
+
+
+def outcome_lines(name: str, counts: dict, out) -> tuple:
+    """What ``bench`` says when :func:`run_suite` returns ``counts``: the line of what was done,
+    and the warning about failed runs ("" when none failed)."""
+    found = (f", {counts['found']} found in the tuning runs (the same computation)"
+             if counts.get("found") else "")
+    done = (f"suite {name}: {counts['ran']} run(s) trained{found}, {counts['skipped']} already "
+            f"done, results in {out}")
+    failed = (f"{counts['failed']} run(s) failed (diverged, or their workers died), left out "
+              f"of the tables: see {Path(out) / 'failed.md'}" if counts.get("failed") else "")
+    return done, failed
+
+
+def _engine(jobs: int, kernels: str | None, cluster: str | None, closing, show):
+    """Where the runs train, as ``engine(planned, work)`` (:mod:`~.workers`): a cluster
+    (connected here, once, and closed by the ExitStack ``closing``), ``jobs`` local workers,
+    or this process (one job, no pinned ``kernels``; ``show`` names the run training)."""
+    if cluster is not None:
+        client = closing.enter_context(connect(cluster, kernels))
+        return lambda planned, work: run_on_cluster(client, planned, work)
+    if jobs > 1 or kernels is not None:
+        return lambda planned, work: workers.run_local(planned, work, max(1, jobs), kernels)
+    return lambda planned, work: workers.run_here(planned, work, show)
 
 
 def _keep_curve(folder, record: RunRecord, history) -> None:
@@ -219,54 +265,3 @@ def _find_tuned(planned, records, store, stored) -> list:
         else:
             left.append(run)
     return left
-
-
-@contextlib.contextmanager
-def _environment(changes: dict):
-    """``os.environ`` with ``changes`` while inside (processes started then inherit them)."""
-    saved = {key: os.environ.get(key) for key in changes}
-    os.environ.update(changes)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def _run_parallel(kernels, planned, jobs, stored, folder):
-    """Train ``planned`` runs in ``jobs`` spawned workers (their kernels pinned to ``kernels``,
-    a suite's level, where given); ``stored(record, history)`` each finished one (a diverged
-    run comes back from :func:`execute` as a failed record). A distilling run waits until the
-    run that trains its teachers has finished."""
-    pinned = pinned_kernels(kernels) if kernels else {}
-    with _environment(pinned):
-        _run_pool(planned, max(1, jobs), stored, folder)
-
-
-def _run_pool(planned, jobs, stored, folder):
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
-                               initializer=_worker_init, initargs=(1,))
-    pending = {}
-    queue = list(planned)
-    try:
-        while queue or pending:
-            while queue and len(pending) < jobs:
-                busy = {run.unit for run in [*queue, *pending.values()]}
-                ready = [i for i, run in enumerate(queue) if run.taught_by not in busy]
-                if not ready:
-                    break
-                run = queue.pop(ready[0])
-                pending[pool.submit(execute, run, folder)] = run
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                pending.pop(future)
-                stored(*future.result())
-    except BaseException:
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()  # runs in flight are lost; finished ones are stored
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()

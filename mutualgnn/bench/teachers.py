@@ -3,10 +3,12 @@ students of the suite's own run of its teacher method (``independent``) on the s
 cohort, variant, split seed, seed and fold, so that run is trained once and found, never
 retrained or copied.
 
-The run of the teacher method saves its students' best checkpoints in the results folder,
-``teachers/<key>.pt``: a dict of the unit's key (JSON), the students' names and their state
-dicts (tensors), read back with ``torch.load(weights_only=True)``. A distilling run loads them
-into freshly built students; without the file it trains the teachers itself
+The run of the teacher method returns its students' best checkpoints
+(:func:`teacher_payload`: the unit's key (JSON), the students' names and their state dicts)
+and the process that owns the results folder keeps them there, ``teachers/<key>.pt``, read
+back with ``torch.load(weights_only=True)``; it hands them to the distilling run, which loads
+them into freshly built students (:func:`rebuild_teachers`). Workers, local or on a cluster,
+never write the results folder. Without the file a distilling run trains the teachers itself
 (:func:`~mutualgnn.experiment.run_once`), as ``mutualgnn run --method kd`` does.
 """
 from __future__ import annotations
@@ -57,25 +59,27 @@ def _path(folder: Path, key: str) -> Path:
     return Path(folder) / FOLDER / (hashlib.sha1(key.encode()).hexdigest()[:16] + ".pt")
 
 
-def save_teachers(folder, spec: RunSpec, students) -> Path:
-    """Keep the trained ``students`` of unit ``spec`` (written whole or not at all)."""
-    key = unit_key(spec)
-    path = _path(folder, key)
+def teacher_payload(spec: RunSpec, students) -> dict:
+    """What is kept of the trained ``students`` of unit ``spec``: its key (JSON), the students'
+    names and their state dicts (CPU tensors). Made where the run trains (a worker), written
+    by the process that owns the results folder (:func:`save_teachers`)."""
+    return dict(key=unit_key(spec), names=[getattr(s, "arch", type(s).__name__) for s in students],
+                states=[{k: v.detach().cpu() for k, v in s.state_dict().items()}
+                        for s in students])
+
+
+def save_teachers(folder, payload: dict) -> Path:
+    """Keep a :func:`teacher_payload` in the results ``folder`` (written whole or not at all)."""
+    path = _path(folder, payload["key"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = dict(key=key, names=[getattr(s, "arch", type(s).__name__) for s in students],
-                   states=[{k: v.detach().cpu() for k, v in s.state_dict().items()}
-                           for s in students])
     with replacing_path(path) as tmp:
         torch.save(payload, tmp)
     return path
 
 
-def load_teachers(folder, spec: RunSpec, build) -> list | None:
-    """The teachers of unit ``spec`` from the results ``folder``: its teacher unit's students,
-    rebuilt by ``build()`` (a fresh cohort of the same students: built under the current random
-    state, then overwritten) with the stored weights and reordered by
-    :func:`~mutualgnn.experiment.teachers_for`; None when nothing is stored."""
-    key = teacher_key(spec)
+def read_teachers(folder, key: str) -> dict | None:
+    """The :func:`teacher_payload` kept in ``folder`` for teaching unit ``key`` (a run's
+    ``taught_by``, :func:`teacher_key`); None when nothing is kept."""
     path = _path(folder, key)
     if not key or not path.is_file():
         return None
@@ -83,6 +87,13 @@ def load_teachers(folder, spec: RunSpec, build) -> list | None:
     if payload.get("key") != key:
         raise ValueError(f"{path} holds the students of {payload.get('key')}, not of {key}: "
                          f"delete it to have the teachers trained again")
+    return payload
+
+
+def rebuild_teachers(payload: dict, build) -> list:
+    """The teachers a :func:`teacher_payload` holds: ``build()`` (a fresh cohort of the same
+    students: built under the current random state, then overwritten) given the kept weights,
+    reordered by :func:`~mutualgnn.experiment.teachers_for`."""
     students = build()
     for student, state in zip(students, payload["states"]):
         student.load_state_dict(state)
