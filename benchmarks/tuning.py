@@ -6,7 +6,7 @@ Every (folder, method, variant) is one candidate; only the (seed, fold) units th
 candidate has are used, so the means are paired. The choice is the candidate with the highest
 mean validation accuracy of its single students; test accuracy is shown beside it, never used.
 
-    python benchmarks/tuning.py --dataset ENZYMES --folds 0-2 --out docs/tuning-enzymes.md \\
+    python benchmarks/tuning.py --dataset ENZYMES --folds 0-2 --out docs/notes/tuning-enzymes.md \\
         benchmarks/results/paper benchmarks/results/enzymes-features benchmarks/results/enzymes-tune
 """
 from __future__ import annotations
