@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from mutualgnn.bench import ResultStore, records_frame
-from mutualgnn.config import parse_seeds
+from mutualgnn.config import parse_numbers
 
 
 def candidates(folders, dataset: str, cohort: str | None, folds=None, seeds=None) -> pd.DataFrame:
@@ -91,8 +91,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown table here")
     args = parser.parse_args(argv)
     runs = candidates(args.folders, args.dataset, args.cohort,
-                      parse_seeds(args.folds) if args.folds else None,
-                      parse_seeds(args.seeds) if args.seeds else None)
+                      parse_numbers(args.folds, "--folds") if args.folds else None,
+                      parse_numbers(args.seeds) if args.seeds else None)
     text = (f"Candidates on {args.dataset}, units (seed/fold) shared by all: "
             f"{', '.join(sorted(runs['unit'].unique()))}. Sorted by the students' mean "
             f"validation accuracy (%), the criterion; test accuracy is shown, not used.\n\n"
