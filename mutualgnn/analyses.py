@@ -15,12 +15,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from ._dgl_compat import dgl
 from .config import ExperimentConfig
 from .experiment import build_cohort, model_hparams, run_once
 from .files import replacing, write_text
 from .students import build_student
-from .training import as_input, fit, seed_everything
+from .training import as_input, fit, node_graph, seed_everything
 
 #: the module whose output is a node-level student's first hidden layer
 HIDDEN_LAYER = {"gcn": "conv1", "gat": "conv1", "sage": "conv1", "gin": "conv1", "mlp": "net.2"}
@@ -48,7 +47,7 @@ def hidden_states(student, graph, feat) -> torch.Tensor:
     seen = []
     handle = module.register_forward_hook(lambda m, args, out: seen.append(out))
     try:
-        student.eval()(dgl.add_self_loop(dgl.remove_self_loop(graph)), as_input(feat))
+        student.eval()(node_graph(graph), as_input(feat))
     finally:
         handle.remove()
     return seen[0].flatten(1)
@@ -102,7 +101,7 @@ def inference_ms(models, dataset, repeats: int = 50) -> list:
     """Median milliseconds of one eval-mode forward pass over every node for each of
     ``models``; the models take turns, so a change of machine load hits them alike."""
     device = next(models[0].parameters()).device  # where fit left them (train.device)
-    graph = dgl.add_self_loop(dgl.remove_self_loop(dataset.graph)).to(device)
+    graph = node_graph(dataset.graph).to(device)
     feat = as_input(dataset.graph.ndata["feat"]).to(device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     times = [[] for _ in models]

@@ -15,7 +15,7 @@ from mutualgnn.mutual import Coordinator
 from mutualgnn.training.fused import Cohort
 from mutualgnn.metrics import accuracy as _accuracy
 from mutualgnn.mutual import cohort_loss
-from mutualgnn.training import full_graph_norm, seed_everything
+from mutualgnn.training import full_graph_norm, node_graph, seed_everything
 
 NODE_ARCHS = ["gcn", "gat", "sage", "gin", "mlp"]
 
@@ -25,7 +25,7 @@ def quick(epochs=4, **kw) -> TrainConfig:
 
 
 def _graph(data):
-    return dgl.add_self_loop(dgl.remove_self_loop(data.graph))  # as training prepares it
+    return node_graph(data.graph, keep_node_data=True)  # as sampled training prepares it
 
 
 def _full_blocks(graph, seeds):

@@ -85,7 +85,7 @@ class SampledNodeRunner(NodeRunner):
                               f"node-level students have {NODE_LAYERS}: give one fanout per "
                               f"layer, e.g. --fanouts 10,10")
         g = data.graph
-        self.graph = dgl.add_self_loop(dgl.remove_self_loop(g))  # before sampling
+        self.graph = node_graph(g, keep_node_data=True)  # before sampling
         self.labels, self.split = g.ndata["label"].to(device), split.to(device)
         self.metric = scorer(data.name)
         self.is_train = torch.zeros(g.num_nodes(), dtype=torch.bool, device=device)
@@ -232,11 +232,14 @@ def _ensemble(probs, val_labels, test_labels, metric):
     test = torch.stack([p[1] for p in probs]).mean(0)
     return dict(val_acc=metric(val, val_labels), test_acc=metric(test, test_labels))
 
-def node_graph(graph):
+def node_graph(graph, keep_node_data: bool = False):
     """``graph`` as node-level students take it: every node's self-loop once, and no node data
-    (features are an argument; moving them with the graph would copy them for nothing)."""
+    (features are an argument; moving them with the graph would copy them for nothing), or
+    with it where ``keep_node_data`` (a graph to sample blocks from, whose features the
+    sampler reads)."""
     out = dgl.add_self_loop(dgl.remove_self_loop(graph))
-    out.ndata.clear()
+    if not keep_node_data:
+        out.ndata.clear()
     return out
 
 def as_input(feat: torch.Tensor, max_density: float = 0.25):
