@@ -69,9 +69,10 @@ class SampledNodeRunner(NodeRunner):
 
     Each epoch the seeds (every node when ``kl_rows`` is ``"all"``, else the training nodes) are
     shuffled into batches; DGL's ``NeighborSampler`` builds each batch's blocks once and every
-    student consumes them. The loss is :func:`cohort_loss` over the batch's output nodes: CE on
-    those with a training label, KL and entropy on all. Evaluation runs the validation and test
-    nodes in fixed batches with all their neighbours (``MultiLayerFullNeighborSampler``).
+    student consumes them. The loss is :func:`~mutualgnn.mutual.cohort_loss` over the batch's
+    output nodes: CE on those with a training label, KL and entropy on all. Evaluation runs the
+    validation and test nodes in fixed batches with all their neighbours
+    (``MultiLayerFullNeighborSampler``).
 
     The graph stays on the CPU and is sampled there, from the same streams on every rank; DGL's
     ``DataLoader(..., device=device)`` moves each batch's nodes and blocks to ``device``, with
@@ -149,9 +150,9 @@ def _batches(loader):
         return iter(loader)
 
 def make_runner(data, split, train, settings, device, teachers=None):
-    """How :func:`fit` feeds the cohort on ``device``: the whole graph, sampled mini-batches of
-    its nodes, or mini-batches of graphs. ``teachers`` (``kd``): the trained modules whose
-    logits on every batch the criterion distils from (None otherwise)."""
+    """How :func:`~mutualgnn.training.fit` feeds the cohort on ``device``: the whole graph,
+    sampled mini-batches of its nodes, or mini-batches of graphs. ``teachers`` (``kd``): the
+    trained modules whose logits on every batch the criterion distils from (None otherwise)."""
     if data.task == "graph":
         runner = GraphRunner(data, split, train, device)
     elif train.fanouts:
