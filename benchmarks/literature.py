@@ -50,7 +50,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from docsection import write_section  # noqa: E402
 
-from mutualgnn.config import ExperimentConfig, apply_overrides, parse_seeds  # noqa: E402
+from mutualgnn.config import ExperimentConfig, apply_overrides, parse_numbers  # noqa: E402
 from mutualgnn.data import Split, load_dataset  # noqa: E402
 from mutualgnn.experiment import run_once  # noqa: E402
 from mutualgnn.provenance import versions  # noqa: E402
@@ -106,8 +106,8 @@ def run(args) -> None:
     if args.features == "labels":
         dataset = node_labels_only(dataset)
     splits = dataset.splits(folds=config.folds, seed=config.split_seed)
-    folds = parse_seeds(args.run_folds) if args.run_folds else range(len(splits))
-    for seed in parse_seeds(args.seeds):
+    folds = parse_numbers(args.run_folds, "--run-folds") if args.run_folds else range(len(splits))
+    for seed in parse_numbers(args.seeds):
         for fold in folds:
             if (args.name, dataset.name, args.arch, seed, fold) in done:
                 continue

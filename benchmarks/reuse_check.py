@@ -25,7 +25,7 @@ from torch import nn
 import mutualgnn
 from docsection import write_section
 from mutualgnn.bench import paired
-from mutualgnn.config import parse_seeds
+from mutualgnn.config import parse_numbers
 from mutualgnn.metrics import accuracy
 from mutualgnn.mutual import MutualLoss
 from mutualgnn.provenance import versions
@@ -138,7 +138,7 @@ def main():
     out = Path(args.out)
     done = {(r["way"], r["method"], r["seed"]) for r in map(json.loads, out.read_text().splitlines())} \
         if out.exists() else set()
-    for seed in parse_seeds(args.seeds):
+    for seed in parse_numbers(args.seeds):
         for way, run in WAYS.items():
             for method in ("independent", "gml"):
                 if (way, method, seed) in done:

@@ -19,7 +19,7 @@ import torch
 
 import mutualgnn
 from docsection import write_section
-from mutualgnn.config import parse_seeds
+from mutualgnn.config import parse_numbers
 from mutualgnn.metrics import accuracy
 from mutualgnn.mutual import MutualLoss
 from mutualgnn.training import set_threads
@@ -67,7 +67,7 @@ def main():
     set_threads(args.threads)
     data = mutualgnn.load_dataset("cora")
     rows = []
-    for seed in parse_seeds(args.seeds):
+    for seed in parse_numbers(args.seeds):
         for method, name in (("gml", "GML"), ("independent", "alone")):
             for k, (last, best, epoch) in enumerate(run(data, seed, method)):
                 rows.append({"seed": seed, "training": name, "student": f"MLP {k + 1}",

@@ -6,7 +6,7 @@ Every (folder, method, variant) is one candidate; only the (seed, fold) units th
 candidate has are used, so the means are paired. The choice is the candidate with the highest
 mean validation accuracy of its single students; test accuracy is shown beside it, never used.
 
-    python benchmarks/tuning.py --dataset ENZYMES --folds 0-2 --out docs/tuning-enzymes.md \\
+    python benchmarks/tuning.py --dataset ENZYMES --folds 0-2 --out docs/notes/tuning-enzymes.md \\
         benchmarks/results/paper benchmarks/results/enzymes-features benchmarks/results/enzymes-tune
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from mutualgnn.bench import ResultStore, records_frame
-from mutualgnn.config import parse_seeds
+from mutualgnn.config import parse_numbers
 
 
 def candidates(folders, dataset: str, cohort: str | None, folds=None, seeds=None) -> pd.DataFrame:
@@ -91,8 +91,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown table here")
     args = parser.parse_args(argv)
     runs = candidates(args.folders, args.dataset, args.cohort,
-                      parse_seeds(args.folds) if args.folds else None,
-                      parse_seeds(args.seeds) if args.seeds else None)
+                      parse_numbers(args.folds, "--folds") if args.folds else None,
+                      parse_numbers(args.seeds) if args.seeds else None)
     text = (f"Candidates on {args.dataset}, units (seed/fold) shared by all: "
             f"{', '.join(sorted(runs['unit'].unique()))}. Sorted by the students' mean "
             f"validation accuracy (%), the criterion; test accuracy is shown, not used.\n\n"

@@ -15,12 +15,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from ._dgl_compat import dgl
 from .config import ExperimentConfig
-from .experiment import model_hparams, run_once
+from .experiment import build_cohort, model_hparams, run_once
 from .files import replacing, write_text
 from .students import build_student
-from .training import as_input, fit, seed_everything
+from .training import as_input, fit, node_graph, seed_everything
 
 #: the module whose output is a node-level student's first hidden layer
 HIDDEN_LAYER = {"gcn": "conv1", "gat": "conv1", "sage": "conv1", "gin": "conv1", "mlp": "net.2"}
@@ -48,7 +47,7 @@ def hidden_states(student, graph, feat) -> torch.Tensor:
     seen = []
     handle = module.register_forward_hook(lambda m, args, out: seen.append(out))
     try:
-        student.eval()(dgl.add_self_loop(dgl.remove_self_loop(graph)), as_input(feat))
+        student.eval()(node_graph(graph), as_input(feat))
     finally:
         handle.remove()
     return seen[0].flatten(1)
@@ -98,35 +97,11 @@ def cka_summary(frame: pd.DataFrame) -> pd.DataFrame:
     return cells["text"].unstack("method").reset_index()
 
 
-class FixedLogits(torch.nn.Module):
-    """A trained teacher's logits (N, C) as a frozen cohort member: trained with ``dml`` next to
-    a student, it makes the student learn lam * KL(softmax(teacher / T) || p_student) on every
-    node besides the labels, which is knowledge distillation (GLNN) through the same loop."""
-
-    def __init__(self, logits: torch.Tensor, arch: str = "teacher"):
-        super().__init__()
-        self.register_buffer("logits", logits.detach().clone())
-        self.frozen = torch.nn.Parameter(torch.zeros(0))  # nothing to train: an empty parameter
-        self.arch = arch  # its name in the results
-
-    def forward(self, graph, feat):
-        if isinstance(graph, (list, tuple)):  # a sampled mini-batch's blocks: its output nodes
-            return self.logits[graph[-1].dstdata[dgl.NID]]
-        return self.logits
-
-
-@torch.no_grad()
-def node_logits(student, dataset) -> torch.Tensor:
-    """Eval-mode logits (N, C) of a node-level student on the whole graph."""
-    graph = dgl.add_self_loop(dgl.remove_self_loop(dataset.graph))
-    return student.eval()(graph, as_input(dataset.graph.ndata["feat"]))
-
-
 def inference_ms(models, dataset, repeats: int = 50) -> list:
     """Median milliseconds of one eval-mode forward pass over every node for each of
     ``models``; the models take turns, so a change of machine load hits them alike."""
     device = next(models[0].parameters()).device  # where fit left them (train.device)
-    graph = dgl.add_self_loop(dgl.remove_self_loop(dataset.graph)).to(device)
+    graph = node_graph(dataset.graph).to(device)
     feat = as_input(dataset.graph.ndata["feat"]).to(device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     times = [[] for _ in models]
@@ -146,13 +121,22 @@ def inference_ms(models, dataset, repeats: int = 50) -> list:
 def distillation_study(dataset, teacher: str, peer: str, seeds, config: ExperimentConfig | None = None,
                        progress=None) -> pd.DataFrame:
     """GNN-to-MLP distillation with two teachers per seed: ``teacher`` trained alone and the same
-    architecture trained with GML next to ``peer`` (same seed). An MLP (same seed) is distilled
-    from each (``dml`` against the frozen teacher logits: labels + lam * KL on every node), and
-    one is trained on the labels alone. Returns one row per (seed, teacher kind) with both
-    accuracies and the inference times of the teacher GNN and the MLP."""
+    architecture trained with GML next to ``peer`` (same seed). An MLP (same seed, so the same
+    initialisation) is distilled from each with the ``kd`` method, the trained GNN its one
+    teacher, and one MLP is trained on the labels alone. Its loss is kd's
+    (:func:`~mutualgnn.mutual.cohort_loss`):
+
+        CE(z_mlp, y) on the train rows + lam * T^2 * KL(softmax(z_teacher / T) || softmax(z_mlp / T))
+
+    with the KL a mean over ``mutual.kl_rows`` (every node by default) and z_teacher the
+    teacher's eval-mode logits on the batch (the whole graph, unless ``train.fanouts`` samples
+    mini-batches). Returns one row per (seed, teacher kind) with both accuracies and the
+    inference times of the teacher GNN and the MLP."""
     if dataset.task != "node":
         raise ValueError("distillation to an MLP is studied on node datasets")
     base = config or ExperimentConfig(dataset=dataset.name)
+    mlp_config = dataclasses.replace(base, dataset=dataset.name, students=["mlp"],
+                                     method="independent")
     out = []
     for seed in seeds:
         teachers = {}
@@ -161,14 +145,12 @@ def distillation_study(dataset, teacher: str, peer: str, seeds, config: Experime
             cfg = dataclasses.replace(base, dataset=dataset.name, students=cohort, method=method)
             run = run_once(cfg, dataset, seed, dataset.split)
             teachers[kind] = (_rebuilt(run, 0, cfg, dataset), run.fit.students[0].test_acc)
-        cfg = dataclasses.replace(base, dataset=dataset.name, students=["mlp"], method="independent")
-        mlp_alone = run_once(cfg, dataset, seed, dataset.split)
+        mlp_alone = run_once(mlp_config, dataset, seed, dataset.split)
         for kind, (model, teacher_acc) in teachers.items():
             seed_everything(seed)
-            mlp = build_student("mlp", "node", dataset.num_features, dataset.num_classes,
-                                **_mlp_hparams(base, dataset))
-            result = fit([mlp, FixedLogits(node_logits(model, dataset), teacher)], dataset,
-                         dataset.split, train=base.train, method="dml", mutual=base.mutual)
+            (mlp,) = build_cohort(mlp_config, dataset)
+            result = fit([mlp], dataset, dataset.split, train=base.train, method="kd",
+                         mutual=base.mutual, teachers=[model])
             out.append({"dataset": dataset.name, "seed": seed, "teacher": f"{teacher} ({kind})",
                         "teacher_test_acc": teacher_acc,
                         "mlp_distilled_test_acc": result.students[0].test_acc,
@@ -177,10 +159,6 @@ def distillation_study(dataset, teacher: str, peer: str, seeds, config: Experime
             if progress:
                 progress(out[-1])
     return pd.DataFrame(out)
-
-
-def _mlp_hparams(config, dataset):
-    return model_hparams(dataclasses.replace(config, students=["mlp"]), "mlp", dataset)
 
 
 def distillation_summary(frame: pd.DataFrame) -> pd.DataFrame:

@@ -239,13 +239,13 @@ def cka(dataset, pairs, seeds, out, threads, data_dir, assignments):
     """Linear CKA of two students' hidden layers: alone vs GML."""
     from .analyses import cka_study, cka_summary, write_study
     from .bench.plots import cka_heatmaps
-    from .config import ConfigError, parse_seeds
+    from .config import ConfigError, parse_numbers
     with _reported(ValueError):
         pair_list = [tuple(p.split("-")) for p in pairs.lower().split(",")]
         if any(len(p) != 2 for p in pair_list):
             raise ConfigError(f"--pairs takes a-b pairs like gcn-gat, got '{pairs}'")
         config, loaded = _analysis_setup(dataset, data_dir, threads, assignments, out)
-        frame = cka_study(loaded, pair_list, parse_seeds(seeds), config,
+        frame = cka_study(loaded, pair_list, parse_numbers(seeds), config,
                           progress=lambda row: click.echo(
                               f"{row['pair']} {row['method']} seed {row['seed']}: CKA {row['cka']:.3f}"))
     click.echo(write_study(out, "cka", frame, cka_summary(frame)))
@@ -266,10 +266,10 @@ def cka(dataset, pairs, seeds, out, threads, data_dir, assignments):
 def distil(dataset, teacher, peer, seeds, out, threads, data_dir, assignments):
     """Distil a GNN trained alone and one trained with GML into an MLP."""
     from .analyses import distillation_study, distillation_summary, write_study
-    from .config import parse_seeds
+    from .config import parse_numbers
     with _reported(ValueError):
         config, loaded = _analysis_setup(dataset, data_dir, threads, assignments, out)
-        frame = distillation_study(loaded, teacher.lower(), peer.lower(), parse_seeds(seeds),
+        frame = distillation_study(loaded, teacher.lower(), peer.lower(), parse_numbers(seeds),
                                    config, progress=lambda r: click.echo(
                                        f"seed {r['seed']} {r['teacher']}: teacher {100 * r['teacher_test_acc']:.1f}, "
                                        f"distilled MLP {100 * r['mlp_distilled_test_acc']:.1f}"))
@@ -388,7 +388,7 @@ def report_command(directories, doc, force):
 
     The page: its rules, the verdict (GML against every baseline), controls, tuning, accuracy,
     cost; every number from the folders, and the command that rewrites it in its first lines."""
-    from .bench.page import write_results_page
+    from .bench.report import write_results_page
     from .files import check_file, check_folder
     command = "mutualgnn report " + " ".join(directories) + f" --out {doc}"
     with _reported():
@@ -415,7 +415,7 @@ def report_command(directories, doc, force):
 def verify_command(directory, sample, lines, any_cost, seed, data_dir, capability):
     """Rerun stored runs of a results folder; fail unless identical."""
     from .bench import verify
-    from .config import parse_seeds
+    from .config import parse_numbers
 
     def log(result):
         click.echo(f"{'ok' if result.ok else 'DIFFERS'}  line {result.line}: {result.label} "
@@ -427,7 +427,7 @@ def verify_command(directory, sample, lines, any_cost, seed, data_dir, capabilit
                        f"now {now!r}")
 
     with _reported():
-        results = verify(directory, sample, parse_seeds(lines) if lines else None,
+        results = verify(directory, sample, parse_numbers(lines, "--runs") if lines else None,
                          cheap=not any_cost, seed=seed, data_dir=data_dir, log=log,
                          capability=capability)
     failed = [r for r in results if not r.ok]
@@ -439,12 +439,12 @@ def verify_command(directory, sample, lines, any_cost, seed, data_dir, capabilit
 
 
 def _report(directory, formats, plots: bool = True) -> list:
-    """:func:`~mutualgnn.bench.report`, its warnings (runs stored twice) as plain lines."""
+    """:func:`~mutualgnn.bench.tabulate`, its warnings (runs stored twice) as plain lines."""
     import warnings
-    from .bench import report
+    from .bench import tabulate
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        paths = report(directory, formats, plots=plots)
+        paths = tabulate(directory, formats, plots=plots)
     for warning in caught:
         click.echo(f"warning: {warning.message}", err=True)
     return paths

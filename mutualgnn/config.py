@@ -166,7 +166,7 @@ class ExperimentConfig:
                               f"(got {self.students}); use e.g. --students gcn,gcn")
         if self.folds < 2:
             raise ConfigError("folds must be >= 2")
-        self.seeds = parse_seeds(self.seeds)
+        self.seeds = parse_numbers(self.seeds)
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict:
@@ -279,34 +279,36 @@ def apply_overrides(data: dict, assignments) -> dict:
     return out
 
 
-def parse_seeds(seeds) -> list:
-    """``"0-9"``, ``"0,3,5"``, ``3`` or ``[0, 1]`` -> a list of ints."""
-    if isinstance(seeds, int):
-        return [seeds]
-    if isinstance(seeds, str):
-        out = []
-        for part in seeds.split(","):
+def parse_numbers(value, what: str = "seeds") -> list:
+    """Whole numbers written as ranges and lists: ``"0-9"``, ``"0,3,5"``, ``"0-2,7"``, ``3`` or
+    ``[0, 1]`` -> a list of ints. Seeds, folds and line numbers are written so; ``what`` names
+    them in the error message."""
+    if isinstance(value, int):
+        return [value]
+    numbers = value
+    if isinstance(value, str):
+        numbers = []
+        for part in value.split(","):
             part = part.strip()
             if not part:
                 continue
             try:
                 if "-" in part[1:]:
                     lo, hi = part.split("-", 1) if not part.startswith("-") else (part, part)
-                    out.extend(range(int(lo), int(hi) + 1))
+                    numbers.extend(range(int(lo), int(hi) + 1))
                 else:
-                    out.append(int(part))
+                    numbers.append(int(part))
             except ValueError:
-                raise ConfigError(f"cannot read seeds '{seeds}'; write e.g. 0-9 or 0,1,2") from None
-        seeds = out
+                raise ConfigError(f"cannot read {what} '{value}'; write e.g. 0-9 or 0,1,2") from None
     try:
-        seeds = [int(s) for s in seeds]
+        numbers = [int(n) for n in numbers]
     except (TypeError, ValueError):
-        raise ConfigError(f"cannot read seeds {seeds!r}; write e.g. 0-9 or 0,1,2") from None
-    if not seeds:
-        raise ConfigError("seeds: give at least one seed")
-    return seeds
+        raise ConfigError(f"cannot read {what} {value!r}; write e.g. 0-9 or 0,1,2") from None
+    if not numbers:
+        raise ConfigError(f"{what}: give at least one")
+    return numbers
 
 
 __all__ = ["ConfigError", "TrainConfig", "MutualConfig", "ExperimentConfig", "COORDINATORS",
-           "FEATURES", "KL_ROWS", "METHOD_NAMES", "apply_overrides", "load_yaml", "parse_seeds",
+           "FEATURES", "KL_ROWS", "METHOD_NAMES", "apply_overrides", "load_yaml", "parse_numbers",
            "parse_yaml", "read_float", "method_settings"]

@@ -8,10 +8,16 @@ is JSON. Layout of a folder written by :func:`save_run` (one sub-folder per seed
     DIR/config.json                the ExperimentConfig
     DIR/seed0/run.json             {"format": 2, "dataset", "method", "seed", "fold", "split",
                                     "versions" (mutualgnn.provenance.versions() of the run),
-                                    "students": [{"file", "arch", "task", "hparams", "in_feats",
-                                    "num_classes", "test_acc", "val_acc", "best_epoch"}, ...]}
+                                    "students": [{"file", "task", "hparams", "in_feats",
+                                    "num_classes", "arch", "test_acc", "val_acc", "best_epoch",
+                                    "last_test_acc", "last_val_acc"}, ...]}
     DIR/seed0/student0-gcn.pt      {parameter name: tensor} and nothing else
     DIR/seed0-fold3/...            (graph datasets: one per fold)
+
+A student entry holds what rebuilds the student (``task`` ... ``num_classes``) and its numbers in
+the run, a :class:`~mutualgnn.student_result.StudentResult` (the facts a suite's run record
+keeps of it: ``arch`` to ``last_val_acc``; folders saved before ``last_test_acc`` and
+``last_val_acc`` were written lack them and load alike).
 
 A student of your own (``arch`` ``module.path:ClassName`` or a registered short name,
 :mod:`mutualgnn.students.registry`) also records ``"class"``: its ``module:Class``, which
@@ -42,6 +48,7 @@ from .data import Split, with_features
 from .files import replacing_path, write_text
 from .metrics import scorer
 from .provenance import versions
+from .student_result import student_results
 from .students import (StudentError, build_named_student, is_built_in, lookup_hparams,
                        named_hparams, student_path)
 from .training import eval_batches, predict, predict_sampled
@@ -62,15 +69,14 @@ def save_run(directory, config: ExperimentConfig, dataset, run) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     _write_json(directory / "config.json", config.to_dict(), sort_keys=True)
     students = []
-    for k, st in enumerate(run.fit.students):
+    for k, (st, result) in enumerate(zip(run.fit.students, student_results(run.fit))):
         name = f"student{k}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', st.arch)}.pt"
         hparams = named_hparams(st.arch, dataset.task, dataset.name,
                                 lookup_hparams(config.hparams, st.arch))
         save_weights(st.state_dict, folder / name)
-        students.append({"file": name, "arch": st.arch, "task": dataset.task, "hparams": hparams,
+        students.append({"file": name, "task": dataset.task, "hparams": hparams,
                          "in_feats": dataset.num_features, "num_classes": dataset.num_classes,
-                         "test_acc": st.test_acc, "val_acc": st.val_acc,
-                         "best_epoch": st.best_epoch,
+                         **result.to_dict(),
                          **({} if is_built_in(st.arch) else {"class": student_path(st.arch)})})
     _write_json(folder / "run.json", {
         "format": FORMAT, "dataset": dataset.name, "method": run.method, "seed": run.seed,

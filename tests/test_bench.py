@@ -429,7 +429,7 @@ def test_grid_variants_run_tabulate_and_plot(tmp_path):
     records = ResultStore(out).read()
     assert sorted(r.variant for r in records) == ["label_noise=0.0"] * 2 + ["label_noise=0.5"] * 2
     assert all(r.config["label_noise"] == float(r.variant.split("=")[1]) for r in records)
-    paths = bench.report(out, ("md",))
+    paths = bench.tabulate(out, ("md",))
     table = (out / "accuracy.md").read_text()
     assert "label_noise=0.5" in table and "variant" in table
     assert out / "grid.png" in paths
@@ -442,7 +442,7 @@ def test_several_cohorts_on_one_dataset_tabulate_and_plot(tmp_path):
     out = tmp_path / "out"
     run_suite(load_suite(path), out, threads=1, progress=False, datasets=["karate"],
               methods=["independent", "gml"])
-    paths = bench.report(out, ("md",))
+    paths = bench.tabulate(out, ("md",))
     assert out / "accuracy.png" in paths
     table = (out / "accuracy.md").read_text()
     assert "| karate    | gcn,gcn  | gml" in table and "gcn#1" in table

@@ -182,7 +182,7 @@ def test_the_figures_of_a_tiny_store(tmp_path):
 
 
 def test_a_results_page_shows_its_folders_figures(tmp_path):
-    from mutualgnn.bench.page import results_page
+    from mutualgnn.bench.report import results_page
     folder, doc = tmp_path / "runs", tmp_path / "docs" / "page.md"
     folder.mkdir()
     records = [_record(method=m, seed=s) for m in ("independent", "gml") for s in range(3)]

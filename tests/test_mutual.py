@@ -181,8 +181,8 @@ def test_online_ensemble_teaches_every_student_one_target():
 def test_mutual_method_with_one_student_is_a_clear_error():
     with pytest.raises(ConfigError, match="at least 2 students"):
         ExperimentConfig(dataset="karate", students=["gcn"], method="gml")
-    with pytest.raises(ValueError, match="K >= 2"):
-        Coordinator(1, 3)
+    with pytest.raises(ValueError, match="K >= 1"):
+        Coordinator(0, 3)
 
 
 def test_sharpen_kind_by_hand():

@@ -64,10 +64,10 @@ def test_an_unwritable_output_stops_before_any_work(monkeypatch, args):
 
     # the command line imports what it calls when it runs: stop the work where it is defined
     for module, name in (("mutualgnn.experiment", "run_experiment"), ("mutualgnn.bench",
-                         "run_suite"), ("mutualgnn.bench", "report"), ("mutualgnn.data",
+                         "run_suite"), ("mutualgnn.bench", "tabulate"), ("mutualgnn.data",
                          "load_dataset"), ("mutualgnn.analyses", "cka_study"),
                          ("mutualgnn.analyses", "distillation_study"),
-                         ("mutualgnn.bench.page", "write_results_page")):
+                         ("mutualgnn.bench.report", "write_results_page")):
         monkeypatch.setattr(f"{module}.{name}", no_work)
     result = CliRunner().invoke(cli.main, args + ["--no-progress"] if args[0] == "run" else args)
     assert result.exit_code == 1, result.output

@@ -233,6 +233,20 @@ def test_kd_loss_is_ce_plus_lam_t2_kl_to_the_own_teacher_by_hand():
         MutualLoss(2, 3, "kd")(z, y, rows, teacher_logits=[t[0], torch.zeros(6, 4)])
 
 
+def test_kd_of_one_student_is_dml_next_to_its_frozen_teacher():
+    """kd takes a cohort of one (mutualgnn distil: one MLP, one GNN teacher); its loss is the
+    one dml gives a student whose only peer has the teacher's logits; gml with one student
+    stays an error."""
+    torch.manual_seed(0)
+    z, t = torch.randn(6, 3, requires_grad=True), torch.randn(6, 3)
+    y, rows = torch.tensor([0, 1, 2, 0, 1, 2]), torch.tensor([0, 1, 2])
+    kd = MutualLoss(1, 3, "kd", lam=0.7, temperature=2.0)([z], y, rows, teacher_logits=[t])
+    dml = MutualLoss(2, 3, "dml", lam=0.7, temperature=2.0)([z, t], y, rows)
+    assert kd.per_student[0].item() == pytest.approx(dml.per_student[0].item(), rel=1e-6)
+    with pytest.raises(ValueError, match="K >= 2"):
+        MutualLoss(1, 3, "gml")
+
+
 def test_fit_distils_from_teachers_that_stay_unchanged(karate):
     """fit(method="kd", teachers=...): the teachers teach in evaluation mode and are not
     trained; without them, or with them for another method, fit says what to give."""

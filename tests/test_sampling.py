@@ -15,7 +15,7 @@ from mutualgnn.mutual import Coordinator
 from mutualgnn.training.fused import Cohort
 from mutualgnn.metrics import accuracy as _accuracy
 from mutualgnn.mutual import cohort_loss
-from mutualgnn.training import full_graph_norm, seed_everything
+from mutualgnn.training import full_graph_norm, node_graph, seed_everything
 
 NODE_ARCHS = ["gcn", "gat", "sage", "gin", "mlp"]
 
@@ -25,7 +25,7 @@ def quick(epochs=4, **kw) -> TrainConfig:
 
 
 def _graph(data):
-    return dgl.add_self_loop(dgl.remove_self_loop(data.graph))  # as training prepares it
+    return node_graph(data.graph, keep_node_data=True)  # as sampled training prepares it
 
 
 def _full_blocks(graph, seeds):
@@ -186,19 +186,15 @@ def test_fit_with_fanouts_learns_and_reports_the_best_checkpoints(karate):
         assert _accuracy(z[test], karate.labels[test]) == res.test_acc
 
 
-def test_a_frozen_teacher_gives_its_rows_of_each_batch(karate):
-    # distillation (mutualgnn distil) puts fixed logits in the cohort: on blocks it must give
-    # the rows of the batch's output nodes
-    from mutualgnn.analyses import FixedLogits
-
-    teacher = torch.randn(karate.graph.num_nodes(), karate.num_classes)
-    input_nodes, output_nodes, blocks = dgl.dataloading.NeighborSampler([2, 2]).sample_blocks(
-        _graph(karate), torch.tensor([3, 1, 30]))
-    torch.testing.assert_close(FixedLogits(teacher)(blocks, None), teacher[output_nodes])
-    students = [FixedLogits(teacher), _student(karate, "mlp")]
-    result = fit(students, karate, karate.split, method="dml",
+def test_kd_distils_one_student_on_sampled_batches(karate):
+    # distillation (mutualgnn distil) with train.fanouts: the teacher runs on each batch's
+    # blocks and gives the rows of its output nodes
+    teacher = _student(karate, "gcn")
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    result = fit([_student(karate, "mlp")], karate, karate.split, method="kd", teachers=[teacher],
                  train=quick(fanouts=[2, 2], batch_size=8))
-    assert len(result.history) == 4 * 2
+    assert len(result.history) == 4 * 1
+    assert all(torch.equal(v, teacher.state_dict()[k]) for k, v in before.items())
 
 
 def test_blocks_are_sampled_once_per_batch_for_the_whole_cohort(karate, monkeypatch):

@@ -5,6 +5,7 @@ refused before anything of it runs."""
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import pathlib
 
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from mutualgnn.cli import main
 from mutualgnn.config import ConfigError
 from mutualgnn.saved import FORMAT, convert_legacy, load_students
+from mutualgnn.student_result import StudentResult
 
 
 class TouchesAFile:
@@ -78,6 +80,25 @@ def test_saved_folder_is_tensors_and_json(tmp_path):
         weights = torch.load(out / "seed0" / entry["file"], weights_only=True, map_location="cpu")
         assert type(weights) is dict and weights
         assert all(isinstance(v, torch.Tensor) for v in weights.values())
+
+
+def test_run_json_holds_each_students_result_and_older_entries_load(tmp_path):
+    # a student entry: what rebuilds it and its StudentResult, the facts a run record keeps
+    out = _save(tmp_path / "model")
+    path = out / "seed0" / "run.json"
+    info = json.loads(path.read_text())
+    for entry in info["students"]:
+        result = StudentResult(**{f.name: entry[f.name] for f in dataclasses.fields(StudentResult)
+                                  if f.name in entry})
+        assert result.last_val_acc is not None and result.curve is None
+        assert {k: entry[k] for k in result.to_dict()} == result.to_dict()
+    # saved before the last epoch's scores were: format 2 all the same, and it loads alike
+    for entry in info["students"]:
+        del entry["last_test_acc"], entry["last_val_acc"]
+    path.write_text(json.dumps(info, indent=1))
+    shown = CliRunner().invoke(main, ["predict", str(out)])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.count("True") == 2 and "False" not in shown.output
 
 
 def test_predict_detects_a_changed_checkpoint(tmp_path):

@@ -17,7 +17,7 @@ from mutualgnn import bench
 from mutualgnn.bench import (ResultStore, RunRecord, StudentResult, load_suite, plan,
                              run_suite)
 from mutualgnn.bench.record import FORMAT
-from mutualgnn.bench.report import DuplicateRunsWarning
+from mutualgnn.bench.table import DuplicateRunsWarning
 from mutualgnn.config import ConfigError
 
 TINY = """\
@@ -167,7 +167,7 @@ def test_a_duplicated_run_counts_once_and_is_reported(tmp_path):
     assert store.records()[0].students[0].test_acc == 0.8
     with pytest.warns(DuplicateRunsWarning, match=r"2 run\(s\) stored more than once.*"
                       r"cora gcn,gat independent seed 0 on lines 1, 3; .*seed 1 on lines 2, 5"):
-        paths = bench.report(tmp_path, ("md",), plots=False)
+        paths = bench.tabulate(tmp_path, ("md",), plots=False)
     assert tmp_path / "failed.md" not in paths
     table = _md_table(tmp_path / "accuracy.md").set_index("method")
     # the first line of each: gcn (80, 82), not the duplicate's 10
@@ -201,7 +201,7 @@ def test_a_diverged_unit_is_stored_failed_and_the_suite_goes_on(tmp_path, monkey
     # the histories hold the ok unit's only (the first seed of each variant, had it trained)
     assert [h["variant"] for h in store.histories()] == ["hparams.gcn.lr=0.01"]
 
-    paths = bench.report(out, ("md",), plots=False)
+    paths = bench.tabulate(out, ("md",), plots=False)
     assert out / "failed.md" in paths
     listed = _md_table(out / "failed.md")
     assert list(listed.columns) == ["line", "dataset", "cohort", "variant", "method", "split_seed", "seed",
@@ -225,5 +225,5 @@ def test_a_folder_of_failed_runs_only(tmp_path):
                            method="independent", seed=0, status="failed",
                            error="student 0 (gcn) diverged at epoch 1"))
     with pytest.raises(ConfigError, match="every run in .* failed.*failed.md"):
-        bench.report(tmp_path, ("md",), plots=False)
+        bench.tabulate(tmp_path, ("md",), plots=False)
     assert "diverged at epoch 1" in (tmp_path / "failed.md").read_text()

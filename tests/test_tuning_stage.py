@@ -95,8 +95,8 @@ def test_bench_tunes_then_runs_the_choice(tmp_path):
     # a resume finds nothing left to do
     again = run_suite(suite, out, progress=False, log=lambda *_: None)
     assert again["ran"] == again["found"] == 0 and again["skipped"] == 6
-    from mutualgnn.bench import report
-    report(out, formats=("md",), plots=False)
+    from mutualgnn.bench import tabulate
+    tabulate(out, formats=("md",), plots=False)
     assert "tune:" not in (out / "accuracy.md").read_text()
 
 

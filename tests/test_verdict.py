@@ -10,7 +10,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from mutualgnn.bench import ResultStore, RunRecord, holm, records_frame
-from mutualgnn.bench.page import results_page
+from mutualgnn.bench.report import results_page
 from mutualgnn.bench.tables import cost_table
 from mutualgnn.bench.verdict import (BEATS, BELOW, NONE, comparisons, equivalence_table,
                                      ratio_test_train, verdict_counts, verdict_table, verdicts)

@@ -14,14 +14,16 @@ Modules: :mod:`~.suite` (the YAML grid and its plan), :mod:`~.record` (one run's
 of ``runs.jsonl``), :mod:`~.store` (the results folder), :mod:`~.planned` (each run's final
 config, decided once), :mod:`~.projection` (its cost before it runs), :mod:`~.runner` (training
 the plan and storing it: :mod:`~.workers` where the runs train, :mod:`~.cluster` on a Dask
-cluster), :mod:`~.report` (records to tables and plots), :mod:`~.tables`, :mod:`~.plots` and :mod:`~.curve_plots` (the figures,
-:mod:`~.figstyle` their shared style; :mod:`~.curves`, the per-epoch values they draw),
-:mod:`~.stats` (paired statistics, the corrected t-test, TOST),
-:mod:`~.verdict` (GML against every baseline, declared rules), :mod:`~.verify` (rerun stored
-runs and demand the same numbers).
+cluster), :mod:`~.tables` (records to tables), :mod:`~.table` (``mutualgnn table``: a folder's
+tables and figures written beside its runs), :mod:`~.report` (``mutualgnn report``: the results
+page), :mod:`~.plots` and :mod:`~.curve_plots` (the figures, :mod:`~.figstyle` their shared
+style; :mod:`~.curves`, the per-epoch values they draw), :mod:`~.stats` (paired statistics, the
+corrected t-test, TOST), :mod:`~.verdict` (GML against every baseline, declared rules),
+:mod:`~.verify` (rerun stored runs and demand the same numbers).
 """
 from .record import RunRecord, StudentResult
-from .report import records_frame, report, student_labels
+from .table import tabulate
+from .tables import records_frame, student_labels
 from .planned import PlannedRun, plan_runs
 from .projection import plan_summary, probe_seconds, projection
 from .runner import Outcome, execute, memory_mb, outcome_lines, peak_memory_reset, run_suite
@@ -30,9 +32,10 @@ from .store import HISTORIES_FILE, RUNS_FILE, SUITE_FILE, ResultStore
 from .suite import KEY, RunSpec, Suite, first_runs, load_suite, plan, spec_config, suite_names
 from .verify import Verified, verify
 
-__all__ = ["RunRecord", "StudentResult", "records_frame", "report", "student_labels",
+__all__ = ["RunRecord", "StudentResult", "records_frame", "tabulate", "student_labels",
            "PlannedRun", "plan_runs", "projection", "probe_seconds", "plan_summary", "execute",
-           "Outcome", "outcome_lines", "memory_mb", "peak_memory_reset", "run_suite", "MeanTest", "Paired", "holm",
+           "Outcome", "outcome_lines", "memory_mb", "peak_memory_reset", "run_suite", "MeanTest",
+           "Paired", "holm",
            "mean_test", "paired", "HISTORIES_FILE", "RUNS_FILE", "SUITE_FILE", "ResultStore",
            "KEY", "RunSpec", "Suite", "first_runs", "load_suite", "plan", "spec_config",
            "suite_names", "Verified", "verify"]

@@ -235,7 +235,7 @@ def cka_heatmaps(frame: pd.DataFrame, path) -> Path:
 
 
 def forest_plot(diffs: pd.DataFrame, path, method: str = "gml") -> Path:
-    """A forest plot (SVG) of :func:`mutualgnn.bench.page.forest_rows`' rows: one line
+    """A forest plot (SVG) of :func:`mutualgnn.bench.report.forest_rows`' rows: one line
     per (dataset, cohort, student or ``cohort``), a marker per baseline at the mean paired difference in
     points with its 95% confidence interval, filled where significant (``significant``); a
     panel per task, each with its own x range (graph datasets vary far more)."""
@@ -287,7 +287,7 @@ def forest_plot(diffs: pd.DataFrame, path, method: str = "gml") -> Path:
 
 
 def store_figures(runs: pd.DataFrame, directory) -> list:
-    """Every figure of a results folder that its runs (a :func:`~.report.records_frame`) and
+    """Every figure of a results folder that its runs (a :func:`~.tables.records_frame`) and
     curves give, written beside them: ``accuracy.png``, ``training_curves.png``,
     ``coordinator.png``, ``grid.png``, ``cohort_size.png``; returns the paths written."""
     directory = Path(directory)

@@ -5,11 +5,10 @@
 a rerun and compares the two field by field (:func:`differences`), the tables and the results
 page read it.
 
-A run's numbers: ``students`` (per student, a :class:`StudentResult`: ``arch``; ``test_acc``,
-``val_acc`` at its ``best_epoch`` of validation; ``last_test_acc``, ``last_val_acc`` at the last
-epoch run, to show what early stopping is worth; a run trained alone also keeps its per-epoch
-``curve``, ``{"val": [...], "test": [...]}`` rounded to 4 decimals, from which a published
-protocol's own selection can be recomputed), ``ensemble`` (``{"test_acc", "val_acc"}``),
+A run's numbers: ``students`` (per student, a :class:`~mutualgnn.student_result.StudentResult`,
+the facts a saved model shares: ``arch``; ``test_acc``, ``val_acc`` at its ``best_epoch`` of
+validation; ``last_test_acc``, ``last_val_acc`` at the last epoch run; a run of a method in
+:data:`CURVES` also keeps its per-epoch ``curve``), ``ensemble`` (``{"test_acc", "val_acc"}``),
 ``epochs_run`` and ``split_sha1`` (the first 12 hex digits of the SHA-1 of the split's row
 lists). ``test_acc`` and ``val_acc`` hold the dataset's ``metric``.
 
@@ -28,24 +27,12 @@ from dataclasses import dataclass, field
 
 from ..config import ConfigError
 from ..provenance import versions as current_versions
+from ..student_result import StudentResult, student_results
 from .suite import KEY, TUNE, where
 
 FORMAT = 3  #: the ``format`` of the lines this version writes
 #: methods whose runs keep each student's per-epoch curve
 CURVES = ("independent",)
-
-
-@dataclass
-class StudentResult:
-    """One student's numbers in a run (see the module docstring)."""
-
-    arch: str
-    test_acc: float
-    val_acc: float
-    best_epoch: int
-    last_test_acc: float | None = None  #: None in lines written before it was recorded
-    last_val_acc: float | None = None
-    curve: dict | None = None           #: ``{"val": [...], "test": [...]}``, per epoch
 
 
 @dataclass
@@ -129,8 +116,7 @@ class RunRecord:
             if value is None and f.name in _OPTIONAL:
                 continue
             if f.name == "students":
-                value = [{k: v for k, v in dataclasses.asdict(s).items()
-                          if v is not None or k not in _OPTIONAL_STUDENT} for s in value]
+                value = [s.to_dict() for s in value]
             out[f.name] = value
         return out
 
@@ -165,7 +151,6 @@ class RunRecord:
 
 _OPTIONAL = {"error", "diverged", "same_as", "reused_from", "ensemble", "epochs_run",
              "split_sha1", "peak_rss_mb", "rss_before_mb"}
-_OPTIONAL_STUDENT = {"last_test_acc", "last_val_acc", "curve"}
 
 
 def split_sha1(split) -> str:
@@ -178,19 +163,9 @@ def from_run(run, identity: dict, seconds: float, memory: dict | None = None) ->
     holds ``suite``, ``dataset``, ``task``, ``metric``, ``cohort``, ``variant``, ``method``,
     ``split_seed``, ``seed``, ``fold`` and ``config``; ``memory`` the MB fields."""
     fit = run.fit
-    rows = run.rows()
-    last = {row["student"]: row for row in fit.history if row["epoch"] == fit.epochs_run}
-    students = []
-    for k, row in enumerate(rows[:-1]):
-        curve = None
-        if run.method in CURVES:
-            mine = [h for h in fit.history if h["student"] == k]
-            curve = {part: [round(h[f"{part}_acc"], 4) for h in mine] for part in ("val", "test")}
-        students.append(StudentResult(row["arch"], row["test_acc"], row["val_acc"],
-                                      row["best_epoch"], last[k]["test_acc"], last[k]["val_acc"],
-                                      curve))
+    students = student_results(fit, curves=run.method in CURVES)
     return RunRecord(**identity, students=students,
-                     ensemble={k: rows[-1][k] for k in ("test_acc", "val_acc")},
+                     ensemble={k: fit.ensemble[k] for k in ("test_acc", "val_acc")},
                      epochs_run=fit.epochs_run, split_sha1=split_sha1(run.split),
                      seconds=round(seconds, 3), **(memory or {}), versions=current_versions(),
                      finished=_now())

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..config import (ConfigError, ExperimentConfig, apply_overrides, check_keys, load_yaml,
-                      parse_seeds)
+                      parse_numbers)
 from ..data import DatasetError, canonical_name, has_official_split, task_of
 from ..mutual import METHOD_NAMES, METHODS, trained_methods
 from ..provenance import KERNELS
@@ -97,13 +97,13 @@ class Suite:
         self.cohorts = {key: _cohorts(key, value) for key, value in self.cohorts.items()}
         for key, value in self.seeds.items():
             try:
-                parse_seeds(value)
+                parse_numbers(value)
             except ConfigError as exc:
                 raise ConfigError(f"suite: seeds of {key}: {exc}") from None
         if not isinstance(self.folds, int) or isinstance(self.folds, bool) or self.folds < 2:
             raise ConfigError("suite: 'folds' must be an integer >= 2")
         if self.run_folds is not None:
-            self.run_folds = parse_seeds(self.run_folds)
+            self.run_folds = parse_numbers(self.run_folds, "run_folds")
             outside = [f for f in self.run_folds if not 0 <= f < self.folds]
             if outside:
                 raise ConfigError(f"suite: run_folds {outside} outside 0-{self.folds - 1} "
@@ -115,7 +115,7 @@ class Suite:
                               "split seeds, e.g. {node: 0-4, graph: 0-2}")
         for key, value in self.splits.items():
             try:
-                parse_seeds(value)
+                parse_numbers(value, "split seeds")
             except ConfigError as exc:
                 raise ConfigError(f"suite: splits of {key}: {exc}") from None
         if self.splits and "split_seed" in self.settings:
@@ -148,7 +148,7 @@ class Suite:
             raise ConfigError(f"suite: tuning: unknown key(s) {', '.join(unknown)}; "
                               f"valid: {', '.join(sorted(valid))}")
         for value in (tuning.get("splits") or {}).values():
-            parse_seeds(value)
+            parse_numbers(value, "split seeds")
         nested = tuning.get("nested", [])  # not set by default: a suite's identity keeps its form
         if not isinstance(nested, list) or not all(isinstance(n, str) for n in nested):
             raise ConfigError("suite: tuning: 'nested' must list datasets or tasks, e.g. [MUTAG]")
@@ -163,12 +163,12 @@ class Suite:
         if not isinstance(seeds, dict):
             raise ConfigError("suite: tuning: 'seeds' must map a task or dataset to seeds")
         for value in seeds.values():
-            parse_seeds(value)
+            parse_numbers(value)
         folds = tuning.get("run_folds")
         for value in (folds.values() if isinstance(folds, dict) else [folds]):
             if value is None:
                 continue
-            outside = [f for f in parse_seeds(value) if not 0 <= f < self.folds]
+            outside = [f for f in parse_numbers(value, "run_folds") if not 0 <= f < self.folds]
             if outside:
                 raise ConfigError(f"suite: tuning: run_folds {outside} outside "
                                   f"0-{self.folds - 1}")
@@ -203,9 +203,9 @@ class Suite:
             folds = folds.get(dataset, folds.get(task))
         splits = self.tuning.get("splits") or {}
         splits = splits.get(dataset, splits.get(task))
-        return (self.splits_for(dataset, task)[:1] if splits is None else parse_seeds(splits),
-                parse_seeds(seeds.get(dataset, seeds.get(task, 0))),
-                None if folds is None else parse_seeds(folds))
+        return (self.splits_for(dataset, task)[:1] if splits is None else parse_numbers(splits, "split seeds"),
+                parse_numbers(seeds.get(dataset, seeds.get(task, 0))),
+                None if folds is None else parse_numbers(folds, "run_folds"))
 
     def nested(self, dataset: str, task: str) -> bool:
         """Whether ``dataset``'s settings are chosen inside each outer split and fold."""
@@ -262,12 +262,12 @@ class Suite:
 
     def seeds_for(self, dataset: str, task: str) -> list:
         value = self.seeds.get(dataset, self.seeds.get(task, 0))
-        return parse_seeds(value)
+        return parse_numbers(value)
 
     def splits_for(self, dataset: str, task: str) -> list:
         """The split seeds of ``dataset``'s runs (default: ``settings.split_seed``, else 0)."""
         value = self.splits.get(dataset, self.splits.get(task))
-        return parse_seeds(self.settings.get("split_seed", 0) if value is None else value)
+        return parse_numbers(value if value is not None else self.settings.get("split_seed", 0))
 
 
 def _cohorts(key, value) -> list:

@@ -1,5 +1,7 @@
-"""Result tables with pandas, from the long frame of :func:`mutualgnn.bench.report.records_frame`
+"""Result tables with pandas, from the long frame of a folder's runs, :func:`records_frame`
 (one row per run and student, ``model`` naming the column: an architecture or ``ensemble``).
+``mutualgnn table`` (:mod:`~.table`) writes them into a results folder; ``mutualgnn report``
+(:mod:`~.report`) puts them on the results page.
 
 * :func:`accuracy_table`: rows (dataset, cohort, method), a column per student and the cohort
   ensemble, cells "mean ± std" of test accuracy in percent (of the dataset's ``metric``, e.g.
@@ -8,7 +10,7 @@
   ``score="val_acc"`` the same table of validation accuracy, by which settings are chosen.
 * :func:`paired_table`: each method minus ``independent`` for the same student on the same
   seed and fold: mean difference, wins/ties/losses, paired t-test and Wilcoxon p-values (scipy).
-  ``mutualgnn report`` (:mod:`~.page`) builds the results page's target from these.
+  ``mutualgnn report`` (:mod:`~.report`) builds the results page's target from these.
 * :func:`cost_table`: time and memory per run next to the mean student accuracy.
 * :func:`write_tables`: all of them (``accuracy``, ``validation``, ``paired``, ``cost``), as
   markdown (``to_markdown``), CSV and LaTeX (``to_latex``, the best cell of each row in bold).
@@ -26,6 +28,41 @@ from ..mutual import METHOD_NAMES, METHODS
 from .stats import holm, paired
 
 FORMATS = ("md", "csv", "latex")
+
+
+def records_frame(records: list):
+    """Stored run records -> one row per (run, student) plus one ``ensemble`` row per run,
+    and the ``ensemble`` method's rows (the ensemble of each ``independent`` run). Failed runs
+    (``status`` ``"failed"``) have no scores and are left out; ``records`` are taken as given,
+    so pass them deduplicated (:meth:`ResultStore.records`)."""
+    rows = []
+    for r in records:
+        if r.failed:
+            continue
+        base = dict(dataset=r.dataset, task=r.task, cohort=r.cohort, method=r.method,
+                    seed=r.seed, fold=r.fold, seconds=r.seconds, peak_rss_mb=r.peak_rss_mb,
+                    rss_before_mb=r.rss_before_mb, epochs_run=r.epochs_run,
+                    split_sha1=r.split_sha1, variant=r.variant,
+                    split_seed=r.split_seed,  # the repetition of a cross-validation
+                    folds=r.config.get("folds") if r.fold is not None else None,
+                    metric=r.metric)
+        labels = student_labels([s.arch for s in r.students])
+        for k, (label, st) in enumerate(zip(labels, r.students)):
+            rows.append(dict(base, student=k, model=label, arch=st.arch, test_acc=st.test_acc,
+                             val_acc=st.val_acc, best_epoch=st.best_epoch))
+        ens = dict(base, student="ensemble", model="ensemble", arch=r.cohort,
+                   test_acc=r.ensemble["test_acc"], val_acc=r.ensemble["val_acc"],
+                   best_epoch=None)
+        rows.append(ens)
+        if r.method == "independent":
+            rows.append(dict(ens, method="ensemble"))
+    return pd.DataFrame(rows)
+
+
+def student_labels(archs) -> list:
+    """Column labels of a cohort's students: the architecture, numbered when it repeats
+    (``gcn, gat``; ``gin#0, gin#1``)."""
+    return [a if archs.count(a) == 1 else f"{a}#{archs[:i].count(a)}" for i, a in enumerate(archs)]
 
 
 def reference() -> pd.DataFrame:

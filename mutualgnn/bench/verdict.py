@@ -36,7 +36,7 @@ BEATS, NONE, BELOW = "beats every baseline", "no difference detected", "below a 
 
 
 def scores(runs: pd.DataFrame, level: str = "cohort") -> pd.DataFrame:
-    """Test scores of ``runs`` (:func:`~.report.records_frame`) with one row per (dataset,
+    """Test scores of ``runs`` (:func:`~.tables.records_frame`) with one row per (dataset,
     cohort, [variant,] unit, split_seed, seed, fold) and a column per method; ``unit`` is
     the student's label, or ``"cohort"`` for its students' mean within a run. A run without
     a fold (a node dataset) has fold -1."""

@@ -9,7 +9,7 @@ Two small objects, one per task, each with a documented layout (in the spirit of
   ``labels`` (G,) int64; cross-validated unless it has an official split (ogbg-molhiv).
 
 Each is judged by its ``metric``: ``"acc"`` (accuracy), or ogb's metric for ogb's datasets
-(``"rocauc"`` for ogbg-molhiv); see :func:`metric_of`.
+(``"rocauc"`` for ogbg-molhiv); see :func:`~mutualgnn.metrics.metric_of`.
 
 Raw files are looked up in a *data directory* (``data_dir`` argument, else ``$MUTUALGNN_DATA_DIR``,
 else ``~/.cache/mutualgnn/datasets``) in DGL's raw layout (``cora_v2/ind.cora_v2.x``,

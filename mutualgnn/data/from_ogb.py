@@ -28,16 +28,17 @@ def _downloads_without_asking(module):
 
 
 def ogb_class(name: str):
-    """ogb's DGL dataset class of ``name`` behind the protocol :func:`load_dgl` drives DGL's
-    classes with: constructed with the cache folder ``root``; ``raw_path`` is the dataset's
+    """ogb's DGL dataset class of ``name`` behind the protocol :func:`~.staging.load_dgl` drives
+    DGL's classes with: constructed with the cache folder ``root``; ``raw_path`` is the dataset's
     folder in it (``root/ogbn_arxiv``); ``download()`` is called when that holds neither ogb's
     processed file nor raw files (a no-op here: ogb then downloads in its constructor).
 
     ogb never reads stdin here: it asks whether to update a folder that lacks its
     ``RELEASE_v{version}.txt`` marker, which the staged copy is given (the marker is all that
     question checks); and it asks before downloading more than 1 GB (ogbn-products), which is
-    answered yes: this only runs when downloading is allowed (:func:`download_allowed`). Its
-    progress messages go to stderr, keeping stdout for results."""
+    answered yes: this only runs when downloading is allowed
+    (:func:`~.locations.download_allowed`). Its progress messages go to stderr, keeping stdout
+    for results."""
     from ogb.graphproppred import DglGraphPropPredDataset
     from ogb.nodeproppred import DglNodePropPredDataset
 
@@ -65,7 +66,7 @@ def ogb_class(name: str):
 
 
 def ogb_dataset(name: str, ds) -> NodeDataset | GraphDataset:
-    """One of :data:`OGB` from ogb's dataset ``ds``, with its official split.
+    """One of :data:`~mutualgnn.metrics.OGB` from ogb's dataset ``ds``, with its official split.
 
     ogbn sets: ogb's graph, node features (N, F) float32 and labels (N,); ogbn-arxiv's citation
     edges are directed, so their reverses are added (``dgl.add_reverse_edges``, as DGL's

@@ -54,7 +54,8 @@ class CoordinatorOutput:
 
 
 class Coordinator(nn.Module):
-    """See the module docstring. ``num_students`` K >= 2, ``num_classes`` C, width ``hidden``."""
+    """See the module docstring. ``num_students`` K (K >= 2 to learn from peers; ``kd`` may
+    distil one student from one teacher), ``num_classes`` C, width ``hidden``."""
 
     def __init__(self, num_students: int, num_classes: int, kind: str = "alw", hidden: int = 16,
                  temperature: float = 1.0, t_min: float = 0.5, t_max: float = 4.0,
@@ -62,8 +63,8 @@ class Coordinator(nn.Module):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"unknown coordinator kind '{kind}'; choose from: {', '.join(KINDS)}")
-        if num_students < 2:
-            raise ValueError(f"a coordinator needs K >= 2 students, got {num_students}")
+        if not isinstance(num_students, int) or num_students < 1:
+            raise ValueError(f"a coordinator needs K >= 1 students, got {num_students}")
         if temperature <= 0:
             raise ValueError("temperature must be > 0")
         self.kind, self.num_students, self.num_classes = kind, num_students, num_classes

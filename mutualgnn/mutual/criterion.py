@@ -47,7 +47,9 @@ class MutualLoss(nn.Module):
     ``method`` (any of :data:`~.methods.METHOD_NAMES`). ``settings`` (a :class:`MutualConfig`) and
     keyword overrides of its fields (``lam=0.3``, ``gamma=0.1``, ``temperature=2.0``, ...) give
     the terms; the method then forces its own (e.g. ``dml``: no entropy term, uniform
-    coordinator). ``names`` label the students in error messages."""
+    coordinator). ``names`` label the students in error messages. A method that learns from
+    peers needs ``num_students`` >= 2; ``kd``, which learns from teachers, takes any K >= 1
+    (one MLP distilled from one GNN: ``mutualgnn distil``)."""
 
     def __init__(self, num_students: int, num_classes: int, method: str = "gml",
                  settings: MutualConfig | None = None, names=None, **overrides):
@@ -60,7 +62,7 @@ class MutualLoss(nn.Module):
         self.settings = method_settings(self.method, dataclasses.replace(settings or MutualConfig(),
                                                                          **overrides))
         s = self.settings
-        if s.lam != 0 and num_students < 2:
+        if s.lam != 0 and num_students < 2 and method_named(self.method).teachers is None:
             raise ValueError(f"method '{self.method}' needs K >= 2 students (it learns from "
                              f"peers); got {num_students}: use 'independent' for one")
         self.num_students, self.num_classes = num_students, num_classes

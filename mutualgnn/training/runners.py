@@ -69,9 +69,10 @@ class SampledNodeRunner(NodeRunner):
 
     Each epoch the seeds (every node when ``kl_rows`` is ``"all"``, else the training nodes) are
     shuffled into batches; DGL's ``NeighborSampler`` builds each batch's blocks once and every
-    student consumes them. The loss is :func:`cohort_loss` over the batch's output nodes: CE on
-    those with a training label, KL and entropy on all. Evaluation runs the validation and test
-    nodes in fixed batches with all their neighbours (``MultiLayerFullNeighborSampler``).
+    student consumes them. The loss is :func:`~mutualgnn.mutual.cohort_loss` over the batch's
+    output nodes: CE on those with a training label, KL and entropy on all. Evaluation runs the
+    validation and test nodes in fixed batches with all their neighbours
+    (``MultiLayerFullNeighborSampler``).
 
     The graph stays on the CPU and is sampled there, from the same streams on every rank; DGL's
     ``DataLoader(..., device=device)`` moves each batch's nodes and blocks to ``device``, with
@@ -85,7 +86,7 @@ class SampledNodeRunner(NodeRunner):
                               f"node-level students have {NODE_LAYERS}: give one fanout per "
                               f"layer, e.g. --fanouts 10,10")
         g = data.graph
-        self.graph = dgl.add_self_loop(dgl.remove_self_loop(g))  # before sampling
+        self.graph = node_graph(g, keep_node_data=True)  # before sampling
         self.labels, self.split = g.ndata["label"].to(device), split.to(device)
         self.metric = scorer(data.name)
         self.is_train = torch.zeros(g.num_nodes(), dtype=torch.bool, device=device)
@@ -149,9 +150,9 @@ def _batches(loader):
         return iter(loader)
 
 def make_runner(data, split, train, settings, device, teachers=None):
-    """How :func:`fit` feeds the cohort on ``device``: the whole graph, sampled mini-batches of
-    its nodes, or mini-batches of graphs. ``teachers`` (``kd``): the trained modules whose
-    logits on every batch the criterion distils from (None otherwise)."""
+    """How :func:`~mutualgnn.training.fit` feeds the cohort on ``device``: the whole graph,
+    sampled mini-batches of its nodes, or mini-batches of graphs. ``teachers`` (``kd``): the
+    trained modules whose logits on every batch the criterion distils from (None otherwise)."""
     if data.task == "graph":
         runner = GraphRunner(data, split, train, device)
     elif train.fanouts:
@@ -232,11 +233,14 @@ def _ensemble(probs, val_labels, test_labels, metric):
     test = torch.stack([p[1] for p in probs]).mean(0)
     return dict(val_acc=metric(val, val_labels), test_acc=metric(test, test_labels))
 
-def node_graph(graph):
+def node_graph(graph, keep_node_data: bool = False):
     """``graph`` as node-level students take it: every node's self-loop once, and no node data
-    (features are an argument; moving them with the graph would copy them for nothing)."""
+    (features are an argument; moving them with the graph would copy them for nothing), or
+    with it where ``keep_node_data`` (a graph to sample blocks from, whose features the
+    sampler reads)."""
     out = dgl.add_self_loop(dgl.remove_self_loop(graph))
-    out.ndata.clear()
+    if not keep_node_data:
+        out.ndata.clear()
     return out
 
 def as_input(feat: torch.Tensor, max_density: float = 0.25):

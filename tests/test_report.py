@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from mutualgnn.bench import ResultStore, RunRecord, records_frame
-from mutualgnn.bench.page import READING, best_baseline_table, results_page, target_counts
+from mutualgnn.bench.report import READING, best_baseline_table, results_page, target_counts
 from mutualgnn.bench.stats import paired
 from mutualgnn.cli import main
 
@@ -174,7 +174,7 @@ def test_controls_section_is_each_control_minus_gml_by_hand(tmp_path):
 
 def test_coverage_counts_the_shipped_suites_plan(tmp_path):
     from mutualgnn.bench import load_suite, plan
-    from mutualgnn.bench.page import coverage_table
+    from mutualgnn.bench.report import coverage_table
     suite = load_suite("quickstart")
     store = ResultStore(tmp_path / "runs")
     store.dir.mkdir()
@@ -272,7 +272,7 @@ def test_glance_block_by_hand(tmp_path):
     verdict and its sentence; the forest plot's rows are the same comparisons."""
     from scipy import stats
 
-    from mutualgnn.bench.page import forest_rows, glance
+    from mutualgnn.bench.report import forest_rows, glance
     from mutualgnn.bench.verdict import verdicts
     store = _store(tmp_path / "runs")
     figure = tmp_path / "fig" / "forest.svg"
@@ -321,7 +321,7 @@ def test_report_rewrites_only_the_block_between_the_markers(tmp_path):
 def test_committed_readme_block_is_what_report_writes(monkeypatch):
     """The README's results at a glance, rewritten from the committed folders by the command
     it names, is the committed block."""
-    from mutualgnn.bench.page import glance, glance_parts
+    from mutualgnn.bench.report import glance, glance_parts
     monkeypatch.chdir(ROOT)
     parts = glance_parts((ROOT / "README.md").read_text())
     assert parts, "README.md has no results block"
