@@ -6,6 +6,7 @@
 * :func:`cka_study`: how similar two students' hidden layers are when trained alone and when
   trained together with GML, for pairs of architectures, over seeds.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,8 +54,15 @@ def hidden_states(student, graph, feat) -> torch.Tensor:
     return seen[0].flatten(1)
 
 
-def cka_study(dataset, pairs, seeds, config: ExperimentConfig | None = None,
-              methods=("independent", "gml"), rows: str = "test", progress=None) -> pd.DataFrame:
+def cka_study(
+    dataset,
+    pairs,
+    seeds,
+    config: ExperimentConfig | None = None,
+    methods=("independent", "gml"),
+    rows: str = "test",
+    progress=None,
+) -> pd.DataFrame:
     """Linear CKA between the first hidden layers of two students, for each pair of
     architectures (``("gcn", "gat")``; ``("gcn", "gcn")`` compares two initialisations), each
     method and seed, on the ``rows`` nodes of the split. ``config`` supplies the other settings
@@ -73,10 +81,17 @@ def cka_study(dataset, pairs, seeds, config: ExperimentConfig | None = None,
                 run = run_once(cfg, dataset, seed, dataset.split)
                 students = [_rebuilt(run, k, cfg, dataset) for k in range(2)]
                 h = [hidden_states(s, dataset.graph, feat)[index] for s in students]
-                out.append({"dataset": dataset.name, "pair": f"{a}-{b}", "method": method,
-                            "seed": seed, "cka": linear_cka(*h),
-                            "test_acc_a": run.fit.students[0].test_acc,
-                            "test_acc_b": run.fit.students[1].test_acc})
+                out.append(
+                    {
+                        "dataset": dataset.name,
+                        "pair": f"{a}-{b}",
+                        "method": method,
+                        "seed": seed,
+                        "cka": linear_cka(*h),
+                        "test_acc_a": run.fit.students[0].test_acc,
+                        "test_acc_b": run.fit.students[1].test_acc,
+                    }
+                )
                 if progress:
                     progress(out[-1])
     return pd.DataFrame(out)
@@ -84,8 +99,13 @@ def cka_study(dataset, pairs, seeds, config: ExperimentConfig | None = None,
 
 def _rebuilt(run, k, config, dataset):
     arch = config.students[k]
-    student = build_student(arch, dataset.task, dataset.num_features, dataset.num_classes,
-                            **model_hparams(config, arch, dataset))
+    student = build_student(
+        arch,
+        dataset.task,
+        dataset.num_features,
+        dataset.num_classes,
+        **model_hparams(config, arch, dataset),
+    )
     student.load_state_dict(run.fit.students[k].state_dict)
     return student
 
@@ -93,7 +113,9 @@ def _rebuilt(run, k, config, dataset):
 def cka_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std of CKA per (pair, method), alone vs GML side by side."""
     cells = frame.groupby(["dataset", "pair", "method"], sort=False)["cka"].agg(["mean", "std"])
-    cells["text"] = [f"{m:.3f} ± {0 if pd.isna(s) else s:.3f}" for m, s in zip(cells["mean"], cells["std"])]
+    cells["text"] = [
+        f"{m:.3f} ± {0 if pd.isna(s) else s:.3f}" for m, s in zip(cells["mean"], cells["std"])
+    ]
     return cells["text"].unstack("method").reset_index()
 
 
@@ -118,8 +140,9 @@ def inference_ms(models, dataset, repeats: int = 50) -> list:
     return [1000 * sorted(t)[repeats // 2] for t in times]
 
 
-def distillation_study(dataset, teacher: str, peer: str, seeds, config: ExperimentConfig | None = None,
-                       progress=None) -> pd.DataFrame:
+def distillation_study(
+    dataset, teacher: str, peer: str, seeds, config: ExperimentConfig | None = None, progress=None
+) -> pd.DataFrame:
     """GNN-to-MLP distillation with two teachers per seed: ``teacher`` trained alone and the same
     architecture trained with GML next to ``peer`` (same seed). An MLP (same seed, so the same
     initialisation) is distilled from each with the ``kd`` method, the trained GNN its one
@@ -135,13 +158,16 @@ def distillation_study(dataset, teacher: str, peer: str, seeds, config: Experime
     if dataset.task != "node":
         raise ValueError("distillation to an MLP is studied on node datasets")
     base = config or ExperimentConfig(dataset=dataset.name)
-    mlp_config = dataclasses.replace(base, dataset=dataset.name, students=["mlp"],
-                                     method="independent")
+    mlp_config = dataclasses.replace(
+        base, dataset=dataset.name, students=["mlp"], method="independent"
+    )
     out = []
     for seed in seeds:
         teachers = {}
-        for kind, method, cohort in (("alone", "independent", [teacher]),
-                                     ("gml", "gml", [teacher, peer])):
+        for kind, method, cohort in (
+            ("alone", "independent", [teacher]),
+            ("gml", "gml", [teacher, peer]),
+        ):
             cfg = dataclasses.replace(base, dataset=dataset.name, students=cohort, method=method)
             run = run_once(cfg, dataset, seed, dataset.split)
             teachers[kind] = (_rebuilt(run, 0, cfg, dataset), run.fit.students[0].test_acc)
@@ -149,13 +175,26 @@ def distillation_study(dataset, teacher: str, peer: str, seeds, config: Experime
         for kind, (model, teacher_acc) in teachers.items():
             seed_everything(seed)
             (mlp,) = build_cohort(mlp_config, dataset)
-            result = fit([mlp], dataset, dataset.split, train=base.train, method="kd",
-                         mutual=base.mutual, teachers=[model])
-            out.append({"dataset": dataset.name, "seed": seed, "teacher": f"{teacher} ({kind})",
-                        "teacher_test_acc": teacher_acc,
-                        "mlp_distilled_test_acc": result.students[0].test_acc,
-                        "mlp_alone_test_acc": mlp_alone.fit.students[0].test_acc,
-                        **dict(zip(("teacher_ms", "mlp_ms"), inference_ms([model, mlp], dataset)))})
+            result = fit(
+                [mlp],
+                dataset,
+                dataset.split,
+                train=base.train,
+                method="kd",
+                mutual=base.mutual,
+                teachers=[model],
+            )
+            out.append(
+                {
+                    "dataset": dataset.name,
+                    "seed": seed,
+                    "teacher": f"{teacher} ({kind})",
+                    "teacher_test_acc": teacher_acc,
+                    "mlp_distilled_test_acc": result.students[0].test_acc,
+                    "mlp_alone_test_acc": mlp_alone.fit.students[0].test_acc,
+                    **dict(zip(("teacher_ms", "mlp_ms"), inference_ms([model, mlp], dataset))),
+                }
+            )
             if progress:
                 progress(out[-1])
     return pd.DataFrame(out)
@@ -163,18 +202,29 @@ def distillation_study(dataset, teacher: str, peer: str, seeds, config: Experime
 
 def distillation_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std (percent) per teacher kind, and the MLP's inference speed-up."""
+
     def pct(col):
-        return lambda g: f"{100 * g[col].mean():.1f} ± {100 * g[col].std(ddof=1) if len(g) > 1 else 0:.1f}"
+        return lambda g: (
+            f"{100 * g[col].mean():.1f} ± {100 * g[col].std(ddof=1) if len(g) > 1 else 0:.1f}"
+        )
 
     rows = []
     for (dataset, teacher), g in frame.groupby(["dataset", "teacher"], sort=False):
-        rows.append({"dataset": dataset, "teacher": teacher, "runs": len(g),
-                     "teacher acc": pct("teacher_test_acc")(g),
-                     "distilled MLP acc": pct("mlp_distilled_test_acc")(g),
-                     "MLP alone acc": pct("mlp_alone_test_acc")(g),
-                     "teacher ms": round(float(g["teacher_ms"].median()), 2),
-                     "MLP ms": round(float(g["mlp_ms"].median()), 2),
-                     "speed-up (teacher ms / MLP ms)": round(float((g["teacher_ms"] / g["mlp_ms"]).median()), 1)})
+        rows.append(
+            {
+                "dataset": dataset,
+                "teacher": teacher,
+                "runs": len(g),
+                "teacher acc": pct("teacher_test_acc")(g),
+                "distilled MLP acc": pct("mlp_distilled_test_acc")(g),
+                "MLP alone acc": pct("mlp_alone_test_acc")(g),
+                "teacher ms": round(float(g["teacher_ms"].median()), 2),
+                "MLP ms": round(float(g["mlp_ms"].median()), 2),
+                "speed-up (teacher ms / MLP ms)": round(
+                    float((g["teacher_ms"] / g["mlp_ms"]).median()), 1
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -9,6 +9,7 @@ at the last epoch run, to show what early stopping is worth; ``curve`` (kept onl
 for) the per-epoch scores, ``{"val": [...], "test": [...]}`` rounded to 4 decimals, from which
 a published protocol's own selection can be recomputed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,12 +30,13 @@ class StudentResult:
     best_epoch: int
     last_test_acc: float | None = None  #: None in files written before it was recorded
     last_val_acc: float | None = None
-    curve: dict | None = None           #: ``{"val": [...], "test": [...]}``, per epoch
+    curve: dict | None = None  #: ``{"val": [...], "test": [...]}``, per epoch
 
     def to_dict(self) -> dict:
         """The fields as a JSON object; the :data:`OPTIONAL` ones only where set."""
-        return {k: v for k, v in dataclasses.asdict(self).items()
-                if v is not None or k not in OPTIONAL}
+        return {
+            k: v for k, v in dataclasses.asdict(self).items() if v is not None or k not in OPTIONAL
+        }
 
 
 def student_results(fit, curves: bool = False) -> list:
@@ -47,7 +49,15 @@ def student_results(fit, curves: bool = False) -> list:
         if curves:
             mine = [h for h in fit.history if h["student"] == k]
             curve = {part: [round(h[f"{part}_acc"], 4) for h in mine] for part in ("val", "test")}
-        out.append(StudentResult(student.arch, student.test_acc, student.val_acc,
-                                 student.best_epoch, last[k]["test_acc"], last[k]["val_acc"],
-                                 curve))
+        out.append(
+            StudentResult(
+                student.arch,
+                student.test_acc,
+                student.val_acc,
+                student.best_epoch,
+                last[k]["test_acc"],
+                last[k]["val_acc"],
+                curve,
+            )
+        )
     return out

@@ -21,6 +21,7 @@ style; :mod:`~.curves`, the per-epoch values they draw), :mod:`~.stats` (paired 
 corrected t-test, TOST), :mod:`~.verdict` (GML against every baseline, declared rules),
 :mod:`~.verify` (rerun stored runs and demand the same numbers).
 """
+
 from .record import RunRecord, StudentResult
 from .table import tabulate
 from .tables import records_frame, student_labels
@@ -32,10 +33,40 @@ from .store import HISTORIES_FILE, RUNS_FILE, SUITE_FILE, ResultStore
 from .suite import KEY, RunSpec, Suite, first_runs, load_suite, plan, spec_config, suite_names
 from .verify import Verified, verify
 
-__all__ = ["RunRecord", "StudentResult", "records_frame", "tabulate", "student_labels",
-           "PlannedRun", "plan_runs", "projection", "probe_seconds", "plan_summary", "execute",
-           "Outcome", "outcome_lines", "memory_mb", "peak_memory_reset", "run_suite", "MeanTest",
-           "Paired", "holm",
-           "mean_test", "paired", "HISTORIES_FILE", "RUNS_FILE", "SUITE_FILE", "ResultStore",
-           "KEY", "RunSpec", "Suite", "first_runs", "load_suite", "plan", "spec_config",
-           "suite_names", "Verified", "verify"]
+__all__ = [
+    "RunRecord",
+    "StudentResult",
+    "records_frame",
+    "tabulate",
+    "student_labels",
+    "PlannedRun",
+    "plan_runs",
+    "projection",
+    "probe_seconds",
+    "plan_summary",
+    "execute",
+    "Outcome",
+    "outcome_lines",
+    "memory_mb",
+    "peak_memory_reset",
+    "run_suite",
+    "MeanTest",
+    "Paired",
+    "holm",
+    "mean_test",
+    "paired",
+    "HISTORIES_FILE",
+    "RUNS_FILE",
+    "SUITE_FILE",
+    "ResultStore",
+    "KEY",
+    "RunSpec",
+    "Suite",
+    "first_runs",
+    "load_suite",
+    "plan",
+    "spec_config",
+    "suite_names",
+    "Verified",
+    "verify",
+]

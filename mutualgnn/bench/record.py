@@ -17,6 +17,7 @@ written before it existed; :meth:`RunRecord.from_dict` reads them (no ``status``
 ``variant``: ""; no ``split_seed``: the config's, else 0; no ``metric``: accuracy; students
 without the ``last_*`` fields).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -56,8 +57,8 @@ class RunRecord:
     split_seed: int = 0
     status: str = "ok"
     metric: str = "acc"
-    students: list = field(default_factory=list)   #: of :class:`StudentResult`
-    ensemble: dict | None = None                   #: ``{"test_acc": ..., "val_acc": ...}``
+    students: list = field(default_factory=list)  #: of :class:`StudentResult`
+    ensemble: dict | None = None  #: ``{"test_acc": ..., "val_acc": ...}``
     epochs_run: int | None = None
     split_sha1: str | None = None
     seconds: float = 0.0
@@ -67,7 +68,7 @@ class RunRecord:
     versions: dict = field(default_factory=dict)
     finished: str | None = None
     error: str | None = None
-    diverged: dict | None = None                   #: ``{"student", "arch", "epoch"}``
+    diverged: dict | None = None  #: ``{"student", "arch", "epoch"}``
     same_as: str | None = None
     reused_from: str | None = None
 
@@ -92,14 +93,27 @@ class RunRecord:
 
     def label(self) -> str:
         """The run in words: ``cora gcn,gat gml split 1 seed 0``."""
-        return " ".join(filter(None, (self.dataset, self.cohort, self.variant, self.method,
-                                      where(self.split_seed, self.seed, self.fold))))
+        return " ".join(
+            filter(
+                None,
+                (
+                    self.dataset,
+                    self.cohort,
+                    self.variant,
+                    self.method,
+                    where(self.split_seed, self.seed, self.fold),
+                ),
+            )
+        )
 
     def numbers(self) -> dict:
         """What a rerun must reproduce, flat: ``split_sha1``, ``epochs_run``, each student's
         fields as ``students[k].field`` and ``ensemble.test_acc`` / ``ensemble.val_acc``."""
-        out = {"split_sha1": self.split_sha1, "epochs_run": self.epochs_run,
-               "students": len(self.students)}
+        out = {
+            "split_sha1": self.split_sha1,
+            "epochs_run": self.epochs_run,
+            "students": len(self.students),
+        }
         for k, student in enumerate(self.students):
             for name, value in dataclasses.asdict(student).items():
                 out[f"students[{k}].{name}"] = value
@@ -127,30 +141,53 @@ class RunRecord:
         line = dict(line)
         version = line.pop("format", 1)
         if version > FORMAT:
-            raise ConfigError(f"a run record of format {version}, newer than this mutualgnn "
-                              f"reads ({FORMAT}); upgrade mutualgnn")
+            raise ConfigError(
+                f"a run record of format {version}, newer than this mutualgnn "
+                f"reads ({FORMAT}); upgrade mutualgnn"
+            )
         if line.get("variant") is None:
             line["variant"] = ""
         if line.get("split_seed") is None:  # written before runs were repeated over splits
             line["split_seed"] = (line.get("config") or {}).get("split_seed", 0)
-        line.setdefault("status", "ok")     # written before failed runs were stored
-        line.setdefault("metric", "acc")    # written before ogb's datasets: all accuracy
+        line.setdefault("status", "ok")  # written before failed runs were stored
+        line.setdefault("metric", "acc")  # written before ogb's datasets: all accuracy
         line["students"] = [StudentResult(**s) for s in line.get("students") or []]
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(line) - names)
-        missing = sorted(f.name for f in dataclasses.fields(cls)
-                         if f.default is dataclasses.MISSING
-                         and f.default_factory is dataclasses.MISSING and f.name not in line)
+        missing = sorted(
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+            and f.name not in line
+        )
         if unknown or missing:
-            raise ConfigError("not a mutualgnn run record: "
-                              + "; ".join(filter(None, (
-                                  unknown and f"unknown keys {unknown}",
-                                  missing and f"missing keys {missing}"))))
+            raise ConfigError(
+                "not a mutualgnn run record: "
+                + "; ".join(
+                    filter(
+                        None,
+                        (
+                            unknown and f"unknown keys {unknown}",
+                            missing and f"missing keys {missing}",
+                        ),
+                    )
+                )
+            )
         return cls(**line)
 
 
-_OPTIONAL = {"error", "diverged", "same_as", "reused_from", "ensemble", "epochs_run",
-             "split_sha1", "peak_rss_mb", "rss_before_mb"}
+_OPTIONAL = {
+    "error",
+    "diverged",
+    "same_as",
+    "reused_from",
+    "ensemble",
+    "epochs_run",
+    "split_sha1",
+    "peak_rss_mb",
+    "rss_before_mb",
+}
 
 
 def split_sha1(split) -> str:
@@ -164,21 +201,37 @@ def from_run(run, identity: dict, seconds: float, memory: dict | None = None) ->
     ``split_seed``, ``seed``, ``fold`` and ``config``; ``memory`` the MB fields."""
     fit = run.fit
     students = student_results(fit, curves=run.method in CURVES)
-    return RunRecord(**identity, students=students,
-                     ensemble={k: fit.ensemble[k] for k in ("test_acc", "val_acc")},
-                     epochs_run=fit.epochs_run, split_sha1=split_sha1(run.split),
-                     seconds=round(seconds, 3), **(memory or {}), versions=current_versions(),
-                     finished=_now())
+    return RunRecord(
+        **identity,
+        students=students,
+        ensemble={k: fit.ensemble[k] for k in ("test_acc", "val_acc")},
+        epochs_run=fit.epochs_run,
+        split_sha1=split_sha1(run.split),
+        seconds=round(seconds, 3),
+        **(memory or {}),
+        versions=current_versions(),
+        finished=_now(),
+    )
 
 
 def failed_run(error, identity: dict, seconds: float) -> RunRecord:
     """The record of a run that did not finish: its training raised ``error`` (a
     :class:`~mutualgnn.training.DivergenceError`: ``diverged`` names the student and epoch), or
     its worker died (``error``: a message saying so): no numbers."""
-    diverged = (dict(student=error.student, arch=error.arch, epoch=error.epoch)
-                if hasattr(error, "epoch") else None)
-    return RunRecord(**identity, status="failed", error=str(error), diverged=diverged,
-                     seconds=round(seconds, 3), versions=current_versions(), finished=_now())
+    diverged = (
+        dict(student=error.student, arch=error.arch, epoch=error.epoch)
+        if hasattr(error, "epoch")
+        else None
+    )
+    return RunRecord(
+        **identity,
+        status="failed",
+        error=str(error),
+        diverged=diverged,
+        seconds=round(seconds, 3),
+        versions=current_versions(),
+        finished=_now(),
+    )
 
 
 def differences(stored: RunRecord, now: RunRecord) -> list:
@@ -198,7 +251,7 @@ def differences(stored: RunRecord, now: RunRecord) -> list:
 def _named(name: str, record: RunRecord) -> str:
     """``students[1].test_acc`` -> ``students[1] (gat).test_acc``."""
     if name.startswith("students["):
-        k = int(name[len("students["):name.index("]")])
+        k = int(name[len("students[") : name.index("]")])
         return name.replace("]", f"] ({record.students[k].arch})", 1)
     return name
 

@@ -15,6 +15,7 @@ that block rewritten, the rest kept: the results at a glance under the page's de
 (the verdict per dataset and cohort, a forest plot of each cohort against each baseline, the
 verdict sentence).
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,15 @@ from .store import ResultStore, jsonable
 from .suite import TUNE, Suite, load_suite, plan, suite_names
 from .tables import accuracy_table, cost_table, paired_table
 from .tuning import inherit_note, tuning_table
-from .verdict import (ALPHA, declarations, equivalence_table, verdict_counts, verdict_section,
-                      verdict_table, verdicts)
+from .verdict import (
+    ALPHA,
+    declarations,
+    equivalence_table,
+    verdict_counts,
+    verdict_section,
+    verdict_table,
+    verdicts,
+)
 
 READING = "\n## Reading"
 #: the baselines GML is judged against, each tuned with the same budget as GML
@@ -50,19 +58,25 @@ GLANCE_END = "<!-- results:end -->"
 GLANCE_FIGURE = "figures/gml-vs-baselines.svg"
 
 
-def best_baseline_table(runs: pd.DataFrame, method: str = "gml", baselines=BASELINES,
-                        alpha: float = 0.05) -> pd.DataFrame:
+def best_baseline_table(
+    runs: pd.DataFrame, method: str = "gml", baselines=BASELINES, alpha: float = 0.05
+) -> pd.DataFrame:
     """Per (dataset, cohort, student): ``method`` minus the best of ``baselines`` for that
     student (the one of highest mean test score on the runs all of them share: the strongest
     rival), the paired difference in points with its 95% confidence interval, the paired
     t-test p and its Holm-corrected value over every row of the table (the family the page
     reports); then per (dataset, cohort) whether a student beats its best baseline by the mean
     and significantly after Holm (adjusted p < ``alpha``)."""
-    singles = runs[(runs["student"] != "ensemble") & ~runs["variant"].astype(str).str.startswith(TUNE)]
+    singles = runs[
+        (runs["student"] != "ensemble") & ~runs["variant"].astype(str).str.startswith(TUNE)
+    ]
     rows = []
-    for (dataset, cohort, model), grp in singles.groupby(["dataset", "cohort", "model"], sort=False):
-        scores = grp.pivot_table(index=["seed", "fold"], columns="method", values="test_acc",
-                                 dropna=False)
+    for (dataset, cohort, model), grp in singles.groupby(
+        ["dataset", "cohort", "model"], sort=False
+    ):
+        scores = grp.pivot_table(
+            index=["seed", "fold"], columns="method", values="test_acc", dropna=False
+        )
         present = [b for b in baselines if b in scores.columns]
         if method not in scores.columns or not present:
             continue
@@ -71,22 +85,37 @@ def best_baseline_table(runs: pd.DataFrame, method: str = "gml", baselines=BASEL
             continue
         best = max(present, key=lambda b: shared[b].mean())
         result = paired(shared[method], shared[best])
-        rows.append(dict(dataset=dataset, cohort=cohort, student=model, runs=result.n,
-                         best_baseline=best, diff=100 * result.mean_diff,
-                         ci=(100 * result.ci_low, 100 * result.ci_high), p=result.t_p))
+        rows.append(
+            dict(
+                dataset=dataset,
+                cohort=cohort,
+                student=model,
+                runs=result.n,
+                best_baseline=best,
+                diff=100 * result.mean_diff,
+                ci=(100 * result.ci_low, 100 * result.ci_high),
+                p=result.t_p,
+            )
+        )
     if not rows:
         return pd.DataFrame()
     table = pd.DataFrame(rows)
     table["holm"] = holm(table["p"])
     table["wins"] = (table["diff"] > 0) & (table["holm"] < alpha)
-    return pd.DataFrame({
-        "dataset": table["dataset"], "cohort": table["cohort"], "student": table["student"],
-        "runs": table["runs"], "best baseline": table["best_baseline"],
-        f"{method} − best (pts)": table["diff"].round(2),
-        "95% CI (pts)": [f"[{lo:+.2f}, {hi:+.2f}]" for lo, hi in table["ci"]],
-        "t-test p": table["p"].map(lambda p: float(f"{p:.2g}")),
-        "Holm p": table["holm"].map(lambda p: float(f"{p:.2g}")),
-        f"beats, Holm p < {alpha:g}": np.where(table["wins"], "yes", "no")})
+    return pd.DataFrame(
+        {
+            "dataset": table["dataset"],
+            "cohort": table["cohort"],
+            "student": table["student"],
+            "runs": table["runs"],
+            "best baseline": table["best_baseline"],
+            f"{method} − best (pts)": table["diff"].round(2),
+            "95% CI (pts)": [f"[{lo:+.2f}, {hi:+.2f}]" for lo, hi in table["ci"]],
+            "t-test p": table["p"].map(lambda p: float(f"{p:.2g}")),
+            "Holm p": table["holm"].map(lambda p: float(f"{p:.2g}")),
+            f"beats, Holm p < {alpha:g}": np.where(table["wins"], "yes", "no"),
+        }
+    )
 
 
 def target_counts(table: pd.DataFrame, method: str = "gml") -> str:
@@ -99,8 +128,10 @@ def target_counts(table: pd.DataFrame, method: str = "gml") -> str:
     by_dataset = table.groupby("dataset", sort=False)
     beats = sum((g[diff] > 0).any() for _, g in by_dataset)
     significant = sum((g[sig] == "yes").any() for _, g in by_dataset)
-    return (f"A {method.upper()} student beats its best baseline by the mean on "
-            f"{beats} of {by_dataset.ngroups} datasets, Holm-significantly on {significant}.")
+    return (
+        f"A {method.upper()} student beats its best baseline by the mean on "
+        f"{beats} of {by_dataset.ngroups} datasets, Holm-significantly on {significant}."
+    )
 
 
 def glance_table(units: pd.DataFrame, against: pd.DataFrame) -> pd.DataFrame:
@@ -116,11 +147,19 @@ def forest_rows(against: pd.DataFrame, runs: pd.DataFrame, alpha: float = ALPHA)
     (:func:`~.verdict.verdicts`): per unit and baseline the difference and its 95% CI in
     points, ``significant`` where the two-sided Holm p over all of them is at most ``alpha``."""
     task = dict(zip(runs["dataset"], runs["task"]))
-    return pd.DataFrame({"task": against["dataset"].map(task), "dataset": against["dataset"],
-                         "cohort": against["cohort"], "student": against["unit"],
-                         "baseline": against["b"], "diff": 100 * against["diff"],
-                         "ci_low": 100 * against["ci_low"], "ci_high": 100 * against["ci_high"],
-                         "significant": against["holm_two"] <= alpha})
+    return pd.DataFrame(
+        {
+            "task": against["dataset"].map(task),
+            "dataset": against["dataset"],
+            "cohort": against["cohort"],
+            "student": against["unit"],
+            "baseline": against["b"],
+            "diff": 100 * against["diff"],
+            "ci_low": 100 * against["ci_low"],
+            "ci_high": 100 * against["ci_high"],
+            "significant": against["holm_two"] <= alpha,
+        }
+    )
 
 
 def glance(folders, command: str, figure=None, link: str = GLANCE_FIGURE) -> str:
@@ -130,31 +169,51 @@ def glance(folders, command: str, figure=None, link: str = GLANCE_FIGURE) -> str
     written) and shown from ``link`` (the path relative to the page)."""
     folders = [str(f) for f in folders]
     runs, coverage, pending, judged = _judged(folders)
-    units, against = (verdicts(judged, baselines=BASELINES) if len(judged)
-                      else (pd.DataFrame(), pd.DataFrame()))
+    units, against = (
+        verdicts(judged, baselines=BASELINES) if len(judged) else (pd.DataFrame(), pd.DataFrame())
+    )
     if figure is not None and len(against):
         forest_plot(forest_rows(against, judged), figure)
     others = ", ".join(f"`{b}`" for b in BASELINES)
-    return "\n".join([
-        f"Written by `{command}` from the runs in " + ", ".join(
-            f"[{f}]({f})" for f in folders) + "; every number below comes from them.", "",
-        glance_table(units, against).to_markdown(index=False) if len(units)
-        else "(not enough runs yet)", "",
-        f"Per dataset and cohort (its students' test accuracy averaged within each run): GML "
-        f"minus each of {others} on the same splits, seeds and folds, in points with its 95% "
-        "confidence interval (graph datasets: the corrected resampled t-test over the "
-        "cross-validation's folds; node datasets: the paired t-test). *Beats every baseline*: "
-        "the one-sided tests against all three reject together (intersection-union), Holm "
-        "over the cohorts (the column's p); *below a baseline*: a two-sided test, Holm over "
-        "every cohort and baseline.",
-        *(["", "Left out until their runs are complete: " + ", ".join(pending) + "."]
-          if pending else []), "",
-        *([f"![Each GML cohort minus each baseline: mean paired difference in test accuracy "
-           f"with its 95% confidence interval]({link})", "",
-           "The forest plot: the same differences; filled where the two-sided test is "
-           "significant after Holm's correction over the plot's comparisons (p < 0.05).", ""]
-          if len(against) else []),
-        f"**{verdict_counts(units)}**" if len(units) else "", ""])
+    return "\n".join(
+        [
+            f"Written by `{command}` from the runs in "
+            + ", ".join(f"[{f}]({f})" for f in folders)
+            + "; every number below comes from them.",
+            "",
+            glance_table(units, against).to_markdown(index=False)
+            if len(units)
+            else "(not enough runs yet)",
+            "",
+            f"Per dataset and cohort (its students' test accuracy averaged within each run): GML "
+            f"minus each of {others} on the same splits, seeds and folds, in points with its 95% "
+            "confidence interval (graph datasets: the corrected resampled t-test over the "
+            "cross-validation's folds; node datasets: the paired t-test). *Beats every baseline*: "
+            "the one-sided tests against all three reject together (intersection-union), Holm "
+            "over the cohorts (the column's p); *below a baseline*: a two-sided test, Holm over "
+            "every cohort and baseline.",
+            *(
+                ["", "Left out until their runs are complete: " + ", ".join(pending) + "."]
+                if pending
+                else []
+            ),
+            "",
+            *(
+                [
+                    f"![Each GML cohort minus each baseline: mean paired difference in test accuracy "
+                    f"with its 95% confidence interval]({link})",
+                    "",
+                    "The forest plot: the same differences; filled where the two-sided test is "
+                    "significant after Holm's correction over the plot's comparisons (p < 0.05).",
+                    "",
+                ]
+                if len(against)
+                else []
+            ),
+            f"**{verdict_counts(units)}**" if len(units) else "",
+            "",
+        ]
+    )
 
 
 def _judged(folders: list, stores: dict | None = None):
@@ -166,8 +225,11 @@ def _judged(folders: list, stores: dict | None = None):
     runs = records_frame(final)
     coverage = coverage_table(folders, stores)
     # a dataset still being run gets no verdict: a few seeds would judge it too early
-    pending = (list(dict.fromkeys(coverage["dataset"][coverage["complete"] == "no"]))
-               if len(coverage) else [])
+    pending = (
+        list(dict.fromkeys(coverage["dataset"][coverage["complete"] == "no"]))
+        if len(coverage)
+        else []
+    )
     judged = runs[~runs["dataset"].isin(pending)] if len(runs) else runs
     return runs, coverage, pending, judged
 
@@ -178,16 +240,22 @@ def _sources(folders: list, stores: dict) -> str:
         records = stores[folder]
         commits = sorted({r.commit for r in records})
         ok = [r for r in records if not r.failed]
-        rows.append({"results": f"`{folder}`", "runs": len(records),
-                     "failed": len(records) - len(ok),
-                     "found in tuning runs": sum(r.same_as is not None for r in records),
-                     "core-hours": round(sum(r.seconds for r in records
-                                             if r.same_as is None) / 3600, 2),
-                     "commits": ", ".join(commits)})
-    return (pd.DataFrame(rows).to_markdown(index=False) + "\n\nA run *found in tuning runs* is "
-            "a final run whose computation a tuning run had made (the chosen setting on a "
-            "tuning seed or fold): stored from it, not trained again, and its time not counted "
-            "twice in the core-hours.")
+        rows.append(
+            {
+                "results": f"`{folder}`",
+                "runs": len(records),
+                "failed": len(records) - len(ok),
+                "found in tuning runs": sum(r.same_as is not None for r in records),
+                "core-hours": round(sum(r.seconds for r in records if r.same_as is None) / 3600, 2),
+                "commits": ", ".join(commits),
+            }
+        )
+    return (
+        pd.DataFrame(rows).to_markdown(index=False) + "\n\nA run *found in tuning runs* is "
+        "a final run whose computation a tuning run had made (the chosen setting on a "
+        "tuning seed or fold): stored from it, not trained again, and its time not counted "
+        "twice in the core-hours."
+    )
 
 
 def coverage_table(folders: list, stores: dict) -> pd.DataFrame:
@@ -204,9 +272,16 @@ def coverage_table(folders: list, stores: dict) -> pd.DataFrame:
         for dataset in suite.datasets:
             planned = [s.key for s in plan(suite, datasets=[dataset])]
             stored = sum(key in done for key in planned)
-            rows.append({"results": f"`{folder}`", "dataset": dataset, "planned runs": len(planned),
-                         "stored": stored, "failed": sum(done.get(key, False) for key in planned),
-                         "complete": "yes" if stored == len(planned) else "no"})
+            rows.append(
+                {
+                    "results": f"`{folder}`",
+                    "dataset": dataset,
+                    "planned runs": len(planned),
+                    "stored": stored,
+                    "failed": sum(done.get(key, False) for key in planned),
+                    "complete": "yes" if stored == len(planned) else "no",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -220,12 +295,27 @@ def _shipped_suite(suite_file: Path):
 
 
 #: the figures of a result folder a page shows (file, what it shows), where the folder has them
-FIGURES = {"accuracy": [("accuracy.png", "test accuracy of every method, student and cohort: "
-                         "mean ± 1 s.d. over the runs; dashed, each architecture trained alone")],
-           "curves": [("training_curves.png", "validation accuracy per epoch of each student in "
-                       "each dataset's first GML run; dots: the epoch validation selects"),
-                      ("coordinator.png", "the coordinator's mean adaptive weight and each "
-                       "student's mean predictive entropy per epoch, the same runs")]}
+FIGURES = {
+    "accuracy": [
+        (
+            "accuracy.png",
+            "test accuracy of every method, student and cohort: "
+            "mean ± 1 s.d. over the runs; dashed, each architecture trained alone",
+        )
+    ],
+    "curves": [
+        (
+            "training_curves.png",
+            "validation accuracy per epoch of each student in "
+            "each dataset's first GML run; dots: the epoch validation selects",
+        ),
+        (
+            "coordinator.png",
+            "the coordinator's mean adaptive weight and each "
+            "student's mean predictive entropy per epoch, the same runs",
+        ),
+    ],
+}
 
 
 def figures(folders, doc, kind: str) -> list:
@@ -242,8 +332,12 @@ def figures(folders, doc, kind: str) -> list:
             path = Path(folder).resolve() / name
             if path.is_file():
                 name = Path(folder).name
-                lines += [f"![{name}: {alt}]({os.path.relpath(path, Path(doc).resolve().parent)})",
-                          "", f"*`{name}`: {alt[0].upper()}{alt[1:]}.*", ""]
+                lines += [
+                    f"![{name}: {alt}]({os.path.relpath(path, Path(doc).resolve().parent)})",
+                    "",
+                    f"*`{name}`: {alt[0].upper()}{alt[1:]}.*",
+                    "",
+                ]
     return lines
 
 
@@ -262,58 +356,114 @@ def results_page(folders, command: str, reading: str = "", doc=None) -> str:
         if table is not None and len(table):
             tuning.append(table.to_markdown(index=False) + (f"\n\n{note}" if note else ""))
     paired_vs_alone = paired_table(runs) if len(runs) else pd.DataFrame()
-    controls = (paired_table(judged[judged["method"].isin(("gml", *CONTROLS))], baseline="gml")
-                if len(judged) else pd.DataFrame())
+    controls = (
+        paired_table(judged[judged["method"].isin(("gml", *CONTROLS))], baseline="gml")
+        if len(judged)
+        else pd.DataFrame()
+    )
     equivalent = equivalence_table(judged, CONTROLS) if len(judged) else pd.DataFrame()
-    waiting = ("Left out of this table and the next until their runs are complete: "
-               + ", ".join(pending) + " (their stored runs are in the tables further down)."
-               if pending else "")
-    return "\n".join([
-        "# Results", "",
-        "Written by `" + command + "` from the result folders below; every number on this page "
-        "comes from their runs (regenerate it with the same command).", "",
-        "## How the verdict is judged (declared before any number)", "",
-        declarations(judged, BASELINES, CONTROLS), "",
-        "## Where the runs come from", "", _sources(folders, stores), "",
-        *(["Runs stored against each suite's plan (a dataset not complete is still being run; "
-           "its rows below use the runs stored so far):", "",
-           coverage.to_markdown(index=False), ""] if len(coverage) else []),
-        "## The verdict: GML against every baseline", "",
-        verdict_section(judged, BASELINES, pending), "",
-        "## The target: GML against its best " + ("equal-budget " if tuning else "") + "baseline", "",
-        "A secondary view, with the ordinary paired t-test (uncorrected for cross-validation) "
-        "and the rival chosen after the fact: each student of a GML cohort against the best of "
-        + ", ".join(f"`{b}`" for b in BASELINES)
-        + " for the same student on the same seeds and folds (the strongest rival by mean test "
-          "score), " + ("every method tuned with its suite's one grid (below)" if tuning else
-                        "with the suite's settings (no tuning stage in these folders)")
-        + "; t-test p-values corrected by Holm's method over all rows.", "",
-        target.to_markdown(index=False) if len(target) else "(not enough runs yet)", "",
-        target_counts(target), "", *([waiting, ""] if waiting else []),
-        "## Which ingredient of GML matters: each control against GML", "",
-        "Each control minus GML for the same student, seed and fold (`gml-sharpen`: a fixed "
-        "sharpening instead of the learned ALW weights; `gml-no-alw`: uniform weights; "
-        "`gml-no-entropy`: no entropy term); a negative difference means GML's own ingredient "
-        "helps. Holm over the rows of this table.", "",
-        controls.to_markdown(index=False) if len(controls) else "(no control runs yet)", "",
-        "Whether a control does as well as GML, per cohort (students averaged within a run), "
-        "under the declared tests: equivalent only where TOST rejects a difference of a "
-        "margin or more (Holm over the rows); its 90% CI is TOST's.", "",
-        equivalent.to_markdown(index=False) if len(equivalent) else "(no control runs yet)", "",
-        "## Tuning: the settings each method runs with", "",
-        "\n\n".join(tuning) if tuning else "(no tuning stage in these folders)", "",
-        "## Accuracy (%)", "", *figures(folders, doc, "accuracy"),
-        accuracy_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)", "",
-        *(["## Training curves", "", *figures(folders, doc, "curves")]
-          if figures(folders, doc, "curves") else []),
-        "## Each method against the same student trained alone (same seed / fold)", "",
-        paired_vs_alone.to_markdown(index=False) if len(paired_vs_alone) else "(not enough runs yet)",
-        "",
-        "## Cost per run", "",
-        "`median_seconds_with_teachers` adds the run a method needs first: `kd`'s teachers, "
-        "its cohort trained alone on the same seed and fold.", "",
-        cost_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)", "",
-    ]) + (f"{READING}{reading}" if reading else "")
+    waiting = (
+        "Left out of this table and the next until their runs are complete: "
+        + ", ".join(pending)
+        + " (their stored runs are in the tables further down)."
+        if pending
+        else ""
+    )
+    return "\n".join(
+        [
+            "# Results",
+            "",
+            "Written by `" + command + "` from the result folders below; every number on this page "
+            "comes from their runs (regenerate it with the same command).",
+            "",
+            "## How the verdict is judged (declared before any number)",
+            "",
+            declarations(judged, BASELINES, CONTROLS),
+            "",
+            "## Where the runs come from",
+            "",
+            _sources(folders, stores),
+            "",
+            *(
+                [
+                    "Runs stored against each suite's plan (a dataset not complete is still being run; "
+                    "its rows below use the runs stored so far):",
+                    "",
+                    coverage.to_markdown(index=False),
+                    "",
+                ]
+                if len(coverage)
+                else []
+            ),
+            "## The verdict: GML against every baseline",
+            "",
+            verdict_section(judged, BASELINES, pending),
+            "",
+            "## The target: GML against its best "
+            + ("equal-budget " if tuning else "")
+            + "baseline",
+            "",
+            "A secondary view, with the ordinary paired t-test (uncorrected for cross-validation) "
+            "and the rival chosen after the fact: each student of a GML cohort against the best of "
+            + ", ".join(f"`{b}`" for b in BASELINES)
+            + " for the same student on the same seeds and folds (the strongest rival by mean test "
+            "score), "
+            + (
+                "every method tuned with its suite's one grid (below)"
+                if tuning
+                else "with the suite's settings (no tuning stage in these folders)"
+            )
+            + "; t-test p-values corrected by Holm's method over all rows.",
+            "",
+            target.to_markdown(index=False) if len(target) else "(not enough runs yet)",
+            "",
+            target_counts(target),
+            "",
+            *([waiting, ""] if waiting else []),
+            "## Which ingredient of GML matters: each control against GML",
+            "",
+            "Each control minus GML for the same student, seed and fold (`gml-sharpen`: a fixed "
+            "sharpening instead of the learned ALW weights; `gml-no-alw`: uniform weights; "
+            "`gml-no-entropy`: no entropy term); a negative difference means GML's own ingredient "
+            "helps. Holm over the rows of this table.",
+            "",
+            controls.to_markdown(index=False) if len(controls) else "(no control runs yet)",
+            "",
+            "Whether a control does as well as GML, per cohort (students averaged within a run), "
+            "under the declared tests: equivalent only where TOST rejects a difference of a "
+            "margin or more (Holm over the rows); its 90% CI is TOST's.",
+            "",
+            equivalent.to_markdown(index=False) if len(equivalent) else "(no control runs yet)",
+            "",
+            "## Tuning: the settings each method runs with",
+            "",
+            "\n\n".join(tuning) if tuning else "(no tuning stage in these folders)",
+            "",
+            "## Accuracy (%)",
+            "",
+            *figures(folders, doc, "accuracy"),
+            accuracy_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)",
+            "",
+            *(
+                ["## Training curves", "", *figures(folders, doc, "curves")]
+                if figures(folders, doc, "curves")
+                else []
+            ),
+            "## Each method against the same student trained alone (same seed / fold)",
+            "",
+            paired_vs_alone.to_markdown(index=False)
+            if len(paired_vs_alone)
+            else "(not enough runs yet)",
+            "",
+            "## Cost per run",
+            "",
+            "`median_seconds_with_teachers` adds the run a method needs first: `kd`'s teachers, "
+            "its cohort trained alone on the same seed and fold.",
+            "",
+            cost_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)",
+            "",
+        ]
+    ) + (f"{READING}{reading}" if reading else "")
 
 
 def _tuning(suite_file: Path, records: list):
@@ -324,11 +474,20 @@ def _tuning(suite_file: Path, records: list):
         return None, ""
     tuning = dict(identity["tuning"])
     inherit = tuning.get("inherit") or {}
-    methods = sorted({r.method for r in records} | set(tuning.get("methods", []))
-                     | set(inherit) | set(inherit.values()))
-    suite = Suite(name=identity["name"], datasets=sorted({r.dataset for r in records}),
-                  folds=identity["folds"], settings=identity["settings"], tuning=tuning,
-                  methods=methods)
+    methods = sorted(
+        {r.method for r in records}
+        | set(tuning.get("methods", []))
+        | set(inherit)
+        | set(inherit.values())
+    )
+    suite = Suite(
+        name=identity["name"],
+        datasets=sorted({r.dataset for r in records}),
+        folds=identity["folds"],
+        settings=identity["settings"],
+        tuning=tuning,
+        methods=methods,
+    )
     return tuning_table(suite, records), inherit_note(suite)
 
 
@@ -339,16 +498,18 @@ def written_for(text: str) -> list | None:
     if found is None:
         return None
     args = found.group(1).split()
-    return args[:next((i for i, a in enumerate(args) if a.startswith("-")), len(args))]
+    return args[: next((i for i, a in enumerate(args) if a.startswith("-")), len(args))]
 
 
 def _checked(folders) -> list:
     folders = [str(f) for f in folders]
     for folder in folders:
         if not ResultStore(folder).runs_path.is_file():
-            raise ConfigError(f"no results in {folder} (expected "
-                              f"{ResultStore(folder).runs_path}); run `mutualgnn bench --out "
-                              f"{folder}` first")
+            raise ConfigError(
+                f"no results in {folder} (expected "
+                f"{ResultStore(folder).runs_path}); run `mutualgnn bench --out "
+                f"{folder}` first"
+            )
     return folders
 
 
@@ -356,12 +517,20 @@ def glance_parts(text: str):
     """``(head, start marker line, block, tail, figure link)`` of a page holding the glance
     markers, or None; the start marker's ``figure=PATH`` (else :data:`GLANCE_FIGURE`) names
     the plot."""
-    match = re.search(re.escape(GLANCE_START) + r"(?: figure=(\S+))? -->\n(.*?)"
-                      + re.escape(GLANCE_END), text, re.S)
+    match = re.search(
+        re.escape(GLANCE_START) + r"(?: figure=(\S+))? -->\n(.*?)" + re.escape(GLANCE_END),
+        text,
+        re.S,
+    )
     if not match:
         return None
-    return (text[:match.start()], text[match.start():match.start(2)], match.group(2),
-            text[match.end(2):], match.group(1) or GLANCE_FIGURE)
+    return (
+        text[: match.start()],
+        text[match.start() : match.start(2)],
+        match.group(2),
+        text[match.end(2) :],
+        match.group(1) or GLANCE_FIGURE,
+    )
 
 
 def write_results_page(folders, doc, command: str, force: bool = False) -> Path:
@@ -378,12 +547,15 @@ def write_results_page(folders, doc, command: str, force: bool = False) -> Path:
         written = written_for(parts[2] if parts else old)
         same = written is not None and _resolved(written) == _resolved(folders)
         if not same and not force and not (parts and written is None):
-            what = ("was not written by `mutualgnn report` (its first lines name no report "
-                    "command)" if written is None else
-                    f"was written for the result folder(s) {' '.join(written)}, not "
-                    f"{' '.join(map(str, folders))}")
-            raise ConfigError(f"{doc} {what}: write this page elsewhere (-o PAGE), or add "
-                              f"--force to replace it")
+            what = (
+                "was not written by `mutualgnn report` (its first lines name no report command)"
+                if written is None
+                else f"was written for the result folder(s) {' '.join(written)}, not "
+                f"{' '.join(map(str, folders))}"
+            )
+            raise ConfigError(
+                f"{doc} {what}: write this page elsewhere (-o PAGE), or add --force to replace it"
+            )
     if parts:
         head, start, _, tail, link = parts
         block = glance(_checked(folders), command, figure=doc.parent / link, link=link)

@@ -5,6 +5,7 @@ once, under the results folder's writer lock (:meth:`ResultStore.lock`).
 A unit whose training diverges (:class:`~mutualgnn.training.DivergenceError`) is stored as a
 failed record (``status: "failed"``, ``error``: the message) and the suite goes on; it counts as
 done, so a resume does not retrain it: delete its line from ``runs.jsonl`` to retry it."""
+
 from __future__ import annotations
 
 import contextlib
@@ -61,10 +62,19 @@ def _dataset(run: PlannedRun):
 
 def _identity(run: PlannedRun, dataset) -> dict:
     spec = run.spec
-    return dict(suite=run.suite, dataset=spec.dataset, task=dataset.task, metric=dataset.metric,
-                cohort=spec.cohort, variant=spec.variant, method=spec.method,
-                split_seed=spec.split_seed, seed=spec.seed, fold=spec.fold,
-                config=run.config.to_dict())
+    return dict(
+        suite=run.suite,
+        dataset=spec.dataset,
+        task=dataset.task,
+        metric=dataset.metric,
+        cohort=spec.cohort,
+        variant=spec.variant,
+        method=spec.method,
+        split_seed=spec.split_seed,
+        seed=spec.seed,
+        fold=spec.fold,
+        config=run.config.to_dict(),
+    )
 
 
 class Outcome(NamedTuple):
@@ -99,10 +109,20 @@ def execute(run: PlannedRun, teachers: dict | None = None) -> Outcome:
         trained = run_once(config, dataset, spec.seed, split, teachers=teachers)
     except DivergenceError as exc:
         return Outcome(failed_run(exc, _identity(run, dataset), time.perf_counter() - start))
-    record = from_run(trained, _identity(run, dataset), time.perf_counter() - start,
-                      dict(peak_rss_mb=round(memory_mb(), 1), rss_before_mb=round(rss_before, 1)))
-    history = [{k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}
-               for row in trained.fit.history] if run.keep_history else None
+    record = from_run(
+        trained,
+        _identity(run, dataset),
+        time.perf_counter() - start,
+        dict(peak_rss_mb=round(memory_mb(), 1), rss_before_mb=round(rss_before, 1)),
+    )
+    history = (
+        [
+            {k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}
+            for row in trained.fit.history
+        ]
+        if run.keep_history
+        else None
+    )
     kept = teacher_payload(spec, trained.students) if run.keeps_teachers else None
     return Outcome(record, history, kept)
 
@@ -113,9 +133,19 @@ def lost(run: PlannedRun, message: str, seconds: float = 0.0) -> Outcome:
     return Outcome(failed_run(RuntimeError(message), _identity(run, _dataset(run)), seconds))
 
 
-def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=None,
-              methods=None, data_dir=None, threads=None, progress: bool = True, log=print,
-              cluster: str | None = None) -> dict:
+def run_suite(
+    suite: Suite,
+    out,
+    jobs: int = 1,
+    resume: bool = True,
+    datasets=None,
+    methods=None,
+    data_dir=None,
+    threads=None,
+    progress: bool = True,
+    log=print,
+    cluster: str | None = None,
+) -> dict:
     """Train every unit of ``suite`` not yet in ``out``; returns counts: ``planned``,
     ``skipped`` (already stored, failed ones included), ``ran`` (trained now), ``found`` (final
     units of a tuning suite whose computation a tuning run already made: stored from it with
@@ -149,8 +179,13 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
         done = store.done()
         todo = [s for s in specs if s.key not in done]
         first = first_runs(specs)
-        bar = progress_bar(total=len(specs), initial=len(specs) - len(todo),
-                           desc=f"suite {suite.name}", unit="run", enabled=progress)
+        bar = progress_bar(
+            total=len(specs),
+            initial=len(specs) - len(todo),
+            desc=f"suite {suite.name}",
+            unit="run",
+            enabled=progress,
+        )
         failed, found = [], 0
 
         def stored(record, history):
@@ -190,19 +225,33 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
                     left = _find_tuned(planned, records, store, stored)
                     found, planned = len(planned) - len(left), left
                 engine(planned, work)
-    return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo) - found,
-            "found": found, "failed": len(failed)}
+    return {
+        "planned": len(specs),
+        "skipped": len(specs) - len(todo),
+        "ran": len(todo) - found,
+        "found": found,
+        "failed": len(failed),
+    }
 
 
 def outcome_lines(name: str, counts: dict, out) -> tuple:
     """What ``bench`` says when :func:`run_suite` returns ``counts``: the line of what was done,
     and the warning about failed runs ("" when none failed)."""
-    found = (f", {counts['found']} found in the tuning runs (the same computation)"
-             if counts.get("found") else "")
-    done = (f"suite {name}: {counts['ran']} run(s) trained{found}, {counts['skipped']} already "
-            f"done, results in {out}")
-    failed = (f"{counts['failed']} run(s) failed (diverged, or their workers died), left out "
-              f"of the tables: see {Path(out) / 'failed.md'}" if counts.get("failed") else "")
+    found = (
+        f", {counts['found']} found in the tuning runs (the same computation)"
+        if counts.get("found")
+        else ""
+    )
+    done = (
+        f"suite {name}: {counts['ran']} run(s) trained{found}, {counts['skipped']} already "
+        f"done, results in {out}"
+    )
+    failed = (
+        f"{counts['failed']} run(s) failed (diverged, or their workers died), left out "
+        f"of the tables: see {Path(out) / 'failed.md'}"
+        if counts.get("failed")
+        else ""
+    )
     return done, failed
 
 
@@ -249,14 +298,16 @@ def _find_tuned(planned, records, store, stored) -> list:
     tuned = {}
     for r in records:
         if r.tuning and not r.failed:
-            tuned.setdefault((r.dataset, r.cohort, r.method, r.split_seed, r.seed, r.fold),
-                             []).append(r)
+            tuned.setdefault(
+                (r.dataset, r.cohort, r.method, r.split_seed, r.seed, r.fold), []
+            ).append(r)
     histories = {history_key(h): h["history"] for h in store.histories()}
     left = []
     for run in planned:
         spec = run.spec
-        candidates = tuned.get((spec.dataset, spec.cohort, spec.method, spec.split_seed,
-                                spec.seed, spec.fold), [])
+        candidates = tuned.get(
+            (spec.dataset, spec.cohort, spec.method, spec.split_seed, spec.seed, spec.fold), []
+        )
         want = computation(run.config.to_dict())
         same = [r for r in candidates if computation(r.config) == want]
         if same:

@@ -5,6 +5,7 @@ Each run counts once: of a run stored on several lines, the first counts and the
 named (with their line numbers) in a :class:`DuplicateRunsWarning`. Failed runs (``status``
 ``"failed"``, a diverged training) are left out of the tables and listed in ``DIR/failed.md``.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -37,8 +38,10 @@ def tabulate(directory, formats=("md", "csv", "latex"), plots: bool = True) -> l
     store = ResultStore(directory)
     records = store.records()
     if not records:
-        raise ConfigError(f"no results in {directory} (expected {store.runs_path}); run "
-                          "`mutualgnn bench --out DIR` first")
+        raise ConfigError(
+            f"no results in {directory} (expected {store.runs_path}); run "
+            "`mutualgnn bench --out DIR` first"
+        )
     duplicates = store.duplicates()
     if duplicates:
         warnings.warn(duplicates_message(store, duplicates), DuplicateRunsWarning, stacklevel=2)
@@ -50,8 +53,9 @@ def tabulate(directory, formats=("md", "csv", "latex"), plots: bool = True) -> l
     elif failed_path.exists():
         failed_path.unlink()  # from an earlier report; those runs have been retried since
     if len(failed) == len(records):
-        raise ConfigError(f"every run in {store.runs_path} failed ({len(failed)}); see "
-                          f"{failed_path}")
+        raise ConfigError(
+            f"every run in {store.runs_path} failed ({len(failed)}); see {failed_path}"
+        )
     runs = tables.records_frame([r for r in records if not r.tuning])
     paths = tables.write_tables(runs, store.dir, formats) + paths
     if plots:
@@ -61,21 +65,33 @@ def tabulate(directory, formats=("md", "csv", "latex"), plots: bool = True) -> l
 
 def duplicates_message(store: ResultStore, duplicates: dict) -> str:
     """One line per run stored more than once: what it is and its line numbers."""
-    runs = "; ".join(f"{_unit(key)} on lines {', '.join(map(str, lines))}"
-                     for key, lines in duplicates.items())
-    return (f"{store.runs_path}: {len(duplicates)} run(s) stored more than once; the first "
-            f"line of each counts: {runs}")
+    runs = "; ".join(
+        f"{_unit(key)} on lines {', '.join(map(str, lines))}" for key, lines in duplicates.items()
+    )
+    return (
+        f"{store.runs_path}: {len(duplicates)} run(s) stored more than once; the first "
+        f"line of each counts: {runs}"
+    )
 
 
 def write_failed(failed: list, path):
     """``failed.md``: a table of the failed runs, ``(line, record)`` each, and how to retry."""
-    frame = pd.DataFrame([dict(line=line, **{k: "" if v is None else str(v)
-                                             for k, v in zip(KEY, r.key)}, error=r.error)
-                          for line, r in failed])
-    write_text(path, f"# Failed runs ({len(failed)})\n\nLeft out of the tables. A failed run "
-                    "is not retrained on resume; delete its line (`line`) from runs.jsonl and "
-                    "rerun `mutualgnn bench` to retry it.\n\n"
-                    + frame.to_markdown(index=False) + "\n")
+    frame = pd.DataFrame(
+        [
+            dict(
+                line=line,
+                **{k: "" if v is None else str(v) for k, v in zip(KEY, r.key)},
+                error=r.error,
+            )
+            for line, r in failed
+        ]
+    )
+    write_text(
+        path,
+        f"# Failed runs ({len(failed)})\n\nLeft out of the tables. A failed run "
+        "is not retrained on resume; delete its line (`line`) from runs.jsonl and "
+        "rerun `mutualgnn bench` to retry it.\n\n" + frame.to_markdown(index=False) + "\n",
+    )
     return path
 
 
@@ -92,6 +108,9 @@ def _first_lines(store: ResultStore) -> list:
 def _unit(key: tuple) -> str:
     """A run's :data:`~.suite.KEY` in words."""
     record = dict(zip(KEY, key))
-    named = [str(record[k]) for k in ("dataset", "cohort", "variant", "method")
-             if record[k] not in (None, "")]
+    named = [
+        str(record[k])
+        for k in ("dataset", "cohort", "variant", "method")
+        if record[k] not in (None, "")
+    ]
     return " ".join(named + [where(record["split_seed"], record["seed"], record["fold"])])

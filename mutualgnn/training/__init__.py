@@ -7,10 +7,24 @@ Modules: :mod:`~.loop` (:func:`fit`, its results), :mod:`~.step` (one optimisati
 processes: the logit exchange), :mod:`~.inference` (logits of trained students),
 :mod:`~.runtime` (seeds and threads).
 """
+
 from .inference import predict, predict_sampled
 from .loop import DivergenceError, FitResult, StudentResult, fit
 from .runners import as_input, eval_batches, full_graph_norm, node_graph
 from .runtime import available_cores, seed_everything, set_threads
 
-__all__ = ["predict", "predict_sampled", "DivergenceError", "FitResult", "StudentResult", "fit", "as_input",
-           "eval_batches", "full_graph_norm", "node_graph", "available_cores", "seed_everything", "set_threads"]
+__all__ = [
+    "predict",
+    "predict_sampled",
+    "DivergenceError",
+    "FitResult",
+    "StudentResult",
+    "fit",
+    "as_input",
+    "eval_batches",
+    "full_graph_norm",
+    "node_graph",
+    "available_cores",
+    "seed_everything",
+    "set_threads",
+]

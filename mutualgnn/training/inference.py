@@ -1,4 +1,5 @@
 """Logits of trained students outside :func:`~mutualgnn.training.fit` (eval mode, no gradient)."""
+
 from __future__ import annotations
 
 import torch
@@ -24,8 +25,9 @@ def predict(students, graph, feat=None, task: str | None = None) -> list:
     copied there; the logits are on that device."""
     device = _device_of(students)
     feat = graph.ndata["feat"] if feat is None else feat
-    task = task or getattr(students[0], "task", None) or ("graph" if graph.batch_size > 1
-                                                          else "node")
+    task = (
+        task or getattr(students[0], "task", None) or ("graph" if graph.batch_size > 1 else "node")
+    )
     if task == "node":
         graph, feat = node_graph(graph), as_input(feat)
     graph, feat = graph.to(device), feat.to(device)
