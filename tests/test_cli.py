@@ -351,8 +351,10 @@ def test_run_on_cuda_without_a_gpu_says_how_to_fix_it(runner, extra):
 
 
 def test_the_choices_are_the_registries():
-    """cli.py names the choices itself (its --help imports no registry); they are the same."""
-    from mutualgnn import cli, config
+    """The command line names the choices itself (its --help imports no registry); they are
+    the same."""
+    from mutualgnn import config
+    from mutualgnn.cli import common as cli
 
     assert cli.METHOD_NAMES == tuple(config.METHOD_NAMES)
     assert cli.COORDINATORS == tuple(config.COORDINATORS)
