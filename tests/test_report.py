@@ -201,7 +201,7 @@ def test_controls_section_is_each_control_minus_gml_by_hand(tmp_path):
 
 def test_coverage_counts_the_shipped_suites_plan(tmp_path):
     from mutualgnn.bench import load_suite, plan
-    from mutualgnn.bench.report import coverage_table
+    from mutualgnn.bench.coverage import coverage_table
 
     suite = load_suite("quickstart")
     store = ResultStore(tmp_path / "runs")
@@ -336,7 +336,7 @@ def test_glance_block_by_hand(tmp_path):
     verdict and its sentence; the forest plot's rows are the same comparisons."""
     from scipy import stats
 
-    from mutualgnn.bench.report import forest_rows, glance
+    from mutualgnn.bench.glance import forest_rows, glance
     from mutualgnn.bench.verdict import verdicts
 
     store = _store(tmp_path / "runs")
@@ -399,7 +399,7 @@ def test_report_rewrites_only_the_block_between_the_markers(tmp_path):
 def test_committed_readme_block_is_what_report_writes(monkeypatch):
     """The README's results at a glance, rewritten from the committed folders by the command
     it names, is the committed block."""
-    from mutualgnn.bench.report import glance, glance_parts
+    from mutualgnn.bench.glance import glance, glance_parts
 
     monkeypatch.chdir(ROOT)
     parts = glance_parts((ROOT / "README.md").read_text())

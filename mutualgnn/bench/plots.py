@@ -321,7 +321,7 @@ def cka_heatmaps(frame: pd.DataFrame, path) -> Path:
 
 
 def forest_plot(diffs: pd.DataFrame, path, method: str = "gml") -> Path:
-    """A forest plot (SVG) of :func:`mutualgnn.bench.report.forest_rows`' rows: one line
+    """A forest plot (SVG) of :func:`mutualgnn.bench.glance.forest_rows`' rows: one line
     per (dataset, cohort, student or ``cohort``), a marker per baseline at the mean paired difference in
     points with its 95% confidence interval, filled where significant (``significant``); a
     panel per task, each with its own x range (graph datasets vary far more)."""

@@ -10,10 +10,8 @@ hand-written interpretation below the ``## Reading`` heading of an existing page
 is (it cites the tables; it copies no number) when the page is rewritten for the same folders;
 a page written for other folders is never overwritten unless forced (:func:`write_results_page`).
 
-A page holding the markers :data:`GLANCE_START` ... :data:`GLANCE_END` (the README) gets only
-that block rewritten, the rest kept: the results at a glance under the page's declared rules
-(the verdict per dataset and cohort, a forest plot of each cohort against each baseline, the
-verdict sentence).
+A page holding the glance markers (the README) gets only that block rewritten, the rest kept
+(:mod:`~.glance`); the runs a page judges and where they come from: :mod:`~.coverage`.
 """
 
 from __future__ import annotations
@@ -28,34 +26,23 @@ import pandas as pd
 
 from ..config import ConfigError
 from ..files import write_text
+from .coverage import checked_folders, judged_runs, sources_table
 from .curves import CURVES_FILE
-from .plots import forest_plot
-from .tables import records_frame
+from .glance import glance, glance_parts
 from .stats import holm, paired
-from .store import ResultStore, jsonable
-from .suite import TUNE, Suite, load_suite, plan, suite_names
+from .store import ResultStore
+from .suite import TUNE, Suite
 from .tables import accuracy_table, cost_table, paired_table
 from .tuning import inherit_note, tuning_table
 from .verdict import (
-    ALPHA,
+    BASELINES,
+    CONTROLS,
     declarations,
     equivalence_table,
-    verdict_counts,
     verdict_section,
-    verdict_table,
-    verdicts,
 )
 
 READING = "\n## Reading"
-#: the baselines GML is judged against, each tuned with the same budget as GML
-BASELINES = ("dml", "kd", "online-ensemble")
-#: GML with one ingredient changed: fixed sharpening for ALW, no ALW, no entropy term
-CONTROLS = ("gml-sharpen", "gml-no-alw", "gml-no-entropy")
-#: the markers of a page's generated block of results at a glance; the start marker may name
-#: the forest plot's file, relative to the page: ``<!-- results:start figure=PATH -->``
-GLANCE_START = "<!-- results:start"
-GLANCE_END = "<!-- results:end -->"
-GLANCE_FIGURE = "figures/gml-vs-baselines.svg"
 
 
 def best_baseline_table(
@@ -134,166 +121,6 @@ def target_counts(table: pd.DataFrame, method: str = "gml") -> str:
     )
 
 
-def glance_table(units: pd.DataFrame, against: pd.DataFrame) -> pd.DataFrame:
-    """The verdict's table (:func:`~.verdict.verdict_table`: per dataset and cohort, GML minus
-    each baseline with its 95% CI, the Holm p of "beats every baseline" and the verdict)
-    without the columns a reader of the README does not need (the test's name, the unadjusted
-    p)."""
-    return verdict_table(units, against).drop(columns=["test", "IUT p"])
-
-
-def forest_rows(against: pd.DataFrame, runs: pd.DataFrame, alpha: float = ALPHA) -> pd.DataFrame:
-    """The rows :func:`~.plots.forest_plot` draws from the verdict's comparisons
-    (:func:`~.verdict.verdicts`): per unit and baseline the difference and its 95% CI in
-    points, ``significant`` where the two-sided Holm p over all of them is at most ``alpha``."""
-    task = dict(zip(runs["dataset"], runs["task"]))
-    return pd.DataFrame(
-        {
-            "task": against["dataset"].map(task),
-            "dataset": against["dataset"],
-            "cohort": against["cohort"],
-            "student": against["unit"],
-            "baseline": against["b"],
-            "diff": 100 * against["diff"],
-            "ci_low": 100 * against["ci_low"],
-            "ci_high": 100 * against["ci_high"],
-            "significant": against["holm_two"] <= alpha,
-        }
-    )
-
-
-def glance(folders, command: str, figure=None, link: str = GLANCE_FIGURE) -> str:
-    """The block of results at a glance for the result ``folders``, written by ``command``,
-    under the rules the results page declares (:mod:`~.verdict`): per dataset and cohort,
-    GML against every baseline. Its forest plot is written to ``figure`` (a path; None: not
-    written) and shown from ``link`` (the path relative to the page)."""
-    folders = [str(f) for f in folders]
-    runs, coverage, pending, judged = _judged(folders)
-    units, against = (
-        verdicts(judged, baselines=BASELINES) if len(judged) else (pd.DataFrame(), pd.DataFrame())
-    )
-    if figure is not None and len(against):
-        forest_plot(forest_rows(against, judged), figure)
-    others = ", ".join(f"`{b}`" for b in BASELINES)
-    return "\n".join(
-        [
-            f"Written by `{command}` from the runs in "
-            + ", ".join(f"[{f}]({f})" for f in folders)
-            + "; every number below comes from them.",
-            "",
-            glance_table(units, against).to_markdown(index=False)
-            if len(units)
-            else "(not enough runs yet)",
-            "",
-            f"Per dataset and cohort (its students' test accuracy averaged within each run): GML "
-            f"minus each of {others} on the same splits, seeds and folds, in points with its 95% "
-            "confidence interval (graph datasets: the corrected resampled t-test over the "
-            "cross-validation's folds; node datasets: the paired t-test). *Beats every baseline*: "
-            "the one-sided tests against all three reject together (intersection-union), Holm "
-            "over the cohorts (the column's p); *below a baseline*: a two-sided test, Holm over "
-            "every cohort and baseline.",
-            *(
-                ["", "Left out until their runs are complete: " + ", ".join(pending) + "."]
-                if pending
-                else []
-            ),
-            "",
-            *(
-                [
-                    f"![Each GML cohort minus each baseline: mean paired difference in test accuracy "
-                    f"with its 95% confidence interval]({link})",
-                    "",
-                    "The forest plot: the same differences; filled where the two-sided test is "
-                    "significant after Holm's correction over the plot's comparisons (p < 0.05).",
-                    "",
-                ]
-                if len(against)
-                else []
-            ),
-            f"**{verdict_counts(units)}**" if len(units) else "",
-            "",
-        ]
-    )
-
-
-def _judged(folders: list, stores: dict | None = None):
-    """The final runs of ``folders`` (a frame), the coverage table, the datasets still being
-    run, and the runs of the datasets complete (the ones judged)."""
-    stores = stores or {f: ResultStore(f).records() for f in folders}
-    records = [r for f in folders for r in stores[f]]
-    final = [r for r in records if not r.tuning]
-    runs = records_frame(final)
-    coverage = coverage_table(folders, stores)
-    # a dataset still being run gets no verdict: a few seeds would judge it too early
-    pending = (
-        list(dict.fromkeys(coverage["dataset"][coverage["complete"] == "no"]))
-        if len(coverage)
-        else []
-    )
-    judged = runs[~runs["dataset"].isin(pending)] if len(runs) else runs
-    return runs, coverage, pending, judged
-
-
-def _sources(folders: list, stores: dict) -> str:
-    rows = []
-    for folder in folders:
-        records = stores[folder]
-        commits = sorted({r.commit for r in records})
-        ok = [r for r in records if not r.failed]
-        rows.append(
-            {
-                "results": f"`{folder}`",
-                "runs": len(records),
-                "failed": len(records) - len(ok),
-                "found in tuning runs": sum(r.same_as is not None for r in records),
-                "core-hours": round(sum(r.seconds for r in records if r.same_as is None) / 3600, 2),
-                "commits": ", ".join(commits),
-            }
-        )
-    return (
-        pd.DataFrame(rows).to_markdown(index=False) + "\n\nA run *found in tuning runs* is "
-        "a final run whose computation a tuning run had made (the chosen setting on a "
-        "tuning seed or fold): stored from it, not trained again, and its time not counted "
-        "twice in the core-hours."
-    )
-
-
-def coverage_table(folders: list, stores: dict) -> pd.DataFrame:
-    """Per folder written by a shipped suite (its ``suite.json`` matches the suite's identity)
-    and dataset: the runs its plan holds (tuning and final), how many are stored and how many
-    of those failed. A failed (diverged) run is done, as for the runner: it is never retrained
-    and never in a table, so a dataset is complete when every planned run is stored."""
-    rows = []
-    for folder in folders:
-        suite = _shipped_suite(ResultStore(folder).dir / "suite.json")
-        if suite is None:
-            continue
-        done = {r.key: r.failed for r in stores[folder]}
-        for dataset in suite.datasets:
-            planned = [s.key for s in plan(suite, datasets=[dataset])]
-            stored = sum(key in done for key in planned)
-            rows.append(
-                {
-                    "results": f"`{folder}`",
-                    "dataset": dataset,
-                    "planned runs": len(planned),
-                    "stored": stored,
-                    "failed": sum(done.get(key, False) for key in planned),
-                    "complete": "yes" if stored == len(planned) else "no",
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def _shipped_suite(suite_file: Path):
-    """The shipped suite a folder's ``suite.json`` names, if its identity is the folder's."""
-    identity = json.loads(suite_file.read_text()) if suite_file.is_file() else {}
-    if identity.get("name") not in suite_names():
-        return None
-    suite = load_suite(identity["name"])
-    return suite if jsonable(suite.identity()) == identity else None
-
-
 #: the figures of a result folder a page shows (file, what it shows), where the folder has them
 FIGURES = {
     "accuracy": [
@@ -345,23 +172,58 @@ def results_page(folders, command: str, reading: str = "", doc=None) -> str:
     """The page for the result ``folders`` (``mutualgnn bench --out`` folders); ``command`` is
     the one that writes it; ``reading`` the kept hand-written section (without its heading);
     ``doc``, the page's path, from which it shows the folders' figures."""
-    folders = _checked(folders)
+    folders = checked_folders(folders)
     stores = {f: ResultStore(f).records() for f in folders}
-    runs, coverage, pending, judged = _judged(folders, stores)
-    target = best_baseline_table(judged) if len(judged) else pd.DataFrame()
+    runs, coverage, pending, judged = judged_runs(folders, stores)
     suites = [ResultStore(f).dir / "suite.json" for f in folders]
     tuning = []
     for folder, suite_file in zip(folders, suites):
         table, note = _tuning(suite_file, stores[folder])
         if table is not None and len(table):
             tuning.append(table.to_markdown(index=False) + (f"\n\n{note}" if note else ""))
-    paired_vs_alone = paired_table(runs) if len(runs) else pd.DataFrame()
-    controls = (
-        paired_table(judged[judged["method"].isin(("gml", *CONTROLS))], baseline="gml")
-        if len(judged)
-        else pd.DataFrame()
-    )
-    equivalent = equivalence_table(judged, CONTROLS) if len(judged) else pd.DataFrame()
+    return "\n".join(
+        [
+            *_origin_lines(command, judged, folders, stores, coverage),
+            *_verdict_lines(judged, pending, tuning),
+            *_control_lines(judged),
+            *_detail_lines(runs, folders, doc, tuning),
+        ]
+    ) + (f"{READING}{reading}" if reading else "")
+
+
+def _origin_lines(command: str, judged, folders: list, stores: dict, coverage) -> list:
+    """The page's title, its declared rules, and where its runs come from."""
+    return [
+        "# Results",
+        "",
+        "Written by `" + command + "` from the result folders below; every number on this page "
+        "comes from their runs (regenerate it with the same command).",
+        "",
+        "## How the verdict is judged (declared before any number)",
+        "",
+        declarations(judged, BASELINES, CONTROLS),
+        "",
+        "## Where the runs come from",
+        "",
+        sources_table(folders, stores),
+        "",
+        *(
+            [
+                "Runs stored against each suite's plan (a dataset not complete is still being run; "
+                "its rows below use the runs stored so far):",
+                "",
+                coverage.to_markdown(index=False),
+                "",
+            ]
+            if len(coverage)
+            else []
+        ),
+    ]
+
+
+def _verdict_lines(judged, pending: list, tuning: list) -> list:
+    """The verdict (GML against every baseline) and the secondary view (against the best)."""
+    target = best_baseline_table(judged) if len(judged) else pd.DataFrame()
     waiting = (
         "Left out of this table and the next until their runs are complete: "
         + ", ".join(pending)
@@ -369,101 +231,93 @@ def results_page(folders, command: str, reading: str = "", doc=None) -> str:
         if pending
         else ""
     )
-    return "\n".join(
-        [
-            "# Results",
-            "",
-            "Written by `" + command + "` from the result folders below; every number on this page "
-            "comes from their runs (regenerate it with the same command).",
-            "",
-            "## How the verdict is judged (declared before any number)",
-            "",
-            declarations(judged, BASELINES, CONTROLS),
-            "",
-            "## Where the runs come from",
-            "",
-            _sources(folders, stores),
-            "",
-            *(
-                [
-                    "Runs stored against each suite's plan (a dataset not complete is still being run; "
-                    "its rows below use the runs stored so far):",
-                    "",
-                    coverage.to_markdown(index=False),
-                    "",
-                ]
-                if len(coverage)
-                else []
-            ),
-            "## The verdict: GML against every baseline",
-            "",
-            verdict_section(judged, BASELINES, pending),
-            "",
-            "## The target: GML against its best "
-            + ("equal-budget " if tuning else "")
-            + "baseline",
-            "",
-            "A secondary view, with the ordinary paired t-test (uncorrected for cross-validation) "
-            "and the rival chosen after the fact: each student of a GML cohort against the best of "
-            + ", ".join(f"`{b}`" for b in BASELINES)
-            + " for the same student on the same seeds and folds (the strongest rival by mean test "
-            "score), "
-            + (
-                "every method tuned with its suite's one grid (below)"
-                if tuning
-                else "with the suite's settings (no tuning stage in these folders)"
-            )
-            + "; t-test p-values corrected by Holm's method over all rows.",
-            "",
-            target.to_markdown(index=False) if len(target) else "(not enough runs yet)",
-            "",
-            target_counts(target),
-            "",
-            *([waiting, ""] if waiting else []),
-            "## Which ingredient of GML matters: each control against GML",
-            "",
-            "Each control minus GML for the same student, seed and fold (`gml-sharpen`: a fixed "
-            "sharpening instead of the learned ALW weights; `gml-no-alw`: uniform weights; "
-            "`gml-no-entropy`: no entropy term); a negative difference means GML's own ingredient "
-            "helps. Holm over the rows of this table.",
-            "",
-            controls.to_markdown(index=False) if len(controls) else "(no control runs yet)",
-            "",
-            "Whether a control does as well as GML, per cohort (students averaged within a run), "
-            "under the declared tests: equivalent only where TOST rejects a difference of a "
-            "margin or more (Holm over the rows); its 90% CI is TOST's.",
-            "",
-            equivalent.to_markdown(index=False) if len(equivalent) else "(no control runs yet)",
-            "",
-            "## Tuning: the settings each method runs with",
-            "",
-            "\n\n".join(tuning) if tuning else "(no tuning stage in these folders)",
-            "",
-            "## Accuracy (%)",
-            "",
-            *figures(folders, doc, "accuracy"),
-            accuracy_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)",
-            "",
-            *(
-                ["## Training curves", "", *figures(folders, doc, "curves")]
-                if figures(folders, doc, "curves")
-                else []
-            ),
-            "## Each method against the same student trained alone (same seed / fold)",
-            "",
-            paired_vs_alone.to_markdown(index=False)
-            if len(paired_vs_alone)
-            else "(not enough runs yet)",
-            "",
-            "## Cost per run",
-            "",
-            "`median_seconds_with_teachers` adds the run a method needs first: `kd`'s teachers, "
-            "its cohort trained alone on the same seed and fold.",
-            "",
-            cost_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)",
-            "",
-        ]
-    ) + (f"{READING}{reading}" if reading else "")
+    return [
+        "## The verdict: GML against every baseline",
+        "",
+        verdict_section(judged, BASELINES, pending),
+        "",
+        "## The target: GML against its best " + ("equal-budget " if tuning else "") + "baseline",
+        "",
+        "A secondary view, with the ordinary paired t-test (uncorrected for cross-validation) "
+        "and the rival chosen after the fact: each student of a GML cohort against the best of "
+        + ", ".join(f"`{b}`" for b in BASELINES)
+        + " for the same student on the same seeds and folds (the strongest rival by mean test "
+        "score), "
+        + (
+            "every method tuned with its suite's one grid (below)"
+            if tuning
+            else "with the suite's settings (no tuning stage in these folders)"
+        )
+        + "; t-test p-values corrected by Holm's method over all rows.",
+        "",
+        target.to_markdown(index=False) if len(target) else "(not enough runs yet)",
+        "",
+        target_counts(target),
+        "",
+        *([waiting, ""] if waiting else []),
+    ]
+
+
+def _control_lines(judged) -> list:
+    """Each control against GML, and whether it does as well."""
+    controls = (
+        paired_table(judged[judged["method"].isin(("gml", *CONTROLS))], baseline="gml")
+        if len(judged)
+        else pd.DataFrame()
+    )
+    equivalent = equivalence_table(judged, CONTROLS) if len(judged) else pd.DataFrame()
+    return [
+        "## Which ingredient of GML matters: each control against GML",
+        "",
+        "Each control minus GML for the same student, seed and fold (`gml-sharpen`: a fixed "
+        "sharpening instead of the learned ALW weights; `gml-no-alw`: uniform weights; "
+        "`gml-no-entropy`: no entropy term); a negative difference means GML's own ingredient "
+        "helps. Holm over the rows of this table.",
+        "",
+        controls.to_markdown(index=False) if len(controls) else "(no control runs yet)",
+        "",
+        "Whether a control does as well as GML, per cohort (students averaged within a run), "
+        "under the declared tests: equivalent only where TOST rejects a difference of a "
+        "margin or more (Holm over the rows); its 90% CI is TOST's.",
+        "",
+        equivalent.to_markdown(index=False) if len(equivalent) else "(no control runs yet)",
+        "",
+    ]
+
+
+def _detail_lines(runs, folders: list, doc, tuning: list) -> list:
+    """The tuning choices, accuracy, training curves, each method against its student alone,
+    and cost."""
+    paired_vs_alone = paired_table(runs) if len(runs) else pd.DataFrame()
+    return [
+        "## Tuning: the settings each method runs with",
+        "",
+        "\n\n".join(tuning) if tuning else "(no tuning stage in these folders)",
+        "",
+        "## Accuracy (%)",
+        "",
+        *figures(folders, doc, "accuracy"),
+        accuracy_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)",
+        "",
+        *(
+            ["## Training curves", "", *figures(folders, doc, "curves")]
+            if figures(folders, doc, "curves")
+            else []
+        ),
+        "## Each method against the same student trained alone (same seed / fold)",
+        "",
+        paired_vs_alone.to_markdown(index=False)
+        if len(paired_vs_alone)
+        else "(not enough runs yet)",
+        "",
+        "## Cost per run",
+        "",
+        "`median_seconds_with_teachers` adds the run a method needs first: `kd`'s teachers, "
+        "its cohort trained alone on the same seed and fold.",
+        "",
+        cost_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)",
+        "",
+    ]
 
 
 def _tuning(suite_file: Path, records: list):
@@ -501,38 +355,6 @@ def written_for(text: str) -> list | None:
     return args[: next((i for i, a in enumerate(args) if a.startswith("-")), len(args))]
 
 
-def _checked(folders) -> list:
-    folders = [str(f) for f in folders]
-    for folder in folders:
-        if not ResultStore(folder).runs_path.is_file():
-            raise ConfigError(
-                f"no results in {folder} (expected "
-                f"{ResultStore(folder).runs_path}); run `mutualgnn bench --out "
-                f"{folder}` first"
-            )
-    return folders
-
-
-def glance_parts(text: str):
-    """``(head, start marker line, block, tail, figure link)`` of a page holding the glance
-    markers, or None; the start marker's ``figure=PATH`` (else :data:`GLANCE_FIGURE`) names
-    the plot."""
-    match = re.search(
-        re.escape(GLANCE_START) + r"(?: figure=(\S+))? -->\n(.*?)" + re.escape(GLANCE_END),
-        text,
-        re.S,
-    )
-    if not match:
-        return None
-    return (
-        text[: match.start()],
-        text[match.start() : match.start(2)],
-        match.group(2),
-        text[match.end(2) :],
-        match.group(1) or GLANCE_FIGURE,
-    )
-
-
 def write_results_page(folders, doc, command: str, force: bool = False) -> Path:
     """Write the page to ``doc``. An existing page is rewritten only for the folders it was
     written for (:func:`written_for`, read from the page's first lines, or from the glance
@@ -558,7 +380,7 @@ def write_results_page(folders, doc, command: str, force: bool = False) -> Path:
             )
     if parts:
         head, start, _, tail, link = parts
-        block = glance(_checked(folders), command, figure=doc.parent / link, link=link)
+        block = glance(checked_folders(folders), command, figure=doc.parent / link, link=link)
         return write_text(doc, head + start + block + tail)
     reading = old.partition(READING)[2] if old is not None and same else ""
     return write_text(doc, results_page(folders, command, reading, doc))

@@ -29,6 +29,10 @@ from .stats import holm, intersection_union, mean_test
 from .tables import group_columns, sorted_rows
 
 ALPHA = 0.05
+#: the baselines GML is judged against, each tuned with the same budget as GML
+BASELINES = ("dml", "kd", "online-ensemble")
+#: GML with one ingredient changed: fixed sharpening for ALW, no ALW, no entropy term
+CONTROLS = ("gml-sharpen", "gml-no-alw", "gml-no-entropy")
 #: the equivalence margin of TOST, in accuracy (1 point)
 MARGIN = 0.01
 #: what pairs two runs: repetition (the split's draw), initialisation, fold
