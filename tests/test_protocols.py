@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mutualgnn.bench import ResultStore, RunRecord, StudentResult, Suite, plan, run_suite
-from mutualgnn.bench.suite import spec_config
+from mutualgnn.bench.units import spec_config
 from mutualgnn.bench.tuning import choose, tuning_table
 from mutualgnn.config import ConfigError, ExperimentConfig
 from mutualgnn.data import load_dataset

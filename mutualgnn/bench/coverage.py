@@ -11,7 +11,8 @@ import pandas as pd
 
 from ..config import ConfigError
 from .store import ResultStore, jsonable
-from .suite import load_suite, plan, suite_names
+from .suite import load_suite, suite_names
+from .units import plan
 from .tables import records_frame
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import ExperimentConfig
-from .suite import RunSpec, Suite, spec_config
+from .suite import Suite
+from .units import RunSpec, spec_config
 from .teachers import teacher_key, teaches, unit_key
 
 
@@ -46,8 +47,8 @@ class PlannedRun:
 
 
 def plan_runs(suite: Suite, specs, first=(), data_dir=None, threads=None, choices=None) -> list:
-    """The :class:`PlannedRun` of each of ``specs`` (units of ``suite``, :func:`~.suite.plan`):
-    ``first``, the keys whose histories are kept (:func:`~.suite.first_runs`); ``data_dir``
+    """The :class:`PlannedRun` of each of ``specs`` (units of ``suite``, :func:`~.units.plan`):
+    ``first``, the keys whose histories are kept (:func:`~.units.first_runs`); ``data_dir``
     and ``threads`` (torch threads per run) go into every config; ``choices``, the tuning
     stage's (:func:`~.tuning.choose`), are needed for the final runs of tuned methods."""
     return [

@@ -21,7 +21,8 @@ from ..data import load_dataset
 from ..experiment import run_once, splits_for
 from .cluster import size
 from .store import ResultStore
-from .suite import TUNE, Suite, plan, spec_config
+from .suite import TUNE, Suite
+from .units import plan, spec_config
 
 #: epochs a probe trains a configuration for
 PROBE_EPOCHS = 3

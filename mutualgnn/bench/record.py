@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from ..config import ConfigError
 from ..provenance import versions as current_versions
 from ..student_result import StudentResult, student_results
-from .suite import KEY, TUNE, where
+from .suite import KEY, TUNE
+from .units import where
 
 FORMAT = 3  #: the ``format`` of the lines this version writes
 #: methods whose runs keep each student's per-epoch curve

@@ -27,7 +27,8 @@ from .curves import append_curve
 from .planned import PlannedRun, plan_runs
 from .record import RunRecord, failed_run, from_run
 from .store import ResultStore, history_key
-from .suite import Suite, first_runs, plan
+from .suite import Suite
+from .units import first_runs, plan
 from .teachers import read_teachers, rebuild_teachers, save_teachers, teacher_payload
 from .tuning import choose, write_choices
 

@@ -17,7 +17,8 @@ from ..files import write_text
 from . import plots as figures
 from . import tables
 from .store import ResultStore
-from .suite import KEY, where
+from .suite import KEY
+from .units import where
 
 FAILED_FILE = "failed.md"
 

@@ -25,7 +25,8 @@ from ..experiment import teachers_for
 from ..files import replacing_path
 from ..mutual import METHODS
 from ..mutual import method as method_named
-from .suite import TUNE, RunSpec
+from .suite import TUNE
+from .units import RunSpec
 
 FOLDER = "teachers"
 

@@ -4,7 +4,7 @@ A suite with ``tuning`` (:class:`~.suite.Suite`) runs every point of its grid fo
 method on the same tuning seeds and folds (variant ``tune:...``). :func:`choose` picks, per
 (dataset, cohort, method), the point whose runs have the highest mean validation score over
 runs and students (ties: the earlier point of the grid); test scores play no part. The final
-runs use it (:func:`~.suite.spec_config`), and :func:`tuning_table` shows the choice with the
+runs use it (:func:`~.units.spec_config`), and :func:`tuning_table` shows the choice with the
 validation numbers behind it (``tuning.md`` in the results folder).
 
 A nested dataset (``tuning.nested``) is chosen for inside each outer split and fold instead:
