@@ -10,7 +10,8 @@ from torch import nn
 from mutualgnn import MutualConfig, MutualLoss, TrainConfig, build_student, fit, load_dataset
 from mutualgnn.config import ConfigError
 from mutualgnn.training.fused import Cohort
-from mutualgnn.training.loop import Checkpoints, make_optimizer
+from mutualgnn.training.checkpoints import Checkpoints
+from mutualgnn.training.loop import make_optimizer
 
 
 def _scores(*rows):

@@ -19,10 +19,9 @@ checkpoints.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -32,6 +31,7 @@ from .._dgl_compat import dgl
 from ..config import MutualConfig, TrainConfig
 from ..data import GraphDataset, NodeDataset
 from ..mutual import MutualLoss
+from .checkpoints import Checkpoints
 from .distributed import ShardedCohort
 from .fused import Cohort
 from .runners import make_runner
@@ -45,19 +45,6 @@ class DivergenceError(RuntimeError):
     def __init__(self, message: str, student: int, arch: str, epoch: int):
         super().__init__(message)
         self.student, self.arch, self.epoch = student, arch, epoch
-
-
-@dataclass
-class StudentResult:
-    """Outcome of one student: its best-validation epoch and the scores there (``val_acc`` and
-    ``test_acc`` hold the dataset's metric: accuracy, or ROC-AUC for ogbg-molhiv)."""
-
-    arch: str
-    best_epoch: int
-    val_acc: float
-    val_loss: float
-    test_acc: float
-    state_dict: dict = field(repr=False, default_factory=dict)
 
 
 @dataclass
@@ -137,28 +124,10 @@ def fit(
         range(1, train.epochs + 1), desc="epochs", leave=False, enabled=train.progress, lines=False
     )
     for epoch in bar:
-        criterion.start_epoch(epoch)
-        stats = runner.train_epoch(cohort, optimisers, criterion)
-        stats["loss"] = cohort.share(stats["loss"])
-        for scheduler in schedulers:
-            scheduler.step()
-        evaluation = runner.evaluate(cohort)
+        stats, evaluation = _epoch(epoch, runner, cohort, optimisers, schedulers, criterion)
         _check_finite(names, stats["loss"], evaluation, epoch, optim, criterion.settings)
         best.update(epoch, evaluation, cohort, students)
-        history += [
-            dict(
-                epoch=epoch,
-                student=k,
-                arch=names[k],
-                train_loss=stats["loss"][k],
-                val_acc=ev["val_acc"],
-                val_loss=ev["val_loss"],
-                test_acc=ev["test_acc"],
-                weight=stats["weight"][k],
-                entropy=stats["entropy"][k],
-            )
-            for k, ev in enumerate(evaluation)
-        ]
+        history += _history_rows(epoch, names, stats, evaluation)
         bar.set_postfix(val=" ".join(f"{acc:.3f}" for acc in best.val_accs))
         if best.stale >= train.patience:
             break
@@ -173,60 +142,34 @@ def fit(
     )
 
 
-class Checkpoints:
-    """Each student's best-validation checkpoint during :func:`fit` and the early-stopping
-    count: a student improves when its validation score rises, or stays and its validation loss
-    falls; ``stale`` counts the epochs since any student improved."""
+def _epoch(epoch: int, runner, cohort, optimisers, schedulers, criterion):
+    """One epoch of :func:`fit`: the criterion's per-epoch state, a pass over the training
+    rows, the learning-rate schedules' step; its stats (the loss shared by every process) and
+    the runner's per-student evaluation."""
+    criterion.start_epoch(epoch)
+    stats = runner.train_epoch(cohort, optimisers, criterion)
+    stats["loss"] = cohort.share(stats["loss"])
+    for scheduler in schedulers:
+        scheduler.step()
+    return stats, runner.evaluate(cohort)
 
-    def __init__(self, num_students: int, patience: int):
-        self.patience, self.stale = patience, 0
-        self.best = [
-            dict(acc=-1.0, loss=float("inf"), epoch=-1, test=0.0, state={}, probs=None)
-            for _ in range(num_students)
-        ]
 
-    @property
-    def val_accs(self) -> list:
-        return [b["acc"] for b in self.best]
-
-    @property
-    def probs(self) -> list:
-        """Per student: (validation, test) probabilities at its best epoch, (n, C) each."""
-        return [b["probs"] for b in self.best]
-
-    def update(self, epoch: int, evaluation: list, cohort, students) -> None:
-        """Keep each improved student's checkpoint (``evaluation``: the runner's per-student
-        scores of ``epoch``); a checkpoint is a CPU copy of its weights."""
-        improved = False
-        for k, ev in enumerate(evaluation):
-            b = self.best[k]
-            if ev["val_acc"] > b["acc"] or (
-                ev["val_acc"] == b["acc"] and ev["val_loss"] < b["loss"]
-            ):
-                cohort.sync(k)
-                state = _cpu_state(students[k]) if k in cohort.local else None
-                b.update(
-                    acc=ev["val_acc"],
-                    loss=ev["val_loss"],
-                    epoch=epoch,
-                    test=ev["test_acc"],
-                    state=state,
-                    probs=ev["probs"],
-                )
-                improved = True
-        self.stale = 0 if improved else self.stale + 1
-
-    def restore(self, cohort, students, names) -> list:
-        """Load every student's best checkpoint into it (gathered from the other ranks in a
-        distributed cohort); returns a :class:`StudentResult` each."""
-        for b, state in zip(self.best, cohort.collect([b["state"] for b in self.best])):
-            b["state"] = state
-        for student, b in zip(students, self.best):
-            student.load_state_dict(b["state"])
-        return [
-            StudentResult(name, b["epoch"], b["acc"], b["loss"], b["test"], b["state"])
-            for name, b in zip(names, self.best)
-        ]
+def _history_rows(epoch: int, names: list, stats: dict, evaluation: list) -> list:
+    """The rows of :attr:`FitResult.history` for ``epoch``: one per student."""
+    return [
+        dict(
+            epoch=epoch,
+            student=k,
+            arch=names[k],
+            train_loss=stats["loss"][k],
+            val_acc=ev["val_acc"],
+            val_loss=ev["val_loss"],
+            test_acc=ev["test_acc"],
+            weight=stats["weight"][k],
+            entropy=stats["entropy"][k],
+        )
+        for k, ev in enumerate(evaluation)
+    ]
 
 
 def _inputs(students, data, split, train):
@@ -413,16 +356,6 @@ def student_optim(student) -> dict:
     has them, else :data:`DEFAULT_OPTIM`."""
     hparams = getattr(student, "hparams", None) or {}
     return {key: hparams.get(key, default) for key, default in DEFAULT_OPTIM.items()}
-
-
-def _cpu_state(module: nn.Module) -> dict:
-    """A copy of ``module``'s state dict with every tensor on the CPU: checkpoints are kept,
-    saved and sent between ranks there, whatever device the module trains on."""
-    state = module.state_dict()
-    out = copy.copy(state)  # the same OrderedDict type, with its ``_metadata``
-    for name, tensor in state.items():
-        out[name] = tensor.to("cpu", copy=True)
-    return out
 
 
 def make_optimizer(train: TrainConfig, params, lr: float, weight_decay: float):
