@@ -169,16 +169,8 @@ def run_suite(
     """
     store = ResultStore(out)
     with store.lock():
-        store.check_suite(suite)
-        if not resume:
-            moved = store.archive()
-            if moved is not None:
-                log(f"--no-resume: earlier results moved to {moved}")
-        specs = plan(suite, datasets, methods)
-        for name in {s.dataset for s in specs}:  # a missing dataset fails before any training
-            load_dataset(name, data_dir)
-        done = store.done()
-        todo = [s for s in specs if s.key not in done]
+        specs, stages = _stages(suite, store, resume, datasets, methods, data_dir, log)
+        todo = [s for stage in stages for s in stage]
         first = first_runs(specs)
         bar = progress_bar(
             total=len(specs),
@@ -187,7 +179,7 @@ def run_suite(
             unit="run",
             enabled=progress,
         )
-        failed, found = [], 0
+        failed = []
 
         def stored(record, history):
             store.append(record, history)
@@ -205,27 +197,13 @@ def run_suite(
         def teachers_of(run: PlannedRun):
             return read_teachers(store.dir, run.taught_by) if run.taught_by else None
 
-        # a tuning suite trains in two stages: the tuning runs, then (with the choices they
-        # give, written to tuning.md / tuning.json) the final runs
-        tuning = {s.key for s in plan(suite, datasets, methods, "tune")} if suite.tuning else set()
-        stages = [[s for s in todo if s.key in tuning], [s for s in todo if s.key not in tuning]]
         parallel = cluster is not None or jobs > 1 or suite.kernels is not None
         per_run = 1 if parallel else threads  # torch threads of each run
         with contextlib.ExitStack() as closing:
             closing.callback(bar.close)
             engine = _engine(jobs, suite.kernels, cluster, closing, bar.set_postfix_str)
             work = workers.Work(execute, teachers_of, finish, lost)
-            for number, stage in enumerate(stages):
-                choices = None
-                if suite.tuning and number == 1:
-                    records = store.records()
-                    write_choices(suite, records, store.dir)
-                    choices = choose(suite, records)
-                planned = plan_runs(suite, stage, first, data_dir, per_run, choices)
-                if suite.tuning and number == 1:
-                    left = _find_tuned(planned, records, store, stored)
-                    found, planned = len(planned) - len(left), left
-                engine(planned, work)
+            found = _train(suite, stages, store, stored, engine, work, first, data_dir, per_run)
     return {
         "planned": len(specs),
         "skipped": len(specs) - len(todo),
@@ -233,6 +211,45 @@ def run_suite(
         "found": found,
         "failed": len(failed),
     }
+
+
+def _train(suite: Suite, stages, store, stored, engine, work, first, data_dir, per_run) -> int:
+    """Train ``stages`` in order with ``engine`` (:func:`_engine`), each planned once
+    (:func:`~.planned.plan_runs`); before a tuning suite's final stage its choices are written
+    and made (:func:`~.tuning.choose`), and the final runs a tuning run already computed are
+    stored from it (``stored``), not trained: returns how many."""
+    found = 0
+    for number, stage in enumerate(stages):
+        choices = None
+        if suite.tuning and number == 1:
+            records = store.records()
+            write_choices(suite, records, store.dir)
+            choices = choose(suite, records)
+        planned = plan_runs(suite, stage, first, data_dir, per_run, choices)
+        if suite.tuning and number == 1:
+            left = _find_tuned(planned, records, store, stored)
+            found, planned = len(planned) - len(left), left
+        engine(planned, work)
+    return found
+
+
+def _stages(suite: Suite, store: ResultStore, resume: bool, datasets, methods, data_dir, log):
+    """The units :func:`run_suite` plans, and those not yet stored in the order they train, as
+    stages: a tuning suite trains in two, the tuning runs, then (with the choices they give,
+    written to tuning.md / tuning.json) the final runs. Without ``resume`` the folder's earlier
+    results are moved aside first; a missing dataset fails here, before any training."""
+    store.check_suite(suite)
+    if not resume:
+        moved = store.archive()
+        if moved is not None:
+            log(f"--no-resume: earlier results moved to {moved}")
+    specs = plan(suite, datasets, methods)
+    for name in {s.dataset for s in specs}:
+        load_dataset(name, data_dir)
+    done = store.done()
+    todo = [s for s in specs if s.key not in done]
+    tuning = {s.key for s in plan(suite, datasets, methods, "tune")} if suite.tuning else set()
+    return specs, [[s for s in todo if s.key in tuning], [s for s in todo if s.key not in tuning]]
 
 
 def outcome_lines(name: str, counts: dict, out) -> tuple:
