@@ -11,8 +11,8 @@
 * :func:`~.curve_plots.training_curves`, :func:`~.curve_plots.coordinator_curves`: per epoch,
   from the folder's ``curves.jsonl`` (:mod:`~.curves`), each dataset's representative run.
 * :func:`cka_heatmaps`: linear CKA between architectures, the colour scale from the values.
-* :func:`forest_plot` (SVG): each cohort (or student) of a method against each baseline, the paired mean
-  difference with its 95% confidence interval, significant ones filled.
+
+The results page's forest plot is :func:`~.glance.forest_plot`.
 """
 
 from __future__ import annotations
@@ -58,38 +58,9 @@ def accuracy_plot(runs: pd.DataFrame, path) -> Path:
         archs = {}
         for ax, (dataset, cohort) in zip(axes.flat, panels):
             sub = cells[(cells["dataset"] == dataset) & (cells["cohort"] == cohort)]
-            models = [m for m in dict.fromkeys(sub["model"]) if m != "ensemble"] + ["ensemble"]
             arch_of = dict(zip(runs["model"], runs["arch"]))
-            step = 0.6 / max(1, len(models) - 1)
-            for i, model in enumerate(models):
-                cell = sub[sub["model"] == model]
-                arch = "ensemble" if model == "ensemble" else arch_of.get(model, model)
-                archs[arch] = None
-                ys = [rows.index(r) - 0.3 + i * step for r in cell["row"]]
-                ax.errorbar(
-                    cell["mean"],
-                    ys,
-                    xerr=cell["std"],
-                    ls="none",
-                    elinewidth=1,
-                    marker="D" if arch == "ensemble" else "o",
-                    ms=3.6,
-                    color="black" if arch == "ensemble" else figstyle.arch_colour(arch),
-                )
-            alone = sub[(sub["method"] == "independent") & (sub["model"] != "ensemble")]
-            for (v, arch), grp in alone.groupby(
-                [variant[alone.index], alone["model"].map(arch_of)], sort=False
-            ):
-                block = [i for i, r in enumerate(rows) if r.startswith(f"{v} · ") or not v]
-                ax.vlines(
-                    grp["mean"].mean(),
-                    block[0] - 0.5,
-                    block[-1] + 0.5,
-                    lw=0.9,
-                    ls="--",
-                    color=figstyle.arch_colour(arch),
-                    zorder=0,
-                )
+            archs.update(dict.fromkeys(_accuracy_points(ax, sub, rows, arch_of)))
+            _alone_lines(ax, sub, rows, variant, arch_of)
             low, high = (sub["mean"] - sub["std"]).min(), (sub["mean"] + sub["std"]).max()
             pad = max(0.5, 0.06 * (high - low))
             ax.set_xlim(max(0.0, low - pad), min(100.0, high + pad))
@@ -130,6 +101,49 @@ def accuracy_plot(runs: pd.DataFrame, path) -> Path:
             + " (seeds or folds)",
         )
         return figstyle.save(fig, path, tight=False)
+
+
+def _accuracy_points(ax, sub: pd.DataFrame, rows: list, arch_of: dict) -> list:
+    """A panel's markers: each student and the ensemble at its mean with a bar of ± 1 s.d.,
+    on its row (``rows``); returns the architectures drawn, in order."""
+    archs = []
+    models = [m for m in dict.fromkeys(sub["model"]) if m != "ensemble"] + ["ensemble"]
+    step = 0.6 / max(1, len(models) - 1)
+    for i, model in enumerate(models):
+        cell = sub[sub["model"] == model]
+        arch = "ensemble" if model == "ensemble" else arch_of.get(model, model)
+        archs.append(arch)
+        ys = [rows.index(r) - 0.3 + i * step for r in cell["row"]]
+        ax.errorbar(
+            cell["mean"],
+            ys,
+            xerr=cell["std"],
+            ls="none",
+            elinewidth=1,
+            marker="D" if arch == "ensemble" else "o",
+            ms=3.6,
+            color="black" if arch == "ensemble" else figstyle.arch_colour(arch),
+        )
+    return archs
+
+
+def _alone_lines(ax, sub: pd.DataFrame, rows: list, variant: pd.Series, arch_of: dict) -> None:
+    """A panel's dashed lines: each architecture's mean trained alone (``independent``),
+    across the rows of its variant."""
+    alone = sub[(sub["method"] == "independent") & (sub["model"] != "ensemble")]
+    for (v, arch), grp in alone.groupby(
+        [variant[alone.index], alone["model"].map(arch_of)], sort=False
+    ):
+        block = [i for i, r in enumerate(rows) if r.startswith(f"{v} · ") or not v]
+        ax.vlines(
+            grp["mean"].mean(),
+            block[0] - 0.5,
+            block[-1] + 0.5,
+            lw=0.9,
+            ls="--",
+            color=figstyle.arch_colour(arch),
+            zorder=0,
+        )
 
 
 def _bands(ax, frame: pd.DataFrame, style=None, dashes=None) -> None:
@@ -318,99 +332,6 @@ def cka_heatmaps(frame: pd.DataFrame, path) -> Path:
         bar.set_ticks(np.linspace(low, high, 5))
         bar.ax.set_yticklabels([f"{t:.3f}" for t in np.linspace(low, high, 5)])
         return figstyle.save(fig, path, tight=False)
-
-
-def forest_plot(diffs: pd.DataFrame, path, method: str = "gml") -> Path:
-    """A forest plot (SVG) of :func:`mutualgnn.bench.glance.forest_rows`' rows: one line
-    per (dataset, cohort, student or ``cohort``), a marker per baseline at the mean paired difference in
-    points with its 95% confidence interval, filled where significant (``significant``); a
-    panel per task, each with its own x range (graph datasets vary far more)."""
-    baselines = list(dict.fromkeys(diffs["baseline"]))
-    styles = dict(zip(baselines, zip(("#0072b2", "#d55e00", "#009e73", "#cc79a7"), "os^D")))
-    tasks = list(dict.fromkeys(diffs["task"]))
-    rows = {
-        t: list(
-            dict.fromkeys(
-                zip(*(diffs.loc[diffs["task"] == t, c] for c in ("dataset", "cohort", "student")))
-            )
-        )
-        for t in tasks
-    }
-    fig, axes = plt.subplots(
-        len(tasks),
-        1,
-        squeeze=False,
-        figsize=(7.2, 1.5 + 0.3 * sum(len(r) for r in rows.values()) + 0.5 * len(tasks)),
-        gridspec_kw=dict(height_ratios=[len(rows[t]) + 1.5 for t in tasks]),
-    )
-    for ax, task in zip(axes[:, 0], tasks):
-        labels = rows[task]
-        sub = diffs[diffs["task"] == task]
-        for i, baseline in enumerate(baselines):
-            colour, marker = styles[baseline]
-            offset = (i - (len(baselines) - 1) / 2) * 0.22
-            for _, r in sub[sub["baseline"] == baseline].iterrows():
-                y = labels.index((r["dataset"], r["cohort"], r["student"])) + offset
-                ax.plot([r["ci_low"], r["ci_high"]], [y, y], color=colour, lw=1.2)
-                ax.plot(
-                    r["diff"],
-                    y,
-                    marker=marker,
-                    ms=5.5,
-                    color=colour,
-                    mec=colour,
-                    mew=1.2,
-                    mfc=colour if r["significant"] else "white",
-                    ls="none",
-                )
-        for i in range(1, len(labels)):  # a rule between datasets
-            if labels[i][0] != labels[i - 1][0]:
-                ax.axhline(i - 0.5, color="0.8", lw=0.8)
-        ax.axvline(0, color="0.3", lw=0.9, ls="--")
-        ax.set_yticks(range(len(labels)))
-        ax.set_yticklabels(
-            [f"{d}  {c}" + ("" if s == "cohort" else f": {s}") for d, c, s in labels], fontsize=9
-        )
-        ax.set_ylim(len(labels) - 0.5, -0.5)
-        ax.tick_params(axis="x", labelsize=9)
-        ax.grid(axis="x", color="0.92", lw=0.8)
-        ax.set_axisbelow(True)
-        ax.set_title(f"{task} classification", fontsize=10, loc="left")
-        unit = "" if set(sub["student"]) == {"cohort"} else " student"
-        ax.set_xlabel(
-            f"{method.upper()}{unit} − baseline, test accuracy (points): mean and 95% CI",
-            fontsize=9,
-        )
-    handles = [
-        plt.Line2D(
-            [],
-            [],
-            color=styles[b][0],
-            marker=styles[b][1],
-            mfc=styles[b][0],
-            ls="-",
-            lw=1.2,
-            label=b,
-        )
-        for b in baselines
-    ]
-    handles += [
-        plt.Line2D([], [], color="0.3", marker="o", ls="none", label=label, mfc=face)
-        for label, face in (("significant (Holm p < 0.05)", "0.3"), ("not significant", "white"))
-    ]
-    fig.legend(
-        handles=handles,
-        loc="upper center",
-        ncol=len(handles),
-        fontsize=8.5,
-        handlelength=1.6,
-        columnspacing=1.1,
-        handletextpad=0.5,
-        frameon=False,
-        bbox_to_anchor=(0.5, 1.0),
-    )
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
-    return figstyle.save(fig, path, tight=False, format="svg")
 
 
 def store_figures(runs: pd.DataFrame, directory) -> list:
