@@ -14,6 +14,7 @@ student); from the folder's `runs.jsonl`, cohorts in the suite's order.
 
 Prints a Markdown table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,23 +42,33 @@ def noise_table(folder: Path, dataset: str) -> pd.DataFrame:
         p = paired.query("student == @s").set_index("noise").reindex(out.index)
         out[f"GML − alone {s.upper()} (w/t/l, t-test p)"] = [
             f"{d:+.1f} ({w}, {t:.2g})" if pd.notna(d) else None  # fewer than 2 paired runs
-            for d, w, t in zip(p["diff vs independent (pts)"], p["wins/ties/losses"], p["t-test p"])]
+            for d, w, t in zip(p["diff vs independent (pts)"], p["wins/ties/losses"], p["t-test p"])
+        ]
     return out
 
 
-
 def cohort_table(folder: Path, dataset: str) -> pd.DataFrame:
-    rows = [dict(cohort=r.cohort, method=r.method,
-                 student=100 * sum(s.test_acc for s in r.students) / len(r.students),
-                 ensemble=100 * r.ensemble["test_acc"], ms=1000 * r.seconds / r.epochs_run)
-            for r in ResultStore(folder).records() if r.dataset == dataset]
+    rows = [
+        dict(
+            cohort=r.cohort,
+            method=r.method,
+            student=100 * sum(s.test_acc for s in r.students) / len(r.students),
+            ensemble=100 * r.ensemble["test_acc"],
+            ms=1000 * r.seconds / r.epochs_run,
+        )
+        for r in ResultStore(folder).records()
+        if r.dataset == dataset
+    ]
     if not rows:
         raise SystemExit(f"no runs of {dataset!r} in {folder / 'runs.jsonl'}")
     runs = pd.DataFrame(rows)
     order = list(dict.fromkeys(runs.cohort))
     table = runs.groupby(["cohort", "method"]).agg(
-        student=("student", "mean"), ensemble=("ensemble", "mean"), ms=("ms", "median"),
-        runs=("ms", "size"))
+        student=("student", "mean"),
+        ensemble=("ensemble", "mean"),
+        ms=("ms", "median"),
+        runs=("ms", "size"),
+    )
     wide = table.unstack("method")
     out = pd.DataFrame(index=pd.Index(order, name="cohort"))
     out["K"] = [len(c.split(",")) for c in order]
@@ -67,7 +78,6 @@ def cohort_table(folder: Path, dataset: str) -> pd.DataFrame:
         out[f"{method}: ms/epoch"] = wide[("ms", method)].round(0)
         out[f"{method}: runs"] = wide[("runs", method)].astype("Int64")
     return out
-
 
 
 TABLES = {"noise": noise_table, "cohort": cohort_table}

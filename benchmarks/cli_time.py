@@ -10,6 +10,7 @@ imports, parsing, printing), the median of ``--repeats`` runs, the commands inte
 a change in the machine's load hits them alike; beside them, the interpreter alone and the
 import of the training stack (torch, DGL, pandas: what a command pays once it runs).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,20 +36,32 @@ WIDTH = 100
 
 def help_text(args: list) -> str:
     """What ``mutualgnn ARGS --help`` prints, at a fixed width."""
-    ctx = click.Context(cli, info_name="mutualgnn", terminal_width=WIDTH,
-                        **{**cli.context_settings, "max_content_width": WIDTH})
+    ctx = click.Context(
+        cli,
+        info_name="mutualgnn",
+        terminal_width=WIDTH,
+        **{**cli.context_settings, "max_content_width": WIDTH},
+    )
     if not args:
         return cli.get_help(ctx)
     command = cli.commands[args[0]]
-    return command.get_help(click.Context(command, info_name=args[0], parent=ctx,
-                                          terminal_width=WIDTH, max_content_width=WIDTH))
+    return command.get_help(
+        click.Context(
+            command, info_name=args[0], parent=ctx, terminal_width=WIDTH, max_content_width=WIDTH
+        )
+    )
 
 
 def reference() -> str:
     """The ``## Commands`` section: the group's help, then each command's."""
-    parts = ["Every command's `--help` as it prints it, written by `python benchmarks/cli_time.py "
-             "--doc docs/cli.md`\n(`tests/test_cli.py` checks that it names every command and option).", "",
-             "```text", help_text([]), "```"]
+    parts = [
+        "Every command's `--help` as it prints it, written by `python benchmarks/cli_time.py "
+        "--doc docs/cli.md`\n(`tests/test_cli.py` checks that it names every command and option).",
+        "",
+        "```text",
+        help_text([]),
+        "```",
+    ]
     for name in sorted(cli.commands):
         parts += ["", f"### mutualgnn {name}", "", "```text", help_text([name]), "```"]
     return "\n".join(parts)
@@ -56,8 +69,10 @@ def reference() -> str:
 
 def measure(cases: dict, repeats: int) -> dict:
     """Seconds of wall time per run of each case (a command line), ``repeats`` rounds."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
-                                                                     os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
     times = {label: [] for label in cases}
     for _ in range(repeats):
         for label, argv in cases.items():
@@ -74,16 +89,24 @@ def main():
     args = ap.parse_args()
     python = [sys.executable]
     cases = {"mutualgnn --help": python + ["-m", "mutualgnn", "--help"]}
-    cases.update({f"mutualgnn {name} --help": python + ["-m", "mutualgnn", name, "--help"]
-                  for name in sorted(cli.commands)})
-    context = {"python -c pass (the interpreter alone)": python + ["-c", "pass"],
-               "python -c 'import mutualgnn.experiment' (torch, DGL, pandas)":
-                   python + ["-c", "import mutualgnn.experiment"]}
+    cases.update(
+        {
+            f"mutualgnn {name} --help": python + ["-m", "mutualgnn", name, "--help"]
+            for name in sorted(cli.commands)
+        }
+    )
+    context = {
+        "python -c pass (the interpreter alone)": python + ["-c", "pass"],
+        "python -c 'import mutualgnn.experiment' (torch, DGL, pandas)": python
+        + ["-c", "import mutualgnn.experiment"],
+    }
     times = measure({**cases, **context}, args.repeats)
     rows = ["| command | median (s) | min (s) | max (s) |", "|---|---:|---:|---:|"]
     for label, samples in times.items():
-        rows.append(f"| `{label}` | {statistics.median(samples):.2f} | {min(samples):.2f} | "
-                    f"{max(samples):.2f} |")
+        rows.append(
+            f"| `{label}` | {statistics.median(samples):.2f} | {min(samples):.2f} | "
+            f"{max(samples):.2f} |"
+        )
         print(rows[-1], flush=True)
     slowest = max(statistics.median(times[label]) for label in cases)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -8,6 +8,7 @@ the time.
 
     python benchmarks/cluster_time.py --suite quickstart --workers 2 --repeats 3 --doc docs/cluster.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,14 +58,17 @@ def main(argv=None) -> None:
     rows = "".join(
         f"| `{name}` | {statistics.median(walls[k]):.1f} | "
         f"{', '.join(f'{w:.1f}' for w in walls[k])} | {statistics.median(inside[k]):.1f} |\n"
-        for k, name in (("jobs", f"--jobs {n}"), ("cluster", f"--cluster local:{n}")))
-    text = ("| engine | wall time, median (s) | each repeat (s) | the runs' own seconds, "
-            "summed (median) |\n|---|---:|---|---:|\n" + rows + "\n"
-            f"`--cluster local:{n}` / `--jobs {n}`: **{cluster / jobs:.2f}** (medians). The suite "
-            f"`{args.suite}`, fresh folders, the order alternating; {os.cpu_count()} cores, load "
-            f"average {min(loads):.1f}-{max(loads):.1f} (the machine is shared). Command: `python "
-            f"benchmarks/cluster_time.py --suite {args.suite} --workers {n} --repeats "
-            f"{args.repeats}" + (f" --doc {args.doc}" if args.doc else "") + "`.")
+        for k, name in (("jobs", f"--jobs {n}"), ("cluster", f"--cluster local:{n}"))
+    )
+    text = (
+        "| engine | wall time, median (s) | each repeat (s) | the runs' own seconds, "
+        "summed (median) |\n|---|---:|---|---:|\n" + rows + "\n"
+        f"`--cluster local:{n}` / `--jobs {n}`: **{cluster / jobs:.2f}** (medians). The suite "
+        f"`{args.suite}`, fresh folders, the order alternating; {os.cpu_count()} cores, load "
+        f"average {min(loads):.1f}-{max(loads):.1f} (the machine is shared). Command: `python "
+        f"benchmarks/cluster_time.py --suite {args.suite} --workers {n} --repeats "
+        f"{args.repeats}" + (f" --doc {args.doc}" if args.doc else "") + "`."
+    )
     print(text)
     if args.doc:
         write_section(args.doc, "Local cluster against `--jobs`", text)

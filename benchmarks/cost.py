@@ -11,6 +11,7 @@ Each measurement is a fit of the suite's own configuration for (dataset, cohort,
 tasks, plus evaluation of every student). ``x independent`` is the ratio of medians to the same
 cohort trained with ``independent`` (the students side by side, no mutual terms), same run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,16 +40,22 @@ def epoch_ms(config, dataset, split) -> float:
 
 
 def shortened(config, epochs: int):
-    train = dataclasses.replace(config.train, epochs=epochs, patience=epochs, progress=False,
-                                threads=1)
+    train = dataclasses.replace(
+        config.train, epochs=epochs, patience=epochs, progress=False, threads=1
+    )
     return dataclasses.replace(config, train=train)
 
 
-def measure(suite, dataset_name: str, cohort: str, methods, epochs: int, repeats: int,
-            data_dir=None) -> dict:
+def measure(
+    suite, dataset_name: str, cohort: str, methods, epochs: int, repeats: int, data_dir=None
+) -> dict:
     """{method: [ms per epoch, one per repeat]} for one dataset and cohort of ``suite``."""
-    configs = {m: shortened(spec_config(suite, RunSpec(dataset_name, cohort, m, 0, 0, ""),
-                                        data_dir), epochs) for m in methods}
+    configs = {
+        m: shortened(
+            spec_config(suite, RunSpec(dataset_name, cohort, m, 0, 0, ""), data_dir), epochs
+        )
+        for m in methods
+    }
     dataset = load_dataset(dataset_name, data_dir)
     split = dataset.splits(folds=suite.folds, seed=configs[methods[0]].split_seed)[0]
     run_once(shortened(configs[methods[0]], 2), dataset, 0, split)  # warm-up: lazy set-up, caches
@@ -56,7 +63,7 @@ def measure(suite, dataset_name: str, cohort: str, methods, epochs: int, repeats
     for r in range(repeats):
         # rotate the order: the first fit of a round runs measurably slower here (PubMed:
         # independent first 730 ms/epoch, last 624 ms), so each method leads equally often
-        for m in methods[r % len(methods):] + methods[:r % len(methods)]:
+        for m in methods[r % len(methods) :] + methods[: r % len(methods)]:
             times[m].append(epoch_ms(configs[m], dataset, split))
     return times
 
@@ -66,8 +73,10 @@ def accuracy(results, dataset: str, cohort: str, method: str):
     frame = records_frame(ResultStore(results).read()) if results else pd.DataFrame()
     if frame.empty:
         return None
-    rows = frame.query("dataset == @dataset and cohort == @cohort and method == @method "
-                       "and model != 'ensemble' and variant == ''")
+    rows = frame.query(
+        "dataset == @dataset and cohort == @cohort and method == @method "
+        "and model != 'ensemble' and variant == ''"
+    )
     return None if rows.empty else round(float(100 * rows.test_acc.mean()), 1)
 
 
@@ -79,10 +88,16 @@ def table(suite, datasets, methods, epochs, repeats, results=None, data_dir=None
             base = statistics.median(times["independent"]) if "independent" in times else None
             for m in methods:
                 ms = statistics.median(times[m])
-                rows.append({"dataset": name, "cohort": cohort, "method": m,
-                             "ms/epoch (median)": round(ms, 1),
-                             "x independent": round(ms / base, 2) if base else None,
-                             "student acc % (suite runs)": accuracy(results, name, cohort, m)})
+                rows.append(
+                    {
+                        "dataset": name,
+                        "cohort": cohort,
+                        "method": m,
+                        "ms/epoch (median)": round(ms, 1),
+                        "x independent": round(ms / base, 2) if base else None,
+                        "student acc % (suite runs)": accuracy(results, name, cohort, m),
+                    }
+                )
                 print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 
@@ -104,17 +119,24 @@ def main():
     datasets = args.datasets.split(",") if args.datasets else suite.datasets
     methods = args.methods.split(",")
     if args.repeats % len(methods):
-        ap.error(f"--repeats {args.repeats}: use a multiple of {len(methods)} (the methods' count), "
-                 "so each method leads a round equally often")
+        ap.error(
+            f"--repeats {args.repeats}: use a multiple of {len(methods)} (the methods' count), "
+            "so each method leads a round equally often"
+        )
     frame = table(suite, datasets, methods, args.epochs, args.repeats, args.results, args.data_dir)
     text = frame.to_markdown(index=False)
     print(text)
     if args.doc:
-        command = " ".join(["python benchmarks/cost.py", f"--suite {args.suite}"]
-                           + ([f"--datasets {args.datasets}"] if args.datasets else [])
-                           + ([f"--results {args.results}"] if args.results else [])
-                           + [f"--epochs {args.epochs} --repeats {args.repeats} --doc {args.doc}"])
-        write_section(args.doc, args.section, f"""
+        command = " ".join(
+            ["python benchmarks/cost.py", f"--suite {args.suite}"]
+            + ([f"--datasets {args.datasets}"] if args.datasets else [])
+            + ([f"--results {args.results}"] if args.results else [])
+            + [f"--epochs {args.epochs} --repeats {args.repeats} --doc {args.doc}"]
+        )
+        write_section(
+            args.doc,
+            args.section,
+            f"""
 Command: `{command}`
 
 Machine: {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), shared; one torch thread.
@@ -125,7 +147,8 @@ equally often; `x independent`: against the same cohort trained with `independen
 accuracy (%) of the suite's runs in `{args.results}`.
 
 {text}
-""")
+""",
+        )
 
 
 if __name__ == "__main__":

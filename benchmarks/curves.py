@@ -12,6 +12,7 @@ A group already in ``curves.jsonl`` is kept as it is.
     python benchmarks/curves.py benchmarks/results/fair --methods gml
     python benchmarks/figures.py benchmarks/results/fair   # then redraws the figures from it
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,10 @@ def rerun_history(record, data_dir=None, datasets=None):
         now = verifying.rerun(record, data_dir, datasets)
     finally:
         verifying.run_once = plain
-    history = [{k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}
-               for row in made[-1].fit.history]
+    history = [
+        {k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}
+        for row in made[-1].fit.history
+    ]
     return now, history
 
 
@@ -70,8 +73,11 @@ def main(argv=None) -> None:
     records = store.records()
     rerun_missing(store, records, args)
     by_key = {r.key: r for r in records}
-    kept = sum(append_curve(args.folder, by_key[history_key(h)], h["history"]) is not None
-               for h in store.histories() if history_key(h) in by_key)
+    kept = sum(
+        append_curve(args.folder, by_key[history_key(h)], h["history"]) is not None
+        for h in store.histories()
+        if history_key(h) in by_key
+    )
     print(f"{kept} run(s) from {store.histories_path} added to {CURVES_FILE}")
 
 
@@ -93,8 +99,7 @@ def rerun_missing(store, records, args) -> None:
             continue
         with open(store.histories_path, "a") as fh:
             fh.write(json.dumps({**dict(zip(KEY, record.key)), "history": history}) + "\n")
-        print(f"{record.label()}: the same numbers again ({took:.0f} s); history kept",
-              flush=True)
+        print(f"{record.label()}: the same numbers again ({took:.0f} s); history kept", flush=True)
 
 
 if __name__ == "__main__":

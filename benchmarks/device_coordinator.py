@@ -11,6 +11,7 @@ Then it times one such step (forward and backward) at PubMed's and ogbn-arxiv's 
 
     python benchmarks/device_coordinator.py --out docs/device-coordinator.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,12 +70,18 @@ def compare(kind, K, N=500, C=7):
         z, labels, labelled = inputs(K, N, C, device)
         loss, out = cohort_step(coord, z, labels, labelled)
         loss.backward()
-        results[name] = dict(loss=loss, targets=out.targets, weights=out.weights, z_grad=z.grad,
-                             params=[p.grad for p in coord.parameters()])
+        results[name] = dict(
+            loss=loss,
+            targets=out.targets,
+            weights=out.weights,
+            z_grad=z.grad,
+            params=[p.grad for p in coord.parameters()],
+        )
     a, b = results["cpu"], results["cuda"]
     diffs = {key: max_abs(a[key], b[key]) for key in ("loss", "targets", "weights", "z_grad")}
-    diffs["coordinator_grad"] = max((max_abs(x, y) for x, y in zip(a["params"], b["params"])),
-                                    default=0.0)
+    diffs["coordinator_grad"] = max(
+        (max_abs(x, y) for x, y in zip(a["params"], b["params"])), default=0.0
+    )
     return dict(kind=kind, K=K, value=a["loss"].item(), **diffs)
 
 
@@ -102,22 +109,37 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args(argv)
     has_gpu = torch.cuda.is_available()
-    lines = [f"torch {torch.__version__}, CUDA {'yes: ' + torch.cuda.get_device_name() if has_gpu else 'no'}, "
-             f"{torch.get_num_threads()} CPU threads; lam {LAM}, gamma {GAMMA}, T {T}", ""]
+    lines = [
+        f"torch {torch.__version__}, CUDA {'yes: ' + torch.cuda.get_device_name() if has_gpu else 'no'}, "
+        f"{torch.get_num_threads()} CPU threads; lam {LAM}, gamma {GAMMA}, T {T}",
+        "",
+    ]
     if has_gpu:
-        lines += ["### CPU against GPU: the largest absolute difference (N = 500 rows, C = 7, 50 labelled)",
-                  "", "| kind | K | cohort loss (CPU) | its difference | targets | weights | students' logit grad | coordinator grad |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "### CPU against GPU: the largest absolute difference (N = 500 rows, C = 7, 50 labelled)",
+            "",
+            "| kind | K | cohort loss (CPU) | its difference | targets | weights | students' logit grad | coordinator grad |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for kind in KINDS:
             for K in (2, 3):
                 r = compare(kind, K)
-                lines.append(f"| {kind} | {K} | {r['value']:.4f} | " + " | ".join(
-                    f"{r[k]:.1e}" for k in ("loss", "targets", "weights", "z_grad", "coordinator_grad"))
-                    + " |")
+                lines.append(
+                    f"| {kind} | {K} | {r['value']:.4f} | "
+                    + " | ".join(
+                        f"{r[k]:.1e}"
+                        for k in ("loss", "targets", "weights", "z_grad", "coordinator_grad")
+                    )
+                    + " |"
+                )
         lines.append("")
     sizes = [(2, 19717, 3, "PubMed"), (2, 169343, 40, "ogbn-arxiv"), (4, 169343, 40, "ogbn-arxiv")]
-    lines += [f"### One step (ALW coordinator, cohort loss, backward), median of {args.repeats}, ms", "",
-              "| size | K | N | C | CPU | GPU | CPU / GPU |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        f"### One step (ALW coordinator, cohort loss, backward), median of {args.repeats}, ms",
+        "",
+        "| size | K | N | C | CPU | GPU | CPU / GPU |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for K, N, C, name in sizes:
         cpu = step_seconds(K, N, C, "cpu", args.repeats) * 1e3
         gpu = step_seconds(K, N, C, "cuda", args.repeats) * 1e3 if has_gpu else float("nan")

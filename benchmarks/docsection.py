@@ -1,5 +1,6 @@
 """Writing a benchmark's table into its docs page: one ``## heading`` section, replaced in place
 (up to the next ``## `` heading), the rest of the page kept; appended when the page lacks it."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,5 +18,8 @@ def write_section(path, heading: str, body: str, title: str = "") -> None:
     head, found, rest = old.partition("\n" + marker)
     tail = rest.partition("\n## ")[2] if found else ""
     section = f"## {heading}\n\n{body.strip(chr(10))}\n"
-    path.write_text((head.rstrip("\n") + "\n\n" if head.strip() else "") + section
-                    + (f"\n## {tail}" if tail else ""))
+    path.write_text(
+        (head.rstrip("\n") + "\n\n" if head.strip() else "")
+        + section
+        + (f"\n## {tail}" if tail else "")
+    )

@@ -9,6 +9,7 @@ A `mutualgnn bench` folder (runs.jsonl) gets the figures `mutualgnn table` draws
 curves.jsonl, a grid's or the cohort sizes' lines); a `mutualgnn cka` folder (cka.csv) gets
 cka.png again.
 """
+
 from __future__ import annotations
 
 import argparse

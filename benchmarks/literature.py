@@ -34,6 +34,7 @@ and members, percent) under
 with the literature's numbers and their sources (``references.csv`` beside the store), and
 the validation / test accuracy averaged over blocks of 50 epochs (do the curves still rise?).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from docsection import write_section  # noqa: E402
 
-from mutualgnn.config import ExperimentConfig, apply_overrides, parse_seeds  # noqa: E402
+from mutualgnn.config import ExperimentConfig, apply_overrides, parse_numbers  # noqa: E402
 from mutualgnn.data import Split, load_dataset  # noqa: E402
 from mutualgnn.experiment import run_once  # noqa: E402
 from mutualgnn.provenance import versions  # noqa: E402
@@ -61,7 +62,7 @@ SPLITS = ("ours", "xu")
 FEATURES = ("as-loaded", "labels")
 ORDER = ("MUTAG", "PROTEINS", "ENZYMES")  #: the tables' order of datasets
 NO_STOP = 100_000  #: the runs' train.patience: every epoch is run, early stopping is replayed
-PATIENCE = 100     #: the package's graph default (TrainConfig.resolved), replayed on the curves
+PATIENCE = 100  #: the package's graph default (TrainConfig.resolved), replayed on the curves
 
 
 def node_labels_only(dataset):
@@ -98,16 +99,21 @@ def run(args) -> None:
     done = {(r["name"], r["dataset"], r["arch"], r["seed"], r["fold"]) for r in read(store)}
     # ``--members`` copies of the student trained side by side: method independent trains each
     # on its own (own initialisation and dropout, the same batches), fused into one wide model
-    base = dict(dataset=args.dataset, students=[args.arch] * args.members,
-                method="independent", folds=args.folds, split_seed=0,
-                train=dict(threads=args.threads, progress=False, patience=NO_STOP))
+    base = dict(
+        dataset=args.dataset,
+        students=[args.arch] * args.members,
+        method="independent",
+        folds=args.folds,
+        split_seed=0,
+        train=dict(threads=args.threads, progress=False, patience=NO_STOP),
+    )
     config = ExperimentConfig.from_dict(apply_overrides(base, args.set))
     dataset = load_dataset(args.dataset)
     if args.features == "labels":
         dataset = node_labels_only(dataset)
     splits = dataset.splits(folds=config.folds, seed=config.split_seed)
-    folds = parse_seeds(args.run_folds) if args.run_folds else range(len(splits))
-    for seed in parse_seeds(args.seeds):
+    folds = parse_numbers(args.run_folds, "--run-folds") if args.run_folds else range(len(splits))
+    for seed in parse_numbers(args.seeds):
         for fold in folds:
             if (args.name, dataset.name, args.arch, seed, fold) in done:
                 continue
@@ -120,21 +126,37 @@ def run(args) -> None:
                 for k, student in enumerate(result.students):
                     hist = [h for h in result.history if h["student"] == k]
                     record = dict(
-                        name=args.name, dataset=dataset.name, arch=args.arch, seed=seed,
-                        fold=fold, member=k, members=args.members, split=args.split,
-                        features=args.features, set=args.set, note=args.note, n_val=n_val,
-                        n_test=n_test, epochs=config.train.resolved("graph").epochs,
-                        epochs_run=result.epochs_run, best_epoch=student.best_epoch,
+                        name=args.name,
+                        dataset=dataset.name,
+                        arch=args.arch,
+                        seed=seed,
+                        fold=fold,
+                        member=k,
+                        members=args.members,
+                        split=args.split,
+                        features=args.features,
+                        set=args.set,
+                        note=args.note,
+                        n_val=n_val,
+                        n_test=n_test,
+                        epochs=config.train.resolved("graph").epochs,
+                        epochs_run=result.epochs_run,
+                        best_epoch=student.best_epoch,
                         test_at_best=round(student.test_acc, 6),
                         val_correct=[round(h["val_acc"] * n_val) for h in hist],
                         val_loss=[round(h["val_loss"], 5) for h in hist],
                         test_correct=[round(h["test_acc"] * n_test) for h in hist],
-                        seconds=seconds, commit=versions().get("commit"))
+                        seconds=seconds,
+                        commit=versions().get("commit"),
+                    )
                     fh.write(json.dumps(record) + "\n")
-            print(f"{args.name} {dataset.name} {args.arch} seed {seed} fold {fold}: best epochs "
-                  f"{[s.best_epoch for s in result.students]}, test "
-                  f"{[round(s.test_acc, 3) for s in result.students]}, {result.epochs_run} "
-                  f"epochs, {seconds} s", flush=True)
+            print(
+                f"{args.name} {dataset.name} {args.arch} seed {seed} fold {fold}: best epochs "
+                f"{[s.best_epoch for s in result.students]}, test "
+                f"{[round(s.test_acc, 3) for s in result.students]}, {result.epochs_run} "
+                f"epochs, {seconds} s",
+                flush=True,
+            )
 
 
 def read(path) -> list:
@@ -166,6 +188,7 @@ def protocols(runs: list) -> dict:
     ``xu`` at the epoch of the highest mean test curve (per seed), ``last`` at the last epoch;
     None where it does not apply. ``xu_epoch``: the epochs Xu's protocol picks; ``epochs_run``:
     the median epochs run with early stopping."""
+
     def stats(values):
         if values is None:
             return None
@@ -173,8 +196,14 @@ def protocols(runs: list) -> dict:
         return float(np.mean(values)), spread, len(values)
 
     curves = [np.array(r["test_correct"]) / r["n_test"] for r in runs]
-    out = dict(ours=None, ours_all=None, xu=None, last=None, xu_epoch=[],
-               epochs_run=float(np.median([r["epochs_run"] for r in runs])))
+    out = dict(
+        ours=None,
+        ours_all=None,
+        xu=None,
+        last=None,
+        xu_epoch=[],
+        epochs_run=float(np.median([r["epochs_run"] for r in runs])),
+    )
     if runs[0]["split"] == "ours":
         for key, patience in (("ours", PATIENCE), ("ours_all", NO_STOP)):
             chosen = [replay(r["val_correct"], r["val_loss"], patience) for r in runs]
@@ -184,9 +213,14 @@ def protocols(runs: list) -> dict:
     if all(len(c) == r["epochs"] for c, r in zip(curves, runs)):  # every epoch was run
         xu = []
         for rep in sorted({(r["seed"], r.get("member", 0)) for r in runs}):  # one mean curve
-            mine = np.stack([c for c, r in zip(curves, runs)                # per replicate
-                             if (r["seed"], r.get("member", 0)) == rep])
-            epoch = int(np.argmax(mine.mean(0)))       # the first of equal maxima
+            mine = np.stack(
+                [
+                    c
+                    for c, r in zip(curves, runs)  # per replicate
+                    if (r["seed"], r.get("member", 0)) == rep
+                ]
+            )
+            epoch = int(np.argmax(mine.mean(0)))  # the first of equal maxima
             out["xu_epoch"].append(epoch + 1)
             xu.extend(100 * mine[:, epoch])
         out["xu"], out["last"] = stats(xu), stats([100 * c[-1] for c in curves])
@@ -198,8 +232,9 @@ def check_replay(runs: list) -> int:
     does not find: 0 unless rounding the stored losses changed a tie."""
     bad = 0
     for r in runs:
-        patience = next((int(s.split("=", 1)[1]) for s in r["set"]
-                         if s.startswith("train.patience=")), NO_STOP)
+        patience = next(
+            (int(s.split("=", 1)[1]) for s in r["set"] if s.startswith("train.patience=")), NO_STOP
+        )
         bad += replay(r["val_correct"], r["val_loss"], patience)[0] != r["best_epoch"]
     return bad
 
@@ -214,22 +249,36 @@ def table(store: Path) -> pd.DataFrame:
         p = protocols(mine)
         ref = refs[(refs["dataset"] == dataset) & (refs["arch"] == arch)]
         first = mine[0]
-        setting = ", ".join(first["set"] + ([] if first["split"] == "ours" else
-                                             ["trained on the whole training fold"])
-                            + ([] if first["features"] == "as-loaded" else
-                               ["node labels only"])) or "package defaults"
-        rows.append({"dataset": dataset, "student": arch, "setting": name,
-                     "what": first["note"] or setting,
-                     "runs": len(mine), "epochs run (median)": f"{p['epochs_run']:.0f}",
-                     f"ours: best val epoch, patience {PATIENCE}": fmt(p["ours"]),
-                     "ours: best val epoch, no early stopping": fmt(p["ours_all"]),
-                     "Xu's: best epoch of the mean test curve": fmt(p["xu"]) + (
-                         f" (epoch {', '.join(map(str, p['xu_epoch']))})" if p["xu"] else ""),
-                     "last epoch": fmt(p["last"]),
-                     "Xu's − ours (points)": "—" if p["xu"] is None or p["ours"] is None
-                     else f"{p['xu'][0] - p['ours'][0]:+.1f}",
-                     "literature": "; ".join(f"{a:.1f} ± {s:.1f} ({src})" for a, s, src in
-                                             zip(ref["test_acc"], ref["std"], ref["source"]))})
+        setting = (
+            ", ".join(
+                first["set"]
+                + ([] if first["split"] == "ours" else ["trained on the whole training fold"])
+                + ([] if first["features"] == "as-loaded" else ["node labels only"])
+            )
+            or "package defaults"
+        )
+        rows.append(
+            {
+                "dataset": dataset,
+                "student": arch,
+                "setting": name,
+                "what": first["note"] or setting,
+                "runs": len(mine),
+                "epochs run (median)": f"{p['epochs_run']:.0f}",
+                f"ours: best val epoch, patience {PATIENCE}": fmt(p["ours"]),
+                "ours: best val epoch, no early stopping": fmt(p["ours_all"]),
+                "Xu's: best epoch of the mean test curve": fmt(p["xu"])
+                + (f" (epoch {', '.join(map(str, p['xu_epoch']))})" if p["xu"] else ""),
+                "last epoch": fmt(p["last"]),
+                "Xu's − ours (points)": "—"
+                if p["xu"] is None or p["ours"] is None
+                else f"{p['xu'][0] - p['ours'][0]:+.1f}",
+                "literature": "; ".join(
+                    f"{a:.1f} ± {s:.1f} ({src})"
+                    for a, s, src in zip(ref["test_acc"], ref["std"], ref["source"])
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -254,8 +303,8 @@ def curve_tables(store: Path) -> list:
         val = np.mean([np.array(r["val_correct"][:length]) / r["n_val"] for r in mine], 0)
         test = np.mean([np.array(r["test_correct"][:length]) / r["n_test"] for r in mine], 0)
         for lo in range(0, length - block + 1, block):
-            v = "—" if mine[0]["split"] == "xu" else f"{100 * val[lo:lo + block].mean():.1f}"
-            row[f"{lo + 1}-{lo + block}"] = f"{v} / {100 * test[lo:lo + block].mean():.1f}"
+            v = "—" if mine[0]["split"] == "xu" else f"{100 * val[lo : lo + block].mean():.1f}"
+            row[f"{lo + 1}-{lo + block}"] = f"{v} / {100 * test[lo : lo + block].mean():.1f}"
         tables.setdefault(block, []).append(row)
     return [(block, pd.DataFrame(rows).fillna("")) for block, rows in sorted(tables.items())]
 
@@ -264,29 +313,40 @@ def write_table(args) -> None:
     store = Path(args.out)
     bad = check_replay(read(store / "runs.jsonl"))
     if bad:
-        print(f"warning: the replayed selection misses {bad} run(s)' stored best epoch",
-              file=sys.stderr)
+        print(
+            f"warning: the replayed selection misses {bad} run(s)' stored best epoch",
+            file=sys.stderr,
+        )
     frame = table(store)
-    store_name = store.resolve().relative_to(Path.cwd().resolve()) \
-        if store.resolve().is_relative_to(Path.cwd().resolve()) else store
-    body = (f"Generated by `python benchmarks/literature.py table --doc {args.doc}` from "
-            f"`{store_name}/runs.jsonl`; each setting's runs by `python "
-            f"benchmarks/literature.py run --dataset D --arch A --members K --name SETTING "
-            f"[--set KEY=VALUE ...]` with the settings the table names (the store's lines "
-            f"keep them). One student trained alone (K copies side by side, each on its own), "
-            f"stratified 10-fold cross-validation with split seed 0 (the suites' folds), "
-            f"every epoch run. Test accuracy (%), mean ± std over folds and copies:\n\n"
-            f"* *ours*: each fold at its best validation epoch (a tenth of the training fold "
-            f"held out), training stopped after {PATIENCE} epochs without a better validation "
-            f"score (the package's graph default, replayed on the stored curves), as every "
-            f"suite; and the best validation epoch of all epochs (no early stopping);\n"
-            f"* *Xu's*: Xu et al. (2019)'s protocol: the one epoch where the test accuracy "
-            f"averaged over the folds is highest, per copy (a selection on the test folds; "
-            f"the epochs chosen are given);\n"
-            f"* *last epoch*: no selection.\n\n" + frame.to_markdown(index=False)
-            + "".join(f"\n\nValidation / test accuracy (%) averaged over the folds, the "
-                      f"copies and blocks of {block} epochs (— : no validation graphs):\n\n"
-                      + frame.to_markdown(index=False) for block, frame in curve_tables(store)))
+    store_name = (
+        store.resolve().relative_to(Path.cwd().resolve())
+        if store.resolve().is_relative_to(Path.cwd().resolve())
+        else store
+    )
+    body = (
+        f"Generated by `python benchmarks/literature.py table --doc {args.doc}` from "
+        f"`{store_name}/runs.jsonl`; each setting's runs by `python "
+        f"benchmarks/literature.py run --dataset D --arch A --members K --name SETTING "
+        f"[--set KEY=VALUE ...]` with the settings the table names (the store's lines "
+        f"keep them). One student trained alone (K copies side by side, each on its own), "
+        f"stratified 10-fold cross-validation with split seed 0 (the suites' folds), "
+        f"every epoch run. Test accuracy (%), mean ± std over folds and copies:\n\n"
+        f"* *ours*: each fold at its best validation epoch (a tenth of the training fold "
+        f"held out), training stopped after {PATIENCE} epochs without a better validation "
+        f"score (the package's graph default, replayed on the stored curves), as every "
+        f"suite; and the best validation epoch of all epochs (no early stopping);\n"
+        f"* *Xu's*: Xu et al. (2019)'s protocol: the one epoch where the test accuracy "
+        f"averaged over the folds is highest, per copy (a selection on the test folds; "
+        f"the epochs chosen are given);\n"
+        f"* *last epoch*: no selection.\n\n"
+        + frame.to_markdown(index=False)
+        + "".join(
+            f"\n\nValidation / test accuracy (%) averaged over the folds, the "
+            f"copies and blocks of {block} epochs (— : no validation graphs):\n\n"
+            + frame.to_markdown(index=False)
+            for block, frame in curve_tables(store)
+        )
+    )
     write_section(args.doc, SECTION, body, title="# Baselines against the literature")
     print(frame.to_markdown(index=False))
 
@@ -303,8 +363,12 @@ def main(argv=None) -> None:
     r.add_argument("--split", choices=SPLITS, default="ours")
     r.add_argument("--features", choices=FEATURES, default="as-loaded")
     r.add_argument("--seeds", default="0")
-    r.add_argument("--members", type=int, default=1,
-                   help="copies of the student trained alone side by side (replicates)")
+    r.add_argument(
+        "--members",
+        type=int,
+        default=1,
+        help="copies of the student trained alone side by side (replicates)",
+    )
     r.add_argument("--folds", type=int, default=10)
     r.add_argument("--run-folds", default=None, help="only these folds, e.g. 0-4")
     r.add_argument("--threads", type=int, default=1)

@@ -11,6 +11,7 @@ on each validation gain; the paragraph ``--doc`` writes (end of main) says more.
 loop, K models, one Adam, loss sum_j [CE_j + mean_{k != j} KL(sg[p_k] || p_j)], one backward.
 torch_geometric is a benchmark-only extra: the package never imports it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,15 +53,22 @@ class PygNodeNet(nn.Module):
 
 
 def pyg_gcn(in_feats, num_classes, hidden, dropout, **_):
-    return PygNodeNet(GCNConv(in_feats, hidden, cached=True),
-                      GCNConv(hidden, num_classes, cached=True), F.relu, dropout)
+    return PygNodeNet(
+        GCNConv(in_feats, hidden, cached=True),
+        GCNConv(hidden, num_classes, cached=True),
+        F.relu,
+        dropout,
+    )
 
 
 def pyg_gat(in_feats, num_classes, hidden, heads, out_heads, dropout, attn_dropout, **_):
     """heads x hidden, ELU, then ``out_heads`` averaged output heads."""
-    return PygNodeNet(GATConv(in_feats, hidden, heads=heads, dropout=attn_dropout),
-                      GATConv(hidden * heads, num_classes, heads=out_heads, concat=False,
-                              dropout=attn_dropout), F.elu, dropout)
+    return PygNodeNet(
+        GATConv(in_feats, hidden, heads=heads, dropout=attn_dropout),
+        GATConv(hidden * heads, num_classes, heads=out_heads, concat=False, dropout=attn_dropout),
+        F.elu,
+        dropout,
+    )
 
 
 class PygGIN(nn.Module):
@@ -72,8 +80,17 @@ class PygGIN(nn.Module):
         super().__init__()
         dims = [in_feats] + [hidden] * (layers - 1)
         self.convs = nn.ModuleList(
-            GINConv(nn.Sequential(nn.Linear(d, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
-                                  nn.Linear(hidden, hidden)), train_eps=False) for d in dims[:-1])
+            GINConv(
+                nn.Sequential(
+                    nn.Linear(d, hidden),
+                    nn.BatchNorm1d(hidden),
+                    nn.ReLU(),
+                    nn.Linear(hidden, hidden),
+                ),
+                train_eps=False,
+            )
+            for d in dims[:-1]
+        )
         self.norms = nn.ModuleList(nn.BatchNorm1d(hidden) for _ in dims[:-1])
         self.heads = nn.ModuleList(nn.Linear(d, num_classes) for d in dims)
         self.dropout = nn.Dropout(dropout)
@@ -83,8 +100,10 @@ class PygGIN(nn.Module):
         for conv, norm in zip(self.convs, self.norms):
             h = norm(conv(h, batch.edge_index)).relu()
             states.append(h)
-        return sum(self.dropout(head(global_add_pool(s, batch.batch, batch.num_graphs)))
-                   for head, s in zip(self.heads, states))
+        return sum(
+            self.dropout(head(global_add_pool(s, batch.batch, batch.num_graphs)))
+            for head, s in zip(self.heads, states)
+        )
 
 
 PYG_RECIPES = {("node", "gcn"): pyg_gcn, ("node", "gat"): pyg_gat, ("graph", "gin"): PygGIN}
@@ -95,8 +114,9 @@ class PygNodeInputs:
 
     def __init__(self, dataset):
         g = dataset.graph
-        self.data = Data(x=g.ndata["feat"], edge_index=torch.stack(g.edges()).long(),
-                         y=g.ndata["label"])
+        self.data = Data(
+            x=g.ndata["feat"], edge_index=torch.stack(g.edges()).long(), y=g.ndata["label"]
+        )
         self.split = dataset.split
 
     def train_batches(self):  # (input, labels, labelled rows): one full-batch step
@@ -112,13 +132,20 @@ class PygGraphInputs:
     (batch 32, shuffled), fixed evaluation batches of 256 graphs (as fit's graph runner)."""
 
     def __init__(self, dataset, split):
-        graphs = [Data(x=g.ndata["feat"], edge_index=torch.stack(g.edges()).long(), y=y.view(1))
-                  for g, y in zip(dataset.graphs, dataset.labels)]
-        self.loader = DataLoader([graphs[i] for i in split.train.tolist()],
-                                 batch_size=GRAPH_BATCH, shuffle=True)
-        self.val, self.test = ([Batch.from_data_list([graphs[i] for i in rows[s:s + EVAL_BATCH]])
-                                for s in range(0, len(rows), EVAL_BATCH)]
-                               for rows in (split.val.tolist(), split.test.tolist()))
+        graphs = [
+            Data(x=g.ndata["feat"], edge_index=torch.stack(g.edges()).long(), y=y.view(1))
+            for g, y in zip(dataset.graphs, dataset.labels)
+        ]
+        self.loader = DataLoader(
+            [graphs[i] for i in split.train.tolist()], batch_size=GRAPH_BATCH, shuffle=True
+        )
+        self.val, self.test = (
+            [
+                Batch.from_data_list([graphs[i] for i in rows[s : s + EVAL_BATCH]])
+                for s in range(0, len(rows), EVAL_BATCH)
+            ]
+            for rows in (split.val.tolist(), split.test.tolist())
+        )
 
     def train_batches(self):
         for batch in self.loader:
@@ -138,8 +165,9 @@ def dml_loss(logits, labels, labelled):
         total = total + F.cross_entropy(z[labelled], labels[labelled])
         if len(logits) > 1:
             log_p = z.log_softmax(-1)
-            total = total + sum(F.kl_div(log_p, t, reduction="batchmean")
-                                for k, t in enumerate(targets) if k != j) / (len(logits) - 1)
+            total = total + sum(
+                F.kl_div(log_p, t, reduction="batchmean") for k, t in enumerate(targets) if k != j
+            ) / (len(logits) - 1)
     return total
 
 
@@ -148,12 +176,21 @@ def fit_pyg(dataset, inputs, arch, k, epochs):
     returns ms per epoch and the first model's test accuracy at its best validation epoch."""
     seed_everything(0)
     hp = student_hparams(arch, dataset.task, dataset.name)
-    models = [PYG_RECIPES[dataset.task, arch](dataset.num_features, dataset.num_classes, **hp)
-              for _ in range(k)]
-    optimiser = torch.optim.Adam([p for m in models for p in m.parameters()], lr=hp["lr"],
-                                 weight_decay=hp["weight_decay"], fused=True)  # as fit's
-    scheduler = (torch.optim.lr_scheduler.StepLR(optimiser, LR_STEP, 0.5)
-                 if dataset.task == "graph" else None)
+    models = [
+        PYG_RECIPES[dataset.task, arch](dataset.num_features, dataset.num_classes, **hp)
+        for _ in range(k)
+    ]
+    optimiser = torch.optim.Adam(
+        [p for m in models for p in m.parameters()],
+        lr=hp["lr"],
+        weight_decay=hp["weight_decay"],
+        fused=True,
+    )  # as fit's
+    scheduler = (
+        torch.optim.lr_scheduler.StepLR(optimiser, LR_STEP, 0.5)
+        if dataset.task == "graph"
+        else None
+    )
     best = [dict(acc=-1.0, loss=float("inf"), test=0.0, state=None) for _ in models]
     start = time.perf_counter()
     for _ in range(epochs):
@@ -171,8 +208,12 @@ def fit_pyg(dataset, inputs, arch, k, epochs):
                 zv, yv, zt, yt = inputs.val_test(m)
             acc, loss = (zv.argmax(1) == yv).float().mean().item(), F.cross_entropy(zv, yv).item()
             if acc > b["acc"] or (acc == b["acc"] and loss < b["loss"]):
-                b.update(acc=acc, loss=loss, test=(zt.argmax(1) == yt).float().mean().item(),
-                         state={n: t.detach().clone() for n, t in m.state_dict().items()})
+                b.update(
+                    acc=acc,
+                    loss=loss,
+                    test=(zt.argmax(1) == yt).float().mean().item(),
+                    state={n: t.detach().clone() for n, t in m.state_dict().items()},
+                )
     for m, b in zip(models, best):  # leave each at its best checkpoint, as fit does
         m.load_state_dict(b["state"])
     return 1000 * (time.perf_counter() - start) / epochs, best[0]["test"]
@@ -186,29 +227,48 @@ def measure(case, k, library, method, epochs):
         return fit_pyg(dataset, case["pyg"], arch, k, epochs)
     seed_everything(0)
     hp = student_hparams(arch, dataset.task, dataset.name)
-    students = [build_student(arch, dataset.task, dataset.num_features, dataset.num_classes, **hp)
-                for _ in range(k)]
-    result = fit(students, dataset, case["split"], method=method,
-                 train=TrainConfig(epochs=epochs, patience=epochs, progress=False, threads=1))
+    students = [
+        build_student(arch, dataset.task, dataset.num_features, dataset.num_classes, **hp)
+        for _ in range(k)
+    ]
+    result = fit(
+        students,
+        dataset,
+        case["split"],
+        method=method,
+        train=TrainConfig(epochs=epochs, patience=epochs, progress=False, threads=1),
+    )
     return 1000 * result.seconds / result.epochs_run, result.students[0].test_acc
 
 
 #: (row, library, method) measured for K = 1, and for K > 1
-VARIANTS = {True: [("PyG", "PyG", "independent"), ("mutualgnn", "mutualgnn", "independent")],
-            False: [("PyG dml", "PyG", "dml"), ("mutualgnn dml", "mutualgnn", "dml"),
-                    ("mutualgnn gml", "mutualgnn", "gml")]}
+VARIANTS = {
+    True: [("PyG", "PyG", "independent"), ("mutualgnn", "mutualgnn", "independent")],
+    False: [
+        ("PyG dml", "PyG", "dml"),
+        ("mutualgnn dml", "mutualgnn", "dml"),
+        ("mutualgnn gml", "mutualgnn", "gml"),
+    ],
+}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", default="cora:gcn,pubmed:gat,PROTEINS:gin",
-                    help="dataset:arch pairs; node gcn and gat, graph gin have PyG recipes")
+    ap.add_argument(
+        "--cases",
+        default="cora:gcn,pubmed:gat,PROTEINS:gin",
+        help="dataset:arch pairs; node gcn and gat, graph gin have PyG recipes",
+    )
     ap.add_argument("--sizes", default="1,2,4")
     ap.add_argument("--epochs", type=int, default=20, help="epochs per fit, node tasks")
     ap.add_argument("--graph-epochs", type=int, default=5, help="epochs per fit, graph tasks")
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--check", action="store_true", help="no timing: train each recipe alone "
-                    "(seed 0, 200 node / 50 graph epochs) and print both test accuracies")
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="no timing: train each recipe alone "
+        "(seed 0, 200 node / 50 graph epochs) and print both test accuracies",
+    )
     ap.add_argument("--doc", default=None, help="write the table into this markdown file")
     args = ap.parse_args()
     set_threads(1)  # torch's and DGL's
@@ -221,16 +281,27 @@ def main():
             ap.error(f"no PyG recipe for {dataset.task}-level '{arch}'")
         node = dataset.task == "node"
         split = dataset.split if node else dataset.splits(10, 0)[0]
-        cases.append(dict(dataset=dataset, arch=arch, split=split,
-                          pyg=PygNodeInputs(dataset) if node else PygGraphInputs(dataset, split),
-                          epochs=args.epochs if node else args.graph_epochs))
+        cases.append(
+            dict(
+                dataset=dataset,
+                arch=arch,
+                split=split,
+                pyg=PygNodeInputs(dataset) if node else PygGraphInputs(dataset, split),
+                epochs=args.epochs if node else args.graph_epochs,
+            )
+        )
     if args.check:
         for case in cases:
             epochs = CHECK_EPOCHS[case["dataset"].task]
-            pyg, ours = (measure(case, 1, library, "independent", epochs)[1]
-                         for library in ("PyG", "mutualgnn"))
-            print(f"{case['dataset'].name}:{case['arch']} alone, {epochs} epochs, seed 0, test "
-                  f"accuracy at best validation: PyG {pyg:.3f}, mutualgnn {ours:.3f}", flush=True)
+            pyg, ours = (
+                measure(case, 1, library, "independent", epochs)[1]
+                for library in ("PyG", "mutualgnn")
+            )
+            print(
+                f"{case['dataset'].name}:{case['arch']} alone, {epochs} epochs, seed 0, test "
+                f"accuracy at best validation: PyG {pyg:.3f}, mutualgnn {ours:.3f}",
+                flush=True,
+            )
         return
     for case in cases:  # warm-up: lazy initialisation, caches
         for library in ("PyG", "mutualgnn"):
@@ -241,22 +312,33 @@ def main():
             for k in sizes:
                 for row, library, method in VARIANTS[k == 1]:
                     times.setdefault((i, k, row), []).append(
-                        measure(case, k, library, method, case["epochs"])[0])
+                        measure(case, k, library, method, case["epochs"])[0]
+                    )
     median = {key: statistics.median(samples) for key, samples in times.items()}
     rows = []
     for (i, k, row), ms in median.items():
         library = row.split()[0]
         one, pyg = median.get((i, 1, library)), median[i, k, "PyG" if k == 1 else "PyG dml"]
-        rows.append({"dataset": cases[i]["dataset"].name, "arch": cases[i]["arch"], "K": k,
-                     "implementation": row, "ms/epoch (median)": round(ms, 1),
-                     "x one student": round(ms / one, 2) if one else "",
-                     "mutualgnn / PyG": "" if library == "PyG" else round(ms / pyg, 2)})
+        rows.append(
+            {
+                "dataset": cases[i]["dataset"].name,
+                "arch": cases[i]["arch"],
+                "K": k,
+                "implementation": row,
+                "ms/epoch (median)": round(ms, 1),
+                "x one student": round(ms / one, 2) if one else "",
+                "mutualgnn / PyG": "" if library == "PyG" else round(ms / pyg, 2),
+            }
+        )
         print(rows[-1], flush=True)
     table = pd.DataFrame(rows).to_markdown(index=False)
     print(table)
     if args.doc:
         stamp = {**versions(), "torch_geometric": torch_geometric.__version__}
-        write_section(args.doc, "Against PyG: the same recipes", f"""
+        write_section(
+            args.doc,
+            "Against PyG: the same recipes",
+            f"""
 Command: `python benchmarks/peers.py --cases {args.cases} --sizes {args.sizes} --epochs {args.epochs} --graph-epochs {args.graph_epochs} --repeats {args.repeats} --doc {args.doc}`
 
 Machine: {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), shared; one torch thread.
@@ -275,7 +357,9 @@ gml` adds the ALW coordinator and the entropy term. "x one student": against the
 "mutualgnn / PyG": against PyG's cohort of the same K (DML; the GML row against it too).
 
 {table}
-""", title="# Performance")
+""",
+            title="# Performance",
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ would before running it:
 
     python benchmarks/plan_check.py --suite fair --store benchmarks/results/fair --doc docs/cluster.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,11 @@ from mutualgnn.bench.projection import projection  # noqa: E402
 
 def recorded(store: ResultStore, keys=None) -> pd.Series:
     """Core-hours per dataset of the stored runs (of ``keys`` only, if given) that trained."""
-    rows = [(r.dataset, r.seconds / 3600) for r in store.records()
-            if not r.failed and r.same_as is None and (keys is None or r.key in keys)]
+    rows = [
+        (r.dataset, r.seconds / 3600)
+        for r in store.records()
+        if not r.failed and r.same_as is None and (keys is None or r.key in keys)
+    ]
     return pd.DataFrame(rows, columns=["dataset", "h"]).groupby("dataset", sort=False)["h"].sum()
 
 
@@ -55,32 +59,54 @@ def main(argv=None) -> None:
     suite, store = load_suite(args.suite), ResultStore(args.store)
     load = os.getloadavg()[0]
     start = time.perf_counter()
-    probed = projection(suite, out=None, probe=True).groupby("dataset", sort=False)[
-        "core_hours_left"].sum()
+    probed = (
+        projection(suite, out=None, probe=True)
+        .groupby("dataset", sort=False)["core_hours_left"]
+        .sum()
+    )
     probe_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
         left_out = half_store(store, Path(tmp))
-        halved = projection(suite, out=tmp, probe=False).groupby("dataset", sort=False)[
-            "core_hours_left"].sum()
-    table = pd.DataFrame({"recorded": recorded(store), "probe": probed,
-                          "left out (recorded)": recorded(store, left_out), "half stored": halved})
+        halved = (
+            projection(suite, out=tmp, probe=False)
+            .groupby("dataset", sort=False)["core_hours_left"]
+            .sum()
+        )
+    table = pd.DataFrame(
+        {
+            "recorded": recorded(store),
+            "probe": probed,
+            "left out (recorded)": recorded(store, left_out),
+            "half stored": halved,
+        }
+    )
     table.loc["all"] = table.sum()
     table["probe / recorded"] = table["probe"] / table["recorded"]
     table["half stored / left out"] = table["half stored"] / table["left out (recorded)"]
     table = table.round(2).reset_index(names="dataset")
-    cols = ["dataset", "recorded", "probe", "probe / recorded", "left out (recorded)",
-            "half stored", "half stored / left out"]
-    text = (table[cols].to_markdown(index=False) + "\n\nCore-hours. **recorded**: the "
-            "`seconds` the suite's runs recorded. **probe**: `--plan` into an empty folder, "
-            "every configuration probed: each run costed at its whole epoch budget, an upper "
-            "bound, since early stopping ends most runs sooner. **half stored**: `--plan` into a "
-            "folder holding every other stored run, the rest costed by the median seconds of "
-            "their stored configuration, against what those runs recorded (**left out**). "
-            "Command: `python "
-            f"benchmarks/plan_check.py --suite {args.suite} --store {args.store}"
-            + (f" --doc {args.doc}" if args.doc else "") + "` "
-            f"({os.cpu_count()} cores, load average "
-            f"{load:.1f} at the start; the probes took {probe_s:.0f} s).")
+    cols = [
+        "dataset",
+        "recorded",
+        "probe",
+        "probe / recorded",
+        "left out (recorded)",
+        "half stored",
+        "half stored / left out",
+    ]
+    text = (
+        table[cols].to_markdown(index=False) + "\n\nCore-hours. **recorded**: the "
+        "`seconds` the suite's runs recorded. **probe**: `--plan` into an empty folder, "
+        "every configuration probed: each run costed at its whole epoch budget, an upper "
+        "bound, since early stopping ends most runs sooner. **half stored**: `--plan` into a "
+        "folder holding every other stored run, the rest costed by the median seconds of "
+        "their stored configuration, against what those runs recorded (**left out**). "
+        "Command: `python "
+        f"benchmarks/plan_check.py --suite {args.suite} --store {args.store}"
+        + (f" --doc {args.doc}" if args.doc else "")
+        + "` "
+        f"({os.cpu_count()} cores, load average "
+        f"{load:.1f} at the start; the probes took {probe_s:.0f} s)."
+    )
     print(text)
     if args.doc:
         write_section(args.doc, f"How close the plan comes: the {args.suite} suite", text)

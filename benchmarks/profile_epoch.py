@@ -9,6 +9,7 @@ an instrumented fit of --epochs epochs (default 10 node, 3 graph), tables give m
 instrumentation (global torch hooks, wrapped torch, DGL and runner methods; only the outermost
 region counts) exists only during `fit`. How each number is measured: the --doc text in main().
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,13 +24,22 @@ from contextlib import contextmanager
 
 import pandas as pd
 import torch
-from torch.optim.optimizer import (register_optimizer_step_post_hook,
-                                   register_optimizer_step_pre_hook)
+from torch.optim.optimizer import (
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+)
 from torch.utils.flop_counter import FlopCounterMode
 
 from docsection import write_section
-from mutualgnn import (MutualLoss, TrainConfig, build_student, fit, load_dataset, seed_everything,
-                       student_hparams)
+from mutualgnn import (
+    MutualLoss,
+    TrainConfig,
+    build_student,
+    fit,
+    load_dataset,
+    seed_everything,
+    student_hparams,
+)
 from mutualgnn.provenance import versions
 
 import dgl  # noqa: E402  (after mutualgnn's imports: the compatibility step has run)
@@ -112,19 +122,34 @@ def instrumented(tracker: Tracker, count_dgl: bool = False):
         return lambda original: lambda *a, **k: _in_region(tracker, phase, original, a, k)
 
     def pre(module, args):  # the phase matters only for an outermost call
-        tracker.enter("loss" if isinstance(module, MutualLoss) else
-                      "forward" if module.training else "evaluation")
+        tracker.enter(
+            "loss"
+            if isinstance(module, MutualLoss)
+            else "forward"
+            if module.training
+            else "evaluation"
+        )
 
-    handles = [torch.nn.modules.module.register_module_forward_pre_hook(pre),
-               torch.nn.modules.module.register_module_forward_hook(
-                   lambda *_: tracker.exit(), always_call=True),
-               register_optimizer_step_pre_hook(lambda *_: tracker.enter("optimiser")),
-               register_optimizer_step_post_hook(lambda *_: tracker.exit())]
+    handles = [
+        torch.nn.modules.module.register_module_forward_pre_hook(pre),
+        torch.nn.modules.module.register_module_forward_hook(
+            lambda *_: tracker.exit(), always_call=True
+        ),
+        register_optimizer_step_pre_hook(lambda *_: tracker.enter("optimiser")),
+        register_optimizer_step_post_hook(lambda *_: tracker.exit()),
+    ]
     patch(torch.Tensor, "backward", timed("backward"))
     patch(torch.autograd, "backward", timed("backward"))
     for loader in (dgl.dataloading.GraphDataLoader, dgl.dataloading.DataLoader):
-        patch(loader, "__iter__", lambda original: lambda self: timed_batches(
-            _in_region(tracker, "collation", original, (self,), {}), tracker))
+        patch(
+            loader,
+            "__iter__",
+            lambda original: (
+                lambda self: timed_batches(
+                    _in_region(tracker, "collation", original, (self,), {}), tracker
+                )
+            ),
+        )
     patch(dgl.DGLGraph, "to", timed("collation"))  # moving a batch to the device
     evaluation = "the outermost `nn.Module` calls made in eval mode (no runner's `evaluate` found)"
     try:
@@ -135,17 +160,22 @@ def instrumented(tracker: Tracker, count_dgl: bool = False):
         cls = getattr(runners, name, None)
         if isinstance(cls, type) and "evaluate" in vars(cls):
             patch(cls, "evaluate", timed("evaluation"))
-            evaluation = (f"each call of `evaluate` of mutualgnn.training.runners' "
-                          f"{', '.join(RUNNERS)} (the eval-mode forward calls in it included)")
+            evaluation = (
+                f"each call of `evaluate` of mutualgnn.training.runners' "
+                f"{', '.join(RUNNERS)} (the eval-mode forward calls in it included)"
+            )
     if count_dgl:
         kernels = dgl.backend.pytorch.sparse
         for name in ("_gspmm", "_gsddmm", "_segment_reduce"):
+
             def make(original, name=name):
                 def counted(*args, **kwargs):
                     out = original(*args, **kwargs)
                     tracker.dgl_flops[tracker.phase] += dgl_kernel_flops(name, args, out)
                     return out
+
                 return counted
+
             patch(kernels, name, make)
     try:
         yield evaluation
@@ -164,11 +194,18 @@ def _in_region(tracker, phase, function, args, kwargs):
 def run_fit(dataset, arch, k, epochs):
     seed_everything(0)
     hp = student_hparams(arch, dataset.task, dataset.name, None)
-    students = [build_student(arch, dataset.task, dataset.num_features, dataset.num_classes, **hp)
-                for _ in range(k)]
+    students = [
+        build_student(arch, dataset.task, dataset.num_features, dataset.num_classes, **hp)
+        for _ in range(k)
+    ]
     split = dataset.split if dataset.task == "node" else dataset.splits(10, 0)[0]
-    return fit(students, dataset, split, method="gml" if k > 1 else "independent",
-               train=TrainConfig(epochs=epochs, patience=epochs, progress=False, threads=1))
+    return fit(
+        students,
+        dataset,
+        split,
+        method="gml" if k > 1 else "independent",
+        train=TrainConfig(epochs=epochs, patience=epochs, progress=False, threads=1),
+    )
 
 
 def profile(dataset, arch, k, epochs, flops=None):
@@ -206,8 +243,9 @@ mm_flops._get_raw = True  # FlopCounterMode passes it the tensors, not their sha
 def count_flops(dataset, arch, k):
     """FLOPs of one training epoch: (forward incl. loss, backward, DGL's share of the two)."""
     aten = torch.ops.aten
-    with FlopCounterMode(display=False, custom_mapping={aten.mm: mm_flops,
-                                                        aten.addmm: mm_flops}) as counter:
+    with FlopCounterMode(
+        display=False, custom_mapping={aten.mm: mm_flops, aten.addmm: mm_flops}
+    ) as counter:
         _, _, _, tracker, _ = profile(dataset, arch, k, 1, flops=counter)
     seen, dgl_ = tracker.torch_flops, tracker.dgl_flops
     forward = sum(seen.get(p, 0) + dgl_.get(p, 0) for p in ("forward", "loss"))
@@ -227,19 +265,26 @@ def machine_rates(repeats=5) -> dict:
     """Single-thread reference rates: a large float32 matmul (the compute limit), a GNN-shaped
     one (4096 x 64 by 64 x 64) and a memory-bound add of 2^24 floats (GFLOP/s and GB/s)."""
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-    big = 2 * 2048 ** 3 / median_seconds(lambda: torch.mm(a, b), repeats) / 1e9
+    big = 2 * 2048**3 / median_seconds(lambda: torch.mm(a, b), repeats) / 1e9
     x, w = torch.randn(4096, 64), torch.randn(64, 64)
     small = 2 * 4096 * 64 * 64 / median_seconds(lambda: torch.mm(x, w), 50) / 1e9
     u, v, out = torch.randn(1 << 24), torch.randn(1 << 24), torch.empty(1 << 24)
     add_s = median_seconds(lambda: torch.add(u, v, out=out), repeats)
-    return {"mm 2048": big, "mm 4096x64x64": small, "add GFLOP/s": (1 << 24) / add_s / 1e9,
-            "add GB/s": 12 * (1 << 24) / add_s / 1e9}
+    return {
+        "mm 2048": big,
+        "mm 4096x64x64": small,
+        "add GFLOP/s": (1 << 24) / add_s / 1e9,
+        "add GB/s": 12 * (1 << 24) / add_s / 1e9,
+    }
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", default="cora:gcn:1,cora:gcn:4,PROTEINS:gin:1,PROTEINS:gin:2",
-                    help="dataset:arch:K triples (K > 1: gml, K = 1: independent)")
+    ap.add_argument(
+        "--cases",
+        default="cora:gcn:1,cora:gcn:4,PROTEINS:gin:1,PROTEINS:gin:2",
+        help="dataset:arch:K triples (K > 1: gml, K = 1: independent)",
+    )
     ap.add_argument("--epochs", type=int, default=None, help="per fit (default 10 node, 3 graph)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--doc", default=None, help="write the tables into this markdown file")
@@ -261,34 +306,52 @@ def main():
             phases, wall, steps, _, evaluation = profile(dataset, arch, k, epochs)
             samples.append(dict(phases, wall=wall, rest=wall - sum(phases.values())))
         ms = {key: statistics.median(s[key] for s in samples) for key in samples[0]}
-        row = {"dataset": dataset.name, "arch": arch, "K": k, "epochs": epochs,
-               "ms/epoch plain": round(statistics.median(plain), 1),
-               "ms/epoch instrumented": round(ms["wall"], 1)}
+        row = {
+            "dataset": dataset.name,
+            "arch": arch,
+            "K": k,
+            "epochs": epochs,
+            "ms/epoch plain": round(statistics.median(plain), 1),
+            "ms/epoch instrumented": round(ms["wall"], 1),
+        }
         for phase in PHASES + ("rest",):
             label = "Python and rest" if phase == "rest" else phase
             row[label] = f"{ms[phase]:.1f} ({100 * ms[phase] / ms['wall']:.0f}%)"
         times.append(row)
         train_ms = ms["forward"] + ms["loss"] + ms["backward"]
         rate = (forward_flop + backward_flop) / (train_ms / 1000) / 1e9
-        work.append({"dataset": dataset.name, "arch": arch, "K": k, "steps/epoch": steps,
-                     "ms/step": round((ms["wall"] - ms["evaluation"]) / steps, 2),
-                     "fwd GFLOP": round(forward_flop / 1e9, 4),
-                     "bwd GFLOP": round(backward_flop / 1e9, 4),
-                     "DGL share": f"{100 * dgl_flop / max(forward_flop + backward_flop, 1):.0f}%",
-                     "fwd+loss+bwd ms": round(train_ms, 1), "GFLOP/s": round(rate, 2),
-                     "% of mm peak": round(100 * rate / peak, 2)})
+        work.append(
+            {
+                "dataset": dataset.name,
+                "arch": arch,
+                "K": k,
+                "steps/epoch": steps,
+                "ms/step": round((ms["wall"] - ms["evaluation"]) / steps, 2),
+                "fwd GFLOP": round(forward_flop / 1e9, 4),
+                "bwd GFLOP": round(backward_flop / 1e9, 4),
+                "DGL share": f"{100 * dgl_flop / max(forward_flop + backward_flop, 1):.0f}%",
+                "fwd+loss+bwd ms": round(train_ms, 1),
+                "GFLOP/s": round(rate, 2),
+                "% of mm peak": round(100 * rate / peak, 2),
+            }
+        )
         print(row, work[-1], sep="\n", flush=True)
-    machine = (f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
-               f"shared; one torch thread. Single-thread rates: float32 mm 2048x2048 "
-               f"{rates['mm 2048']:.1f} GFLOP/s, mm 4096x64 by 64x64 {rates['mm 4096x64x64']:.1f} "
-               f"GFLOP/s, add of 2^24 floats {rates['add GFLOP/s']:.2f} GFLOP/s "
-               f"({rates['add GB/s']:.1f} GB/s)")
+    machine = (
+        f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
+        f"shared; one torch thread. Single-thread rates: float32 mm 2048x2048 "
+        f"{rates['mm 2048']:.1f} GFLOP/s, mm 4096x64 by 64x64 {rates['mm 4096x64x64']:.1f} "
+        f"GFLOP/s, add of 2^24 floats {rates['add GFLOP/s']:.2f} GFLOP/s "
+        f"({rates['add GB/s']:.1f} GB/s)"
+    )
     time_table = pd.DataFrame(times).to_markdown(index=False)
     work_table = pd.DataFrame(work).to_markdown(index=False)
     print(machine, time_table, work_table, sep="\n\n")
     if args.doc:
         epochs = f" --epochs {args.epochs}" if args.epochs else ""
-        write_section(args.doc, "Where an epoch's time goes", f"""
+        write_section(
+            args.doc,
+            "Where an epoch's time goes",
+            f"""
 Command: `python benchmarks/profile_epoch.py --cases {args.cases} --repeats {args.repeats}{epochs} --doc {args.doc}`
 
 Machine: {machine}.
@@ -322,7 +385,9 @@ sparse kernels' part of fwd + bwd; GFLOP/s: (fwd + bwd) / (forward + loss + back
 of the 2048x2048 mm rate above; ms/step: (epoch - evaluation) / steps, a step a backward pass.
 
 {work_table}
-""", title="# Performance")
+""",
+            title="# Performance",
+        )
 
 
 if __name__ == "__main__":

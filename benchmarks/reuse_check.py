@@ -11,6 +11,7 @@ GraphConv(64, C); Adam lr 0.01, weight decay 5e-4 (Kipf & Welling's recipe, as t
 GCN). Results are appended to ``--out`` (JSON lines, one per run; existing runs are skipped),
 and the page's section is generated from that file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,7 @@ from torch import nn
 import mutualgnn
 from docsection import write_section
 from mutualgnn.bench import paired
-from mutualgnn.config import parse_seeds
+from mutualgnn.config import parse_numbers
 from mutualgnn.metrics import accuracy
 from mutualgnn.mutual import MutualLoss
 from mutualgnn.provenance import versions
@@ -56,13 +57,19 @@ class UserGCN(nn.Module):
 def through_fit(data, seed, method, builtin):
     mutualgnn.seed_everything(seed)
     if builtin:
-        students = [mutualgnn.build_student("gcn", "node", data.num_features, data.num_classes)
-                    for _ in range(2)]
+        students = [
+            mutualgnn.build_student("gcn", "node", data.num_features, data.num_classes)
+            for _ in range(2)
+        ]
     else:
         students = [UserGCN(data.num_features, data.num_classes) for _ in range(2)]
-    result = mutualgnn.fit(students, data, data.split, method=method,
-                           train=mutualgnn.TrainConfig(epochs=EPOCHS, patience=PATIENCE,
-                                                       progress=False, threads=1))
+    result = mutualgnn.fit(
+        students,
+        data,
+        data.split,
+        method=method,
+        train=mutualgnn.TrainConfig(epochs=EPOCHS, patience=PATIENCE, progress=False, threads=1),
+    )
     return [(s.test_acc, s.best_epoch) for s in result.students]
 
 
@@ -75,8 +82,9 @@ def hand_loop(data, seed, method):
     models = [UserGCN(data.num_features, data.num_classes) for _ in range(2)]
     criterion = MutualLoss(2, data.num_classes, method)
     optimisers = [torch.optim.Adam(m.parameters(), lr=0.01, weight_decay=5e-4) for m in models]
-    optimisers += [torch.optim.Adam(criterion.parameters(), lr=0.01)] \
-        if list(criterion.parameters()) else []
+    optimisers += (
+        [torch.optim.Adam(criterion.parameters(), lr=0.01)] if list(criterion.parameters()) else []
+    )
     best = [(-1.0, float("inf"), 0, 0.0)] * 2  # val acc, val loss, epoch, test acc
     stale = 0
     for epoch in range(1, EPOCHS + 1):
@@ -84,8 +92,9 @@ def hand_loop(data, seed, method):
             m.train()
         for o in optimisers:
             o.zero_grad()
-        out = criterion([m(graph, x) for m in models], y, split.train,
-                        gamma=criterion.gamma_at(epoch))
+        out = criterion(
+            [m(graph, x) for m in models], y, split.train, gamma=criterion.gamma_at(epoch)
+        )
         out.loss.backward()
         for o in optimisers:
             o.step()
@@ -93,8 +102,10 @@ def hand_loop(data, seed, method):
         with torch.no_grad():
             for k, m in enumerate(models):
                 z = m.eval()(graph, x)
-                val, loss = accuracy(z[split.val], y[split.val]), float(
-                    nn.functional.cross_entropy(z[split.val], y[split.val]))
+                val, loss = (
+                    accuracy(z[split.val], y[split.val]),
+                    float(nn.functional.cross_entropy(z[split.val], y[split.val])),
+                )
                 if val > best[k][0] or (val == best[k][0] and loss < best[k][1]):
                     best[k] = (val, loss, epoch, accuracy(z[split.test], y[split.test]))
                     improved = True
@@ -104,9 +115,11 @@ def hand_loop(data, seed, method):
     return [(b[3], b[2]) for b in best]
 
 
-WAYS = {"built-in GCN, fit": lambda d, s, m: through_fit(d, s, m, True),
-        "your GCN, fit": lambda d, s, m: through_fit(d, s, m, False),
-        "your GCN, own loop + MutualLoss": hand_loop}
+WAYS = {
+    "built-in GCN, fit": lambda d, s, m: through_fit(d, s, m, True),
+    "your GCN, fit": lambda d, s, m: through_fit(d, s, m, False),
+    "your GCN, own loop + MutualLoss": hand_loop,
+}
 
 
 def table(rows: pd.DataFrame) -> str:
@@ -118,11 +131,17 @@ def table(rows: pd.DataFrame) -> str:
         if len(common) < 2:
             continue
         test = paired(gml[common], alone[common])
-        out.append({"way": way, "runs (seed x student)": len(common),
-                    "alone (%)": f"{100 * alone[common].mean():.1f} ± {100 * alone[common].std():.1f}",
-                    "GML (%)": f"{100 * gml[common].mean():.1f} ± {100 * gml[common].std():.1f}",
-                    "GML − alone (pts)": round(100 * test.mean_diff, 2),
-                    "wins/ties/losses": test.record, "t-test p": float(f"{test.t_p:.2g}")})
+        out.append(
+            {
+                "way": way,
+                "runs (seed x student)": len(common),
+                "alone (%)": f"{100 * alone[common].mean():.1f} ± {100 * alone[common].std():.1f}",
+                "GML (%)": f"{100 * gml[common].mean():.1f} ± {100 * gml[common].std():.1f}",
+                "GML − alone (pts)": round(100 * test.mean_diff, 2),
+                "wins/ties/losses": test.record,
+                "t-test p": float(f"{test.t_p:.2g}"),
+            }
+        )
     return pd.DataFrame(out).to_markdown(index=False)
 
 
@@ -136,29 +155,44 @@ def main():
     set_threads(args.threads)
     data = mutualgnn.load_dataset("cora")
     out = Path(args.out)
-    done = {(r["way"], r["method"], r["seed"]) for r in map(json.loads, out.read_text().splitlines())} \
-        if out.exists() else set()
-    for seed in parse_seeds(args.seeds):
+    done = (
+        {(r["way"], r["method"], r["seed"]) for r in map(json.loads, out.read_text().splitlines())}
+        if out.exists()
+        else set()
+    )
+    for seed in parse_numbers(args.seeds):
         for way, run in WAYS.items():
             for method in ("independent", "gml"):
                 if (way, method, seed) in done:
                     continue
                 start = time.perf_counter()
                 students = run(data, seed, method)
-                row = dict(way=way, method=method, seed=seed, seconds=round(time.perf_counter() - start, 2),
-                           students=[{"test_acc": a, "best_epoch": e} for a, e in students],
-                           versions=versions())
+                row = dict(
+                    way=way,
+                    method=method,
+                    seed=seed,
+                    seconds=round(time.perf_counter() - start, 2),
+                    students=[{"test_acc": a, "best_epoch": e} for a, e in students],
+                    versions=versions(),
+                )
                 with out.open("a") as fh:
                     fh.write(json.dumps(row) + "\n")
                 print(way, method, seed, [round(a, 3) for a, _ in students], flush=True)
-    rows = pd.DataFrame([dict(way=r["way"], method=r["method"], seed=r["seed"], student=k,
-                              test_acc=s["test_acc"])
-                         for r in map(json.loads, out.read_text().splitlines())
-                         for k, s in enumerate(r["students"])])
-    body = (f"Command: `python benchmarks/reuse_check.py --seeds {args.seeds} --threads "
-            f"{args.threads} --out {args.out} --doc {args.doc}` (results: `{args.out}`). Cora, "
-            "public split; two GCN students; each at its best validation epoch; GML − alone is "
-            "paired by seed and student.\n\n" + table(rows))
+    rows = pd.DataFrame(
+        [
+            dict(
+                way=r["way"], method=r["method"], seed=r["seed"], student=k, test_acc=s["test_acc"]
+            )
+            for r in map(json.loads, out.read_text().splitlines())
+            for k, s in enumerate(r["students"])
+        ]
+    )
+    body = (
+        f"Command: `python benchmarks/reuse_check.py --seeds {args.seeds} --threads "
+        f"{args.threads} --out {args.out} --doc {args.doc}` (results: `{args.out}`). Cora, "
+        "public split; two GCN students; each at its best validation epoch; GML − alone is "
+        "paired by seed and student.\n\n" + table(rows)
+    )
     print(body)
     if args.doc:
         write_section(args.doc, SECTION, body)

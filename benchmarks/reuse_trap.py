@@ -10,6 +10,7 @@ validation epoch (ties: the earlier).
 
 Writes the section "Measured: the last epoch is not the best" of ``--doc``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import torch
 
 import mutualgnn
 from docsection import write_section
-from mutualgnn.config import parse_seeds
+from mutualgnn.config import parse_numbers
 from mutualgnn.metrics import accuracy
 from mutualgnn.mutual import MutualLoss
 from mutualgnn.training import set_threads
@@ -33,25 +34,34 @@ def run(data, seed: int, method: str) -> list:
     mutualgnn.seed_everything(seed)
     graph = data.graph
     x, y, split = graph.ndata["feat"], graph.ndata["label"], data.split
-    models = [mutualgnn.build_student("mlp", "node", data.num_features, data.num_classes)
-              for _ in range(2)]
+    models = [
+        mutualgnn.build_student("mlp", "node", data.num_features, data.num_classes)
+        for _ in range(2)
+    ]
     criterion = MutualLoss(num_students=2, num_classes=data.num_classes, method=method)
-    optimiser = torch.optim.Adam([{"params": m.parameters(), "weight_decay": 5e-4} for m in models]
-                                 + [{"params": criterion.parameters()}], lr=0.01)
+    optimiser = torch.optim.Adam(
+        [{"params": m.parameters(), "weight_decay": 5e-4} for m in models]
+        + [{"params": criterion.parameters()}],
+        lr=0.01,
+    )
     best = [(-1.0, 0, 0.0)] * 2  # validation accuracy, epoch, test accuracy there
     for epoch in range(1, EPOCHS + 1):
         for m in models:
             m.train()
         optimiser.zero_grad()
-        out = criterion([m(graph, x) for m in models], y, split.train,
-                        gamma=criterion.gamma_at(epoch))
+        out = criterion(
+            [m(graph, x) for m in models], y, split.train, gamma=criterion.gamma_at(epoch)
+        )
         out.loss.backward()
         optimiser.step()
         with torch.no_grad():
             last = []
             for k, m in enumerate(models):
                 z = m.eval()(graph, x)
-                val, test = accuracy(z[split.val], y[split.val]), accuracy(z[split.test], y[split.test])
+                val, test = (
+                    accuracy(z[split.val], y[split.val]),
+                    accuracy(z[split.test], y[split.test]),
+                )
                 if val > best[k][0]:
                     best[k] = (val, epoch, test)
                 last.append(test)
@@ -67,17 +77,26 @@ def main():
     set_threads(args.threads)
     data = mutualgnn.load_dataset("cora")
     rows = []
-    for seed in parse_seeds(args.seeds):
+    for seed in parse_numbers(args.seeds):
         for method, name in (("gml", "GML"), ("independent", "alone")):
             for k, (last, best, epoch) in enumerate(run(data, seed, method)):
-                rows.append({"seed": seed, "training": name, "student": f"MLP {k + 1}",
-                             f"test acc., epoch {EPOCHS} (%)": round(100 * last, 1),
-                             "test acc., best val. epoch (%)": round(100 * best, 1),
-                             "best val. epoch": epoch})
-    body = (f"Command: `python benchmarks/reuse_trap.py --seeds {args.seeds} --threads "
-            f"{args.threads} --doc {args.doc}`. Cora, public split; two MLPs in the loop of the "
-            f"example above, {EPOCHS} epochs, with GML and alone (`independent`); each "
-            "student's test accuracy at the last epoch and at its best validation epoch.\n\n" + pd.DataFrame(rows).to_markdown(index=False))
+                rows.append(
+                    {
+                        "seed": seed,
+                        "training": name,
+                        "student": f"MLP {k + 1}",
+                        f"test acc., epoch {EPOCHS} (%)": round(100 * last, 1),
+                        "test acc., best val. epoch (%)": round(100 * best, 1),
+                        "best val. epoch": epoch,
+                    }
+                )
+    body = (
+        f"Command: `python benchmarks/reuse_trap.py --seeds {args.seeds} --threads "
+        f"{args.threads} --doc {args.doc}`. Cora, public split; two MLPs in the loop of the "
+        f"example above, {EPOCHS} epochs, with GML and alone (`independent`); each "
+        "student's test accuracy at the last epoch and at its best validation epoch.\n\n"
+        + pd.DataFrame(rows).to_markdown(index=False)
+    )
     print(body)
     if args.doc:
         write_section(args.doc, SECTION, body)

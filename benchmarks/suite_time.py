@@ -18,6 +18,7 @@ dataset and method) x the measured s/epoch of its configuration + its set-up sec
 
     python benchmarks/suite_time.py --suite paper --out benchmarks/results/paper --compare before.json after.json --jobs 2 --doc docs/performance.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,10 @@ def suite_time(suite_name: str, out, jobs: int) -> pd.DataFrame:
         by_dataset[r.dataset].append(r.seconds)
     rows = {}
     for spec in specs:
-        row = rows.setdefault(spec.dataset, dict(dataset=spec.dataset, runs=0, done=0,
-                                                 measured_h=0.0, projected_h=0.0))
+        row = rows.setdefault(
+            spec.dataset,
+            dict(dataset=spec.dataset, runs=0, done=0, measured_h=0.0, projected_h=0.0),
+        )
         row["runs"] += 1
         done = records.get(spec.key)
         if done is not None:
@@ -69,14 +72,19 @@ def suite_time(suite_name: str, out, jobs: int) -> pd.DataFrame:
         like = by_method.get((spec.dataset, spec.method)) or by_dataset.get(spec.dataset)
         row["projected_h"] += statistics.median(like) / 3600 if like else float("nan")
     table = pd.DataFrame(rows.values())
-    total = dict(dataset="all", runs=table["runs"].sum(), done=table["done"].sum(),
-                 measured_h=table["measured_h"].sum(),
-                 projected_h=table["projected_h"].sum(skipna=False))
+    total = dict(
+        dataset="all",
+        runs=table["runs"].sum(),
+        done=table["done"].sum(),
+        measured_h=table["measured_h"].sum(),
+        projected_h=table["projected_h"].sum(skipna=False),
+    )
     table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
     table[f"projected wall h, --jobs {jobs}"] = table["projected_h"] / jobs
     table = table.astype({c: float for c in ("measured_h", "projected_h")})
-    return table.rename(columns={"measured_h": "core-hours measured",
-                                 "projected_h": "core-hours projected"}).round(2)
+    return table.rename(
+        columns={"measured_h": "core-hours measured", "projected_h": "core-hours projected"}
+    ).round(2)
 
 
 # ------------------------------------------------------------------------------ measured mode
@@ -86,14 +94,18 @@ def time_unit(suite, spec, dataset, epochs: int) -> tuple:
     # a tuned method's final runs time like its tuning runs: the grid's first point stands in
     # for the choice, which does not change the cost of an epoch
     first_point = suite.tuning_points()[0][1] if suite.tuning else None
-    config = spec_config(suite, spec, threads=1,
-                         choices={(spec.dataset, spec.cohort, spec.method): first_point})
-    config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs,
-                                                                   patience=epochs))
+    config = spec_config(
+        suite, spec, threads=1, choices={(spec.dataset, spec.cohort, spec.method): first_point}
+    )
+    config = dataclasses.replace(
+        config, train=dataclasses.replace(config.train, epochs=epochs, patience=epochs)
+    )
     gc.collect()
     start = time.perf_counter()
     splits = dataset.splits(folds=suite.folds, seed=config.split_seed)
-    run = run_once(config, dataset, spec.seed, splits[0] if spec.fold is None else splits[spec.fold])
+    run = run_once(
+        config, dataset, spec.seed, splits[0] if spec.fold is None else splits[spec.fold]
+    )
     wall = time.perf_counter() - start
     return run.fit.seconds / run.fit.epochs_run, wall - run.fit.seconds
 
@@ -117,26 +129,55 @@ def measure(args) -> dict:
             for spec in mine:
                 samples[spec].append(time_unit(suite, spec, dataset, epochs))
         for spec in mine:
-            configs.append(dict(dataset=spec.dataset, cohort=spec.cohort, variant=spec.variant,
-                                method=spec.method, seed=spec.seed, fold=spec.fold, epochs=epochs,
-                                s_per_epoch=statistics.median(t for t, _ in samples[spec]),
-                                setup_s=statistics.median(s for _, s in samples[spec]),
-                                samples=[[round(t, 5), round(s, 4)] for t, s in samples[spec]]))
-            print({k: round(v, 4) if isinstance(v, float) else v
-                   for k, v in configs[-1].items() if k != "samples"}, flush=True)
+            configs.append(
+                dict(
+                    dataset=spec.dataset,
+                    cohort=spec.cohort,
+                    variant=spec.variant,
+                    method=spec.method,
+                    seed=spec.seed,
+                    fold=spec.fold,
+                    epochs=epochs,
+                    s_per_epoch=statistics.median(t for t, _ in samples[spec]),
+                    setup_s=statistics.median(s for _, s in samples[spec]),
+                    samples=[[round(t, 5), round(s, 4)] for t, s in samples[spec]],
+                )
+            )
+            print(
+                {
+                    k: round(v, 4) if isinstance(v, float) else v
+                    for k, v in configs[-1].items()
+                    if k != "samples"
+                },
+                flush=True,
+            )
     env = " ".join(f"{k}={os.environ[k]}" for k in ("PYTHONPATH",) if os.environ.get(k))
-    return dict(suite=args.suite, datasets=list(dict.fromkeys(s.dataset for s in units)),
-                configs=configs, versions=versions(), package=os.path.dirname(mutualgnn.__file__),
-                command=" ".join(filter(None, [env, "python benchmarks/suite_time.py",
-                                               shlex.join(sys.argv[1:])])),
-                arguments=dict(epochs_node=args.epochs_node, epochs_graph=args.epochs_graph,
-                               repeats=args.repeats, datasets=args.datasets, threads=1),
-                machine=dict(cores=os.cpu_count(), usable_cores=len(os.sched_getaffinity(0)),
-                             processor=platform.processor() or platform.machine(),
-                             load_before=[round(x, 2) for x in load_before],
-                             load_after=[round(x, 2) for x in os.getloadavg()]),
-                date=datetime.datetime.now().isoformat(timespec="seconds"),
-                measure_seconds=round(time.perf_counter() - began, 1))
+    return dict(
+        suite=args.suite,
+        datasets=list(dict.fromkeys(s.dataset for s in units)),
+        configs=configs,
+        versions=versions(),
+        package=os.path.dirname(mutualgnn.__file__),
+        command=" ".join(
+            filter(None, [env, "python benchmarks/suite_time.py", shlex.join(sys.argv[1:])])
+        ),
+        arguments=dict(
+            epochs_node=args.epochs_node,
+            epochs_graph=args.epochs_graph,
+            repeats=args.repeats,
+            datasets=args.datasets,
+            threads=1,
+        ),
+        machine=dict(
+            cores=os.cpu_count(),
+            usable_cores=len(os.sched_getaffinity(0)),
+            processor=platform.processor() or platform.machine(),
+            load_before=[round(x, 2) for x in load_before],
+            load_after=[round(x, 2) for x in os.getloadavg()],
+        ),
+        date=datetime.datetime.now().isoformat(timespec="seconds"),
+        measure_seconds=round(time.perf_counter() - began, 1),
+    )
 
 
 def config_key(c) -> tuple:
@@ -150,8 +191,11 @@ def project(suite, out, measured: dict, epochs_from=None) -> dict:
     suite not run yet borrows another's, e.g. the paper suite's)."""
     speed = {config_key(c): c for c in measured["configs"]}
     records = {r.key: r for r in ResultStore(out).records() if r.epochs_run}
-    source = records if epochs_from is None else {
-        r.key: r for r in ResultStore(epochs_from).records() if r.epochs_run}
+    source = (
+        records
+        if epochs_from is None
+        else {r.key: r for r in ResultStore(epochs_from).records() if r.epochs_run}
+    )
     by_method, by_dataset = defaultdict(list), defaultdict(list)
     for r in source.values():
         by_method[(r.dataset, r.method)].append(r.epochs_run)
@@ -161,10 +205,14 @@ def project(suite, out, measured: dict, epochs_from=None) -> dict:
         done = records.get(spec.key)
         like = by_method.get((spec.dataset, spec.method)) or by_dataset.get(spec.dataset)
         epochs = done.epochs_run if done else statistics.median(like) if like else float("nan")
-        c = speed.get(config_key(dict(vars(spec), variant="" if spec.variant.startswith("tune:")
-                                      else spec.variant)))
-        hours[spec.dataset] += ((epochs * c["s_per_epoch"] + c["setup_s"]) / 3600 if c
-                                else float("nan"))
+        c = speed.get(
+            config_key(
+                dict(vars(spec), variant="" if spec.variant.startswith("tune:") else spec.variant)
+            )
+        )
+        hours[spec.dataset] += (
+            (epochs * c["s_per_epoch"] + c["setup_s"]) / 3600 if c else float("nan")
+        )
     return hours
 
 
@@ -178,10 +226,17 @@ def compare(args, files: list) -> tuple:
     recorded = suite_time(args.suite, args.out, args.jobs).set_index("dataset")
     names = ["BEFORE", "AFTER"] if len(runs) == 2 else ["measured"]
     hours = [project(suite, args.out, r, args.epochs_from) for r in runs]
-    table = pd.DataFrame([{"dataset": d, "runs": recorded.loc[d, "runs"],
-                           "core-h recorded": recorded.loc[d, "core-hours projected"],
-                           **{f"core-h {n} speed": h[d] for n, h in zip(names, hours)}}
-                          for d in datasets])
+    table = pd.DataFrame(
+        [
+            {
+                "dataset": d,
+                "runs": recorded.loc[d, "runs"],
+                "core-h recorded": recorded.loc[d, "core-hours projected"],
+                **{f"core-h {n} speed": h[d] for n, h in zip(names, hours)},
+            }
+            for d in datasets
+        ]
+    )
     total = table.drop(columns="dataset").sum(skipna=False)
     table = pd.concat([table, pd.DataFrame([dict(dataset="all", **total)])], ignore_index=True)
     table["runs"] = table["runs"].astype(int)
@@ -190,9 +245,16 @@ def compare(args, files: list) -> tuple:
         table["AFTER/BEFORE"] = (table[last] / table["core-h BEFORE speed"]).round(3)
     table[f"wall h {names[-1]}, --jobs {args.jobs}"] = table[last] / args.jobs
     per = [{config_key(c): c["s_per_epoch"] for c in r["configs"]} for r in runs]
-    speeds = pd.DataFrame([dict(zip(("dataset", "cohort", "variant", "method"), key),
-                                **{f"s/epoch {n}": p.get(key) for n, p in zip(names, per)})
-                           for key in per[-1] if key[0] in datasets])
+    speeds = pd.DataFrame(
+        [
+            dict(
+                zip(("dataset", "cohort", "variant", "method"), key),
+                **{f"s/epoch {n}": p.get(key) for n, p in zip(names, per)},
+            )
+            for key in per[-1]
+            if key[0] in datasets
+        ]
+    )
     if len(runs) == 2:
         speeds["AFTER/BEFORE"] = (speeds["s/epoch AFTER"] / speeds["s/epoch BEFORE"]).round(3)
     if not speeds["variant"].any():
@@ -202,21 +264,26 @@ def compare(args, files: list) -> tuple:
 
 def describe(run: dict, name: str) -> str:
     v, m, a = run["versions"], run["machine"], run["arguments"]
-    return (f"- {name}: `{run['command']}` (commit {v.get('commit', 'unknown')}, package "
-            f"{v['mutualgnn']}, torch {v['torch']}, dgl {v['dgl']}; {run['date']}; "
-            f"{m['usable_cores']} of {m['cores']} cores ({m['processor']}), load average "
-            f"{m['load_before'][0]} before, {m['load_after'][0]} after; {a['epochs_node']} epochs "
-            f"(node) / {a['epochs_graph']} (graph), median of {a['repeats']}; took "
-            f"{run['measure_seconds']:.0f} s)")
+    return (
+        f"- {name}: `{run['command']}` (commit {v.get('commit', 'unknown')}, package "
+        f"{v['mutualgnn']}, torch {v['torch']}, dgl {v['dgl']}; {run['date']}; "
+        f"{m['usable_cores']} of {m['cores']} cores ({m['processor']}), load average "
+        f"{m['load_before'][0]} before, {m['load_after'][0]} after; {a['epochs_node']} epochs "
+        f"(node) / {a['epochs_graph']} (graph), median of {a['repeats']}; took "
+        f"{run['measure_seconds']:.0f} s)"
+    )
 
 
 def measured_doc(args, table, speeds, runs, names) -> str:
     datasets, suite = runs[0]["datasets"], load_suite(args.suite)
     stored = Counter(str(r.versions.get("commit")) for r in ResultStore(args.out).read())
-    which = ("" if len(datasets) == len(suite.datasets) else
-             f" ({', '.join(datasets)}: {len(datasets)} of the suite's {len(suite.datasets)})")
+    which = (
+        ""
+        if len(datasets) == len(suite.datasets)
+        else f" ({', '.join(datasets)}: {len(datasets)} of the suite's {len(suite.datasets)})"
+    )
     return f"""
-Command: `python benchmarks/suite_time.py --suite {args.suite} --out {args.out} --compare {' '.join(args.compare)} --jobs {args.jobs} --doc {args.doc}`, from the measurements
+Command: `python benchmarks/suite_time.py --suite {args.suite} --out {args.out} --compare {" ".join(args.compare)} --jobs {args.jobs} --doc {args.doc}`, from the measurements
 
 {chr(10).join(describe(r, n) for r, n in zip(runs, names))}
 
@@ -249,11 +316,19 @@ def main():
     for name, default in (("--epochs-node", 10), ("--epochs-graph", 4), ("--repeats", 1)):
         ap.add_argument(name, type=int, default=default)
     ap.add_argument("--datasets", default=None, help="--measure: only these, e.g. cora,PROTEINS")
-    ap.add_argument("--epochs-from", default=None, metavar="DIR",
-                    help="--compare: take runs' epochs from this results folder (a suite not "
-                         "run yet), e.g. benchmarks/results/paper")
-    ap.add_argument("--compare", nargs="+", metavar="JSON",
-                    help="project from BEFORE.json [AFTER.json] (saved by --measure --save)")
+    ap.add_argument(
+        "--epochs-from",
+        default=None,
+        metavar="DIR",
+        help="--compare: take runs' epochs from this results folder (a suite not "
+        "run yet), e.g. benchmarks/results/paper",
+    )
+    ap.add_argument(
+        "--compare",
+        nargs="+",
+        metavar="JSON",
+        help="project from BEFORE.json [AFTER.json] (saved by --measure --save)",
+    )
     args = ap.parse_args()
     if args.measure:
         result = measure(args)
@@ -269,12 +344,17 @@ def main():
         print(speeds.to_markdown(index=False), "\n")
         print(table.to_markdown(index=False))
         if args.doc:
-            write_section(args.doc, MEASURED_SECTION, measured_doc(args, table, speeds, runs, names))
+            write_section(
+                args.doc, MEASURED_SECTION, measured_doc(args, table, speeds, runs, names)
+            )
         return
     table = suite_time(args.suite, args.out, args.jobs).to_markdown(index=False)
     print(table)
     if args.doc:
-        write_section(args.doc, SECTION, f"""
+        write_section(
+            args.doc,
+            SECTION,
+            f"""
 Command: `python benchmarks/suite_time.py --suite {args.suite} --out {args.out} --jobs {args.jobs} --doc {args.doc}`
 
 Seconds as recorded by each run of `mutualgnn bench --suite {args.suite}` (one torch thread per
@@ -283,7 +363,8 @@ median seconds of the same dataset and method (of the dataset, before a method's
 Wall time on `--jobs {args.jobs}` cores is the core-hours divided by {args.jobs} (an ideal split).
 
 {table}
-""")
+""",
+        )
 
 
 if __name__ == "__main__":

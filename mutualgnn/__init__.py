@@ -12,6 +12,7 @@ The public API, each name defined in one module and imported on first use (so th
 
 The layout of the package is in docs/layout.md.
 """
+
 import importlib
 
 from . import _dgl_prepare  # noqa: F401  (DGL's compatibility step; imports no DGL)
@@ -20,12 +21,24 @@ __version__ = "0.1.0"
 
 #: public name -> the module that defines it
 _API = {
-    "ExperimentConfig": "config", "MutualConfig": "config", "TrainConfig": "config",
+    "ExperimentConfig": "config",
+    "MutualConfig": "config",
+    "TrainConfig": "config",
     "ConfigError": "config",
-    "Coordinator": "mutual", "cohort_loss": "mutual", "METHODS": "mutual", "MutualLoss": "mutual",
-    "GraphDataset": "data", "NodeDataset": "data", "Split": "data", "load_dataset": "data",
-    "build_student": "students", "student_hparams": "students", "register_student": "students",
-    "fit": "training", "predict": "training", "seed_everything": "training",
+    "Coordinator": "mutual",
+    "cohort_loss": "mutual",
+    "METHODS": "mutual",
+    "MutualLoss": "mutual",
+    "GraphDataset": "data",
+    "NodeDataset": "data",
+    "Split": "data",
+    "load_dataset": "data",
+    "build_student": "students",
+    "student_hparams": "students",
+    "register_student": "students",
+    "fit": "training",
+    "predict": "training",
+    "seed_everything": "training",
     "run_experiment": "experiment",
 }
 

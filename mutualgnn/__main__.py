@@ -1,4 +1,5 @@
 """``python -m mutualgnn``: the ``mutualgnn`` command line (:mod:`mutualgnn.cli`)."""
+
 from .cli import main
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Why it exists
 * DGL prints a warning on import when no backend is chosen; we choose PyTorch unless the user
   already did (``DGLBACKEND``).
 """
+
 from __future__ import annotations
 
 from . import _dgl_prepare  # noqa: F401  (the compatibility step, before DGL)

@@ -2,6 +2,7 @@
 DGL: ``import mutualgnn`` runs it (so a user's own ``import dgl`` after it works too), and
 :mod:`mutualgnn._dgl_compat` runs it before importing DGL. Why it exists: see
 :mod:`mutualgnn._dgl_compat`."""
+
 from __future__ import annotations
 
 import importlib

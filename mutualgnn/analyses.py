@@ -6,6 +6,7 @@
 * :func:`cka_study`: how similar two students' hidden layers are when trained alone and when
   trained together with GML, for pairs of architectures, over seeds.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,12 +16,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from ._dgl_compat import dgl
 from .config import ExperimentConfig
-from .experiment import model_hparams, run_once
+from .experiment import build_cohort, model_hparams, run_once
 from .files import replacing, write_text
 from .students import build_student
-from .training import as_input, fit, seed_everything
+from .training import as_input, fit, node_graph, seed_everything
 
 #: the module whose output is a node-level student's first hidden layer
 HIDDEN_LAYER = {"gcn": "conv1", "gat": "conv1", "sage": "conv1", "gin": "conv1", "mlp": "net.2"}
@@ -48,14 +48,21 @@ def hidden_states(student, graph, feat) -> torch.Tensor:
     seen = []
     handle = module.register_forward_hook(lambda m, args, out: seen.append(out))
     try:
-        student.eval()(dgl.add_self_loop(dgl.remove_self_loop(graph)), as_input(feat))
+        student.eval()(node_graph(graph), as_input(feat))
     finally:
         handle.remove()
     return seen[0].flatten(1)
 
 
-def cka_study(dataset, pairs, seeds, config: ExperimentConfig | None = None,
-              methods=("independent", "gml"), rows: str = "test", progress=None) -> pd.DataFrame:
+def cka_study(
+    dataset,
+    pairs,
+    seeds,
+    config: ExperimentConfig | None = None,
+    methods=("independent", "gml"),
+    rows: str = "test",
+    progress=None,
+) -> pd.DataFrame:
     """Linear CKA between the first hidden layers of two students, for each pair of
     architectures (``("gcn", "gat")``; ``("gcn", "gcn")`` compares two initialisations), each
     method and seed, on the ``rows`` nodes of the split. ``config`` supplies the other settings
@@ -74,10 +81,17 @@ def cka_study(dataset, pairs, seeds, config: ExperimentConfig | None = None,
                 run = run_once(cfg, dataset, seed, dataset.split)
                 students = [_rebuilt(run, k, cfg, dataset) for k in range(2)]
                 h = [hidden_states(s, dataset.graph, feat)[index] for s in students]
-                out.append({"dataset": dataset.name, "pair": f"{a}-{b}", "method": method,
-                            "seed": seed, "cka": linear_cka(*h),
-                            "test_acc_a": run.fit.students[0].test_acc,
-                            "test_acc_b": run.fit.students[1].test_acc})
+                out.append(
+                    {
+                        "dataset": dataset.name,
+                        "pair": f"{a}-{b}",
+                        "method": method,
+                        "seed": seed,
+                        "cka": linear_cka(*h),
+                        "test_acc_a": run.fit.students[0].test_acc,
+                        "test_acc_b": run.fit.students[1].test_acc,
+                    }
+                )
                 if progress:
                     progress(out[-1])
     return pd.DataFrame(out)
@@ -85,8 +99,13 @@ def cka_study(dataset, pairs, seeds, config: ExperimentConfig | None = None,
 
 def _rebuilt(run, k, config, dataset):
     arch = config.students[k]
-    student = build_student(arch, dataset.task, dataset.num_features, dataset.num_classes,
-                            **model_hparams(config, arch, dataset))
+    student = build_student(
+        arch,
+        dataset.task,
+        dataset.num_features,
+        dataset.num_classes,
+        **model_hparams(config, arch, dataset),
+    )
     student.load_state_dict(run.fit.students[k].state_dict)
     return student
 
@@ -94,39 +113,17 @@ def _rebuilt(run, k, config, dataset):
 def cka_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std of CKA per (pair, method), alone vs GML side by side."""
     cells = frame.groupby(["dataset", "pair", "method"], sort=False)["cka"].agg(["mean", "std"])
-    cells["text"] = [f"{m:.3f} ± {0 if pd.isna(s) else s:.3f}" for m, s in zip(cells["mean"], cells["std"])]
+    cells["text"] = [
+        f"{m:.3f} ± {0 if pd.isna(s) else s:.3f}" for m, s in zip(cells["mean"], cells["std"])
+    ]
     return cells["text"].unstack("method").reset_index()
-
-
-class FixedLogits(torch.nn.Module):
-    """A trained teacher's logits (N, C) as a frozen cohort member: trained with ``dml`` next to
-    a student, it makes the student learn lam * KL(softmax(teacher / T) || p_student) on every
-    node besides the labels, which is knowledge distillation (GLNN) through the same loop."""
-
-    def __init__(self, logits: torch.Tensor, arch: str = "teacher"):
-        super().__init__()
-        self.register_buffer("logits", logits.detach().clone())
-        self.frozen = torch.nn.Parameter(torch.zeros(0))  # nothing to train: an empty parameter
-        self.arch = arch  # its name in the results
-
-    def forward(self, graph, feat):
-        if isinstance(graph, (list, tuple)):  # a sampled mini-batch's blocks: its output nodes
-            return self.logits[graph[-1].dstdata[dgl.NID]]
-        return self.logits
-
-
-@torch.no_grad()
-def node_logits(student, dataset) -> torch.Tensor:
-    """Eval-mode logits (N, C) of a node-level student on the whole graph."""
-    graph = dgl.add_self_loop(dgl.remove_self_loop(dataset.graph))
-    return student.eval()(graph, as_input(dataset.graph.ndata["feat"]))
 
 
 def inference_ms(models, dataset, repeats: int = 50) -> list:
     """Median milliseconds of one eval-mode forward pass over every node for each of
     ``models``; the models take turns, so a change of machine load hits them alike."""
     device = next(models[0].parameters()).device  # where fit left them (train.device)
-    graph = dgl.add_self_loop(dgl.remove_self_loop(dataset.graph)).to(device)
+    graph = node_graph(dataset.graph).to(device)
     feat = as_input(dataset.graph.ndata["feat"]).to(device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     times = [[] for _ in models]
@@ -143,60 +140,91 @@ def inference_ms(models, dataset, repeats: int = 50) -> list:
     return [1000 * sorted(t)[repeats // 2] for t in times]
 
 
-def distillation_study(dataset, teacher: str, peer: str, seeds, config: ExperimentConfig | None = None,
-                       progress=None) -> pd.DataFrame:
+def distillation_study(
+    dataset, teacher: str, peer: str, seeds, config: ExperimentConfig | None = None, progress=None
+) -> pd.DataFrame:
     """GNN-to-MLP distillation with two teachers per seed: ``teacher`` trained alone and the same
-    architecture trained with GML next to ``peer`` (same seed). An MLP (same seed) is distilled
-    from each (``dml`` against the frozen teacher logits: labels + lam * KL on every node), and
-    one is trained on the labels alone. Returns one row per (seed, teacher kind) with both
-    accuracies and the inference times of the teacher GNN and the MLP."""
+    architecture trained with GML next to ``peer`` (same seed). An MLP (same seed, so the same
+    initialisation) is distilled from each with the ``kd`` method, the trained GNN its one
+    teacher, and one MLP is trained on the labels alone. Its loss is kd's
+    (:func:`~mutualgnn.mutual.cohort_loss`):
+
+        CE(z_mlp, y) on the train rows + lam * T^2 * KL(softmax(z_teacher / T) || softmax(z_mlp / T))
+
+    with the KL a mean over ``mutual.kl_rows`` (every node by default) and z_teacher the
+    teacher's eval-mode logits on the batch (the whole graph, unless ``train.fanouts`` samples
+    mini-batches). Returns one row per (seed, teacher kind) with both accuracies and the
+    inference times of the teacher GNN and the MLP."""
     if dataset.task != "node":
         raise ValueError("distillation to an MLP is studied on node datasets")
     base = config or ExperimentConfig(dataset=dataset.name)
+    mlp_config = dataclasses.replace(
+        base, dataset=dataset.name, students=["mlp"], method="independent"
+    )
     out = []
     for seed in seeds:
         teachers = {}
-        for kind, method, cohort in (("alone", "independent", [teacher]),
-                                     ("gml", "gml", [teacher, peer])):
+        for kind, method, cohort in (
+            ("alone", "independent", [teacher]),
+            ("gml", "gml", [teacher, peer]),
+        ):
             cfg = dataclasses.replace(base, dataset=dataset.name, students=cohort, method=method)
             run = run_once(cfg, dataset, seed, dataset.split)
             teachers[kind] = (_rebuilt(run, 0, cfg, dataset), run.fit.students[0].test_acc)
-        cfg = dataclasses.replace(base, dataset=dataset.name, students=["mlp"], method="independent")
-        mlp_alone = run_once(cfg, dataset, seed, dataset.split)
+        mlp_alone = run_once(mlp_config, dataset, seed, dataset.split)
         for kind, (model, teacher_acc) in teachers.items():
             seed_everything(seed)
-            mlp = build_student("mlp", "node", dataset.num_features, dataset.num_classes,
-                                **_mlp_hparams(base, dataset))
-            result = fit([mlp, FixedLogits(node_logits(model, dataset), teacher)], dataset,
-                         dataset.split, train=base.train, method="dml", mutual=base.mutual)
-            out.append({"dataset": dataset.name, "seed": seed, "teacher": f"{teacher} ({kind})",
-                        "teacher_test_acc": teacher_acc,
-                        "mlp_distilled_test_acc": result.students[0].test_acc,
-                        "mlp_alone_test_acc": mlp_alone.fit.students[0].test_acc,
-                        **dict(zip(("teacher_ms", "mlp_ms"), inference_ms([model, mlp], dataset)))})
+            (mlp,) = build_cohort(mlp_config, dataset)
+            result = fit(
+                [mlp],
+                dataset,
+                dataset.split,
+                train=base.train,
+                method="kd",
+                mutual=base.mutual,
+                teachers=[model],
+            )
+            out.append(
+                {
+                    "dataset": dataset.name,
+                    "seed": seed,
+                    "teacher": f"{teacher} ({kind})",
+                    "teacher_test_acc": teacher_acc,
+                    "mlp_distilled_test_acc": result.students[0].test_acc,
+                    "mlp_alone_test_acc": mlp_alone.fit.students[0].test_acc,
+                    **dict(zip(("teacher_ms", "mlp_ms"), inference_ms([model, mlp], dataset))),
+                }
+            )
             if progress:
                 progress(out[-1])
     return pd.DataFrame(out)
 
 
-def _mlp_hparams(config, dataset):
-    return model_hparams(dataclasses.replace(config, students=["mlp"]), "mlp", dataset)
-
-
 def distillation_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std (percent) per teacher kind, and the MLP's inference speed-up."""
+
     def pct(col):
-        return lambda g: f"{100 * g[col].mean():.1f} ± {100 * g[col].std(ddof=1) if len(g) > 1 else 0:.1f}"
+        return lambda g: (
+            f"{100 * g[col].mean():.1f} ± {100 * g[col].std(ddof=1) if len(g) > 1 else 0:.1f}"
+        )
 
     rows = []
     for (dataset, teacher), g in frame.groupby(["dataset", "teacher"], sort=False):
-        rows.append({"dataset": dataset, "teacher": teacher, "runs": len(g),
-                     "teacher acc": pct("teacher_test_acc")(g),
-                     "distilled MLP acc": pct("mlp_distilled_test_acc")(g),
-                     "MLP alone acc": pct("mlp_alone_test_acc")(g),
-                     "teacher ms": round(float(g["teacher_ms"].median()), 2),
-                     "MLP ms": round(float(g["mlp_ms"].median()), 2),
-                     "speed-up (teacher ms / MLP ms)": round(float((g["teacher_ms"] / g["mlp_ms"]).median()), 1)})
+        rows.append(
+            {
+                "dataset": dataset,
+                "teacher": teacher,
+                "runs": len(g),
+                "teacher acc": pct("teacher_test_acc")(g),
+                "distilled MLP acc": pct("mlp_distilled_test_acc")(g),
+                "MLP alone acc": pct("mlp_alone_test_acc")(g),
+                "teacher ms": round(float(g["teacher_ms"].median()), 2),
+                "MLP ms": round(float(g["mlp_ms"].median()), 2),
+                "speed-up (teacher ms / MLP ms)": round(
+                    float((g["teacher_ms"] / g["mlp_ms"]).median()), 1
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 

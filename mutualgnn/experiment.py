@@ -4,6 +4,7 @@
 whose ``records`` hold one row per (seed, fold, student) plus one ``ensemble`` row per
 (seed, fold).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,17 +23,22 @@ from .mutual import method as method_named
 from .mutual import teacher_of
 from .provenance import versions
 from .saved import save_run
-from .students import (build_named_student, lookup_hparams, named_hparams, student_generator,
-                       use_generator)
+from .students import (
+    build_named_student,
+    lookup_hparams,
+    named_hparams,
+    student_generator,
+    use_generator,
+)
 from .training import available_cores, fit, seed_everything, set_threads
 
 
 @dataclass
 class ExperimentResult:
     config: ExperimentConfig
-    records: pd.DataFrame      #: one row per (seed, fold, student) and an ensemble row each;
+    records: pd.DataFrame  #: one row per (seed, fold, student) and an ensemble row each;
     #: ``split`` holds the fold's train/val/test indices (JSON) for cross-validated datasets
-    histories: list            #: per run: the per-epoch history of :func:`fit`
+    histories: list  #: per run: the per-epoch history of :func:`fit`
 
     def summary(self) -> pd.DataFrame:
         """Mean and std of test accuracy per student position and for the ensemble."""
@@ -61,8 +67,16 @@ def build_cohort(config: ExperimentConfig, dataset):
     """The students of ``config`` for ``dataset``, built in order under the current seed: each
     a built-in, ``module.path:ClassName`` or a registered short name
     (:mod:`mutualgnn.students.registry`)."""
-    return [build_named_student(arch, dataset.task, dataset.num_features, dataset.num_classes,
-                                model_hparams(config, arch, dataset)) for arch in config.students]
+    return [
+        build_named_student(
+            arch,
+            dataset.task,
+            dataset.num_features,
+            dataset.num_classes,
+            model_hparams(config, arch, dataset),
+        )
+        for arch in config.students
+    ]
 
 
 def model_hparams(config, arch, dataset) -> dict:
@@ -71,8 +85,14 @@ def model_hparams(config, arch, dataset) -> dict:
     return named_hparams(arch, dataset.task, dataset.name, lookup_hparams(config.hparams, arch))
 
 
-def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None = None,
-                   cache_dir=None, save_dir=None, exchange=None) -> ExperimentResult:
+def run_experiment(
+    config: ExperimentConfig,
+    dataset=None,
+    progress: bool | None = None,
+    cache_dir=None,
+    save_dir=None,
+    exchange=None,
+) -> ExperimentResult:
     """Run ``config``; ``dataset`` (already loaded) skips loading by name. ``save_dir`` keeps
     every student's best checkpoint (see :mod:`mutualgnn.saved`). ``exchange``: this process is
     one rank of a distributed cohort (:mod:`mutualgnn.training.distributed`; :func:`mutualgnn.launch.run_distributed` starts them)."""
@@ -81,20 +101,31 @@ def run_experiment(config: ExperimentConfig, dataset=None, progress: bool | None
     if exchange is not None:  # per-student streams make the ranks' numbers the one-process ones;
         # the machine's cores are split between the ranks on it; each rank trains on its device
         threads = config.train.threads or max(1, available_cores() // exchange.local_size)
-        config = dataclasses.replace(config, train=dataclasses.replace(
-            config.train, student_rng=True, threads=threads, device=str(exchange.device)))
+        config = dataclasses.replace(
+            config,
+            train=dataclasses.replace(
+                config.train, student_rng=True, threads=threads, device=str(exchange.device)
+            ),
+        )
     splits = splits_for(config, dataset)
     runs = [(seed, split) for seed in config.seeds for split in splits]
-    bar = progress_bar(runs, desc=f"{config.dataset} {config.method}",
-                       enabled=config.train.progress)
+    bar = progress_bar(
+        runs, desc=f"{config.dataset} {config.method}", enabled=config.train.progress
+    )
     rows, histories = [], []
     for seed, split in bar:
         run = run_once(config, dataset, seed, split, exchange)
         if save_dir is not None:
             save_run(save_dir, config, dataset, run)
         rows.extend(run.rows(with_split=split.fold is not None))
-        histories.append(dict(seed=seed, fold=split.fold, history=run.fit.history,
-                              split=split.as_lists() if split.fold is not None else None))
+        histories.append(
+            dict(
+                seed=seed,
+                fold=split.fold,
+                history=run.fit.history,
+                split=split.as_lists() if split.fold is not None else None,
+            )
+        )
     records = pd.DataFrame(rows)
     records["config"] = json.dumps(config.to_dict(), sort_keys=True)
     records["versions"] = json.dumps(versions(), sort_keys=True)
@@ -114,8 +145,8 @@ class Run:
     dataset: str
     method: str
     seed: int
-    split: object             #: the :class:`~mutualgnn.data.Split` trained on
-    fit: object               #: the :class:`~mutualgnn.training.FitResult`
+    split: object  #: the :class:`~mutualgnn.data.Split` trained on
+    fit: object  #: the :class:`~mutualgnn.training.FitResult`
     students: list = field(default_factory=list, repr=False)  #: trained, at their best epochs
 
     def rows(self, with_split: bool = False) -> list:
@@ -123,20 +154,43 @@ class Run:
         ``test_acc`` and ``val_acc`` hold the score named by ``metric`` ("acc", or "rocauc" for
         ogbg-molhiv)."""
         result = self.fit
-        base = dict(dataset=self.dataset, method=self.method, metric=metric_of(self.dataset),
-                    seed=self.seed, fold=self.split.fold,
-                    epochs_run=result.epochs_run, seconds=result.seconds,
-                    split=json.dumps(self.split.as_lists()) if with_split else None)
-        rows = [dict(base, student=k, arch=st.arch, test_acc=st.test_acc, val_acc=st.val_acc,
-                     best_epoch=st.best_epoch) for k, st in enumerate(result.students)]
-        rows.append(dict(base, student="ensemble", arch="+".join(st.arch for st in result.students),
-                         test_acc=result.ensemble["test_acc"], val_acc=result.ensemble["val_acc"],
-                         best_epoch=None))
+        base = dict(
+            dataset=self.dataset,
+            method=self.method,
+            metric=metric_of(self.dataset),
+            seed=self.seed,
+            fold=self.split.fold,
+            epochs_run=result.epochs_run,
+            seconds=result.seconds,
+            split=json.dumps(self.split.as_lists()) if with_split else None,
+        )
+        rows = [
+            dict(
+                base,
+                student=k,
+                arch=st.arch,
+                test_acc=st.test_acc,
+                val_acc=st.val_acc,
+                best_epoch=st.best_epoch,
+            )
+            for k, st in enumerate(result.students)
+        ]
+        rows.append(
+            dict(
+                base,
+                student="ensemble",
+                arch="+".join(st.arch for st in result.students),
+                test_acc=result.ensemble["test_acc"],
+                val_acc=result.ensemble["val_acc"],
+                best_epoch=None,
+            )
+        )
         return rows
 
 
-def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None,
-             teachers=None) -> Run:
+def run_once(
+    config: ExperimentConfig, dataset, seed: int, split, exchange=None, teachers=None
+) -> Run:
     """Train ``config``'s cohort with ``config.method`` once: seed ``seed``, split ``split``
     (one of ``dataset.splits(...)``); ``exchange``: as in :func:`run_experiment`.
 
@@ -148,13 +202,19 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None,
         model_hparams(config, arch, dataset)
     taught_by = method_named(config.method).teachers
     if taught_by and teachers is None:
-        trained = run_once(dataclasses.replace(config, method=taught_by), dataset, seed, split,
-                           exchange)
+        trained = run_once(
+            dataclasses.replace(config, method=taught_by), dataset, seed, split, exchange
+        )
         teachers = teachers_for(trained.students)
     set_threads(config.train.threads)
     if config.label_noise:  # training labels only; validation and test stay clean
-        noisy = flip_labels(dataset.labels, split.train, config.label_noise, dataset.num_classes,
-                            seed=seed * 1_000_003 + (split.fold or 0))
+        noisy = flip_labels(
+            dataset.labels,
+            split.train,
+            config.label_noise,
+            dataset.num_classes,
+            seed=seed * 1_000_003 + (split.fold or 0),
+        )
         dataset = with_labels(dataset, noisy)
     dataset = with_features(dataset, config.features, split.train)
     seed_everything(seed)
@@ -163,10 +223,24 @@ def run_once(config: ExperimentConfig, dataset, seed: int, split, exchange=None,
         device = config.train.torch_device()
         for k, student in enumerate(students):
             use_generator(student, student_generator(seed, k, device))
-    result = fit(students, dataset, split, train=config.train, method=config.method,
-                 mutual=config.mutual, exchange=exchange, teachers=teachers)
-    return Run(dataset=dataset.name, method=config.method, seed=seed, split=split, fit=result,
-               students=students)
+    result = fit(
+        students,
+        dataset,
+        split,
+        train=config.train,
+        method=config.method,
+        mutual=config.mutual,
+        exchange=exchange,
+        teachers=teachers,
+    )
+    return Run(
+        dataset=dataset.name,
+        method=config.method,
+        seed=seed,
+        split=split,
+        fit=result,
+        students=students,
+    )
 
 
 def teachers_for(students) -> list:

@@ -2,6 +2,7 @@
 whole (write a temporary file beside it, then rename it over), so that an interrupt never
 leaves a half-written table, plot, page or checkpoint. The append-only result store
 (:mod:`mutualgnn.bench.store`) appends instead."""
+
 from __future__ import annotations
 
 import contextlib
@@ -21,8 +22,10 @@ def check_folder(path, what: str) -> Path:
         with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
             pass
     except OSError as exc:
-        raise ConfigError(f"{what} {path}: cannot write there ({exc.strerror or exc}); choose "
-                          f"a folder you can write to") from None
+        raise ConfigError(
+            f"{what} {path}: cannot write there ({exc.strerror or exc}); choose "
+            f"a folder you can write to"
+        ) from None
     return path
 
 

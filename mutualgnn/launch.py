@@ -12,6 +12,7 @@ pandas DataFrames, :class:`~mutualgnn.config.ExperimentConfig` and
 :class:`~mutualgnn.experiment.ExperimentResult`, every number exactly (``json.dumps`` of Python
 floats round-trips; ``DataFrame.to_json`` would round them to 15 digits).
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,12 @@ def launch(world_size: int, fn, *args, device="cpu"):
     with tempfile.TemporaryDirectory(prefix="mutualgnn-dist-") as tmp:
         result_path = Path(tmp) / "result.json"
         try:
-            mp.spawn(_worker, args=(world_size, _free_port(), str(result_path), fn, args, device),
-                     nprocs=world_size, join=True)
+            mp.spawn(
+                _worker,
+                args=(world_size, _free_port(), str(result_path), fn, args, device),
+                nprocs=world_size,
+                join=True,
+            )
         except mp.ProcessRaisedException as exc:
             raise DistributedError(f"a rank failed; its error:\n{exc}") from None
         except mp.ProcessExitedException as exc:
@@ -91,24 +96,39 @@ def encode(value):
         return {"__dict__": [[encode(k), encode(v)] for k, v in value.items()]}
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu()
-        return {"__tensor__": [str(value.dtype).removeprefix("torch."), list(value.shape),
-                               value.flatten().tolist()]}
+        return {
+            "__tensor__": [
+                str(value.dtype).removeprefix("torch."),
+                list(value.shape),
+                value.flatten().tolist(),
+            ]
+        }
     if isinstance(value, pd.DataFrame):
         index = value.index
         plain = isinstance(index, pd.RangeIndex) and index.equals(pd.RangeIndex(len(value)))
-        return {"__frame__": {"rows": len(value), "columns": [encode(c) for c in value.columns],
-                              "dtypes": [str(d) for d in value.dtypes],
-                              "data": [encode(value.iloc[:, i].tolist())
-                                       for i in range(value.shape[1])],
-                              "index": None if plain else encode(index.tolist())}}
+        return {
+            "__frame__": {
+                "rows": len(value),
+                "columns": [encode(c) for c in value.columns],
+                "dtypes": [str(d) for d in value.dtypes],
+                "data": [encode(value.iloc[:, i].tolist()) for i in range(value.shape[1])],
+                "index": None if plain else encode(index.tolist()),
+            }
+        }
     if isinstance(value, ExperimentConfig):
         return {"__config__": value.to_dict()}
     if isinstance(value, ExperimentResult):
-        return {"__experiment__": {"config": encode(value.config),
-                                   "records": encode(value.records),
-                                   "histories": encode(value.histories)}}
-    raise TypeError(f"launch() returns rank 0's result as JSON and cannot carry a "
-                    f"{type(value).__name__}: {value!r:.80}")
+        return {
+            "__experiment__": {
+                "config": encode(value.config),
+                "records": encode(value.records),
+                "histories": encode(value.histories),
+            }
+        }
+    raise TypeError(
+        f"launch() returns rank 0's result as JSON and cannot carry a "
+        f"{type(value).__name__}: {value!r:.80}"
+    )
 
 
 def decode(data):
@@ -117,7 +137,7 @@ def decode(data):
         return [decode(v) for v in data]
     if not isinstance(data, dict):
         return data
-    (kind, payload), = data.items()
+    ((kind, payload),) = data.items()
     if kind == "__tuple__":
         return tuple(decode(v) for v in payload)
     if kind == "__dict__":
@@ -132,9 +152,11 @@ def decode(data):
     if kind == "__config__":
         return ExperimentConfig.from_dict(payload)
     if kind == "__experiment__":
-        return ExperimentResult(config=decode(payload["config"]),
-                                records=decode(payload["records"]),
-                                histories=decode(payload["histories"]))
+        return ExperimentResult(
+            config=decode(payload["config"]),
+            records=decode(payload["records"]),
+            histories=decode(payload["histories"]),
+        )
     raise ValueError(f"not a value encode() writes: {kind!r}")
 
 
@@ -168,16 +190,19 @@ def from_environment(device="cpu") -> Exchange | None:
     return Exchange(device)
 
 
-def run_distributed(config, world_size: int, dataset=None, progress: bool | None = None,
-                    save_dir=None):
+def run_distributed(
+    config, world_size: int, dataset=None, progress: bool | None = None, save_dir=None
+):
     """:func:`mutualgnn.experiment.run_experiment` with the cohort spread over ``world_size``
     spawned local processes, on ``config.train.device`` (cuda: rank r on ``cuda:r``, nccl);
     returns the same :class:`~mutualgnn.experiment.ExperimentResult` (rank 0's, which every
     rank agrees with)."""
     students = len(config.students)
     if not 1 <= world_size <= students:
-        raise DistributedError(f"--distributed {world_size}: need 1 <= ranks <= students "
-                               f"({students}); each rank trains at least one student")
+        raise DistributedError(
+            f"--distributed {world_size}: need 1 <= ranks <= students "
+            f"({students}); each rank trains at least one student"
+        )
     device = config.train.torch_device()  # a clear error before any rank starts
     dataset = dataset or load_dataset(config.dataset, config.data_dir)  # once, before the ranks
     return launch(world_size, _run_rank, config, dataset, progress, save_dir, device=device)
@@ -185,5 +210,10 @@ def run_distributed(config, world_size: int, dataset=None, progress: bool | None
 
 def _run_rank(exchange, config, dataset, progress, save_dir):
     first = exchange.rank == 0
-    return run_experiment(config, dataset, progress=progress if first else False,
-                          save_dir=save_dir if first else None, exchange=exchange)
+    return run_experiment(
+        config,
+        dataset,
+        progress=progress if first else False,
+        save_dir=save_dir if first else None,
+        exchange=exchange,
+    )

@@ -4,6 +4,7 @@ A *scorer* maps ``(n, C) scores, (n,) labels -> float``; :func:`scorer` gives a 
 Model selection and the ``val_acc`` / ``test_acc`` results hold this score (ROC-AUC for
 ogbg-molhiv). Imports neither DGL nor ogb until an ogb dataset is scored.
 """
+
 from __future__ import annotations
 
 import functools

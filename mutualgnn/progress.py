@@ -4,6 +4,7 @@ Off a terminal (a batch job, CI, ``nohup``, a pipe) a redrawn bar writes hundred
 carriage returns; there :func:`bar` writes one line per finished item instead (``lines=True``),
 or nothing (``lines=False``, for inner loops such as epochs).
 """
+
 from __future__ import annotations
 
 import sys
@@ -21,15 +22,23 @@ def on_terminal(stream=None) -> bool:
         return False
 
 
-def bar(iterable=None, desc: str = "", total: int | None = None, enabled: bool = True,
-        lines: bool = True, initial: int = 0, **tqdm_args):
+def bar(
+    iterable=None,
+    desc: str = "",
+    total: int | None = None,
+    enabled: bool = True,
+    lines: bool = True,
+    initial: int = 0,
+    **tqdm_args,
+):
     """A tqdm bar on a terminal; elsewhere a :class:`LineProgress` (``lines``) or a silent one.
     Both have tqdm's ``update``, ``set_postfix``, ``set_postfix_str`` and ``close``."""
     if not enabled:
         return LineProgress(iterable, desc, total, initial, stream=None)
     if on_terminal():
-        return tqdm(iterable, desc=desc, total=total, initial=initial, dynamic_ncols=True,
-                    **tqdm_args)
+        return tqdm(
+            iterable, desc=desc, total=total, initial=initial, dynamic_ncols=True, **tqdm_args
+        )
     return LineProgress(iterable, desc, total, initial, stream=sys.stderr if lines else None)
 
 
@@ -37,8 +46,9 @@ class LineProgress:
     """Progress as one plain line per finished item, ``desc: i/n [postfix] (elapsed)``, on
     ``stream`` (None: silent)."""
 
-    def __init__(self, iterable=None, desc: str = "", total: int | None = None, initial: int = 0,
-                 stream=None):
+    def __init__(
+        self, iterable=None, desc: str = "", total: int | None = None, initial: int = 0, stream=None
+    ):
         self.iterable, self.desc, self.stream = iterable, desc, stream
         if total is None and iterable is not None and hasattr(iterable, "__len__"):
             total = len(iterable)
@@ -56,8 +66,9 @@ class LineProgress:
             of = f"/{self.total}" if self.total is not None else ""
             note = f" {self.postfix}" if self.postfix else ""
             elapsed = time.perf_counter() - self.start
-            print(f"{self.desc}: {self.n}{of}{note} ({elapsed:.1f} s)", file=self.stream,
-                  flush=True)
+            print(
+                f"{self.desc}: {self.n}{of}{note} ({elapsed:.1f} s)", file=self.stream, flush=True
+            )
 
     def set_postfix_str(self, text: str = "", refresh: bool = True) -> None:
         self.postfix = text

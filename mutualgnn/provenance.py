@@ -11,6 +11,7 @@ process starts: :func:`pinned_kernels` gives the environment of a process whose 
 same on every x86 processor with AVX2 (suites set it with ``kernels: avx2``), and a run stored
 at a level this machine has can be rerun at it (``mutualgnn verify``,
 :mod:`mutualgnn.bench.verify`)."""
+
 from __future__ import annotations
 
 import functools
@@ -38,10 +39,16 @@ def versions() -> dict:
     source when it runs from a checkout (``+dirty``: uncommitted changes in it), the processor
     (``cpu``: its model name), torch's CPU kernel level in this process (``cpu_capability``,
     e.g. ``AVX2``) and MKL's code path (``mkl_cbwr``: ``MKL_CBWR``, ``auto`` when unset)."""
-    out = {"mutualgnn": __version__, "torch": torch.__version__, "dgl": _installed("dgl"),
-           "numpy": np.__version__, "python": platform.python_version(),
-           "cpu": cpu_model(), "cpu_capability": cpu_capability(),
-           "mkl_cbwr": os.environ.get("MKL_CBWR", "auto")}
+    out = {
+        "mutualgnn": __version__,
+        "torch": torch.__version__,
+        "dgl": _installed("dgl"),
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "cpu": cpu_model(),
+        "cpu_capability": cpu_capability(),
+        "mkl_cbwr": os.environ.get("MKL_CBWR", "auto"),
+    }
     commit = _source_commit()
     if commit:
         out["commit"] = commit
@@ -59,8 +66,10 @@ def pinned_kernels(level: str) -> dict:
     process starts: torch and MKL read them once."""
     if level not in KERNELS:
         raise ValueError(f"unknown kernel level {level!r}; choose from: {', '.join(KERNELS)}")
-    return {"ATEN_CPU_CAPABILITY": level,
-            "MKL_CBWR": "COMPATIBLE" if level == "default" else level.upper()}
+    return {
+        "ATEN_CPU_CAPABILITY": level,
+        "MKL_CBWR": "COMPATIBLE" if level == "default" else level.upper(),
+    }
 
 
 def cpu_capability() -> str:
@@ -93,11 +102,19 @@ def _source_commit():
         return None
     try:
         git = ["git", "-C", str(root)]
-        head = subprocess.run(git + ["rev-parse", "--short=12", "HEAD"], capture_output=True,
-                              text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(git + ["status", "--porcelain", "--untracked-files=no", "--",
-                                      "mutualgnn"], capture_output=True, text=True,
-                               timeout=10).stdout.strip()
+        head = subprocess.run(
+            git + ["rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            git + ["status", "--porcelain", "--untracked-files=no", "--", "mutualgnn"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("+dirty" if dirty else "")

@@ -8,10 +8,16 @@ is JSON. Layout of a folder written by :func:`save_run` (one sub-folder per seed
     DIR/config.json                the ExperimentConfig
     DIR/seed0/run.json             {"format": 2, "dataset", "method", "seed", "fold", "split",
                                     "versions" (mutualgnn.provenance.versions() of the run),
-                                    "students": [{"file", "arch", "task", "hparams", "in_feats",
-                                    "num_classes", "test_acc", "val_acc", "best_epoch"}, ...]}
+                                    "students": [{"file", "task", "hparams", "in_feats",
+                                    "num_classes", "arch", "test_acc", "val_acc", "best_epoch",
+                                    "last_test_acc", "last_val_acc"}, ...]}
     DIR/seed0/student0-gcn.pt      {parameter name: tensor} and nothing else
     DIR/seed0-fold3/...            (graph datasets: one per fold)
+
+A student entry holds what rebuilds the student (``task`` ... ``num_classes``) and its numbers in
+the run, a :class:`~mutualgnn.student_result.StudentResult` (the facts a suite's run record
+keeps of it: ``arch`` to ``last_val_acc``; folders saved before ``last_test_acc`` and
+``last_val_acc`` were written lack them and load alike).
 
 A student of your own (``arch`` ``module.path:ClassName`` or a registered short name,
 :mod:`mutualgnn.students.registry`) also records ``"class"``: its ``module:Class``, which
@@ -26,6 +32,7 @@ hold pickled checkpoints that can run code when loaded: they are refused with ho
 them, by retraining with ``mutualgnn run ... --save DIR`` or, for files you trust, once with
 :func:`convert_legacy`, the only code here that unpickles.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +49,15 @@ from .data import Split, with_features
 from .files import replacing_path, write_text
 from .metrics import scorer
 from .provenance import versions
-from .students import (StudentError, build_named_student, is_built_in, lookup_hparams,
-                       named_hparams, student_path)
+from .student_result import student_results
+from .students import (
+    StudentError,
+    build_named_student,
+    is_built_in,
+    lookup_hparams,
+    named_hparams,
+    student_path,
+)
 from .training import eval_batches, predict, predict_sampled
 
 FORMAT = 2  #: the ``"format"`` of a run.json this version writes and reads
@@ -62,20 +76,36 @@ def save_run(directory, config: ExperimentConfig, dataset, run) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     _write_json(directory / "config.json", config.to_dict(), sort_keys=True)
     students = []
-    for k, st in enumerate(run.fit.students):
+    for k, (st, result) in enumerate(zip(run.fit.students, student_results(run.fit))):
         name = f"student{k}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', st.arch)}.pt"
-        hparams = named_hparams(st.arch, dataset.task, dataset.name,
-                                lookup_hparams(config.hparams, st.arch))
+        hparams = named_hparams(
+            st.arch, dataset.task, dataset.name, lookup_hparams(config.hparams, st.arch)
+        )
         save_weights(st.state_dict, folder / name)
-        students.append({"file": name, "arch": st.arch, "task": dataset.task, "hparams": hparams,
-                         "in_feats": dataset.num_features, "num_classes": dataset.num_classes,
-                         "test_acc": st.test_acc, "val_acc": st.val_acc,
-                         "best_epoch": st.best_epoch,
-                         **({} if is_built_in(st.arch) else {"class": student_path(st.arch)})})
-    _write_json(folder / "run.json", {
-        "format": FORMAT, "dataset": dataset.name, "method": run.method, "seed": run.seed,
-        "fold": run.split.fold, "split": run.split.as_lists(), "versions": versions(),
-        "students": students})
+        students.append(
+            {
+                "file": name,
+                "task": dataset.task,
+                "hparams": hparams,
+                "in_feats": dataset.num_features,
+                "num_classes": dataset.num_classes,
+                **result.to_dict(),
+                **({} if is_built_in(st.arch) else {"class": student_path(st.arch)}),
+            }
+        )
+    _write_json(
+        folder / "run.json",
+        {
+            "format": FORMAT,
+            "dataset": dataset.name,
+            "method": run.method,
+            "seed": run.seed,
+            "fold": run.split.fold,
+            "split": run.split.as_lists(),
+            "versions": versions(),
+            "students": students,
+        },
+    )
     return folder
 
 
@@ -85,8 +115,9 @@ def save_weights(state_dict, path) -> None:
     weights = {}
     for name, value in state_dict.items():
         if not isinstance(name, str) or not isinstance(value, torch.Tensor):
-            raise TypeError(f"a saved student holds only named tensors; {name!r} is "
-                            f"{type(value).__name__}")
+            raise TypeError(
+                f"a saved student holds only named tensors; {name!r} is {type(value).__name__}"
+            )
         weights[name] = value.detach().to("cpu")
     with replacing_path(path) as tmp:  # whole or not at all
         torch.save(weights, tmp)
@@ -99,21 +130,29 @@ def load_weights(path) -> dict:
     try:
         weights = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise ConfigError(f"refusing to load {path}: a saved student's file may hold only "
-                          f"tensors, and torch's weights-only reader refused this one "
-                          f"({_refusal(exc)}); nothing of it was run") from None
+        raise ConfigError(
+            f"refusing to load {path}: a saved student's file may hold only "
+            f"tensors, and torch's weights-only reader refused this one "
+            f"({_refusal(exc)}); nothing of it was run"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     except Exception as exc:  # noqa: BLE001 - not a torch file, truncated, ...: torch varies
-        raise ConfigError(f"cannot read {path}: not a file torch.save wrote "
-                          f"({type(exc).__name__} {first_line(exc)})") from None
+        raise ConfigError(
+            f"cannot read {path}: not a file torch.save wrote "
+            f"({type(exc).__name__} {first_line(exc)})"
+        ) from None
     if not isinstance(weights, dict):
-        raise ConfigError(f"refusing to load {path}: a saved student's file holds a dict of "
-                          f"tensors, this one a {type(weights).__name__}")
+        raise ConfigError(
+            f"refusing to load {path}: a saved student's file holds a dict of "
+            f"tensors, this one a {type(weights).__name__}"
+        )
     for name, value in weights.items():
         if not isinstance(name, str) or not isinstance(value, torch.Tensor):
-            raise ConfigError(f"refusing to load {path}: a saved student's file may hold only "
-                              f"tensors, and {name!r} is a {type(value).__name__}")
+            raise ConfigError(
+                f"refusing to load {path}: a saved student's file may hold only "
+                f"tensors, and {name!r} is a {type(value).__name__}"
+            )
     return weights
 
 
@@ -125,20 +164,29 @@ def load_students(folder) -> list:
     for entry in info["students"]:
         path = folder / entry["file"]
         try:
-            model = build_named_student(entry.get("class") or entry["arch"], entry["task"],
-                                        entry["in_feats"], entry["num_classes"], entry["hparams"])
+            model = build_named_student(
+                entry.get("class") or entry["arch"],
+                entry["task"],
+                entry["in_feats"],
+                entry["num_classes"],
+                entry["hparams"],
+            )
             model.arch = entry["arch"]  # its name in the run (a registered one: not "class")
         except StudentError as exc:
-            raise StudentError(f"cannot rebuild a student saved in {folder / 'run.json'}: "
-                               f"{exc}") from None
+            raise StudentError(
+                f"cannot rebuild a student saved in {folder / 'run.json'}: {exc}"
+            ) from None
         except (KeyError, TypeError, AttributeError) as exc:
-            raise ConfigError(f"{folder / 'run.json'}: student entry {entry.get('file')!r} "
-                              f"is incomplete or wrong ({exc})") from None
+            raise ConfigError(
+                f"{folder / 'run.json'}: student entry {entry.get('file')!r} "
+                f"is incomplete or wrong ({exc})"
+            ) from None
         try:
             model.load_state_dict(load_weights(path))
         except RuntimeError as exc:
-            raise ConfigError(f"{path} does not fit its student ({entry['arch']}): "
-                              f"{first_line(exc)}") from None
+            raise ConfigError(
+                f"{path} does not fit its student ({entry['arch']}): {first_line(exc)}"
+            ) from None
         students.append(model.eval())
     return students
 
@@ -155,10 +203,13 @@ def read_run(folder) -> dict:
             f"{Path(folder).parent} was written by an older mutualgnn whose checkpoints are "
             "pickles, which can run code when loaded; this version does not load them. Re-save "
             "it: retrain with `mutualgnn run ... --save DIR`, or, only if you trust its files, "
-            "convert it once in Python with `mutualgnn.saved.convert_legacy(DIR)`")
+            "convert it once in Python with `mutualgnn.saved.convert_legacy(DIR)`"
+        )
     if version != FORMAT:
-        raise ConfigError(f"{path} has format {version!r}; this mutualgnn reads format {FORMAT} "
-                          "(a newer mutualgnn wrote it?)")
+        raise ConfigError(
+            f"{path} has format {version!r}; this mutualgnn reads format {FORMAT} "
+            "(a newer mutualgnn wrote it?)"
+        )
     return info
 
 
@@ -194,8 +245,10 @@ def convert_legacy(directory) -> list:
             save_weights(state, path.with_name(path.name + ".tmp"))
         for path in weights:
             os.replace(path.with_name(path.name + ".tmp"), path)
-        _write_json(folder / "run.json", dict(info, format=FORMAT, versions=None,
-                                              converted_by=versions(), students=students))
+        _write_json(
+            folder / "run.json",
+            dict(info, format=FORMAT, versions=None, converted_by=versions(), students=students),
+        )
         converted.append(folder)
     return converted
 
@@ -206,8 +259,9 @@ def read_config(directory) -> ExperimentConfig:
     try:
         data = json.loads((Path(directory) / "config.json").read_text())
     except (OSError, ValueError):
-        raise ConfigError(f"{directory} holds no config.json; is it a folder written by "
-                          "`mutualgnn run --save`?") from None
+        raise ConfigError(
+            f"{directory} holds no config.json; is it a folder written by `mutualgnn run --save`?"
+        ) from None
     return ExperimentConfig.from_dict(data)
 
 
@@ -218,8 +272,10 @@ def evaluate_saved(directory, dataset) -> list:
     directory = Path(directory)
     folders = sorted(p.parent for p in directory.glob("*/run.json"))
     if not folders:
-        raise ConfigError(f"no saved models in {directory} (expected {directory}/seed*/run.json; "
-                          "save them with `mutualgnn run ... --save DIR`)")
+        raise ConfigError(
+            f"no saved models in {directory} (expected {directory}/seed*/run.json; "
+            "save them with `mutualgnn run ... --save DIR`)"
+        )
     config = read_config(directory)
     train = config.train
     raw = dataset
@@ -228,8 +284,10 @@ def evaluate_saved(directory, dataset) -> list:
         info = read_run(folder)
         if info["dataset"] != dataset.name:
             raise ConfigError(f"{folder} was trained on {info['dataset']}, not {dataset.name}")
-        split = Split(**{k: torch.tensor(v, dtype=torch.long) for k, v in info["split"].items()},
-                      fold=info["fold"])
+        split = Split(
+            **{k: torch.tensor(v, dtype=torch.long) for k, v in info["split"].items()},
+            fold=info["fold"],
+        )
         dataset = with_features(raw, config.features, split.train)  # as trained on
         students = load_students(folder)
         if dataset.task == "node" and train.fanouts:  # as the run evaluated: batches of nodes
@@ -246,8 +304,14 @@ def evaluate_saved(directory, dataset) -> list:
             test_logits = [torch.cat(zs) for zs in zip(*per_batch)]
             test_labels = torch.cat([y for _, y in batches])
         for entry, z in zip(info["students"], test_logits):
-            rows.append({"run": folder.name, "arch": entry["arch"], "recorded": entry["test_acc"],
-                         "reproduced": scorer(dataset.name)(z, test_labels)})
+            rows.append(
+                {
+                    "run": folder.name,
+                    "arch": entry["arch"],
+                    "recorded": entry["test_acc"],
+                    "reproduced": scorer(dataset.name)(z, test_labels),
+                }
+            )
     return rows
 
 

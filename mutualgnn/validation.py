@@ -1,5 +1,6 @@
 """Checking settings: the error every bad setting raises, and the type checks the config
 dataclasses run on themselves in ``__post_init__``. Imports nothing of the package."""
+
 from __future__ import annotations
 
 import math

@@ -8,6 +8,7 @@ Environment (set at import, before any test imports :mod:`mutualgnn`):
 * ``MUTUALGNN_CACHE_DIR``: a fresh temporary folder per session (removed at exit), so the
   user's own cache is neither read nor written.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -19,8 +20,10 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("MUTUALGNN_TEST_DATA_DIR")
-                or Path(__file__).resolve().parents[2] / "shared" / "datasets").resolve()
+DATA_DIR = Path(
+    os.environ.get("MUTUALGNN_TEST_DATA_DIR")
+    or Path(__file__).resolve().parents[2] / "shared" / "datasets"
+).resolve()
 CACHE_DIR = Path(tempfile.mkdtemp(prefix="mutualgnn-test-cache-"))
 atexit.register(shutil.rmtree, CACHE_DIR, ignore_errors=True)
 
@@ -29,8 +32,14 @@ os.environ["MUTUALGNN_DOWNLOAD"] = "0"
 os.environ["MUTUALGNN_CACHE_DIR"] = str(CACHE_DIR)
 
 #: the folder of each benchmark inside the data directory
-RAW_FOLDER = {"cora": "cora_v2", "citeseer": "citeseer", "pubmed": "pubmed",
-              "MUTAG": "MUTAG", "PROTEINS": "PROTEINS", "ENZYMES": "ENZYMES"}
+RAW_FOLDER = {
+    "cora": "cora_v2",
+    "citeseer": "citeseer",
+    "pubmed": "pubmed",
+    "MUTAG": "MUTAG",
+    "PROTEINS": "PROTEINS",
+    "ENZYMES": "ENZYMES",
+}
 
 
 @pytest.fixture(scope="session")

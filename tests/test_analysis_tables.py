@@ -1,5 +1,6 @@
 """benchmarks/analysis_tables.py: the label-noise table puts each cell under its method and
 student; the cohort-size table averages, takes medians and keeps the suite's order."""
+
 from __future__ import annotations
 
 import json
@@ -17,16 +18,33 @@ def _folder(tmp_path: Path) -> Path:
     acc, paired = [], []
     for noise in (0.2, 0.0):  # out of order on purpose
         for method, base in (("independent", 70), ("dml", 60), ("gml", 80)):
-            acc.append(dict(dataset="citeseer", cohort="gcn,gat", variant=f"label_noise={noise}",
-                            method=method, gcn=f"{base + noise:.1f} ± 0.1",
-                            gat=f"{base + 1 + noise:.1f} ± 0.2", ensemble="", runs=5))
+            acc.append(
+                dict(
+                    dataset="citeseer",
+                    cohort="gcn,gat",
+                    variant=f"label_noise={noise}",
+                    method=method,
+                    gcn=f"{base + noise:.1f} ± 0.1",
+                    gat=f"{base + 1 + noise:.1f} ± 0.2",
+                    ensemble="",
+                    runs=5,
+                )
+            )
             for student, diff in (("gcn", 1.3), ("gat", -0.5)):
-                paired.append({"dataset": "citeseer", "cohort": "gcn,gat",
-                               "variant": f"label_noise={noise}", "student": student,
-                               "method": method, "runs": 5,
-                               "diff vs independent (pts)": diff + (method == "gml") * noise,
-                               "wins/ties/losses": "4/0/1", "t-test p": 0.0123,
-                               "Wilcoxon p": 0.06})
+                paired.append(
+                    {
+                        "dataset": "citeseer",
+                        "cohort": "gcn,gat",
+                        "variant": f"label_noise={noise}",
+                        "student": student,
+                        "method": method,
+                        "runs": 5,
+                        "diff vs independent (pts)": diff + (method == "gml") * noise,
+                        "wins/ties/losses": "4/0/1",
+                        "t-test p": 0.0123,
+                        "Wilcoxon p": 0.06,
+                    }
+                )
     acc.append(dict(acc[0], dataset="cora", gcn="99.0 ± 0.0"))  # another dataset: left out
     pd.DataFrame(acc).to_csv(tmp_path / "accuracy.csv", index=False)
     pd.DataFrame(paired).to_csv(tmp_path / "paired.csv", index=False)
@@ -60,24 +78,38 @@ def test_noise_without_the_dataset_is_a_clear_error(tmp_path):
 
 # ----------------------------------------------------------------------------- cohort size
 
+
 def _run(cohort, method, seed, accs, ensemble, seconds, epochs, dataset="citeseer"):
-    return {"suite": "cohort-size", "dataset": dataset, "task": "node", "cohort": cohort,
-            "method": method, "seed": seed, "fold": None,
-            "students": [{"arch": a, "test_acc": x, "val_acc": x, "best_epoch": 1}
-                         for a, x in zip(cohort.split(","), accs)],
-            "ensemble": {"test_acc": ensemble, "val_acc": ensemble}, "seconds": seconds,
-            "epochs_run": epochs}
+    return {
+        "suite": "cohort-size",
+        "dataset": dataset,
+        "task": "node",
+        "cohort": cohort,
+        "method": method,
+        "seed": seed,
+        "fold": None,
+        "students": [
+            {"arch": a, "test_acc": x, "val_acc": x, "best_epoch": 1}
+            for a, x in zip(cohort.split(","), accs)
+        ],
+        "ensemble": {"test_acc": ensemble, "val_acc": ensemble},
+        "seconds": seconds,
+        "epochs_run": epochs,
+    }
 
 
 def test_cohort_means_medians_and_the_suites_order(tmp_path):
-    runs = [_run("gcn,gat", "gml", 0, [0.70, 0.74], 0.75, 10.0, 100),
-            _run("gcn,gat", "gml", 1, [0.72, 0.76], 0.77, 30.0, 100),
-            _run("gcn,gat", "gml", 2, [0.71, 0.75], 0.76, 4.0, 100),
-            _run("gcn", "independent", 0, [0.60], 0.60, 2.0, 50),
-            _run("gcn,gat", "independent", 0, [0.65, 0.66], 0.70, 5.0, 250),
-            _run("gcn", "independent", 0, [0.99], 0.99, 1.0, 1, dataset="cora")]
-    (tmp_path / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in runs)
-                                         + '{"dataset": "cit')  # an interrupted last line
+    runs = [
+        _run("gcn,gat", "gml", 0, [0.70, 0.74], 0.75, 10.0, 100),
+        _run("gcn,gat", "gml", 1, [0.72, 0.76], 0.77, 30.0, 100),
+        _run("gcn,gat", "gml", 2, [0.71, 0.75], 0.76, 4.0, 100),
+        _run("gcn", "independent", 0, [0.60], 0.60, 2.0, 50),
+        _run("gcn,gat", "independent", 0, [0.65, 0.66], 0.70, 5.0, 250),
+        _run("gcn", "independent", 0, [0.99], 0.99, 1.0, 1, dataset="cora"),
+    ]
+    (tmp_path / "runs.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in runs) + '{"dataset": "cit'
+    )  # an interrupted last line
     table = analysis_tables.cohort_table(tmp_path, "citeseer")
     assert list(table.index) == ["gcn,gat", "gcn"]  # first seen first
     assert list(table["K"]) == [2, 1]
@@ -99,8 +131,11 @@ def test_cohort_without_the_dataset_is_a_clear_error(tmp_path):
 
 def test_the_command_line_prints_markdown_with_blank_cells(tmp_path, capsys, monkeypatch):
     (tmp_path / "runs.jsonl").write_text(
-        json.dumps(_run("gcn", "independent", 0, [0.6], 0.6, 2.0, 50)) + "\n"
-        + json.dumps(_run("gcn,gat", "gml", 0, [0.7, 0.8], 0.8, 1.0, 10)) + "\n")
+        json.dumps(_run("gcn", "independent", 0, [0.6], 0.6, 2.0, 50))
+        + "\n"
+        + json.dumps(_run("gcn,gat", "gml", 0, [0.7, 0.8], 0.8, 1.0, 10))
+        + "\n"
+    )
     monkeypatch.setattr(sys, "argv", ["analysis_tables.py", "cohort", str(tmp_path), "citeseer"])
     analysis_tables.main()
     lines = capsys.readouterr().out.splitlines()

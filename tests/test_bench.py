@@ -1,4 +1,5 @@
 """Benchmark suites: loading and validation, the plan, the resumable store, the runner, tables."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,7 +37,9 @@ def tiny(tmp_path):
 
 
 # ------------------------------------------------------------------------------ suites
-BENCHMARK_SUITES = sorted((Path(__file__).resolve().parents[1] / "benchmarks" / "suites").glob("*.yaml"))
+BENCHMARK_SUITES = sorted(
+    (Path(__file__).resolve().parents[1] / "benchmarks" / "suites").glob("*.yaml")
+)
 
 
 @pytest.mark.parametrize("path", BENCHMARK_SUITES, ids=[p.stem for p in BENCHMARK_SUITES])
@@ -54,7 +57,8 @@ def test_shipped_suites_load(name):
         specs = plan(suite)
         assert {(s.dataset, s.cohort) for s in specs} == {("cora", "gcn,gat")}
         assert sorted((s.method, s.seed) for s in specs) == sorted(
-            (m, seed) for m in ("independent", "gml") for seed in range(3))
+            (m, seed) for m in ("independent", "gml") for seed in range(3)
+        )
         return
     if name == "noise":
         assert suite.grid == {"label_noise": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]}
@@ -66,8 +70,14 @@ def test_shipped_suites_load(name):
         assert len(specs) == 5 * (1 + 7 * 2)
         return
     assert suite.datasets == ["cora", "citeseer", "pubmed", "MUTAG", "PROTEINS", "ENZYMES"]
-    assert set(suite.methods) == {"independent", "ensemble", "dml", "gml", "gml-no-alw",
-                                  "gml-no-entropy"}
+    assert set(suite.methods) == {
+        "independent",
+        "ensemble",
+        "dml",
+        "gml",
+        "gml-no-alw",
+        "gml-no-entropy",
+    }
 
 
 def test_paper_suite_plan_is_the_protocol():
@@ -85,12 +95,17 @@ def test_paper_suite_plan_is_the_protocol():
 def test_plan_order_and_filters(tiny):
     suite = load_suite(tiny)
     specs = plan(suite)
-    assert specs[:2] == [RunSpec("karate", "gcn,gat", "independent", 0, None),
-                         RunSpec("karate", "gcn,gat", "gml", 0, None)]
+    assert specs[:2] == [
+        RunSpec("karate", "gcn,gat", "independent", 0, None),
+        RunSpec("karate", "gcn,gat", "gml", 0, None),
+    ]
     assert specs[0].key == ("karate", "gcn,gat", "", "independent", 0, 0, None)
     assert len(specs) == 2 * 2 + 2 * 2
     only = plan(suite, datasets=["MINIGC"], methods=["gml"])
-    assert [(s.dataset, s.method, s.fold) for s in only] == [("minigc", "gml", 0), ("minigc", "gml", 1)]
+    assert [(s.dataset, s.method, s.fold) for s in only] == [
+        ("minigc", "gml", 0),
+        ("minigc", "gml", 1),
+    ]
     with pytest.raises(ConfigError, match="no dataset.*cora.*it has: karate, minigc"):
         plan(suite, datasets=["cora"])
     with pytest.raises(ConfigError, match="no method.*dml"):
@@ -98,10 +113,20 @@ def test_plan_order_and_filters(tiny):
 
 
 def test_run_folds_runs_a_subset_of_the_same_split():
-    suite = Suite(name="t", datasets=["MUTAG", "cora"], methods=["gml"], folds=10,
-                  run_folds="0-1,7", seeds={"node": "0", "graph": "0"})
+    suite = Suite(
+        name="t",
+        datasets=["MUTAG", "cora"],
+        methods=["gml"],
+        folds=10,
+        run_folds="0-1,7",
+        seeds={"node": "0", "graph": "0"},
+    )
     assert [(s.dataset, s.fold) for s in plan(suite)] == [
-        ("MUTAG", 0), ("MUTAG", 1), ("MUTAG", 7), ("cora", None)]
+        ("MUTAG", 0),
+        ("MUTAG", 1),
+        ("MUTAG", 7),
+        ("cora", None),
+    ]
     assert suite.identity() == {"name": "t", "folds": 10, "settings": {}}  # same split as all folds
 
 
@@ -115,20 +140,32 @@ def test_missing_suite_file(tmp_path):
         load_suite(tmp_path / "absent.yaml")
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("name: [unclosed", "not valid YAML"),
-    ("- a list", "must hold a mapping"),
-    ("name: x\ndatasets: [cora]\nepochs: 3", "unknown config key.*epochs.*valid:.*settings"),
-    ("name: x\ndatasets: [cora]\nmethods: [gml, magic]", "unknown method.*magic"),
-    ("name: x\ndatasets: []", "datasets.*non-empty"),
-    ("name: x\ndatasets: [cora]\nfolds: 1", "folds.*>= 2"),
-    ("name: x\ndatasets: [cora]\nfolds: 5\nrun_folds: 3-5", r"run_folds \[5\] outside 0-4"),
-    ("name: x\ndatasets: [cora]\nsettings: {train: {epoch: 3}}", "unknown config key.*train.epoch"),
-    ("name: x\ndatasets: [cora]\nsettings: {method: gml}", "may not set method"),
-    ("name: x\ndatasets: [cora]\ngrid: {label_noise: 0.1}", "grid.*lists of values"),
-    ("name: x\ndatasets: [cora]\ngrid: {label_noise: [0.1, 1.5]}", "label_noise must be a fraction"),
-    ("name: x\ndatasets: [cora]\ngrid: {mutual.gama: [0.1]}", "unknown config key.*mutual.gama"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("name: [unclosed", "not valid YAML"),
+        ("- a list", "must hold a mapping"),
+        ("name: x\ndatasets: [cora]\nepochs: 3", "unknown config key.*epochs.*valid:.*settings"),
+        ("name: x\ndatasets: [cora]\nmethods: [gml, magic]", "unknown method.*magic"),
+        ("name: x\ndatasets: []", "datasets.*non-empty"),
+        ("name: x\ndatasets: [cora]\nfolds: 1", "folds.*>= 2"),
+        ("name: x\ndatasets: [cora]\nfolds: 5\nrun_folds: 3-5", r"run_folds \[5\] outside 0-4"),
+        (
+            "name: x\ndatasets: [cora]\nsettings: {train: {epoch: 3}}",
+            "unknown config key.*train.epoch",
+        ),
+        ("name: x\ndatasets: [cora]\nsettings: {method: gml}", "may not set method"),
+        ("name: x\ndatasets: [cora]\ngrid: {label_noise: 0.1}", "grid.*lists of values"),
+        (
+            "name: x\ndatasets: [cora]\ngrid: {label_noise: [0.1, 1.5]}",
+            "label_noise must be a fraction",
+        ),
+        (
+            "name: x\ndatasets: [cora]\ngrid: {mutual.gama: [0.1]}",
+            "unknown config key.*mutual.gama",
+        ),
+    ],
+)
 def test_malformed_suites(tmp_path, text, fragment):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
@@ -148,9 +185,13 @@ def test_store_ignores_a_partial_last_line(tmp_path):
     with open(store.runs_path, "a") as fh:
         fh.write('{"dataset": "b", "coh')  # a write cut short by a kill
     assert store.done() == {("a", "x", "", "gml", 0, 0, None)}
-    store.append(_line(dataset="c", cohort="x", variant="label_noise=0.1", method="gml", seed=1,
-                       fold=2))
-    assert store.done() == {("a", "x", "", "gml", 0, 0, None), ("c", "x", "label_noise=0.1", "gml", 0, 1, 2)}
+    store.append(
+        _line(dataset="c", cohort="x", variant="label_noise=0.1", method="gml", seed=1, fold=2)
+    )
+    assert store.done() == {
+        ("a", "x", "", "gml", 0, 0, None),
+        ("c", "x", "label_noise=0.1", "gml", 0, 1, 2),
+    }
     assert json.loads(store.runs_path.read_text().splitlines()[-1])["dataset"] == "c"
 
 
@@ -208,8 +249,11 @@ def test_run_resume_and_interrupt(tmp_path, tiny, monkeypatch):
     # histories of the first seed/fold of each (dataset, cohort, method)
     hist = store.histories()
     assert {(h["dataset"], h["method"], h["seed"], h["fold"]) for h in hist} == {
-        ("karate", "independent", 0, None), ("karate", "gml", 0, None),
-        ("minigc", "independent", 0, 0), ("minigc", "gml", 0, 0)}
+        ("karate", "independent", 0, None),
+        ("karate", "gml", 0, None),
+        ("minigc", "independent", 0, 0),
+        ("minigc", "gml", 0, 0),
+    }
 
 
 def test_the_runner_executes_planned_runs_and_reads_no_suite(tmp_path, tiny, monkeypatch):
@@ -235,8 +279,10 @@ def test_parallel_jobs_match_one_job(tmp_path, tiny):
     suite = load_suite(tiny)
     run_suite(suite, tmp_path / "one", jobs=1, threads=1, progress=False, datasets=["karate"])
     run_suite(suite, tmp_path / "two", jobs=2, progress=False, datasets=["karate"])
-    accs = [{r.key: [s.test_acc for s in r.students]
-             for r in ResultStore(tmp_path / name).read()} for name in ("one", "two")]
+    accs = [
+        {r.key: [s.test_acc for s in r.students] for r in ResultStore(tmp_path / name).read()}
+        for name in ("one", "two")
+    ]
     assert accs[0] == accs[1] and len(accs[0]) == 4
 
 
@@ -257,8 +303,16 @@ def test_no_resume_moves_old_results_aside(tmp_path, tiny):
     out = tmp_path / "out"
     run_suite(suite, out, threads=1, progress=False, datasets=["karate"], methods=["gml"])
     old = ResultStore(out).runs_path.read_text()
-    counts = run_suite(suite, out, threads=1, progress=False, datasets=["karate"],
-                       methods=["gml"], resume=False, log=lambda msg: None)
+    counts = run_suite(
+        suite,
+        out,
+        threads=1,
+        progress=False,
+        datasets=["karate"],
+        methods=["gml"],
+        resume=False,
+        log=lambda msg: None,
+    )
     assert counts["ran"] == 2
     archived = list(out.glob("runs.*.jsonl"))
     assert len(archived) == 1 and archived[0].read_text() == old
@@ -268,14 +322,30 @@ def test_no_resume_moves_old_results_aside(tmp_path, tiny):
 def _records():
     """Two node runs of a gcn,gat cohort with hand-picked accuracies."""
     out = []
-    acc = {("independent", 0): (0.80, 0.70, 0.78), ("independent", 1): (0.82, 0.74, 0.80),
-           ("gml", 0): (0.84, 0.70, 0.85), ("gml", 1): (0.83, 0.76, 0.84)}
+    acc = {
+        ("independent", 0): (0.80, 0.70, 0.78),
+        ("independent", 1): (0.82, 0.74, 0.80),
+        ("gml", 0): (0.84, 0.70, 0.85),
+        ("gml", 1): (0.83, 0.76, 0.84),
+    }
     for (method, seed), (a, b, e) in acc.items():
-        out.append(_line(dataset="cora", cohort="gcn,gat", method=method, seed=seed,
-                         students=[dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
-                                   dict(arch="gat", test_acc=b, val_acc=b, best_epoch=4)],
-                         ensemble=dict(test_acc=e, val_acc=e), seconds=1.0, peak_rss_mb=10.0,
-                         epochs_run=5, split_sha1="x"))
+        out.append(
+            _line(
+                dataset="cora",
+                cohort="gcn,gat",
+                method=method,
+                seed=seed,
+                students=[
+                    dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
+                    dict(arch="gat", test_acc=b, val_acc=b, best_epoch=4),
+                ],
+                ensemble=dict(test_acc=e, val_acc=e),
+                seconds=1.0,
+                peak_rss_mb=10.0,
+                epochs_run=5,
+                split_sha1="x",
+            )
+        )
     return out
 
 
@@ -290,26 +360,40 @@ def test_accuracy_table_by_hand():
     assert table.loc["gml", "ensemble"] == "84.5 ± 0.7"
     assert "gcn 81.5" in table.loc["independent", "literature"]
     # the validation table: the runs' val_acc (here 10 points below test_acc), no literature column
-    records = [dataclasses.replace(r, students=[dataclasses.replace(s, val_acc=s.test_acc - 0.1)
-                                                for s in r.students]) for r in _records()]
+    records = [
+        dataclasses.replace(
+            r, students=[dataclasses.replace(s, val_acc=s.test_acc - 0.1) for s in r.students]
+        )
+        for r in _records()
+    ]
     val = accuracy_table(bench.records_frame(records), score="val_acc").set_index("method")
     assert val.loc["independent", "gcn"] == "71.0 ± 1.4" and "literature" not in val
 
 
 def test_accuracy_table_names_a_metric_other_than_accuracy(tmp_path):
     assert "metric" not in accuracy_table(bench.records_frame(_records()))  # all accuracy
-    molhiv = [dataclasses.replace(r, dataset="ogbg-molhiv", task="graph", metric="rocauc")
-              for r in _records()]
+    molhiv = [
+        dataclasses.replace(r, dataset="ogbg-molhiv", task="graph", metric="rocauc")
+        for r in _records()
+    ]
     table = accuracy_table(bench.records_frame(_records() + molhiv))
     assert dict(zip(table["dataset"], table["metric"])) == {"cora": "acc", "ogbg-molhiv": "rocauc"}
     from mutualgnn.bench import plots
+
     assert plots.accuracy_plot(bench.records_frame(molhiv), tmp_path / "a.png").stat().st_size > 0
 
 
 def test_cost_table_by_hand():
     records = _records()
-    for r, (sec, epochs, before, peak) in zip(records, [(2.0, 10, 100.0, 130.0), (3.0, 10, 110.0, 130.0),
-                                                        (4.0, 20, 100.0, 150.0), (6.0, 20, 100.0, 170.0)]):
+    for r, (sec, epochs, before, peak) in zip(
+        records,
+        [
+            (2.0, 10, 100.0, 130.0),
+            (3.0, 10, 110.0, 130.0),
+            (4.0, 20, 100.0, 150.0),
+            (6.0, 20, 100.0, 170.0),
+        ],
+    ):
         r.seconds, r.epochs_run, r.rss_before_mb, r.peak_rss_mb = sec, epochs, before, peak
     cost = cost_table(bench.records_frame(records)).set_index("method")
     assert list(cost.index) == ["independent", "gml"]  # `ensemble` trains nothing of its own
@@ -341,11 +425,16 @@ def test_write_tables_formats(tmp_path):
     runs = bench.records_frame(_records())
     runs.loc[runs["model"] == "gat", "model"] = "gat#1"  # a LaTeX special character
     paths = write_tables(runs, tmp_path, ("md", "csv", "latex"))
-    assert {p.name for p in paths} == {f"{t}.{e}" for t in ("accuracy", "validation", "paired", "cost")
-                                       for e in ("md", "csv", "tex")}
+    assert {p.name for p in paths} == {
+        f"{t}.{e}"
+        for t in ("accuracy", "validation", "paired", "cost")
+        for e in ("md", "csv", "tex")
+    }
     tex = (tmp_path / "accuracy.tex").read_text()
     assert "\\textbf{84.5 $\\pm$ 0.7}" in tex and "gat\\#1" in tex
-    assert "\\textbf{81.0 $\\pm$ 1.4}" in tex and "\\textbf{72.0" not in tex  # best of each row only
+    assert (
+        "\\textbf{81.0 $\\pm$ 1.4}" in tex and "\\textbf{72.0" not in tex
+    )  # best of each row only
     csv = pd.read_csv(tmp_path / "accuracy.csv")
     assert list(csv["method"]) == ["independent", "ensemble", "gml"]
     with pytest.raises(ValueError, match="unknown table format"):
@@ -355,13 +444,30 @@ def test_write_tables_formats(tmp_path):
 # ------------------------------------------------------------------------------ CLI
 def test_cli_bench_end_to_end(tmp_path, tiny):
     out = tmp_path / "out"
-    args = ["bench", "--suite", str(tiny), "--out", str(out), "--datasets", "minigc",
-            "--threads", "1", "--no-progress"]
+    args = [
+        "bench",
+        "--suite",
+        str(tiny),
+        "--out",
+        str(out),
+        "--datasets",
+        "minigc",
+        "--threads",
+        "1",
+        "--no-progress",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "4 run(s) trained" in result.output and "| minigc" in result.output
-    for name in ("accuracy.md", "accuracy.tex", "paired.csv", "cost.md", "accuracy.png",
-                 "training_curves.png", "coordinator.png"):
+    for name in (
+        "accuracy.md",
+        "accuracy.tex",
+        "paired.csv",
+        "cost.md",
+        "accuracy.png",
+        "training_curves.png",
+        "coordinator.png",
+    ):
         assert (out / name).exists(), name
     assert (out / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = CliRunner().invoke(main, args)
@@ -372,23 +478,42 @@ def test_cli_bench_end_to_end(tmp_path, tiny):
 
 def test_cli_bench_run_folds_runs_only_those_folds_of_the_suite_split(tmp_path, tiny):
     out = tmp_path / "out"
-    args = ["bench", "--suite", str(tiny), "-o", str(out), "-d", "MiniGC", "-m", "GML,independent",
-            "--threads", "1", "--no-progress", "--format", "CSV"]
+    args = [
+        "bench",
+        "--suite",
+        str(tiny),
+        "-o",
+        str(out),
+        "-d",
+        "MiniGC",
+        "-m",
+        "GML,independent",
+        "--threads",
+        "1",
+        "--no-progress",
+        "--format",
+        "CSV",
+    ]
     result = CliRunner().invoke(main, args + ["--run-folds", "1"])
     assert result.exit_code == 0, result.output
     assert "2 run(s) trained" in result.output
     assert sorted((r.method, r.fold) for r in ResultStore(out).read()) == [
-        ("gml", 1), ("independent", 1)]
+        ("gml", 1),
+        ("independent", 1),
+    ]
     rest = CliRunner().invoke(main, args)  # the same folder: the folds are the same split
     assert "2 run(s) trained, 2 already done" in rest.output
     bad = CliRunner().invoke(main, args + ["--run-folds", "2"])
     assert bad.exit_code != 0 and "run_folds [2] outside 0-1" in bad.output
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["bench", "--suite", "nope"], "unknown suite 'nope'"),
-    (["table", "EMPTY"], "no results in"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["bench", "--suite", "nope"], "unknown suite 'nope'"),
+        (["table", "EMPTY"], "no results in"),
+    ],
+)
 def test_cli_bench_errors(tmp_path, args, fragment):
     args = [str(tmp_path / "empty") if a == "EMPTY" else a for a in args]
     result = CliRunner().invoke(main, args)
@@ -404,8 +529,21 @@ def test_cli_bench_list():
 def test_smoke_suite_on_the_six_datasets(tmp_path, shared_data):
     """The shipped smoke suite end to end, two jobs: every dataset and method runs."""
     out = tmp_path / "smoke"
-    result = CliRunner().invoke(main, ["bench", "--suite", "smoke", "--out", str(out),
-                                       "--jobs", "2", "--no-progress", "--format", "md"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "--suite",
+            "smoke",
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--no-progress",
+            "--format",
+            "md",
+        ],
+    )
     assert result.exit_code == 0, result.output
     records = ResultStore(out).read()
     assert len(records) == len(plan(load_suite("smoke"))) == 3 * 5 + 3 * 2 * 5
@@ -421,15 +559,19 @@ def test_grid_variants_run_tabulate_and_plot(tmp_path):
     suite = load_suite(path)
     assert [v for v, _ in suite.variants()] == ["label_noise=0.0", "label_noise=0.5"]
     specs = plan(suite, datasets=["karate"], methods=["gml"])
-    assert [(s.seed, s.variant) for s in specs] == [(0, "label_noise=0.0"), (0, "label_noise=0.5"),
-                                                     (1, "label_noise=0.0"), (1, "label_noise=0.5")]
+    assert [(s.seed, s.variant) for s in specs] == [
+        (0, "label_noise=0.0"),
+        (0, "label_noise=0.5"),
+        (1, "label_noise=0.0"),
+        (1, "label_noise=0.5"),
+    ]
     assert bench.spec_config(suite, specs[1]).label_noise == 0.5
     out = tmp_path / "out"
     run_suite(suite, out, threads=1, progress=False, datasets=["karate"], methods=["independent"])
     records = ResultStore(out).read()
     assert sorted(r.variant for r in records) == ["label_noise=0.0"] * 2 + ["label_noise=0.5"] * 2
     assert all(r.config["label_noise"] == float(r.variant.split("=")[1]) for r in records)
-    paths = bench.report(out, ("md",))
+    paths = bench.tabulate(out, ("md",))
     table = (out / "accuracy.md").read_text()
     assert "label_noise=0.5" in table and "variant" in table
     assert out / "grid.png" in paths
@@ -437,12 +579,21 @@ def test_grid_variants_run_tabulate_and_plot(tmp_path):
 
 def test_several_cohorts_on_one_dataset_tabulate_and_plot(tmp_path):
     path = tmp_path / "k.yaml"
-    path.write_text(TINY.replace("name: tiny", "name: k").replace(
-        'node: ["gcn,gat"]', 'node: ["gcn", "gcn,gat", "gcn,gcn"]'))  # "gcn" in two cohorts
+    path.write_text(
+        TINY.replace("name: tiny", "name: k").replace(
+            'node: ["gcn,gat"]', 'node: ["gcn", "gcn,gat", "gcn,gcn"]'
+        )
+    )  # "gcn" in two cohorts
     out = tmp_path / "out"
-    run_suite(load_suite(path), out, threads=1, progress=False, datasets=["karate"],
-              methods=["independent", "gml"])
-    paths = bench.report(out, ("md",))
+    run_suite(
+        load_suite(path),
+        out,
+        threads=1,
+        progress=False,
+        datasets=["karate"],
+        methods=["independent", "gml"],
+    )
+    paths = bench.tabulate(out, ("md",))
     assert out / "accuracy.png" in paths
     table = (out / "accuracy.md").read_text()
     assert "| karate    | gcn,gcn  | gml" in table and "gcn#1" in table

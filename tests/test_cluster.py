@@ -2,6 +2,7 @@
 
 Every test runs on this machine: a local cluster of worker processes (``local:2``, or one the
 test starts itself to reach its workers)."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -71,8 +72,13 @@ def own_cluster():
     """A local cluster the test can reach into (its workers' processes), retrying a task once
     as ``local:N`` does."""
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=50)
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=50,
+        )
     with distributed.Client(cluster) as client:
         yield cluster.scheduler_address, client
     cluster.close()
@@ -95,8 +101,9 @@ def _killer(client, kills: dict, stop: threading.Event):
         time.sleep(0.05)
 
 
-def test_a_run_whose_worker_dies_is_retried_once_then_stored_failed(suite, reference, tmp_path,
-                                                                    own_cluster):
+def test_a_run_whose_worker_dies_is_retried_once_then_stored_failed(
+    suite, reference, tmp_path, own_cluster
+):
     address, client = own_cluster
     once, twice = "gml seed 1", "independent seed 2"
     labels = {s.label() for s in plan(suite)}
@@ -148,8 +155,18 @@ def test_a_wrong_address_fails_at_once_with_one_message(tmp_path, monkeypatch, s
     with pytest.raises(ConfigError, match="cannot reach a Dask scheduler there"):
         run_suite(suite, tmp_path / "out", cluster="tcp://127.0.0.1:9", progress=False)
     assert not (tmp_path / "out" / "runs.jsonl").exists()
-    result = CliRunner().invoke(main, ["bench", "--suite", str(suite_file), "--out",
-                                       str(tmp_path / "cli"), "--cluster", "tcp://127.0.0.1:9"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "--suite",
+            str(suite_file),
+            "--out",
+            str(tmp_path / "cli"),
+            "--cluster",
+            "tcp://127.0.0.1:9",
+        ],
+    )
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if not line.startswith("plan: ")]
     assert len(lines) == 1 and lines[0].startswith("Error: --cluster tcp://127.0.0.1:9: cannot")

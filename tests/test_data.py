@@ -1,4 +1,5 @@
 """Datasets: statistics of the six benchmarks, offline staging, splits, names and errors."""
+
 from __future__ import annotations
 
 import stat
@@ -8,22 +9,37 @@ import numpy as np
 import pytest
 import torch
 
-from mutualgnn.data import (BUILTIN, OGB, SUITE, DatasetError, DatasetFormatError,
-                            DatasetNotFoundError, GraphDataset, NodeDataset, Split,
-                            canonical_name, dataset_table, expected_files, load_dataset,
-                            stratified_folds, task_of)
+from mutualgnn.data import (
+    BUILTIN,
+    OGB,
+    SUITE,
+    DatasetError,
+    DatasetFormatError,
+    DatasetNotFoundError,
+    GraphDataset,
+    NodeDataset,
+    Split,
+    canonical_name,
+    dataset_table,
+    expected_files,
+    load_dataset,
+    stratified_folds,
+    task_of,
+)
 
 # ----------------------------------------------------------------------------- statistics
 
 NODE_STATS = {
     "cora": dict(nodes=2708, edges=10556, features=1433, classes=7, train=140, val=500, test=1000),
-    "citeseer": dict(nodes=3327, edges=9228, features=3703, classes=6, train=120, val=500, test=1000),
+    "citeseer": dict(
+        nodes=3327, edges=9228, features=3703, classes=6, train=120, val=500, test=1000
+    ),
     "pubmed": dict(nodes=19717, edges=88651, features=500, classes=3, train=60, val=500, test=1000),
 }
 GRAPH_STATS = {
-    "MUTAG": dict(graphs=188, classes=2, features=7),       # 7 one-hot node labels
-    "PROTEINS": dict(graphs=1113, classes=2, features=4),   # 1 attribute + 3 one-hot labels
-    "ENZYMES": dict(graphs=600, classes=6, features=21),    # 18 attributes + 3 one-hot labels
+    "MUTAG": dict(graphs=188, classes=2, features=7),  # 7 one-hot node labels
+    "PROTEINS": dict(graphs=1113, classes=2, features=4),  # 1 attribute + 3 one-hot labels
+    "ENZYMES": dict(graphs=600, classes=6, features=21),  # 18 attributes + 3 one-hot labels
 }
 
 
@@ -56,7 +72,10 @@ def test_tu_statistics(dataset, name):
     expected = GRAPH_STATS[name]
     assert stats["name"] == name and stats["task"] == "graph"
     assert (stats["graphs"], stats["classes"], stats["features"]) == (
-        expected["graphs"], expected["classes"], expected["features"])
+        expected["graphs"],
+        expected["classes"],
+        expected["features"],
+    )
     assert len(ds.graphs) == len(ds.labels) == expected["graphs"]
     assert ds.labels.dtype == torch.int64
     assert set(ds.labels.tolist()) == set(range(expected["classes"]))
@@ -77,9 +96,18 @@ def test_builtin_datasets_need_no_files(tmp_path, monkeypatch):
     monkeypatch.setenv("MUTUALGNN_DATA_DIR", str(tmp_path / "nothing"))
     karate = load_dataset("karate", data_dir=tmp_path / "nothing", download=False)
     assert isinstance(karate, NodeDataset)
-    assert karate.stats() == {"name": "karate", "task": "node", "graphs": 1, "nodes": 34,
-                              "edges": 156, "features": 34, "classes": 2,
-                              "train": 8, "val": 13, "test": 13}
+    assert karate.stats() == {
+        "name": "karate",
+        "task": "node",
+        "graphs": 1,
+        "nodes": 34,
+        "edges": 156,
+        "features": 34,
+        "classes": 2,
+        "train": 8,
+        "val": 13,
+        "test": 13,
+    }
     parts = [set(getattr(karate.split, p).tolist()) for p in ("train", "val", "test")]
     assert set.union(*parts) == set(range(34)) and sum(map(len, parts)) == 34
     minigc = load_dataset("MiniGC", download=False)
@@ -94,11 +122,18 @@ def test_builtin_datasets_need_no_files(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- staging
 
+
 def _listing(root: Path) -> dict:
     """Every path under ``root`` with its kind, size, mode and modification time."""
-    return {str(p.relative_to(root)): (p.is_dir(), p.stat().st_size if p.is_file() else 0,
-                                       p.stat().st_mode, p.stat().st_mtime_ns)
-            for p in sorted(root.rglob("*"))}
+    return {
+        str(p.relative_to(root)): (
+            p.is_dir(),
+            p.stat().st_size if p.is_file() else 0,
+            p.stat().st_mode,
+            p.stat().st_mtime_ns,
+        )
+        for p in sorted(root.rglob("*"))
+    }
 
 
 def test_data_dir_is_never_written(tmp_path, raw_copy):
@@ -131,8 +166,11 @@ def test_staged_copy_of_read_only_folder_is_writable(tmp_path, raw_copy):
     cache = tmp_path / "cache"
     try:
         assert load_dataset("MUTAG", data_dir=data, cache_dir=cache).stats()["graphs"] == 188
-        read_only = [str(p.relative_to(cache)) for p in [cache, *cache.rglob("*")]
-                     if p.is_dir() and not p.stat().st_mode & stat.S_IWUSR]
+        read_only = [
+            str(p.relative_to(cache))
+            for p in [cache, *cache.rglob("*")]
+            if p.is_dir() and not p.stat().st_mode & stat.S_IWUSR
+        ]
         assert read_only == [], f"staged folders without owner write permission: {read_only}"
     finally:
         for p in [data, *data.rglob("*"), *(cache.rglob("*") if cache.exists() else [])]:
@@ -153,6 +191,7 @@ def test_changed_raw_files_are_restaged(tmp_path, raw_copy):
 
 
 # ----------------------------------------------------------------------------- errors
+
 
 # cora is absent from no data directory: the package ships its files (tests/test_own_data.py)
 @pytest.mark.parametrize("name", [n for n in SUITE if n != "cora"])
@@ -197,14 +236,17 @@ def test_unknown_dataset_lists_known_names(tmp_path):
         assert known in message
 
 
-@pytest.mark.parametrize("name, file, size", [
-    ("MUTAG", "MUTAG/MUTAG/MUTAG_A.txt", 5),
-    ("MUTAG", "MUTAG/MUTAG/MUTAG_node_labels.txt", 0),
-    ("MUTAG", "MUTAG/MUTAG/MUTAG_graph_labels.txt", 5),
-    ("MUTAG", "MUTAG/MUTAG/MUTAG_graph_indicator.txt", 5),
-    ("cora", "cora_v2/ind.cora_v2.x", 5),
-    ("cora", "cora_v2/ind.cora_v2.graph", 0),
-])
+@pytest.mark.parametrize(
+    "name, file, size",
+    [
+        ("MUTAG", "MUTAG/MUTAG/MUTAG_A.txt", 5),
+        ("MUTAG", "MUTAG/MUTAG/MUTAG_node_labels.txt", 0),
+        ("MUTAG", "MUTAG/MUTAG/MUTAG_graph_labels.txt", 5),
+        ("MUTAG", "MUTAG/MUTAG/MUTAG_graph_indicator.txt", 5),
+        ("cora", "cora_v2/ind.cora_v2.x", 5),
+        ("cora", "cora_v2/ind.cora_v2.graph", 0),
+    ],
+)
 def test_truncated_raw_file_is_a_format_error(tmp_path, raw_copy, name, file, size):
     data = raw_copy(name, tmp_path / "data")
     with open(data / file, "r+b") as fh:
@@ -218,13 +260,28 @@ def test_truncated_raw_file_is_a_format_error(tmp_path, raw_copy, name, file, si
 
 # ----------------------------------------------------------------------------- names
 
-@pytest.mark.parametrize("given, expected", [
-    ("cora", "cora"), ("Cora", "cora"), (" CITESEER ", "citeseer"), ("PubMed", "pubmed"),
-    ("mutag", "MUTAG"), ("Mutag", "MUTAG"), ("MUTAG", "MUTAG"), ("proteins", "PROTEINS"),
-    ("enzymes", "ENZYMES"), ("Karate", "karate"), ("MINIGC", "minigc"),
-    ("tu:IMDB-BINARY", "IMDB-BINARY"), ("TU:MUTAG", "MUTAG"), ("tu:mutag", "mutag"),
-    ("IMDB-BINARY", "IMDB-BINARY"), ("NCI1", "NCI1"),
-])
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("cora", "cora"),
+        ("Cora", "cora"),
+        (" CITESEER ", "citeseer"),
+        ("PubMed", "pubmed"),
+        ("mutag", "MUTAG"),
+        ("Mutag", "MUTAG"),
+        ("MUTAG", "MUTAG"),
+        ("proteins", "PROTEINS"),
+        ("enzymes", "ENZYMES"),
+        ("Karate", "karate"),
+        ("MINIGC", "minigc"),
+        ("tu:IMDB-BINARY", "IMDB-BINARY"),
+        ("TU:MUTAG", "MUTAG"),
+        ("tu:mutag", "mutag"),
+        ("IMDB-BINARY", "IMDB-BINARY"),
+        ("NCI1", "NCI1"),
+    ],
+)
 def test_canonical_name(given, expected):
     assert canonical_name(given) == expected
 
@@ -240,9 +297,11 @@ def test_tasks_and_expected_files():
     assert task_of("tu:NCI1") == "graph"
     assert expected_files("cora")[0] == "cora_v2/ind.cora_v2.x"
     assert len(expected_files("pubmed")) == 8
-    assert expected_files("proteins") == ["PROTEINS/PROTEINS/PROTEINS_A.txt",
-                                          "PROTEINS/PROTEINS/PROTEINS_graph_indicator.txt",
-                                          "PROTEINS/PROTEINS/PROTEINS_graph_labels.txt"]
+    assert expected_files("proteins") == [
+        "PROTEINS/PROTEINS/PROTEINS_A.txt",
+        "PROTEINS/PROTEINS/PROTEINS_graph_indicator.txt",
+        "PROTEINS/PROTEINS/PROTEINS_graph_labels.txt",
+    ]
     assert expected_files("karate") == []
 
 
@@ -254,11 +313,15 @@ def test_dataset_table(shared_data, tmp_path):
     assert next(r for r in rows if r["name"] == "cora")["source"] == str(shared_data / "cora_v2")
     empty = {r["name"]: (r["present"], r["source"]) for r in dataset_table(tmp_path)}
     assert {n: present for n, (present, _) in empty.items()} == {
-        **{n: False for n in SUITE + OGB}, "cora": True, **{n: True for n in BUILTIN}}
+        **{n: False for n in SUITE + OGB},
+        "cora": True,
+        **{n: True for n in BUILTIN},
+    }
     assert empty["cora"][1] == "embedded"  # the package's copy of Cora
 
 
 # ----------------------------------------------------------------------------- splits
+
 
 def _labels():
     rng = np.random.default_rng(1)
@@ -323,8 +386,9 @@ def test_graph_dataset_splits(dataset):
 
 
 def test_minigc_splits(minigc):
-    _check_partition(minigc.splits(folds=5, seed=3, val_fraction=0.2), minigc.labels.numpy(), 5,
-                     val_fraction=0.2)
+    _check_partition(
+        minigc.splits(folds=5, seed=3, val_fraction=0.2), minigc.labels.numpy(), 5, val_fraction=0.2
+    )
 
 
 def test_flip_labels_counts_and_determinism():
@@ -357,9 +421,14 @@ def test_label_noise_reaches_training_only(karate):
     labels_before = karate.labels.clone()
     results = {}
     for noise in (0.0, 0.9):
-        config = ExperimentConfig.from_dict({"dataset": "karate", "students": ["gcn"],
-                                             "label_noise": noise,
-                                             "train": {"epochs": 30, "progress": False, "threads": 1}})
+        config = ExperimentConfig.from_dict(
+            {
+                "dataset": "karate",
+                "students": ["gcn"],
+                "label_noise": noise,
+                "train": {"epochs": 30, "progress": False, "threads": 1},
+            }
+        )
         results[noise] = run_once(config, karate, 0, karate.split).fit.students[0]
     assert results[0.9].test_acc < results[0.0].test_acc  # 90% wrong training labels hurt
     assert torch.equal(karate.labels, labels_before)  # the loaded dataset is not modified
@@ -378,8 +447,14 @@ def test_graph_label_noise_flips_training_graphs_only(minigc, monkeypatch):
         raise StopIteration
 
     monkeypatch.setattr(experiment, "fit", fake_fit)
-    config = ExperimentConfig.from_dict({"dataset": "minigc", "students": ["gin"], "label_noise": 0.4,
-                                         "train": {"progress": False, "threads": 1}})
+    config = ExperimentConfig.from_dict(
+        {
+            "dataset": "minigc",
+            "students": ["gin"],
+            "label_noise": 0.4,
+            "train": {"progress": False, "threads": 1},
+        }
+    )
     split = minigc.splits(folds=5, seed=0)[2]
     with pytest.raises(StopIteration):
         experiment.run_once(config, minigc, 3, split)
@@ -423,8 +498,9 @@ def test_features_setting_is_validated_and_reaches_training(minigc, monkeypatch)
     from mutualgnn import ExperimentConfig
     from mutualgnn.config import ConfigError
 
-    with pytest.raises(ConfigError,
-                       match="unknown features 'scaled'; choose from: raw, standard, auto"):
+    with pytest.raises(
+        ConfigError, match="unknown features 'scaled'; choose from: raw, standard, auto"
+    ):
         ExperimentConfig.from_dict({"features": "scaled"})
     seen = {}
 
@@ -435,9 +511,14 @@ def test_features_setting_is_validated_and_reaches_training(minigc, monkeypatch)
     monkeypatch.setattr(experiment, "fit", fake_fit)
     split = minigc.splits(folds=5, seed=0)[0]
     for features in ("raw", "standard"):
-        config = ExperimentConfig.from_dict({"dataset": "minigc", "students": ["gin"],
-                                             "features": features,
-                                             "train": {"progress": False, "threads": 1}})
+        config = ExperimentConfig.from_dict(
+            {
+                "dataset": "minigc",
+                "students": ["gin"],
+                "features": features,
+                "train": {"progress": False, "threads": 1},
+            }
+        )
         with pytest.raises(StopIteration):
             experiment.run_once(config, minigc, 0, split)
         raw = minigc.graphs[int(split.train[0])].ndata["feat"]
@@ -466,8 +547,9 @@ def test_auto_features_standardise_continuous_graph_attributes_only(minigc, kara
     assert continuous_features(measured)
     auto = with_features(measured, "auto", split.train)
     standard = standardize_features(measured, split.train)
-    assert all(torch.equal(a.ndata["feat"], s.ndata["feat"])
-               for a, s in zip(auto.graphs, standard.graphs))
+    assert all(
+        torch.equal(a.ndata["feat"], s.ndata["feat"]) for a, s in zip(auto.graphs, standard.graphs)
+    )
     assert with_features(measured, "raw", split.train) is measured
     with pytest.raises(ValueError, match="raw, standard, auto"):
         with_features(minigc, "scaled", split.train)

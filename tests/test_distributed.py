@@ -1,5 +1,6 @@
 """A cohort spread over processes (torch.distributed, gloo on localhost): the same numbers as
 one process, and failures that end the run instead of hanging."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,23 +23,29 @@ RECORD_COLUMNS = ["seed", "fold", "student", "arch", "test_acc", "val_acc", "bes
 
 
 def _histories(result) -> pd.DataFrame:
-    return pd.DataFrame([dict(row, run=i) for i, h in enumerate(result.histories)
-                         for row in h["history"]])
+    return pd.DataFrame(
+        [dict(row, run=i) for i, h in enumerate(result.histories) for row in h["history"]]
+    )
 
 
 def _config(dataset, students, method="gml", **kwargs):
     sampling = {k: kwargs.pop(k) for k in ("fanouts", "batch_size") if k in kwargs}
-    train = TrainConfig(epochs=kwargs.pop("epochs"), student_rng=True, progress=False, threads=1,
-                        **sampling)
-    return ExperimentConfig(dataset=dataset, students=students, method=method, seeds=[0],
-                            train=train, **kwargs)
+    train = TrainConfig(
+        epochs=kwargs.pop("epochs"), student_rng=True, progress=False, threads=1, **sampling
+    )
+    return ExperimentConfig(
+        dataset=dataset, students=students, method=method, seeds=[0], train=train, **kwargs
+    )
 
 
-@pytest.mark.parametrize("dataset, students, extra", [
-    ("karate", ["gcn", "gat", "sage"], dict(epochs=15)),  # 3 students on 2 ranks: 2 + 1
-    ("minigc", ["gin", "gcn"], dict(epochs=4, folds=2)),
-    ("karate", ["gcn", "sage"], dict(epochs=6, fanouts=[4, 4], batch_size=8)),  # sampled blocks
-])
+@pytest.mark.parametrize(
+    "dataset, students, extra",
+    [
+        ("karate", ["gcn", "gat", "sage"], dict(epochs=15)),  # 3 students on 2 ranks: 2 + 1
+        ("minigc", ["gin", "gcn"], dict(epochs=4, folds=2)),
+        ("karate", ["gcn", "sage"], dict(epochs=6, fanouts=[4, 4], batch_size=8)),  # sampled blocks
+    ],
+)
 def test_two_ranks_reproduce_one_process_exactly(dataset, students, extra):
     """The one-process reference runs in a fresh process, as each rank does: this test is about
     the ranks. (Once in four full CI runs, session 5, a sampled reference run inside the pytest
@@ -59,8 +66,9 @@ def test_a_sampled_run_repeats_in_a_process_after_other_runs():
     first = run_experiment(config)
     for threads, fanouts in ((2, [3, 3]), (1, None), (2, None)):
         other = _config("karate", ["gat", "gcn", "sage"], epochs=2, fanouts=fanouts, batch_size=4)
-        run_experiment(dataclasses.replace(
-            other, train=dataclasses.replace(other.train, threads=threads)))
+        run_experiment(
+            dataclasses.replace(other, train=dataclasses.replace(other.train, threads=threads))
+        )
     pd.testing.assert_frame_equal(_histories(first), _histories(run_experiment(config)))
 
 
@@ -139,8 +147,22 @@ def test_a_stalled_rank_times_out_instead_of_hanging(monkeypatch):
 
 
 def test_cli_distributed_run_prints_the_one_process_numbers():
-    args = ["run", "-d", "karate", "-s", "gcn,gat", "-m", "gml", "--epochs", "10", "--threads", "1",
-            "--set", "train.student_rng=true", "--no-progress"]
+    args = [
+        "run",
+        "-d",
+        "karate",
+        "-s",
+        "gcn,gat",
+        "-m",
+        "gml",
+        "--epochs",
+        "10",
+        "--threads",
+        "1",
+        "--set",
+        "train.student_rng=true",
+        "--no-progress",
+    ]
     alone = CliRunner().invoke(main, args)
     spread = CliRunner().invoke(main, args + ["--distributed", "2"])
     assert alone.exit_code == 0, alone.output

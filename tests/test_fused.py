@@ -1,4 +1,5 @@
 """Fused cohorts compute what the separate students compute: same logits, same gradients."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,7 +13,9 @@ from mutualgnn.training import as_input
 
 def _students(data, k, **hp):
     seed_everything(0)
-    return [build_student("gcn", "node", data.num_features, data.num_classes, **hp) for _ in range(k)]
+    return [
+        build_student("gcn", "node", data.num_features, data.num_classes, **hp) for _ in range(k)
+    ]
 
 
 @pytest.mark.parametrize("sparse", [True, False])
@@ -40,7 +43,9 @@ def test_write_back_and_cohort_order(karate):
     graph = dgl.add_self_loop(karate.graph)
     feat = karate.graph.ndata["feat"]
     seed_everything(1)
-    make = (lambda arch, **hp: build_student(arch, "node", karate.num_features, karate.num_classes, **hp))
+    make = lambda arch, **hp: build_student(
+        arch, "node", karate.num_features, karate.num_classes, **hp
+    )
     students = [make("gcn"), make("gat"), make("gcn"), make("gcn", hidden=8)]
     cohort = Cohort(students).eval()
     kinds = sorted((idx, fused) for _, idx, fused in cohort.groups)
@@ -60,10 +65,18 @@ def test_fit_with_fused_students_learns_and_keeps_best_checkpoints(karate, monke
     import mutualgnn.training.loop as training
 
     built = []
-    monkeypatch.setattr(training, "Cohort", lambda *a, **k: built.append(Cohort(*a, **k)) or built[-1])
+    monkeypatch.setattr(
+        training, "Cohort", lambda *a, **k: built.append(Cohort(*a, **k)) or built[-1]
+    )
     students = _students(karate, 3)
-    result = fit(students, karate, karate.split, method="gml", mutual=MutualConfig(lam=1.0, gamma=0.05),
-                 train=TrainConfig(epochs=40, patience=40, progress=False, threads=1))
+    result = fit(
+        students,
+        karate,
+        karate.split,
+        method="gml",
+        mutual=MutualConfig(lam=1.0, gamma=0.05),
+        train=TrainConfig(epochs=40, patience=40, progress=False, threads=1),
+    )
     graph = dgl.add_self_loop(karate.graph)
     for s, res in zip(students, result.students):  # the students hold their best weights
         z = s.eval()(graph, karate.graph.ndata["feat"])
@@ -81,8 +94,19 @@ def test_fused_gat_matches_separate_students(dataset, sparse, out_heads):
     graph = dgl.add_self_loop(dgl.remove_self_loop(cora.graph))
     feat = as_input(cora.graph.ndata["feat"]) if sparse else cora.graph.ndata["feat"]
     seed_everything(0)
-    students = [build_student("gat", "node", cora.num_features, cora.num_classes, dropout=0.0,
-                              attn_dropout=0.0, heads=3, out_heads=out_heads) for _ in range(3)]
+    students = [
+        build_student(
+            "gat",
+            "node",
+            cora.num_features,
+            cora.num_classes,
+            dropout=0.0,
+            attn_dropout=0.0,
+            heads=3,
+            out_heads=out_heads,
+        )
+        for _ in range(3)
+    ]
     for s in students:  # GATConv starts with zero biases: make them count
         for conv in (s.conv1, s.conv2):
             torch.nn.init.normal_(conv.bias)
@@ -100,9 +124,15 @@ def test_fused_gat_matches_separate_students(dataset, sparse, out_heads):
         torch.testing.assert_close(fused.fc2.grad[k], s.conv2.fc.weight.grad, **close)
         for wide, own in ((fused.conv1, s.conv1), (fused.conv2, s.conv2)):
             h, size = own._num_heads, own.bias.numel()
-            torch.testing.assert_close(wide.attn_l.grad[:, k * h:(k + 1) * h], own.attn_l.grad, **close)
-            torch.testing.assert_close(wide.attn_r.grad[:, k * h:(k + 1) * h], own.attn_r.grad, **close)
-            torch.testing.assert_close(wide.bias.grad[k * size:(k + 1) * size], own.bias.grad, **close)
+            torch.testing.assert_close(
+                wide.attn_l.grad[:, k * h : (k + 1) * h], own.attn_l.grad, **close
+            )
+            torch.testing.assert_close(
+                wide.attn_r.grad[:, k * h : (k + 1) * h], own.attn_r.grad, **close
+            )
+            torch.testing.assert_close(
+                wide.bias.grad[k * size : (k + 1) * size], own.bias.grad, **close
+            )
 
 
 @pytest.mark.parametrize("arch,fused_class", [("gcn", FusedGCN), ("gat", FusedGAT)])
@@ -110,9 +140,11 @@ def test_fused_write_back_round_trip(karate, arch, fused_class):
     graph = dgl.add_self_loop(karate.graph)
     feat = karate.graph.ndata["feat"]
     seed_everything(2)
-    students = [build_student(arch, "node", karate.num_features, karate.num_classes) for _ in range(2)]
+    students = [
+        build_student(arch, "node", karate.num_features, karate.num_classes) for _ in range(2)
+    ]
     cohort = Cohort(students).eval()
-    (fused_group, idx, fused), = cohort.groups
+    ((fused_group, idx, fused),) = cohort.groups
     assert fused and idx == [0, 1] and isinstance(fused_group, fused_class)
     with torch.no_grad():
         for p in fused_group.parameters():  # "train" the fused copy by hand
@@ -135,7 +167,13 @@ def test_fit_fuses_a_large_graph_on_the_cpu_only_where_it_pays(karate, monkeypat
     assert not fusion_pays(karate, 2, "cpu", train) and fusion_pays(karate, 1, "cpu", train)
     assert fusion_pays(karate, 2, "cuda", train)
     built = []
-    monkeypatch.setattr(training, "Cohort", lambda *a, **k: built.append(Cohort(*a, **k)) or built[-1])
-    fit(_students(karate, 2), karate, method="gml",
-        train=TrainConfig(epochs=2, patience=2, progress=False, threads=1))
+    monkeypatch.setattr(
+        training, "Cohort", lambda *a, **k: built.append(Cohort(*a, **k)) or built[-1]
+    )
+    fit(
+        _students(karate, 2),
+        karate,
+        method="gml",
+        train=TrainConfig(epochs=2, patience=2, progress=False, threads=1),
+    )
     assert not built[0].fused  # over the (lowered) limit: one by one

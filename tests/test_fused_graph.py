@@ -1,5 +1,6 @@
 """Fused graph classifiers (GIN, GCN) compute what the separate students compute: same logits,
 same gradients, same batch-norm statistics, written back exactly."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,14 +17,17 @@ def _batch(data, n=24):
     one-hot degrees are nearly constant within a class)."""
     rows = torch.linspace(0, len(data.graphs) - 1, n).long()
     graph = dgl.batch([data.graphs[i] for i in rows.tolist()])
-    feat = torch.randn(graph.num_nodes(), data.num_features, generator=torch.Generator().manual_seed(0))
+    feat = torch.randn(
+        graph.num_nodes(), data.num_features, generator=torch.Generator().manual_seed(0)
+    )
     return graph, feat, data.labels[rows]
 
 
 def _students(data, arch, k, **hp):
     seed_everything(0)
-    students = [build_student(arch, "graph", data.num_features, data.num_classes, **hp)
-                for _ in range(k)]
+    students = [
+        build_student(arch, "graph", data.num_features, data.num_classes, **hp) for _ in range(k)
+    ]
     for s in students:  # batch norm starts at weight 1, bias 0: make every parameter count
         for m in s.modules():
             if isinstance(m, torch.nn.BatchNorm1d):
@@ -36,8 +40,11 @@ def _member_grads(fused, k):
     """Member k's parameter gradients, named like a student's state dict."""
     out = {}
     for i, layer in enumerate(fused.layers):
-        linears = ({"apply_func.0": layer["lin1"], "apply_func.3": layer["lin2"]}
-                   if fused.arch == "gin" else {"": layer["lin"]})
+        linears = (
+            {"apply_func.0": layer["lin1"], "apply_func.3": layer["lin2"]}
+            if fused.arch == "gin"
+            else {"": layer["lin"]}
+        )
         for name, lin in linears.items():
             prefix = f"convs.{i}.{name}." if name else f"convs.{i}."
             weight = lin.weight.grad[k]
@@ -48,8 +55,8 @@ def _member_grads(fused, k):
             norms[f"convs.{i}.apply_func.1"] = layer["norm1"]
         for name, norm in norms.items():
             size = norm.num_features // fused.num_members
-            out[name + ".weight"] = norm.weight.grad[k * size:(k + 1) * size]
-            out[name + ".bias"] = norm.bias.grad[k * size:(k + 1) * size]
+            out[name + ".weight"] = norm.weight.grad[k * size : (k + 1) * size]
+            out[name + ".bias"] = norm.bias.grad[k * size : (k + 1) * size]
     for i, head in enumerate(fused.heads):
         out[f"heads.{i}.weight"], out[f"heads.{i}.bias"] = head.weight.grad[k], head.bias.grad[k]
     return out
@@ -74,8 +81,11 @@ def test_fused_graph_classifier_matches_separate_students(minigc, arch, hp):
         for name, grad in grads.items():
             torch.testing.assert_close(grad, own[name], **close, msg=f"{arch} {k} {name}")
         # the running statistics moved alike
-        torch.testing.assert_close(fused.layers[0]["norm"].running_mean[k * 64:(k + 1) * 64],
-                                   s.norms[0].running_mean, **close)
+        torch.testing.assert_close(
+            fused.layers[0]["norm"].running_mean[k * 64 : (k + 1) * 64],
+            s.norms[0].running_mean,
+            **close,
+        )
 
 
 @pytest.mark.parametrize("arch", ["gin", "gcn"])
@@ -83,7 +93,7 @@ def test_fused_graph_write_back_round_trip(minigc, arch):
     graph, feat, _ = _batch(minigc)
     students = _students(minigc, arch, 2)
     cohort = Cohort(students)
-    (module, idx, fused), = cohort.groups
+    ((module, idx, fused),) = cohort.groups
     assert fused and idx == [0, 1] and isinstance(module, FusedGraphClassifier)
     with torch.no_grad():
         for p in module.parameters():  # "train" the fused copy by hand
@@ -92,15 +102,28 @@ def test_fused_graph_write_back_round_trip(minigc, arch):
         out = cohort.eval()(graph, feat)
         for k in idx:
             cohort.sync(k)
-            torch.testing.assert_close(students[k].eval()(graph, feat), out[k],
-                                       rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(
+                students[k].eval()(graph, feat), out[k], rtol=1e-4, atol=1e-5
+            )
 
 
 def test_graph_cohort_groups_by_convolution_and_settings(minigc):
-    make = lambda arch, **hp: build_student(arch, "graph", minigc.num_features,  # noqa: E731
-                                            minigc.num_classes, **hp)
-    students = [make("gin"), make("gcn"), make("gin"), make("gcn"), make("gat"), make("gat"),
-                make("gin", hidden=32)]
+    make = lambda arch, **hp: build_student(
+        arch,
+        "graph",
+        minigc.num_features,  # noqa: E731
+        minigc.num_classes,
+        **hp,
+    )
+    students = [
+        make("gin"),
+        make("gcn"),
+        make("gin"),
+        make("gcn"),
+        make("gat"),
+        make("gat"),
+        make("gin", hidden=32),
+    ]
     # gin and gcn have the same hyper-parameters: the convolution keeps them apart
     assert fusion_key(students[0]) != fusion_key(students[1])
     assert fusion_key(students[4]) is None  # graph-level GAT has no fused implementation
@@ -117,8 +140,9 @@ def test_stacked_linear_shared_and_separate_inputs():
     want = torch.cat([x @ w.t() + b for w, b in zip(weights, biases)], 1)  # (4, 2*3)
     torch.testing.assert_close(StackedLinear(weights, biases, shared=True)(x), want)
     x2 = torch.randn(4, 10)  # member k's input in columns 5k..5k+4
-    want2 = torch.cat([x2[:, 5 * k:5 * k + 5] @ w.t() + b
-                       for k, (w, b) in enumerate(zip(weights, biases))], 1)
+    want2 = torch.cat(
+        [x2[:, 5 * k : 5 * k + 5] @ w.t() + b for k, (w, b) in enumerate(zip(weights, biases))], 1
+    )
     torch.testing.assert_close(StackedLinear(weights, biases, shared=False)(x2), want2)
 
 
@@ -126,12 +150,18 @@ def test_fit_fuses_graph_students_and_keeps_their_best_checkpoints(minigc, monke
     import mutualgnn.training.loop as training
 
     built = []
-    monkeypatch.setattr(training, "Cohort",
-                        lambda *a, **k: built.append(Cohort(*a, **k)) or built[-1])
+    monkeypatch.setattr(
+        training, "Cohort", lambda *a, **k: built.append(Cohort(*a, **k)) or built[-1]
+    )
     students = _students(minigc, "gin", 2)
     split = minigc.splits(5, 0)[0]
-    result = fit(students, minigc, split, method="gml",
-                 train=TrainConfig(epochs=6, patience=6, progress=False, threads=1))
+    result = fit(
+        students,
+        minigc,
+        split,
+        method="gml",
+        train=TrainConfig(epochs=6, patience=6, progress=False, threads=1),
+    )
     assert built[0].fused and built[0].groups[0][1] == [0, 1]
     graphs = dgl.batch([minigc.graphs[i] for i in split.val.tolist()])
     for s, res in zip(students, result.students):  # each left fit at its best checkpoint

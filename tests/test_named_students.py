@@ -1,6 +1,7 @@
 """Students of your own by name: ``module.path:ClassName`` and short names from
 ``mutualgnn.register_student`` work in ``run --students``, ExperimentConfig, suites, ``--save``
 and ``predict``; every mistake is one message that says what to fix."""
+
 from __future__ import annotations
 
 import importlib
@@ -20,7 +21,7 @@ from mutualgnn.saved import load_students
 from mutualgnn.students import StudentError, build_named_student, resolve_student, student_path
 from mutualgnn.students import registry
 
-USER_MODELS = '''
+USER_MODELS = """
 import torch
 from torch import nn
 from dgl.nn import GraphConv
@@ -56,7 +57,7 @@ class NotAModule:
 
 def helper():
     return 1
-'''
+"""
 
 QUICK = ["-d", "karate", "--epochs", "5", "--threads", "1", "--no-progress"]
 
@@ -86,16 +87,22 @@ def _forget_userpkg():
 def _one_message(result, *fragments):
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert [line.startswith("Error: ") for line in result.output.splitlines()] == [True], \
+    assert [line.startswith("Error: ") for line in result.output.splitlines()] == [True], (
         result.output
+    )
     assert "Traceback" not in result.output
     for fragment in fragments:
         assert fragment in result.output, result.output
 
 
 def _config(students, **kwargs):
-    return ExperimentConfig(dataset="karate", students=students, method="gml",
-                            train=TrainConfig(epochs=5, threads=1, progress=False), **kwargs)
+    return ExperimentConfig(
+        dataset="karate",
+        students=students,
+        method="gml",
+        train=TrainConfig(epochs=5, threads=1, progress=False),
+        **kwargs,
+    )
 
 
 def test_run_experiment_trains_a_class_of_yours_with_the_built_ins(userpkg):
@@ -106,8 +113,9 @@ def test_run_experiment_trains_a_class_of_yours_with_the_built_ins(userpkg):
 
 
 def test_cli_run_takes_module_colon_class(userpkg):
-    result = CliRunner().invoke(main, ["run", *QUICK, "-s", "gcn,userpkg.models:MyGCN",
-                                       "-m", "gml"])
+    result = CliRunner().invoke(
+        main, ["run", *QUICK, "-s", "gcn,userpkg.models:MyGCN", "-m", "gml"]
+    )
     assert result.exit_code == 0, result.output
     assert "userpkg.models:MyGCN" in result.output
 
@@ -124,6 +132,7 @@ def test_registered_short_name_takes_hparams_and_lr(userpkg, monkeypatch):
     assert built.hparams == {"hidden": 32, "lr": 0.0123}
 
     import mutualgnn.training.loop as loop
+
     seen, adam = [], loop._adam
 
     def spy(params, **kwargs):
@@ -131,9 +140,21 @@ def test_registered_short_name_takes_hparams_and_lr(userpkg, monkeypatch):
         return adam(params, **kwargs)
 
     monkeypatch.setattr(loop, "_adam", spy)
-    result = CliRunner().invoke(main, ["run", *QUICK, "-s", "gcn,mysage", "-m", "dml",
-                                       "--set", "hparams.mysage.hidden=32",
-                                       "--set", "hparams.mysage.lr=0.0123"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            *QUICK,
+            "-s",
+            "gcn,mysage",
+            "-m",
+            "dml",
+            "--set",
+            "hparams.mysage.hidden=32",
+            "--set",
+            "hparams.mysage.lr=0.0123",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "mysage" in result.output
     assert [s["lr"] for s in seen] == [0.01, 0.0123]  # gcn's default, then mysage's
@@ -154,14 +175,29 @@ def test_save_then_predict_rebuilds_your_students(userpkg, tmp_path):
 
     mutualgnn.register_student("mysage", MyGCN)
     out = tmp_path / "model"
-    result = CliRunner().invoke(main, [
-        "run", *QUICK, "-s", "userpkg.models:MyGCN,mysage", "-m", "gml", "--save", str(out),
-        "--set", "hparams.userpkg.models:MyGCN.hidden=8", "--set", "hparams.mysage.hidden=12"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            *QUICK,
+            "-s",
+            "userpkg.models:MyGCN,mysage",
+            "-m",
+            "gml",
+            "--save",
+            str(out),
+            "--set",
+            "hparams.userpkg.models:MyGCN.hidden=8",
+            "--set",
+            "hparams.mysage.hidden=12",
+        ],
+    )
     assert result.exit_code == 0, result.output
     entries = json.loads((out / "seed0" / "run.json").read_text())["students"]
     assert [(e["arch"], e.get("class"), e["hparams"]) for e in entries] == [
         ("userpkg.models:MyGCN", "userpkg.models:MyGCN", {"hidden": 8}),
-        ("mysage", "userpkg.models:MyGCN", {"hidden": 12})]
+        ("mysage", "userpkg.models:MyGCN", {"hidden": 12}),
+    ]
     assert all((out / "seed0" / e["file"]).is_file() and ":" not in e["file"] for e in entries)
 
     registry._REGISTERED.clear()  # as in a new process: the short name is unknown
@@ -175,48 +211,87 @@ def test_save_then_predict_rebuilds_your_students(userpkg, tmp_path):
 
 def test_a_suite_cohort_names_your_class(userpkg, tmp_path):
     suite = tmp_path / "mine.yaml"
-    suite.write_text(textwrap.dedent("""\
+    suite.write_text(
+        textwrap.dedent("""\
         name: mine
         datasets: [karate]
         methods: [gml]
         cohorts: {node: [[gcn, userpkg.models:MyGCN]]}
         seeds: {node: 0}
         settings: {train: {epochs: 3, patience: 3, threads: 1}, hparams: {gcn: {hidden: 16}}}
-        """))
+        """)
+    )
     out = tmp_path / "results"
-    result = CliRunner().invoke(main, ["bench", "--suite", str(suite), "--out", str(out),
-                                       "--format", "md", "--no-progress"])
+    result = CliRunner().invoke(
+        main, ["bench", "--suite", str(suite), "--out", str(out), "--format", "md", "--no-progress"]
+    )
     assert result.exit_code == 0, result.output
     record = json.loads((out / "runs.jsonl").read_text().splitlines()[0])
     assert record["cohort"] == "gcn,userpkg.models:MyGCN"
     assert [s["arch"] for s in record["students"]] == ["gcn", "userpkg.models:MyGCN"]
 
 
-@pytest.mark.parametrize("student, fragments", [
-    ("userpkg.nothere:MyGCN", ["cannot import module 'userpkg.nothere'", "ModuleNotFoundError",
-                               "PYTHONPATH"]),
-    ("userpkg.broken:Model", ["cannot import module 'userpkg.broken'",
-                              "No module named 'torch_scatter_not_installed'"]),
-    ("userpkg.models:Nope", ["module 'userpkg.models' has no class 'Nope'", "MyGCN"]),
-    ("userpkg.models:NotAModule", ["the class NotAModule, not a torch.nn.Module subclass"]),
-    ("userpkg.models:helper", ["a function, not a torch.nn.Module subclass"]),
-    ("userpkg.models:NeedsGPU", ["NeedsGPU(34, 2) failed: RuntimeError: this model needs a GPU",
-                                 "(in_features, num_classes)"]),
-    ("mysgae", ["unknown student 'mysgae'", "gcn, gat, sage, gin, mlp", "registered: none",
-                "module.path:ClassName", "register_student"]),
-    ("userpkg:models:MyGCN", ["module.path:ClassName"]),
-])
+@pytest.mark.parametrize(
+    "student, fragments",
+    [
+        (
+            "userpkg.nothere:MyGCN",
+            ["cannot import module 'userpkg.nothere'", "ModuleNotFoundError", "PYTHONPATH"],
+        ),
+        (
+            "userpkg.broken:Model",
+            [
+                "cannot import module 'userpkg.broken'",
+                "No module named 'torch_scatter_not_installed'",
+            ],
+        ),
+        ("userpkg.models:Nope", ["module 'userpkg.models' has no class 'Nope'", "MyGCN"]),
+        ("userpkg.models:NotAModule", ["the class NotAModule, not a torch.nn.Module subclass"]),
+        ("userpkg.models:helper", ["a function, not a torch.nn.Module subclass"]),
+        (
+            "userpkg.models:NeedsGPU",
+            [
+                "NeedsGPU(34, 2) failed: RuntimeError: this model needs a GPU",
+                "(in_features, num_classes)",
+            ],
+        ),
+        (
+            "mysgae",
+            [
+                "unknown student 'mysgae'",
+                "gcn, gat, sage, gin, mlp",
+                "registered: none",
+                "module.path:ClassName",
+                "register_student",
+            ],
+        ),
+        ("userpkg:models:MyGCN", ["module.path:ClassName"]),
+    ],
+)
 def test_a_student_that_cannot_be_built_is_one_message(userpkg, student, fragments):
     result = CliRunner().invoke(main, ["run", *QUICK, "-s", f"gcn,{student}", "-m", "gml"])
     _one_message(result, *fragments)
 
 
 def test_a_constructor_that_rejects_the_hparams_says_which_were_given(userpkg):
-    result = CliRunner().invoke(main, ["run", *QUICK, "-s", "gcn,userpkg.models:MyGCN",
-                                       "--set", "hparams.userpkg.models:MyGCN.heads=4"])
-    _one_message(result, "MyGCN(34, 2, heads=4) failed: TypeError",
-                 "unexpected keyword argument 'heads'", "hparams ['heads']",
-                 "(in_features, num_classes, hidden=16)")
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            *QUICK,
+            "-s",
+            "gcn,userpkg.models:MyGCN",
+            "--set",
+            "hparams.userpkg.models:MyGCN.heads=4",
+        ],
+    )
+    _one_message(
+        result,
+        "MyGCN(34, 2, heads=4) failed: TypeError",
+        "unexpected keyword argument 'heads'",
+        "hparams ['heads']",
+        "(in_features, num_classes, hidden=16)",
+    )
 
 
 def test_unknown_names_list_the_registered_ones(userpkg):
@@ -236,8 +311,11 @@ def test_unknown_names_list_the_registered_ones(userpkg):
 
 
 def test_wrong_output_shape_names_the_student(userpkg):
-    with pytest.raises(ValueError, match=r"student 1 \(userpkg.models:WrongShape\) returned "
-                                         r"logits of shape \(34, 1\); expected \(34, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"student 1 \(userpkg.models:WrongShape\) returned "
+        r"logits of shape \(34, 1\); expected \(34, 2\)",
+    ):
         run_experiment(_config(["gcn", "userpkg.models:WrongShape"]))
 
 

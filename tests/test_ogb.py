@@ -5,6 +5,7 @@ folder name) into a temporary data directory: a few dozen nodes or molecules, co
 ogb's master.csv (the split folder, node_year for arxiv, 9 atom feature columns for molhiv).
 Nothing is downloaded (conftest sets MUTUALGNN_DOWNLOAD=0 and every load passes download=False).
 """
+
 from __future__ import annotations
 
 import builtins
@@ -17,9 +18,18 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from mutualgnn.data import (OGB, DatasetFormatError, DatasetNotFoundError, GraphDataset,
-                            NodeDataset, dataset_table, expected_files, has_official_split,
-                            load_dataset, task_of)
+from mutualgnn.data import (
+    OGB,
+    DatasetFormatError,
+    DatasetNotFoundError,
+    GraphDataset,
+    NodeDataset,
+    dataset_table,
+    expected_files,
+    has_official_split,
+    load_dataset,
+    task_of,
+)
 from mutualgnn.metrics import metric_of, ogb_score
 
 NODES, EDGES, FEATURES = 40, 100, 8
@@ -60,8 +70,10 @@ def write_ogb(root: Path, name: str) -> Path:
         bonds = [(i, i + 1) for n in sizes for i in range(n - 1)]  # within each molecule
         _write(raw / "edge.csv.gz", bonds)
         _write(raw / "edge-feat.csv.gz", rng.integers(0, 3, (len(bonds), 3)))  # read, unused
-        _write(raw / "node-feat.csv.gz",
-               np.stack([rng.integers(0, d, sizes.sum()) for d in ATOM_DIMS], 1))
+        _write(
+            raw / "node-feat.csv.gz",
+            np.stack([rng.integers(0, d, sizes.sum()) for d in ATOM_DIMS], 1),
+        )
         _write(raw / "graph-label.csv.gz", (np.arange(MOLECULES) % 2)[:, None])
         _write(raw / "num-node-list.csv.gz", sizes[:, None])
         _write(raw / "num-edge-list.csv.gz", (sizes - 1)[:, None])
@@ -72,8 +84,10 @@ def write_ogb(root: Path, name: str) -> Path:
 
 
 def _listing(root: Path) -> dict:
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mode, p.stat().st_mtime_ns)
-            for p in sorted(root.rglob("*"))}
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mode, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+    }
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +117,7 @@ def ogb_loaded(ogb_data, tmp_path_factory):
 
 
 # ----------------------------------------------------------------------------- loading
+
 
 @pytest.mark.parametrize("name", ["ogbn-arxiv", "ogbn-products"])
 def test_node_sets(ogb_loaded, name):
@@ -143,8 +158,7 @@ def test_molhiv(ogb_loaded):
     assert data.stats()["test"] == 8
 
 
-def test_cache_dir_gets_processed_files_and_data_dir_is_untouched(ogb_data, tmp_path,
-                                                                   monkeypatch):
+def test_cache_dir_gets_processed_files_and_data_dir_is_untouched(ogb_data, tmp_path, monkeypatch):
     before = _listing(ogb_data)
     cache = tmp_path / "cache"
 
@@ -178,11 +192,13 @@ def test_missing_files_name_what_and_where(tmp_path):
             assert str(empty / f) in message
     assert list(empty.iterdir()) == []
     assert expected_files("ogbn-arxiv") == [
-        f"ogbn_arxiv/raw/{f}.csv.gz" for f in ("edge", "num-node-list", "num-edge-list",
-                                               "node-feat", "node-label", "node_year")
+        f"ogbn_arxiv/raw/{f}.csv.gz"
+        for f in ("edge", "num-node-list", "num-edge-list", "node-feat", "node-label", "node_year")
     ] + [f"ogbn_arxiv/split/time/{p}.csv.gz" for p in ("train", "valid", "test")]
-    assert ("nodeproppred/arxiv.zip, unzipped, with its folder 'arxiv' renamed to 'ogbn_arxiv'"
-            in messages["ogbn-arxiv"])
+    assert (
+        "nodeproppred/arxiv.zip, unzipped, with its folder 'arxiv' renamed to 'ogbn_arxiv'"
+        in messages["ogbn-arxiv"]
+    )
     assert "ogbg_molhiv/split/scaffold/test.csv.gz" in messages["ogbg-molhiv"]
 
 
@@ -214,10 +230,12 @@ def test_names_and_table(tmp_path):
 
 # ----------------------------------------------------------------------------- metric
 
+
 def test_rocauc_is_ogbs_and_sklearns():
     labels = torch.tensor([0, 0, 1, 1, 0, 1])
-    logits = torch.tensor([[2.0, -1.0], [0.5, 0.4], [0.1, 0.3], [-1.0, 2.5], [0.0, 1.0],
-                           [0.3, 0.1]])  # positive-class margins -3, -.1, .2, 3.5, 1, -.2
+    logits = torch.tensor(
+        [[2.0, -1.0], [0.5, 0.4], [0.1, 0.3], [-1.0, 2.5], [0.0, 1.0], [0.3, 0.1]]
+    )  # positive-class margins -3, -.1, .2, 3.5, 1, -.2
     positive = logits.softmax(-1)[:, 1].numpy()
     expected = roc_auc_score(labels.numpy(), positive)
     assert expected == pytest.approx(6 / 9)  # 6 of the 9 (positive, negative) pairs in order
@@ -239,16 +257,28 @@ def test_training_scores_by_the_datasets_metric(karate, ogb_loaded):
 
 # ----------------------------------------------------------------------------- training
 
-@pytest.mark.parametrize("name, students", [("ogbn-arxiv", ["gcn", "sage"]),
-                                            ("ogbn-products", ["gcn", "mlp"]),
-                                            ("ogbg-molhiv", ["gin", "gcn"])])
+
+@pytest.mark.parametrize(
+    "name, students",
+    [
+        ("ogbn-arxiv", ["gcn", "sage"]),
+        ("ogbn-products", ["gcn", "mlp"]),
+        ("ogbg-molhiv", ["gin", "gcn"]),
+    ],
+)
 def test_cohort_trains_end_to_end(ogb_loaded, name, students):
     from mutualgnn.config import ExperimentConfig, TrainConfig
     from mutualgnn.experiment import run_experiment
 
     data = ogb_loaded(name)
-    config = ExperimentConfig(dataset=name, students=students, method="gml", seeds=[0],
-                              folds=10, train=TrainConfig(epochs=3, threads=1, progress=False))
+    config = ExperimentConfig(
+        dataset=name,
+        students=students,
+        method="gml",
+        seeds=[0],
+        folds=10,
+        train=TrainConfig(epochs=3, threads=1, progress=False),
+    )
     records = run_experiment(config, dataset=data).records
     assert len(records) == 3 and records["fold"].isna().all()  # the official split, once
     assert (records["metric"] == metric_of(name)).all()
@@ -264,11 +294,18 @@ def test_molhiv_test_score_is_the_roc_auc_of_the_best_checkpoint(ogb_loaded):
 
     data = ogb_loaded("ogbg-molhiv")
     mutualgnn.seed_everything(0)
-    students = [mutualgnn.build_student(arch, "graph", data.num_features, data.num_classes)
-                for arch in ("gin", "gcn")]
-    result = mutualgnn.fit(students, data, data.split, method="gml",
-                           mutual=MutualConfig(lam=1.0, gamma=0.0),
-                           train=TrainConfig(epochs=4, threads=1, progress=False))
+    students = [
+        mutualgnn.build_student(arch, "graph", data.num_features, data.num_classes)
+        for arch in ("gin", "gcn")
+    ]
+    result = mutualgnn.fit(
+        students,
+        data,
+        data.split,
+        method="gml",
+        mutual=MutualConfig(lam=1.0, gamma=0.0),
+        train=TrainConfig(epochs=4, threads=1, progress=False),
+    )
     batches = eval_batches(data.graphs, data.labels, data.split.test)
     labels = torch.cat([y for _, y in batches]).numpy()
     for k, student in enumerate(students):  # fit left each at its best checkpoint
@@ -280,8 +317,13 @@ def test_molhiv_test_score_is_the_roc_auc_of_the_best_checkpoint(ogb_loaded):
 def test_bench_runs_molhiv_once_on_its_official_split(ogb_data):
     from mutualgnn.bench import Suite, execute, plan, plan_runs
 
-    suite = Suite(name="ogb", datasets=["ogbg-molhiv", "MUTAG"], methods=["independent"],
-                  folds=5, settings={"train": {"epochs": 2}})
+    suite = Suite(
+        name="ogb",
+        datasets=["ogbg-molhiv", "MUTAG"],
+        methods=["independent"],
+        folds=5,
+        settings={"train": {"epochs": 2}},
+    )
     specs = plan(suite)
     assert {s.fold for s in specs if s.dataset == "ogbg-molhiv"} == {None}
     assert {s.fold for s in specs if s.dataset == "MUTAG"} == set(range(5))

@@ -1,5 +1,6 @@
 """Data that needs no data directory: Cora's files shipped in the package, and graph files of
 one's own written by ``dgl.save_graphs``."""
+
 from __future__ import annotations
 
 import json
@@ -11,15 +12,28 @@ from click.testing import CliRunner
 
 from mutualgnn._dgl_compat import dgl
 from mutualgnn.cli import main
-from mutualgnn.data import (EMBEDDED_DIR, DatasetError, DatasetFormatError, DatasetNotFoundError,
-                            GraphDataset, NodeDataset, canonical_name, expected_files,
-                            files_present, has_official_split, is_file_dataset, load_dataset,
-                            task_of)
+from mutualgnn.data import (
+    EMBEDDED_DIR,
+    DatasetError,
+    DatasetFormatError,
+    DatasetNotFoundError,
+    GraphDataset,
+    NodeDataset,
+    canonical_name,
+    expected_files,
+    files_present,
+    has_official_split,
+    is_file_dataset,
+    load_dataset,
+    task_of,
+)
 
 
 def _listing(root):
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(root.rglob("*"))}
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+    }
 
 
 def assert_same_node_dataset(a: NodeDataset, b: NodeDataset):
@@ -39,6 +53,7 @@ def _staged_from(cache):
 
 
 # ----------------------------------------------------------------------------- embedded Cora
+
 
 @pytest.fixture(scope="module")
 def shared_cora(shared_data, tmp_path_factory):
@@ -66,10 +81,13 @@ def test_data_directory_wins_over_embedded(tmp_path, raw_copy, shared_cora):
     data = raw_copy("cora", tmp_path / "data")
     cache = tmp_path / "cache"
     # first staged from the package (no files), then from the data directory once it has them
-    assert_same_node_dataset(load_dataset("cora", data_dir=tmp_path / "none", cache_dir=cache,
-                                          download=False), shared_cora)
-    assert_same_node_dataset(load_dataset("cora", data_dir=data, cache_dir=cache, download=False),
-                             shared_cora)
+    assert_same_node_dataset(
+        load_dataset("cora", data_dir=tmp_path / "none", cache_dir=cache, download=False),
+        shared_cora,
+    )
+    assert_same_node_dataset(
+        load_dataset("cora", data_dir=data, cache_dir=cache, download=False), shared_cora
+    )
     assert _staged_from(cache) == [str(data / "cora_v2")]
     # the data directory's files are the ones read: a damaged one is an error, not a fallback
     with open(data / "cora_v2" / "ind.cora_v2.x", "r+b") as fh:
@@ -81,6 +99,7 @@ def test_data_directory_wins_over_embedded(tmp_path, raw_copy, shared_cora):
 def test_embedded_cora_without_a_word_of_the_network(tmp_path, monkeypatch, capfd, shared_cora):
     """Downloads allowed and an empty data directory: Cora is the package's copy at once, with
     no download tried and nothing printed; a dataset not shipped is still downloaded."""
+
     def no_network(*args, **kwargs):
         raise AssertionError("tried to download")
 
@@ -109,6 +128,7 @@ def test_only_cora_is_embedded():
 
 
 # ----------------------------------------------------------------------------- graph files
+
 
 @pytest.fixture
 def node_file(tmp_path, karate):
@@ -179,15 +199,18 @@ def test_known_names_are_not_files(tmp_path, monkeypatch):
     assert is_file_dataset("graphs.BIN") and is_file_dataset("sub/graphs")
 
 
-@pytest.mark.parametrize("case, fragment, error", [
-    ("missing", "no such file", DatasetNotFoundError),
-    ("folder", "not a file", DatasetNotFoundError),
-    ("text", "not a DGL graph file", DatasetFormatError),
-    ("truncated", "a damaged DGL graph file", DatasetFormatError),
-    ("no-masks", "lacks 'train_mask', 'val_mask', 'test_mask'", DatasetFormatError),
-    ("no-labels", "no graph labels under the key 'labels' (it holds 'y')", DatasetFormatError),
-    ("few-labels", "one class index >= 0 per graph", DatasetFormatError),
-])
+@pytest.mark.parametrize(
+    "case, fragment, error",
+    [
+        ("missing", "no such file", DatasetNotFoundError),
+        ("folder", "not a file", DatasetNotFoundError),
+        ("text", "not a DGL graph file", DatasetFormatError),
+        ("truncated", "a damaged DGL graph file", DatasetFormatError),
+        ("no-masks", "lacks 'train_mask', 'val_mask', 'test_mask'", DatasetFormatError),
+        ("no-labels", "no graph labels under the key 'labels' (it holds 'y')", DatasetFormatError),
+        ("few-labels", "one class index >= 0 per graph", DatasetFormatError),
+    ],
+)
 def test_bad_graph_files(tmp_path, karate, case, fragment, error):
     path = tmp_path / "bad.bin"
     graphs, labels = _shapes(6)
@@ -233,8 +256,9 @@ def test_cli_runs_node_file(node_file, tmp_path):
 
 def test_cli_runs_graph_file(graph_file, tmp_path):
     out = tmp_path / "out.csv"
-    result = CliRunner().invoke(main, ["run", "--dataset", str(graph_file), *QUICK, "--folds", "2",
-                                       "-o", str(out)])
+    result = CliRunner().invoke(
+        main, ["run", "--dataset", str(graph_file), *QUICK, "--folds", "2", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     df = pd.read_csv(out)
     assert df["dataset"].eq("shapes").all() and sorted(set(df["fold"])) == [0, 1]

@@ -1,5 +1,6 @@
 """The evaluation protocols of a suite: random node splits (Shchur et al. 2018), repetitions
 over split seeds (repeated cross-validation), and model selection inside each outer fold."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 import torch
 
 from mutualgnn.bench import ResultStore, RunRecord, StudentResult, Suite, plan, run_suite
-from mutualgnn.bench.suite import spec_config
+from mutualgnn.bench.units import spec_config
 from mutualgnn.bench.tuning import choose, tuning_table
 from mutualgnn.config import ConfigError, ExperimentConfig
 from mutualgnn.data import load_dataset
@@ -52,9 +53,15 @@ def test_experiments_run_on_a_public_or_random_node_split():
 
 
 def test_a_suite_repeats_every_run_on_its_split_seeds():
-    suite = Suite(name="r", datasets=["karate", "minigc"], methods=["independent"],
-                  cohorts={"node": ["gcn"], "graph": ["gin"]}, seeds={"node": "0-1", "graph": 0},
-                  folds=3, splits={"node": "5-6", "graph": "0-1"})
+    suite = Suite(
+        name="r",
+        datasets=["karate", "minigc"],
+        methods=["independent"],
+        cohorts={"node": ["gcn"], "graph": ["gin"]},
+        seeds={"node": "0-1", "graph": 0},
+        folds=3,
+        splits={"node": "5-6", "graph": "0-1"},
+    )
     specs = plan(suite)
     node = [(s.split_seed, s.seed) for s in specs if s.dataset == "karate"]
     assert node == [(5, 0), (5, 1), (6, 0), (6, 1)]
@@ -66,12 +73,21 @@ def test_a_suite_repeats_every_run_on_its_split_seeds():
 
 
 def _nested_suite(**kw):
-    args = dict(name="n", datasets=["minigc"], methods=["independent", "dml", "gml-no-alw"],
-                cohorts={"graph": ["gcn,gcn"]}, seeds={"graph": 0}, folds=3,
-                splits={"graph": "0-1"},
-                settings={"train": {"epochs": 3, "patience": 3, "threads": 1}},
-                tuning={"grid": {"mutual.lam": [0.1, 1.0]}, "nested": ["minigc"],
-                        "inherit": {"gml-no-alw": "dml"}})
+    args = dict(
+        name="n",
+        datasets=["minigc"],
+        methods=["independent", "dml", "gml-no-alw"],
+        cohorts={"graph": ["gcn,gcn"]},
+        seeds={"graph": 0},
+        folds=3,
+        splits={"graph": "0-1"},
+        settings={"train": {"epochs": 3, "patience": 3, "threads": 1}},
+        tuning={
+            "grid": {"mutual.lam": [0.1, 1.0]},
+            "nested": ["minigc"],
+            "inherit": {"gml-no-alw": "dml"},
+        },
+    )
     args.update(kw)
     return Suite(**args)
 
@@ -86,16 +102,30 @@ def test_a_nested_dataset_tunes_on_every_outer_fold_and_others_on_the_first_spli
 
 
 def _tuning_record(point, split_seed, fold, val):
-    return RunRecord(suite="t", dataset="minigc", task="graph", cohort="gcn,gcn", method="dml",
-                     split_seed=split_seed, seed=0, fold=fold, variant=f"tune:mutual.lam={point}",
-                     students=[StudentResult("gcn", val_acc=val, test_acc=0.0, best_epoch=1)] * 2)
+    return RunRecord(
+        suite="t",
+        dataset="minigc",
+        task="graph",
+        cohort="gcn,gcn",
+        method="dml",
+        split_seed=split_seed,
+        seed=0,
+        fold=fold,
+        variant=f"tune:mutual.lam={point}",
+        students=[StudentResult("gcn", val_acc=val, test_acc=0.0, best_epoch=1)] * 2,
+    )
 
 
 def test_a_nested_choice_is_each_outer_folds_best_validation_point():
     suite = _nested_suite()
-    records = [_tuning_record(0.1, 0, 0, 0.9), _tuning_record(1.0, 0, 0, 0.8),
-               _tuning_record(0.1, 0, 1, 0.5), _tuning_record(1.0, 0, 1, 0.7),
-               _tuning_record(0.1, 1, 0, 0.6), _tuning_record(1.0, 1, 0, 0.6)]  # a tie
+    records = [
+        _tuning_record(0.1, 0, 0, 0.9),
+        _tuning_record(1.0, 0, 0, 0.8),
+        _tuning_record(0.1, 0, 1, 0.5),
+        _tuning_record(1.0, 0, 1, 0.7),
+        _tuning_record(0.1, 1, 0, 0.6),
+        _tuning_record(1.0, 1, 0, 0.6),
+    ]  # a tie
     chosen = choose(suite, records)
     assert chosen[("minigc", "gcn,gcn", "dml", 0, 0, 0)] == ["mutual.lam=0.1"]
     assert chosen[("minigc", "gcn,gcn", "dml", 0, 0, 1)] == ["mutual.lam=1.0"]
@@ -116,8 +146,9 @@ def test_a_nested_suite_finds_each_final_run_in_its_folds_tuning_runs(tmp_path):
         stored = by_key[("dml", "", spec.split_seed, spec.fold)]
         point = chosen[("minigc", "gcn,gcn", "dml", spec.split_seed, 0, spec.fold)]
         assert stored.same_as == "tune:" + point[0]
-        assert stored.students == by_key[("dml", stored.same_as, spec.split_seed,
-                                          spec.fold)].students
+        assert (
+            stored.students == by_key[("dml", stored.same_as, spec.split_seed, spec.fold)].students
+        )
         # the inheriting control runs dml's choice of the same fold
         control = by_key[("gml-no-alw", "", spec.split_seed, spec.fold)]
         assert control.config["mutual"]["lam"] == float(point[0].split("=")[1])
@@ -126,10 +157,17 @@ def test_a_nested_suite_finds_each_final_run_in_its_folds_tuning_runs(tmp_path):
 def test_kd_learns_from_the_teachers_of_its_own_split_seed(tmp_path):
     # verify trains each kd run's teachers itself on the run's own split: a bench that gave
     # a kd run the teachers of another repetition would not reproduce
-    suite = Suite(name="k", datasets=["minigc"], methods=["independent", "kd"],
-                  cohorts={"graph": ["gcn,gin"]}, seeds={"graph": 0}, folds=3, run_folds=[0],
-                  splits={"graph": "0-1"},
-                  settings={"train": {"epochs": 3, "patience": 3, "threads": 1}})
+    suite = Suite(
+        name="k",
+        datasets=["minigc"],
+        methods=["independent", "kd"],
+        cohorts={"graph": ["gcn,gin"]},
+        seeds={"graph": 0},
+        folds=3,
+        run_folds=[0],
+        splits={"graph": "0-1"},
+        settings={"train": {"epochs": 3, "patience": 3, "threads": 1}},
+    )
     run_suite(suite, tmp_path, progress=False)
     kd_lines = [n for n, r in ResultStore(tmp_path).numbered() if r.method == "kd"]
     assert len(kd_lines) == 2 and len(list((tmp_path / "teachers").iterdir())) == 2

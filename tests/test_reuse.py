@@ -1,5 +1,6 @@
 """Reuse: any nn.Module as a student through fit, and MutualLoss in a loop of one's own (on
 logits from any library, without DGL)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -56,8 +57,9 @@ def test_a_bool_mask_and_an_index_give_the_same_loss():
 def test_every_method_of_the_command_line_is_a_criterion(method):
     criterion = MutualLoss(2, 3, method, settings=MutualConfig(lam=0.3))
     teachers = _logits() if criterion.needs_teachers else None
-    out = criterion(_logits(), torch.tensor([0, 1, 2, 0, 1, 2]), slice(0, 3),
-                    teacher_logits=teachers)
+    out = criterion(
+        _logits(), torch.tensor([0, 1, 2, 0, 1, 2]), slice(0, 3), teacher_logits=teachers
+    )
     out.loss.backward()
     assert torch.isfinite(out.loss)
     assert criterion.settings.lam == (0.0 if method in ("independent", "ensemble") else 0.3)
@@ -71,12 +73,18 @@ def test_gml_trains_its_coordinator_through_the_loss():
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in params)
 
 
-@pytest.mark.parametrize("logits, fragment", [
-    ([torch.zeros(6, 3), torch.zeros(6, 4)], "student 1 returned logits of shape (6, 4); expected (6, 3)"),
-    ([torch.zeros(6, 3), torch.zeros(5, 3)], "expected (6, 3)"),
-    ([torch.zeros(6, 3), None], "student 1 returned NoneType, not a tensor"),
-    ([torch.zeros(6, 3)], "2 students' logits expected, got 1"),
-])
+@pytest.mark.parametrize(
+    "logits, fragment",
+    [
+        (
+            [torch.zeros(6, 3), torch.zeros(6, 4)],
+            "student 1 returned logits of shape (6, 4); expected (6, 3)",
+        ),
+        ([torch.zeros(6, 3), torch.zeros(5, 3)], "expected (6, 3)"),
+        ([torch.zeros(6, 3), None], "student 1 returned NoneType, not a tensor"),
+        ([torch.zeros(6, 3)], "2 students' logits expected, got 1"),
+    ],
+)
 def test_bad_logits_name_the_student_and_what_was_expected(logits, fragment):
     with pytest.raises(ValueError) as caught:
         MutualLoss(2, 3, "dml")(logits, torch.zeros(6, dtype=torch.long), slice(None))
@@ -106,12 +114,12 @@ assert out.loss.item() < first, (first, out.loss.item())
 assert not any(m == "dgl" or m.startswith("dgl.") for m in sys.modules), "imported dgl"
 print("ok")
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
 # ----------------------------------------------------------------------------- fit
+
 
 class MyGCN(nn.Module):
     """A node classifier as a user writes it, from dgl.nn.GraphConv."""
@@ -135,8 +143,7 @@ class MyGraphClassifier(nn.Module):
         super().__init__()
         from dgl.nn import GraphConv, MaxPooling
 
-        self.conv = GraphConv(in_features, hidden, activation=torch.relu,
-                              allow_zero_in_degree=True)
+        self.conv = GraphConv(in_features, hidden, activation=torch.relu, allow_zero_in_degree=True)
         self.pool, self.out = MaxPooling(), nn.Linear(hidden, num_classes)
 
     def forward(self, graph, features):
@@ -148,8 +155,13 @@ def test_own_dgl_modules_train_with_gml_and_get_dense_features(karate):
 
     seed_everything(0)
     students = [MyGCN(karate.num_features, karate.num_classes) for _ in range(2)]
-    result = fit(students, karate, karate.split, method="gml",
-                 train=TrainConfig(epochs=20, progress=False, threads=1))
+    result = fit(
+        students,
+        karate,
+        karate.split,
+        method="gml",
+        train=TrainConfig(epochs=20, progress=False, threads=1),
+    )
     assert [s.arch for s in result.students] == ["mygcn", "mygcn"]
     assert all(s.seen == {torch.Tensor} for s in students)  # never SparseFeatures
     assert all(0 <= s.test_acc <= 1 and s.best_epoch >= 1 for s in result.students)
@@ -162,8 +174,13 @@ def test_own_graph_classifiers_train_on_a_list_of_graphs(minigc):
     seed_everything(0)
     split = minigc.splits(folds=3)[0]
     students = [MyGraphClassifier(minigc.num_features, minigc.num_classes) for _ in range(2)]
-    result = fit(students, (minigc.graphs, minigc.labels), split, method="dml",
-                 train=TrainConfig(epochs=3, progress=False, threads=1))
+    result = fit(
+        students,
+        (minigc.graphs, minigc.labels),
+        split,
+        method="dml",
+        train=TrainConfig(epochs=3, progress=False, threads=1),
+    )
     assert len(result.students) == 2 and 0 <= result.ensemble["test_acc"] <= 1
 
 
@@ -175,14 +192,16 @@ def test_fit_uses_the_criterion_it_is_given_the_same_as_one_it_builds(karate):
         return [build_student(a, "node", karate.num_features, 2) for a in ("gcn", "gat")]
 
     train = TrainConfig(epochs=10, progress=False, threads=1)
-    built = fit(students(), karate, karate.split, train=train, method="gml",
-                mutual=MutualConfig(lam=0.5))
+    built = fit(
+        students(), karate, karate.split, train=train, method="gml", mutual=MutualConfig(lam=0.5)
+    )
     cohort = students()
     criterion = MutualLoss(2, 2, "gml", lam=0.5)
     before = [p.detach().clone() for p in criterion.parameters()]
     given = fit(cohort, karate, karate.split, train=train, criterion=criterion)
-    assert [(s.test_acc, s.best_epoch) for s in built.students] == \
-        [(s.test_acc, s.best_epoch) for s in given.students]
+    assert [(s.test_acc, s.best_epoch) for s in built.students] == [
+        (s.test_acc, s.best_epoch) for s in given.students
+    ]
     assert any(not torch.equal(a, b) for a, b in zip(before, criterion.parameters()))
     with pytest.raises(ValueError, match="either a criterion or method"):
         fit(cohort, karate, karate.split, train=train, criterion=criterion, method="dml")
@@ -197,18 +216,29 @@ class _Wrong(nn.Module):
         return self.out(self.lin(features))
 
 
-@pytest.mark.parametrize("student, fragment", [
-    (_Wrong(lambda z: z[:, :1]), "student 1 (_wrong) returned logits of shape (34, 1); expected (34, 2)"),
-    (_Wrong(lambda z: None), "student 1 (_wrong) returned NoneType, not a tensor"),
-    (nn.Identity(), "student 1 (identity) has no parameters"),
-    ("gcn", "student 1 (str) is a str, not a torch.nn.Module"),
-])
+@pytest.mark.parametrize(
+    "student, fragment",
+    [
+        (
+            _Wrong(lambda z: z[:, :1]),
+            "student 1 (_wrong) returned logits of shape (34, 1); expected (34, 2)",
+        ),
+        (_Wrong(lambda z: None), "student 1 (_wrong) returned NoneType, not a tensor"),
+        (nn.Identity(), "student 1 (identity) has no parameters"),
+        ("gcn", "student 1 (str) is a str, not a torch.nn.Module"),
+    ],
+)
 def test_fit_names_a_student_that_breaks_the_contract(karate, student, fragment):
     from mutualgnn import TrainConfig, fit
 
     with pytest.raises(ValueError) as caught:
-        fit([MyGCN(34, 2), student], karate, karate.split, method="dml",
-            train=TrainConfig(epochs=2, progress=False, threads=1))
+        fit(
+            [MyGCN(34, 2), student],
+            karate,
+            karate.split,
+            method="dml",
+            train=TrainConfig(epochs=2, progress=False, threads=1),
+        )
     assert fragment in str(caught.value)
 
 
@@ -223,7 +253,7 @@ def test_kd_loss_is_ce_plus_lam_t2_kl_to_the_own_teacher_by_hand():
     for j in range(2):
         q, log_p = torch.softmax(t[j] / T, -1), torch.log_softmax(z[j] / T, -1)
         kl = (q * (q.log() - log_p)).sum(-1).mean()
-        want = torch.nn.functional.cross_entropy(z[j][rows], y[rows]) + lam * T ** 2 * kl
+        want = torch.nn.functional.cross_entropy(z[j][rows], y[rows]) + lam * T**2 * kl
         assert out.per_student[j].item() == pytest.approx(want.item(), rel=1e-5)
     with pytest.raises(ValueError, match="give teacher_logits"):
         MutualLoss(2, 3, "kd")(z, y, rows)
@@ -233,14 +263,32 @@ def test_kd_loss_is_ce_plus_lam_t2_kl_to_the_own_teacher_by_hand():
         MutualLoss(2, 3, "kd")(z, y, rows, teacher_logits=[t[0], torch.zeros(6, 4)])
 
 
+def test_kd_of_one_student_is_dml_next_to_its_frozen_teacher():
+    """kd takes a cohort of one (mutualgnn distil: one MLP, one GNN teacher); its loss is the
+    one dml gives a student whose only peer has the teacher's logits; gml with one student
+    stays an error."""
+    torch.manual_seed(0)
+    z, t = torch.randn(6, 3, requires_grad=True), torch.randn(6, 3)
+    y, rows = torch.tensor([0, 1, 2, 0, 1, 2]), torch.tensor([0, 1, 2])
+    kd = MutualLoss(1, 3, "kd", lam=0.7, temperature=2.0)([z], y, rows, teacher_logits=[t])
+    dml = MutualLoss(2, 3, "dml", lam=0.7, temperature=2.0)([z, t], y, rows)
+    assert kd.per_student[0].item() == pytest.approx(dml.per_student[0].item(), rel=1e-6)
+    with pytest.raises(ValueError, match="K >= 2"):
+        MutualLoss(1, 3, "gml")
+
+
 def test_fit_distils_from_teachers_that_stay_unchanged(karate):
     """fit(method="kd", teachers=...): the teachers teach in evaluation mode and are not
     trained; without them, or with them for another method, fit says what to give."""
     from mutualgnn import TrainConfig, build_student, fit, seed_everything
     from mutualgnn.mutual import teacher_of
 
-    make = lambda arch: build_student(arch, "node", karate.num_features,  # noqa: E731
-                                      karate.num_classes)
+    make = lambda arch: build_student(
+        arch,
+        "node",
+        karate.num_features,  # noqa: E731
+        karate.num_classes,
+    )
     seed_everything(0)
     train = TrainConfig(epochs=15, patience=15, progress=False, threads=1)
     alone = [make("gcn"), make("gat")]

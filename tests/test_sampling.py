@@ -1,13 +1,21 @@
 """Mini-batch node training with DGL's neighbour sampler (``train.fanouts``): students on blocks,
 fanout validation, batches without labels, end-to-end fits, one sample per batch, the CLI."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 from click.testing import CliRunner
 
-from mutualgnn import (ExperimentConfig, MutualConfig, TrainConfig, build_student, fit, predict,
-                       run_experiment)
+from mutualgnn import (
+    ExperimentConfig,
+    MutualConfig,
+    TrainConfig,
+    build_student,
+    fit,
+    predict,
+    run_experiment,
+)
 from mutualgnn._dgl_compat import dgl
 from mutualgnn.cli import main
 from mutualgnn.config import ConfigError
@@ -15,7 +23,7 @@ from mutualgnn.mutual import Coordinator
 from mutualgnn.training.fused import Cohort
 from mutualgnn.metrics import accuracy as _accuracy
 from mutualgnn.mutual import cohort_loss
-from mutualgnn.training import full_graph_norm, seed_everything
+from mutualgnn.training import full_graph_norm, node_graph, seed_everything
 
 NODE_ARCHS = ["gcn", "gat", "sage", "gin", "mlp"]
 
@@ -25,13 +33,14 @@ def quick(epochs=4, **kw) -> TrainConfig:
 
 
 def _graph(data):
-    return dgl.add_self_loop(dgl.remove_self_loop(data.graph))  # as training prepares it
+    return node_graph(data.graph, keep_node_data=True)  # as sampled training prepares it
 
 
 def _full_blocks(graph, seeds):
     """(input nodes, blocks) of ``seeds`` with every neighbour, as evaluation samples them."""
     input_nodes, _, blocks = dgl.dataloading.MultiLayerFullNeighborSampler(2).sample_blocks(
-        graph, seeds)
+        graph, seeds
+    )
     return input_nodes, blocks
 
 
@@ -42,6 +51,7 @@ def _student(data, arch, seed=0, **hp):
 
 # ----------------------------------------------------------------------------- students on blocks
 
+
 @pytest.mark.parametrize("arch", NODE_ARCHS)
 def test_block_forward_equals_full_graph_forward(karate, arch):
     graph, feat = _graph(karate), karate.graph.ndata["feat"]
@@ -50,7 +60,7 @@ def test_block_forward_equals_full_graph_forward(karate, arch):
     with torch.no_grad():
         full = model(graph, feat)
         on_blocks = model(blocks, feat[input_nodes])
-    torch.testing.assert_close(on_blocks, full[input_nodes[:blocks[-1].num_dst_nodes()]])
+    torch.testing.assert_close(on_blocks, full[input_nodes[: blocks[-1].num_dst_nodes()]])
     model.train()  # training mode: one row per output node, gradients reach every parameter
     seeds = torch.tensor([0, 5, 33])
     input_nodes, _, blocks = dgl.dataloading.NeighborSampler([3, 3]).sample_blocks(graph, seeds)
@@ -79,14 +89,16 @@ def test_gcn_on_blocks_without_the_weights_uses_block_degrees(karate):
     model = _student(karate, "gcn").eval()
     input_nodes, blocks = _full_blocks(graph, karate.split.test)
     with torch.no_grad():
-        assert not torch.allclose(model(blocks, feat[input_nodes]),
-                                  model(graph, feat)[karate.split.test], atol=1e-3)
+        assert not torch.allclose(
+            model(blocks, feat[input_nodes]), model(graph, feat)[karate.split.test], atol=1e-3
+        )
 
 
 def test_blocks_must_match_the_layers(karate):
     graph = _graph(karate)
     input_nodes, _, blocks = dgl.dataloading.NeighborSampler([2, 2, 2]).sample_blocks(
-        graph, torch.arange(4))
+        graph, torch.arange(4)
+    )
     with pytest.raises(ValueError, match="2 layers.*got 3 blocks"):
         _student(karate, "sage")(blocks, karate.graph.ndata["feat"][input_nodes])
 
@@ -95,12 +107,14 @@ def test_blocks_must_match_the_layers(karate):
 def test_fused_cohort_on_blocks_matches_separate_students(karate, arch):
     graph, feat = _graph(karate), karate.graph.ndata["feat"]
     seed_everything(0)
-    students = [build_student(arch, "node", karate.num_features, karate.num_classes)
-                for _ in range(2)]
+    students = [
+        build_student(arch, "node", karate.num_features, karate.num_classes) for _ in range(2)
+    ]
     cohort = Cohort(students).eval()
     assert cohort.fused
     input_nodes, _, blocks = dgl.dataloading.NeighborSampler([4, 4]).sample_blocks(
-        graph, torch.arange(10))
+        graph, torch.arange(10)
+    )
     with torch.no_grad():
         fused = cohort(blocks, feat[input_nodes])
         for s, z in zip(students, fused):
@@ -108,6 +122,7 @@ def test_fused_cohort_on_blocks_matches_separate_students(karate, arch):
 
 
 # ----------------------------------------------------------------------------- configuration
+
 
 @pytest.mark.parametrize("fanouts", ["10,x", [0, 5], [], 10, [2.5, 2], [True, 1]])
 def test_invalid_fanouts_are_refused(fanouts):
@@ -134,6 +149,7 @@ def test_fanouts_need_one_per_layer_and_a_node_task(karate, minigc):
 
 # ----------------------------------------------------------------------------- losses
 
+
 def test_batch_without_labelled_nodes_gives_a_finite_loss():
     torch.manual_seed(0)
     logits = [torch.randn(6, 3, requires_grad=True) for _ in range(2)]
@@ -152,9 +168,15 @@ def test_batch_without_labelled_nodes_gives_a_finite_loss():
 
 # ----------------------------------------------------------------------------- fit
 
+
 def _run(karate, method, seed=0, **train):
-    config = ExperimentConfig(dataset="karate", students=["gcn", "gat", "sage"], method=method,
-                              seeds=[seed], train=quick(**train))
+    config = ExperimentConfig(
+        dataset="karate",
+        students=["gcn", "gat", "sage"],
+        method=method,
+        seeds=[seed],
+        train=quick(**train),
+    )
     return run_experiment(config, dataset=karate)
 
 
@@ -173,10 +195,18 @@ def test_fit_with_fanouts_is_deterministic_under_a_seed(karate, method):
 
 def test_fit_with_fanouts_learns_and_reports_the_best_checkpoints(karate):
     seed_everything(0)
-    students = [build_student(a, "node", karate.num_features, karate.num_classes)
-                for a in ("gcn", "gcn", "sage", "mlp")]
-    result = fit(students, karate, karate.split, method="gml", mutual=MutualConfig(kl_rows="train"),
-                 train=quick(epochs=30, fanouts=[5, 5], batch_size=4))
+    students = [
+        build_student(a, "node", karate.num_features, karate.num_classes)
+        for a in ("gcn", "gcn", "sage", "mlp")
+    ]
+    result = fit(
+        students,
+        karate,
+        karate.split,
+        method="gml",
+        mutual=MutualConfig(kl_rows="train"),
+        train=quick(epochs=30, fanouts=[5, 5], batch_size=4),
+    )
     assert all(s.val_acc > 0.7 for s in result.students[:3])  # 2 classes: chance is 0.5
     # evaluation used every neighbour and is exact: each student gives the same test accuracy
     # on the full graph at its best checkpoint
@@ -186,19 +216,21 @@ def test_fit_with_fanouts_learns_and_reports_the_best_checkpoints(karate):
         assert _accuracy(z[test], karate.labels[test]) == res.test_acc
 
 
-def test_a_frozen_teacher_gives_its_rows_of_each_batch(karate):
-    # distillation (mutualgnn distil) puts fixed logits in the cohort: on blocks it must give
-    # the rows of the batch's output nodes
-    from mutualgnn.analyses import FixedLogits
-
-    teacher = torch.randn(karate.graph.num_nodes(), karate.num_classes)
-    input_nodes, output_nodes, blocks = dgl.dataloading.NeighborSampler([2, 2]).sample_blocks(
-        _graph(karate), torch.tensor([3, 1, 30]))
-    torch.testing.assert_close(FixedLogits(teacher)(blocks, None), teacher[output_nodes])
-    students = [FixedLogits(teacher), _student(karate, "mlp")]
-    result = fit(students, karate, karate.split, method="dml",
-                 train=quick(fanouts=[2, 2], batch_size=8))
-    assert len(result.history) == 4 * 2
+def test_kd_distils_one_student_on_sampled_batches(karate):
+    # distillation (mutualgnn distil) with train.fanouts: the teacher runs on each batch's
+    # blocks and gives the rows of its output nodes
+    teacher = _student(karate, "gcn")
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    result = fit(
+        [_student(karate, "mlp")],
+        karate,
+        karate.split,
+        method="kd",
+        teachers=[teacher],
+        train=quick(fanouts=[2, 2], batch_size=8),
+    )
+    assert len(result.history) == 4 * 1
+    assert all(torch.equal(v, teacher.state_dict()[k]) for k, v in before.items())
 
 
 def test_blocks_are_sampled_once_per_batch_for_the_whole_cohort(karate, monkeypatch):
@@ -214,10 +246,16 @@ def test_blocks_are_sampled_once_per_batch_for_the_whole_cohort(karate, monkeypa
     students = [_student(karate, a) for a in ("gcn", "gat", "sage")]
     for k, s in enumerate(students):
         s.register_forward_pre_hook(lambda m, args, k=k: seen[k].append(id(args[0])))
-    fit(students, karate, karate.split, method="gml", mutual=MutualConfig(),
-        train=quick(epochs=2, fanouts=[3, 3], batch_size=10))
-    train_batches = 2 * 4   # 2 epochs, 34 nodes in batches of 10
-    eval_batches = 2 * 3    # 2 epochs, 26 validation and test nodes in batches of 10
+    fit(
+        students,
+        karate,
+        karate.split,
+        method="gml",
+        mutual=MutualConfig(),
+        train=quick(epochs=2, fanouts=[3, 3], batch_size=10),
+    )
+    train_batches = 2 * 4  # 2 epochs, 34 nodes in batches of 10
+    eval_batches = 2 * 3  # 2 epochs, 26 validation and test nodes in batches of 10
     assert calls.count((3, 3)) == train_batches
     assert len(calls) == train_batches + eval_batches  # evaluation: full neighbours, once a batch
     assert seen[0] == seen[1] == seen[2] and len(seen[0]) == len(calls)
@@ -225,13 +263,28 @@ def test_blocks_are_sampled_once_per_batch_for_the_whole_cohort(karate, monkeypa
 
 # ----------------------------------------------------------------------------- command line
 
+
 def test_cli_run_with_fanouts(tmp_path):
     runner = CliRunner()
-    common = ["run", "-d", "karate", "-s", "gcn,sage", "-m", "gml", "--epochs", "3",
-              "--threads", "1", "--no-progress"]
+    common = [
+        "run",
+        "-d",
+        "karate",
+        "-s",
+        "gcn,sage",
+        "-m",
+        "gml",
+        "--epochs",
+        "3",
+        "--threads",
+        "1",
+        "--no-progress",
+    ]
     saved = tmp_path / "models"
-    result = runner.invoke(main, common + ["--fanouts", "3,3", "--batch-size", "8", "--epochs",
-                                           "30", "--save", str(saved)])
+    result = runner.invoke(
+        main,
+        common + ["--fanouts", "3,3", "--batch-size", "8", "--epochs", "30", "--save", str(saved)],
+    )
     assert result.exit_code == 0, result.output
     assert "ensemble" in result.output
     # predict evaluates as the run did

@@ -1,6 +1,7 @@
 """The README and the docs site: every page in the navigation, every relative link to a file
 that exists (as GitHub and a checkout read them), the README short, licence and citation
 present. CI builds the site itself strictly (``mkdocs build --strict`` in .ci/run)."""
+
 from __future__ import annotations
 
 import re
@@ -32,7 +33,9 @@ def test_the_navigation_reaches_every_page():
     assert not (DOCS / "index.md").exists()
 
 
-@pytest.mark.parametrize("page", [ROOT / "README.md", *PAGES], ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "page", [ROOT / "README.md", *PAGES], ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_relative_links_point_at_files(page):
     text = FENCE.sub("", page.read_text())
     for target in LINK.findall(text):
@@ -46,8 +49,16 @@ def test_readme_is_an_introduction():
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= 160
     headings = re.findall(r"^## (.+)$", readme, re.M)
-    assert headings == ["Results at a glance", "Install", "Quickstart", "Python API",
-                        "Reproducing the paper's tables", "Where next", "Citation", "Licence"]
+    assert headings == [
+        "Results at a glance",
+        "Install",
+        "Quickstart",
+        "Python API",
+        "Reproducing the paper's tables",
+        "Where next",
+        "Citation",
+        "Licence",
+    ]
     assert "](docs/figures/method.svg)" in readme
 
 
@@ -59,7 +70,13 @@ def test_licence_and_citation():
     paper = citation["preferred-citation"]
     assert "arXiv:2510.19223" in paper["journal"]
     assert [a["family-names"] for a in paper["authors"]] == [
-        "Agbaje", "Mitra", "Anjum", "Khose", "Nwafor", "Olufowobi"]
+        "Agbaje",
+        "Mitra",
+        "Anjum",
+        "Khose",
+        "Nwafor",
+        "Olufowobi",
+    ]
 
 
 def test_the_sites_hook_rewrites_links(tmp_path, caplog):
@@ -68,15 +85,20 @@ def test_the_sites_hook_rewrites_links(tmp_path, caplog):
     failure)."""
     pytest.importorskip("mkdocs")
     import importlib.util
+
     spec = importlib.util.spec_from_file_location("hooks", DOCS / "_site" / "hooks.py")
     hooks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hooks)
-    text = ("[method](docs/method.md#notation) and [`setup.cfg`](setup.cfg), "
-            "![f](docs/figures/method.svg) [gone](nothing.txt)\n```\n[x](kept.md)\n```\n"
-            "![g](benchmarks/results/fair/accuracy.png)")
+    text = (
+        "[method](docs/method.md#notation) and [`setup.cfg`](setup.cfg), "
+        "![f](docs/figures/method.svg) [gone](nothing.txt)\n```\n[x](kept.md)\n```\n"
+        "![g](benchmarks/results/fair/accuracy.png)"
+    )
     out = hooks._rewrite(text, ROOT, DOCS, DOCS, ROOT, "README.md")
-    assert out.startswith("[method](method.md#notation) and `setup.cfg`, "
-                          "![f](figures/method.svg) gone\n```\n[x](kept.md)\n```")
+    assert out.startswith(
+        "[method](method.md#notation) and `setup.cfg`, "
+        "![f](figures/method.svg) gone\n```\n[x](kept.md)\n```"
+    )
     # an image outside docs/: shown from the site's copy, which on_files adds
     assert out.endswith("![g](repository/benchmarks/results/fair/accuracy.png)")
     assert hooks._images(text, ROOT, DOCS, ROOT) == {ROOT / "benchmarks/results/fair/accuracy.png"}

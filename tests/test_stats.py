@@ -1,5 +1,6 @@
 """Paired statistics, Holm's correction and the verdict's t-tests (ordinary, corrected for
 cross-validation, TOST) against hand computations and scipy."""
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,8 @@ from mutualgnn.bench.stats import intersection_union, mean_test
 def test_confidence_interval_by_hand():
     a = np.array([0.80, 0.82, 0.85, 0.81, 0.84])
     b = np.array([0.79, 0.80, 0.82, 0.81, 0.80])
-    d = a - b                                    # 0.01 0.02 0.03 0.00 0.04
-    mean, sd = d.mean(), d.std(ddof=1)           # 0.02, sqrt(0.00025) = 0.0158114
+    d = a - b  # 0.01 0.02 0.03 0.00 0.04
+    mean, sd = d.mean(), d.std(ddof=1)  # 0.02, sqrt(0.00025) = 0.0158114
     half = 2.7764451051977987 * sd / math.sqrt(5)  # t_0.975 with 4 degrees of freedom
     result = paired(a, b)
     assert result.mean_diff == pytest.approx(0.02)
@@ -36,7 +37,7 @@ def test_holm_by_hand():
     p = [0.03, 0.01, 0.04, 0.02]
     assert holm(p) == pytest.approx([0.06, 0.04, 0.06, 0.06])
     assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
-    assert holm([0.2]) == pytest.approx([0.2])            # a family of one: unchanged
+    assert holm([0.2]) == pytest.approx([0.2])  # a family of one: unchanged
 
 
 def test_holm_leaves_nan_out_of_the_family():
@@ -66,23 +67,25 @@ def test_corrected_resampled_t_by_hand():
     # d = 0.01 0.02 0.03 0.00 0.04: mean 0.02, var (ddof 1) 0.00025; 10-fold: n_test/n_train 1/9
     d = [0.01, 0.02, 0.03, 0.00, 0.04]
     test = mean_test(d, test_train=1 / 9)
-    se = math.sqrt((1 / 5 + 1 / 9) * 0.00025)         # 0.0088192
+    se = math.sqrt((1 / 5 + 1 / 9) * 0.00025)  # 0.0088192
     assert test.se == pytest.approx(se) and test.mean == pytest.approx(0.02)
-    t = 0.02 / se                                       # 2.2678
+    t = 0.02 / se  # 2.2678
     assert t == pytest.approx(2.2678, abs=1e-4)
     assert test.p("greater") == pytest.approx(scipy_stats.t.sf(t, 4))
     assert test.p("two-sided") == pytest.approx(2 * scipy_stats.t.sf(t, 4))
     assert test.p("less") == pytest.approx(scipy_stats.t.cdf(t, 4))
     # the correction only widens: the uncorrected test of the same differences rejects more
     assert test.p("greater") > mean_test(d).p("greater")
-    half = 2.7764451051977987 * se                      # t_0.975 with 4 degrees of freedom
+    half = 2.7764451051977987 * se  # t_0.975 with 4 degrees of freedom
     assert test.ci() == pytest.approx((0.02 - half, 0.02 + half))
 
 
 def test_tost_is_two_one_sided_scipy_tests():
     d, margin = A - B, 0.02
-    want = max(scipy_stats.ttest_1samp(d, -margin, alternative="greater").pvalue,
-               scipy_stats.ttest_1samp(d, margin, alternative="less").pvalue)
+    want = max(
+        scipy_stats.ttest_1samp(d, -margin, alternative="greater").pvalue,
+        scipy_stats.ttest_1samp(d, margin, alternative="less").pvalue,
+    )
     test = mean_test(d)
     assert test.tost(margin) == pytest.approx(want, rel=1e-9)
     # rejecting at alpha is the (1 - 2 alpha) interval inside the margin
@@ -94,7 +97,7 @@ def test_tost_is_two_one_sided_scipy_tests():
 
 
 def test_equal_differences_take_the_tests_limits():
-    same = mean_test([0.02, 0.02, 0.02])   # 0.84 - 0.82 and the like: no float noise
+    same = mean_test([0.02, 0.02, 0.02])  # 0.84 - 0.82 and the like: no float noise
     assert same.se == 0 and mean_test(np.array([0.84, 0.85, 0.86]) - [0.82, 0.83, 0.84]).se == 0
     assert (same.p("greater"), same.p("less"), same.p("two-sided")) == (0.0, 1.0, 0.0)
     assert same.tost(0.01) == 1.0 and same.tost(0.03) == 0.0

@@ -1,5 +1,6 @@
 """A results folder stays sound: one writer at a time (the folder's lock), every run counted
 once by the tables (duplicated lines reported), and diverged runs stored as failed, not lost."""
+
 from __future__ import annotations
 
 import json
@@ -14,10 +15,9 @@ import pandas as pd
 import pytest
 
 from mutualgnn import bench
-from mutualgnn.bench import (ResultStore, RunRecord, StudentResult, load_suite, plan,
-                             run_suite)
+from mutualgnn.bench import ResultStore, RunRecord, StudentResult, load_suite, plan, run_suite
 from mutualgnn.bench.record import FORMAT
-from mutualgnn.bench.report import DuplicateRunsWarning
+from mutualgnn.bench.table import DuplicateRunsWarning
 from mutualgnn.config import ConfigError
 
 TINY = """\
@@ -59,10 +59,27 @@ def _md_table(path) -> pd.DataFrame:
 def _bench_together(tmp_path, out):
     """Two `mutualgnn bench` processes on one folder, started together; returns both
     ``(process, output, finished at)``, in the order they finished."""
-    args = [sys.executable, "-m", "mutualgnn", "bench", "--suite", "tiny.yaml", "--out",
-            str(out), "--threads", "1", "--no-progress", "--format", "md"]
-    procs = [subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    args = [
+        sys.executable,
+        "-m",
+        "mutualgnn",
+        "bench",
+        "--suite",
+        "tiny.yaml",
+        "--out",
+        str(out),
+        "--threads",
+        "1",
+        "--no-progress",
+        "--format",
+        "md",
+    ]
+    procs = [
+        subprocess.Popen(
+            args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(2)
+    ]
     ended = {}
     while len(ended) < 2:
         for p in procs:
@@ -101,16 +118,23 @@ def test_two_bench_processes_on_one_folder(tmp_path):
 
 def test_lock_names_its_holder_and_a_killed_holder_leaves_none(tmp_path):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom mutualgnn.bench import ResultStore\n"
-         "with ResultStore(sys.argv[1]).lock():\n    print('locked', flush=True)\n"
-         "    time.sleep(600)\n", str(tmp_path / "out")], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom mutualgnn.bench import ResultStore\n"
+            "with ResultStore(sys.argv[1]).lock():\n    print('locked', flush=True)\n"
+            "    time.sleep(600)\n",
+            str(tmp_path / "out"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         info = json.loads((tmp_path / "out" / ".lock").read_text())
         assert info["pid"] == holder.pid and info["host"] and info["since"]
         with pytest.raises(ConfigError, match=f"pid {holder.pid} on .*since .*another --out"):
-            run_suite(load_suite(_suite(tmp_path, TINY, "tiny")), tmp_path / "out",
-                      progress=False)
+            run_suite(load_suite(_suite(tmp_path, TINY, "tiny")), tmp_path / "out", progress=False)
         assert not (tmp_path / "out" / "runs.jsonl").exists()  # it wrote nothing
     finally:
         holder.send_signal(signal.SIGKILL)
@@ -146,11 +170,24 @@ def test_lock_is_released_when_run_suite_raises(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------------------ duplicates
 def _record(seed, gcn, gat, method="independent"):
-    return RunRecord(suite="test", dataset="cora", task="node", cohort="gcn,gat", variant="", method=method,
-                seed=seed, fold=None, status="ok",
-                students=[StudentResult("gcn", gcn, gcn, 3), StudentResult("gat", gat, gat, 4)],
-                ensemble=dict(test_acc=gcn, val_acc=gcn), seconds=1.0, peak_rss_mb=10.0,
-                rss_before_mb=5.0, epochs_run=5, split_sha1="x")
+    return RunRecord(
+        suite="test",
+        dataset="cora",
+        task="node",
+        cohort="gcn,gat",
+        variant="",
+        method=method,
+        seed=seed,
+        fold=None,
+        status="ok",
+        students=[StudentResult("gcn", gcn, gcn, 3), StudentResult("gat", gat, gat, 4)],
+        ensemble=dict(test_acc=gcn, val_acc=gcn),
+        seconds=1.0,
+        peak_rss_mb=10.0,
+        rss_before_mb=5.0,
+        epochs_run=5,
+        split_sha1="x",
+    )
 
 
 def test_a_duplicated_run_counts_once_and_is_reported(tmp_path):
@@ -162,12 +199,17 @@ def test_a_duplicated_run_counts_once_and_is_reported(tmp_path):
     store.append(replace(_record(1, 0.82, 0.74), method="gml"))
     store.append(_record(1, 0.82, 0.74))
     assert len(store.read()) == 5 and len(store.records()) == 3
-    assert store.duplicates() == {("cora", "gcn,gat", "", "independent", 0, 0, None): [1, 3],
-                                  ("cora", "gcn,gat", "", "independent", 0, 1, None): [2, 5]}
+    assert store.duplicates() == {
+        ("cora", "gcn,gat", "", "independent", 0, 0, None): [1, 3],
+        ("cora", "gcn,gat", "", "independent", 0, 1, None): [2, 5],
+    }
     assert store.records()[0].students[0].test_acc == 0.8
-    with pytest.warns(DuplicateRunsWarning, match=r"2 run\(s\) stored more than once.*"
-                      r"cora gcn,gat independent seed 0 on lines 1, 3; .*seed 1 on lines 2, 5"):
-        paths = bench.report(tmp_path, ("md",), plots=False)
+    with pytest.warns(
+        DuplicateRunsWarning,
+        match=r"2 run\(s\) stored more than once.*"
+        r"cora gcn,gat independent seed 0 on lines 1, 3; .*seed 1 on lines 2, 5",
+    ):
+        paths = bench.tabulate(tmp_path, ("md",), plots=False)
     assert tmp_path / "failed.md" not in paths
     table = _md_table(tmp_path / "accuracy.md").set_index("method")
     # the first line of each: gcn (80, 82), not the duplicate's 10
@@ -193,20 +235,40 @@ def test_a_diverged_unit_is_stored_failed_and_the_suite_goes_on(tmp_path, monkey
     assert "student 0 (gcn) diverged at epoch" in failed.error and "lr 1e+30" in failed.error
     assert failed.diverged["arch"] == "gcn" and failed.config["hparams"]["gcn"]["lr"] == 1e30
     assert failed.versions and failed.finished
-    line = next(json.loads(text) for text in store.runs_path.read_text().splitlines()
-                if json.loads(text)["status"] == "failed")
+    line = next(
+        json.loads(text)
+        for text in store.runs_path.read_text().splitlines()
+        if json.loads(text)["status"] == "failed"
+    )
     assert "ensemble" not in line and line["students"] == [] and line["format"] == FORMAT
-    assert [m for m in logged if m.startswith("failed: karate gcn,gat hparams.gcn.lr=1e+30 "
-                                              "independent seed 0: student 0 (gcn) diverged")]
+    assert [
+        m
+        for m in logged
+        if m.startswith(
+            "failed: karate gcn,gat hparams.gcn.lr=1e+30 "
+            "independent seed 0: student 0 (gcn) diverged"
+        )
+    ]
     # the histories hold the ok unit's only (the first seed of each variant, had it trained)
     assert [h["variant"] for h in store.histories()] == ["hparams.gcn.lr=0.01"]
 
-    paths = bench.report(out, ("md",), plots=False)
+    paths = bench.tabulate(out, ("md",), plots=False)
     assert out / "failed.md" in paths
     listed = _md_table(out / "failed.md")
-    assert list(listed.columns) == ["line", "dataset", "cohort", "variant", "method", "split_seed", "seed",
-                                    "fold", "error"]
-    assert listed.loc[0, "variant"] == "hparams.gcn.lr=1e+30" and "diverged" in listed.loc[0, "error"]
+    assert list(listed.columns) == [
+        "line",
+        "dataset",
+        "cohort",
+        "variant",
+        "method",
+        "split_seed",
+        "seed",
+        "fold",
+        "error",
+    ]
+    assert (
+        listed.loc[0, "variant"] == "hparams.gcn.lr=1e+30" and "diverged" in listed.loc[0, "error"]
+    )
     accuracy = (out / "accuracy.md").read_text()
     assert "hparams.gcn.lr=0.01" in accuracy and "1e+30" not in accuracy
     assert set(bench.records_frame(store.records())["variant"]) == {"hparams.gcn.lr=0.01"}
@@ -221,9 +283,18 @@ def test_a_diverged_unit_is_stored_failed_and_the_suite_goes_on(tmp_path, monkey
 
 def test_a_folder_of_failed_runs_only(tmp_path):
     store = ResultStore(tmp_path)
-    store.append(RunRecord(suite="test", dataset="karate", task="node", cohort="gcn",
-                           method="independent", seed=0, status="failed",
-                           error="student 0 (gcn) diverged at epoch 1"))
+    store.append(
+        RunRecord(
+            suite="test",
+            dataset="karate",
+            task="node",
+            cohort="gcn",
+            method="independent",
+            seed=0,
+            status="failed",
+            error="student 0 (gcn) diverged at epoch 1",
+        )
+    )
     with pytest.raises(ConfigError, match="every run in .* failed.*failed.md"):
-        bench.report(tmp_path, ("md",), plots=False)
+        bench.tabulate(tmp_path, ("md",), plots=False)
     assert "diverged at epoch 1" in (tmp_path / "failed.md").read_text()

@@ -1,12 +1,19 @@
 """Students: output shapes, the registry's errors, hyper-parameter defaults and overrides."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 
 from mutualgnn._dgl_compat import dgl
-from mutualgnn.students import (DATASET_DEFAULTS, DEFAULTS, StudentError, architectures,
-                                build_student, student_hparams)
+from mutualgnn.students import (
+    DATASET_DEFAULTS,
+    DEFAULTS,
+    StudentError,
+    architectures,
+    build_student,
+    student_hparams,
+)
 from mutualgnn.training import predict, seed_everything
 
 NODE_ARCHS = ["gcn", "gat", "sage", "gin", "mlp"]
@@ -80,8 +87,9 @@ def test_readouts_differ(minigc, minigc_batch):
     outs = []
     for readout in READOUTS:
         seed_everything(0)
-        model = build_student("gin", "graph", minigc.num_features, minigc.num_classes,
-                              readout=readout).eval()
+        model = build_student(
+            "gin", "graph", minigc.num_features, minigc.num_classes, readout=readout
+        ).eval()
         with torch.no_grad():
             outs.append(model(batch, batch.ndata["feat"]))
     assert not torch.allclose(outs[0], outs[1]) and not torch.allclose(outs[1], outs[2])
@@ -97,8 +105,9 @@ def test_graph_gcn_aggregates_by_the_mean_with_norm_right():
     conv = mean.convs[0]
     with torch.no_grad():
         out = conv(dgl.add_self_loop(g), x)
-    by_hand = torch.stack([(x[0] + x[1]) / 2, (x[0] + x[1] + x[2]) / 3,
-                           (x[1] + x[2] + x[3]) / 3, (x[2] + x[3]) / 2])
+    by_hand = torch.stack(
+        [(x[0] + x[1]) / 2, (x[0] + x[1] + x[2]) / 3, (x[1] + x[2] + x[3]) / 3, (x[2] + x[3]) / 2]
+    )
     torch.testing.assert_close(out, by_hand @ conv.weight + conv.bias)
     sym = build_student("gcn", "graph", 3, 2, hidden=4).convs[0]
     assert student_hparams("gcn", "graph")["norm"] == "both" and sym._norm == "both"
@@ -122,8 +131,10 @@ def test_sum_readout_over_every_layer_by_hand():
             h = torch.relu(norm(conv(batch, h)))
             states.append(h)
         sizes = [g.num_nodes() for g in graphs]
-        by_hand = sum(head(torch.stack([part.sum(0) for part in s.split(sizes)]))
-                      for head, s in zip(model.heads, states))
+        by_hand = sum(
+            head(torch.stack([part.sum(0) for part in s.split(sizes)]))
+            for head, s in zip(model.heads, states)
+        )
     assert len(states) == 3  # layers counts the input
     torch.testing.assert_close(logits, by_hand)
 
@@ -145,6 +156,7 @@ def test_overrides_change_the_model():
 
 
 # ----------------------------------------------------------------------------- errors
+
 
 def test_unknown_node_student_lists_choices():
     with pytest.raises(StudentError) as info:
@@ -186,15 +198,27 @@ def test_unknown_readout_and_task():
 
 # ----------------------------------------------------------------------------- defaults
 
+
 def test_literature_defaults():
-    assert student_hparams("gcn", "node") == dict(hidden=64, dropout=0.5, lr=0.01,
-                                                  weight_decay=5e-4)
+    assert student_hparams("gcn", "node") == dict(
+        hidden=64, dropout=0.5, lr=0.01, weight_decay=5e-4
+    )
     gat = student_hparams("gat", "node")
     assert (gat["heads"], gat["hidden"], gat["out_heads"], gat["dropout"], gat["lr"]) == (
-        8, 8, 1, 0.6, 0.005)
+        8,
+        8,
+        1,
+        0.6,
+        0.005,
+    )
     gin = student_hparams("gin", "graph")
     assert (gin["layers"], gin["hidden"], gin["readout"], gin["dropout"], gin["lr"]) == (
-        5, 64, "sum", 0.5, 0.01)
+        5,
+        64,
+        "sum",
+        0.5,
+        0.01,
+    )
 
 
 def test_pubmed_gat_dataset_default():
@@ -234,5 +258,6 @@ def test_sparse_features_move_with_their_transpose_and_order():
         assert torch.equal(moved.csr_t.to_dense(), dense.t())
         # the moved values keep their order in the transpose (what dropout relies on)
         values = torch.tensor([10.0, 20.0, 30.0, 40.0])
-        assert torch.equal(moved.with_values(values).csr_t.to_dense(),
-                           feat.with_values(values).csr_t.to_dense())
+        assert torch.equal(
+            moved.with_values(values).csr_t.to_dense(), feat.with_values(values).csr_t.to_dense()
+        )

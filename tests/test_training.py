@@ -1,5 +1,6 @@
 """Training: determinism under a seed, early stopping, accuracy beyond chance, threads, and the
 DGL import compatibility step."""
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,11 @@ def _restore_threads():
 
 # ----------------------------------------------------------------------------- determinism
 
+
 def _karate_run(karate, seeds):
-    config = ExperimentConfig(dataset="karate", students=["gcn", "gat"], seeds=seeds,
-                              train=quick(epochs=15))
+    config = ExperimentConfig(
+        dataset="karate", students=["gcn", "gat"], seeds=seeds, train=quick(epochs=15)
+    )
     return run_experiment(config, dataset=karate)
 
 
@@ -61,11 +64,14 @@ def test_same_seed_same_numbers_graph_task(minigc):
     a, b, c = once(0), once(0), once(1)
     assert a.history == b.history
     assert (a.students[0].test_acc, a.students[0].best_epoch) == (
-        b.students[0].test_acc, b.students[0].best_epoch)
+        b.students[0].test_acc,
+        b.students[0].best_epoch,
+    )
     assert [h["train_loss"] for h in a.history] != [h["train_loss"] for h in c.history]
 
 
 # ----------------------------------------------------------------------------- protocol
+
 
 def test_best_validation_checkpoint_and_early_stopping(karate):
     seed_everything(0)
@@ -116,8 +122,9 @@ def test_every_graph_student_trains(minigc, arch):
 
 def test_cora_gcn_beats_chance(dataset):
     cora = dataset("cora")
-    config = ExperimentConfig(dataset="cora", students=["gcn"], seeds=[0],
-                              train=quick(epochs=30, patience=30))
+    config = ExperimentConfig(
+        dataset="cora", students=["gcn"], seeds=[0], train=quick(epochs=30, patience=30)
+    )
     records = run_experiment(config, dataset=cora).records
     row = records[records["student"] == 0].iloc[0]
     # 30 epochs reach about 0.80 (chance: 1/7; the literature's 500 epochs: 0.815)
@@ -126,8 +133,13 @@ def test_cora_gcn_beats_chance(dataset):
 
 
 def test_graph_classification_beats_chance(minigc):
-    config = ExperimentConfig(dataset="minigc", students=["gin"], seeds=[0], folds=4,
-                              train=quick(epochs=10, batch_size=32))
+    config = ExperimentConfig(
+        dataset="minigc",
+        students=["gin"],
+        seeds=[0],
+        folds=4,
+        train=quick(epochs=10, batch_size=32),
+    )
     result = run_experiment(config, dataset=minigc)
     students = result.records[result.records["student"] == 0]
     assert sorted(students["fold"]) == [0, 1, 2, 3]
@@ -145,18 +157,36 @@ def test_graph_classification_beats_chance(minigc):
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 
 
-@pytest.mark.parametrize("name, students, train", [
-    ("karate", ["gcn", "gat"], dict(epochs=6)),                              # full graph
-    ("karate", ["gcn", "sage"], dict(epochs=4, fanouts=[4, 4], batch_size=8,  # sampled blocks,
-                                     student_rng=True)),                      # own streams
-    ("minigc", ["gin", "gcn"], dict(epochs=2, batch_size=32)),                # batches of graphs
-], ids=["full", "sampled", "graphs"])
+@pytest.mark.parametrize(
+    "name, students, train",
+    [
+        ("karate", ["gcn", "gat"], dict(epochs=6)),  # full graph
+        (
+            "karate",
+            ["gcn", "sage"],
+            dict(
+                epochs=4,
+                fanouts=[4, 4],
+                batch_size=8,  # sampled blocks,
+                student_rng=True,
+            ),
+        ),  # own streams
+        ("minigc", ["gin", "gcn"], dict(epochs=2, batch_size=32)),  # batches of graphs
+    ],
+    ids=["full", "sampled", "graphs"],
+)
 def test_explicit_cpu_device_gives_the_default_numbers(request, name, students, train):
     data = request.getfixturevalue(name)
 
     def run(**device):
-        config = ExperimentConfig(dataset=name, students=students, method="gml", seeds=[0],
-                                  folds=2, train=quick(**train, **device))
+        config = ExperimentConfig(
+            dataset=name,
+            students=students,
+            method="gml",
+            seeds=[0],
+            folds=2,
+            train=quick(**train, **device),
+        )
         return run_experiment(config, dataset=data)
 
     default, cpu = run(), run(device="cpu")
@@ -167,8 +197,9 @@ def test_explicit_cpu_device_gives_the_default_numbers(request, name, students, 
 
 def test_checkpoints_are_cpu_copies_and_students_end_at_them(karate):
     seed_everything(0)
-    students = [build_student(a, "node", karate.num_features, karate.num_classes)
-                for a in ("gcn", "gcn")]  # fused: checkpoints are written back from the group
+    students = [
+        build_student(a, "node", karate.num_features, karate.num_classes) for a in ("gcn", "gcn")
+    ]  # fused: checkpoints are written back from the group
     result = fit(students, karate, karate.split, train=quick(epochs=8, device="cpu"))
     for student, res in zip(students, result.students):
         current = student.state_dict()
@@ -189,8 +220,9 @@ def test_auto_device_is_cuda_only_when_torch_sees_a_gpu():
 @pytest.mark.parametrize("device", ["cuda", "cuda:0", "cuda:1"])
 def test_cuda_without_a_gpu_is_a_clear_error(karate, device):
     config = TrainConfig(device=device)  # a GPU run's config still loads here
-    with pytest.raises(ConfigError, match="sees no CUDA GPU.*CUDA builds of torch and DGL"
-                                          ".*--device cpu"):
+    with pytest.raises(
+        ConfigError, match="sees no CUDA GPU.*CUDA builds of torch and DGL.*--device cpu"
+    ):
         config.torch_device()
     student = build_student("gcn", "node", karate.num_features, karate.num_classes)
     with pytest.raises(ConfigError, match="sees no CUDA GPU"):
@@ -205,6 +237,7 @@ def test_unknown_device_is_a_clear_error(device):
 
 # ----------------------------------------------------------------------------- threads
 
+
 def test_set_threads_warns_when_oversubscribed():
     cores = available_cores()
     with pytest.warns(UserWarning, match="cores"):
@@ -216,6 +249,7 @@ def test_set_threads_warns_when_oversubscribed():
         assert set_threads(None) == cores
     assert torch.get_num_threads() == cores
     from mutualgnn._dgl_compat import dgl
+
     set_threads(1)  # DGL's own OpenMP pool follows: its samplers draw by thread schedule
     assert torch.get_num_threads() == dgl.utils.get_num_threads() == 1
     with pytest.raises(ValueError):
@@ -224,10 +258,12 @@ def test_set_threads_warns_when_oversubscribed():
 
 # ----------------------------------------------------------------------------- DGL import
 
+
 def _python(code: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DGLBACKEND"}  # a user's fresh shell
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
+    )
 
 
 def test_dgl_compat_step():
@@ -241,7 +277,8 @@ def test_dgl_compat_step():
         "assert v.Version('1.10') > v.Version('1.9')\n"
         "from mutualgnn._dgl_compat import dgl\n"
         "import os\n"
-        "print(dgl.__version__, os.environ['DGLBACKEND'], dgl.backend.backend_name)\n")
+        "print(dgl.__version__, os.environ['DGLBACKEND'], dgl.backend.backend_name)\n"
+    )
     assert proc.returncode == 0, proc.stderr
     version, env_backend, backend = proc.stdout.split()
     assert version.startswith("1.") or version.startswith("2.")

@@ -9,6 +9,7 @@
 * An image a page shows from outside ``docs/`` (a result folder's figure) is copied into the
   site, under ``repository/`` and its path in the repository, and shown from there.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,11 +26,13 @@ FENCE = re.compile(r"^```.*?^```", re.S | re.M)
 REPOSITORY = "repository"
 
 
-def _rewrite(markdown: str, source_dir: Path, page_dir: Path, docs_dir: Path,
-             root: Path, where: str) -> str:
+def _rewrite(
+    markdown: str, source_dir: Path, page_dir: Path, docs_dir: Path, root: Path, where: str
+) -> str:
     """Rewrite the relative links of ``markdown`` (written in ``source_dir``) for a page that
     lives in ``page_dir`` of the site: into ``docs_dir``, relative to ``page_dir``; elsewhere in
     the repository, the link's text (the file checked)."""
+
     def link(match):
         bang, text, target = match.groups()
         if re.match(r"^([a-z]+:|#|/)", target):
@@ -48,7 +51,7 @@ def _rewrite(markdown: str, source_dir: Path, page_dir: Path, docs_dir: Path,
 
     parts, last = [], 0
     for fence in FENCE.finditer(markdown):  # leave code blocks alone
-        parts += [LINK.sub(link, markdown[last:fence.start()]), fence.group(0)]
+        parts += [LINK.sub(link, markdown[last : fence.start()]), fence.group(0)]
         last = fence.end()
     return "".join(parts + [LINK.sub(link, markdown[last:])])
 
@@ -73,10 +76,20 @@ def on_files(files, config):
         source = Path(page.abs_src_path)
         images |= _images(source.read_text(), source.parent, docs_dir, root)
     for image in sorted(images):
-        files.append(File.generated(config, f"{REPOSITORY}/{image.relative_to(root).as_posix()}",
-                                    abs_src_path=str(image)))
-    files.append(File.generated(config, "index.md", content=_rewrite(
-        readme, root, docs_dir, docs_dir, root, "README.md")))
+        files.append(
+            File.generated(
+                config,
+                f"{REPOSITORY}/{image.relative_to(root).as_posix()}",
+                abs_src_path=str(image),
+            )
+        )
+    files.append(
+        File.generated(
+            config,
+            "index.md",
+            content=_rewrite(readme, root, docs_dir, docs_dir, root, "README.md"),
+        )
+    )
     return files
 
 
@@ -85,5 +98,11 @@ def on_page_markdown(markdown, page, config, files):
         return markdown
     docs_dir = Path(config["docs_dir"])
     source = docs_dir / page.file.src_uri
-    return _rewrite(markdown, source.parent, source.parent, docs_dir, docs_dir.parent,
-                    f"docs/{page.file.src_uri}")
+    return _rewrite(
+        markdown,
+        source.parent,
+        source.parent,
+        docs_dir,
+        docs_dir.parent,
+        f"docs/{page.file.src_uri}",
+    )

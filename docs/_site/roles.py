@@ -13,6 +13,7 @@
 * An attribute documented Sphinx's way, by a ``#:`` comment at the end of its line or on the
   lines just above it (the config dataclasses' fields), gets that comment as its docstring.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -23,8 +24,24 @@ import griffe
 
 LOG = logging.getLogger("mkdocs.plugins.mutualgnn.roles")
 ROLE = re.compile(r":(?:py:)?(class|func|meth|mod|data|attr|exc|obj):`(~?)([^`]+)`")
-EXTERNAL = ("torch", "nn", "dgl", "numpy", "np", "pandas", "pd", "scipy", "click", "sklearn",
-            "ogb", "matplotlib", "typing", "dataclasses", "pathlib", "collections")
+EXTERNAL = (
+    "torch",
+    "nn",
+    "dgl",
+    "numpy",
+    "np",
+    "pandas",
+    "pd",
+    "scipy",
+    "click",
+    "sklearn",
+    "ogb",
+    "matplotlib",
+    "typing",
+    "dataclasses",
+    "pathlib",
+    "collections",
+)
 
 
 class SphinxRoles(griffe.Extension):
@@ -40,8 +57,7 @@ class SphinxRoles(griffe.Extension):
             if obj.is_attribute and obj.docstring is None and (text := _comment(obj)):
                 obj.docstring = griffe.Docstring(text, lineno=obj.lineno, parent=obj)
             if obj.docstring is not None:
-                obj.docstring.value = ROLE.sub(lambda m: self._replace(m, obj),
-                                               obj.docstring.value)
+                obj.docstring.value = ROLE.sub(lambda m: self._replace(m, obj), obj.docstring.value)
 
     def _collect(self, obj) -> None:
         self.objects[obj.path] = obj
@@ -58,8 +74,14 @@ class SphinxRoles(griffe.Extension):
             return f'<autoref identifier="{found}" optional>{code}</autoref>'
         if target.lstrip("~").split(".")[0] in EXTERNAL:
             return code
-        LOG.warning("broken reference :%s:`%s` in the docstring of %s (%s:%s)", role,
-                    target, obj.path, obj.relative_filepath, obj.docstring.lineno)
+        LOG.warning(
+            "broken reference :%s:`%s` in the docstring of %s (%s:%s)",
+            role,
+            target,
+            obj.path,
+            obj.relative_filepath,
+            obj.docstring.lineno,
+        )
         return code
 
     def _find(self, target: str, obj) -> str | None:

@@ -14,6 +14,7 @@ is started by hand), then stored as failed with the reason. Ctrl-C here closes t
 (a local cluster stops; finished runs are stored, the same command resumes). An unreachable
 scheduler, a cluster without workers, or workers of another mutualgnn version or of another
 kernel level than the suite pins is one error before anything runs."""
+
 from __future__ import annotations
 
 import contextlib
@@ -33,8 +34,10 @@ def _imports():
         import dask
         import distributed
     except ImportError:  # the optional extra
-        raise ConfigError("--cluster needs Dask: pip install 'mutualgnn[cluster]' "
-                          "(or pip install 'distributed>=2024.1')") from None
+        raise ConfigError(
+            "--cluster needs Dask: pip install 'mutualgnn[cluster]' "
+            "(or pip install 'distributed>=2024.1')"
+        ) from None
     return dask, distributed
 
 
@@ -45,24 +48,30 @@ def connect(address: str, kernels: str | None = None):
     (:data:`SAME`), computing at the suite's pinned ``kernels`` level (if any). Closed (a local cluster stopped) on leaving."""
     dask, distributed = _imports()
     if address.startswith("local:"):
-        n = address[len("local:"):]
+        n = address[len("local:") :]
         if not n.isdigit() or int(n) < 1:
             raise ConfigError(f"--cluster {address}: give local:N with N >= 1 worker processes")
         env = {**(pinned_kernels(kernels) if kernels else {}), "OMP_NUM_THREADS": "1"}
         with dask.config.set({"distributed.scheduler.allowed-failures": 1}), environment(env):
-            cluster = distributed.LocalCluster(n_workers=int(n), threads_per_worker=1,
-                                               processes=True, dashboard_address=None,
-                                               silence_logs=40)  # errors only
+            cluster = distributed.LocalCluster(
+                n_workers=int(n),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=40,
+            )  # errors only
         client = distributed.Client(cluster)
     else:
         cluster = None
         try:
             client = distributed.Client(address, timeout=f"{CONNECT_TIMEOUT}s")
         except (OSError, TimeoutError, ValueError) as exc:
-            raise ConfigError(f"--cluster {address}: cannot reach a Dask scheduler there "
-                              f"({str(exc).splitlines()[0]}); start one with `dask scheduler` "
-                              f"and workers with `dask worker {address} --nthreads 1`, or use "
-                              f"--cluster local:N") from None
+            raise ConfigError(
+                f"--cluster {address}: cannot reach a Dask scheduler there "
+                f"({str(exc).splitlines()[0]}); start one with `dask scheduler` "
+                f"and workers with `dask worker {address} --nthreads 1`, or use "
+                f"--cluster local:N"
+            ) from None
     try:
         _check_workers(client, address, kernels)
         yield client
@@ -78,8 +87,8 @@ SAME = ("mutualgnn", "commit", "torch", "dgl")
 
 def size(address: str, kernels: str | None = None) -> int:
     """The worker threads of the cluster at ``address`` (``local:N``: N, without starting it)."""
-    if address.startswith("local:") and address[len("local:"):].isdigit():
-        return max(1, int(address[len("local:"):]))
+    if address.startswith("local:") and address[len("local:") :].isdigit():
+        return max(1, int(address[len("local:") :]))
     with connect(address, kernels) as client:
         return max(1, sum(client.nthreads().values()))
 
@@ -93,24 +102,32 @@ def _check_workers(client, address: str, kernels: str | None) -> None:
     try:
         client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
     except TimeoutError:
-        raise ConfigError(f"--cluster {address}: no worker joined the scheduler in "
-                          f"{WORKERS_TIMEOUT} s; start some with `dask worker {address} "
-                          f"--nthreads 1`") from None
+        raise ConfigError(
+            f"--cluster {address}: no worker joined the scheduler in "
+            f"{WORKERS_TIMEOUT} s; start some with `dask worker {address} "
+            f"--nthreads 1`"
+        ) from None
     here = worker_facts()
     want = pinned_kernels(kernels) if kernels else None
     for worker, facts in client.run(worker_facts).items():
-        differ = [f"{k} {facts.get(k)} (here {here.get(k)})" for k in SAME
-                  if facts.get(k) != here.get(k)]
+        differ = [
+            f"{k} {facts.get(k)} (here {here.get(k)})" for k in SAME if facts.get(k) != here.get(k)
+        ]
         if differ:
-            raise ConfigError(f"--cluster {address}: worker {worker} runs {', '.join(differ)}: "
-                              f"install the same code and versions on every worker")
-        if want and (facts["cpu_capability"] != kernels.upper()
-                     or facts["mkl_cbwr"] != want["MKL_CBWR"]):
+            raise ConfigError(
+                f"--cluster {address}: worker {worker} runs {', '.join(differ)}: "
+                f"install the same code and versions on every worker"
+            )
+        if want and (
+            facts["cpu_capability"] != kernels.upper() or facts["mkl_cbwr"] != want["MKL_CBWR"]
+        ):
             env = " ".join(f"{k}={v}" for k, v in want.items())
-            raise ConfigError(f"--cluster {address}: the suite pins kernels {kernels} but worker "
-                              f"{worker} computes at {facts['cpu_capability']} (MKL_CBWR "
-                              f"{facts['mkl_cbwr']}); start the workers with `{env} dask worker "
-                              f"{address} --nthreads 1`")
+            raise ConfigError(
+                f"--cluster {address}: the suite pins kernels {kernels} but worker "
+                f"{worker} computes at {facts['cpu_capability']} (MKL_CBWR "
+                f"{facts['mkl_cbwr']}); start the workers with `{env} dask worker "
+                f"{address} --nthreads 1`"
+            )
 
 
 def _train(execute, run, teachers):
@@ -130,15 +147,24 @@ def run_on_cluster(client, planned, work: Work) -> None:
 
     def submit(run):
         started[run.key] = time.perf_counter()
-        return client.submit(_train, work.execute, run, work.teachers_of(run), pure=False,
-                             key=f"run-{run.label()}-{time.monotonic_ns()}")
+        return client.submit(
+            _train,
+            work.execute,
+            run,
+            work.teachers_of(run),
+            pure=False,
+            key=f"run-{run.label()}-{time.monotonic_ns()}",
+        )
 
     def collect(run, future):
         try:
             outcome = future.result()
         except distributed.KilledWorker as exc:
-            outcome = work.lost(run, f"the workers running it died: {str(exc).split('. ')[0]}",
-                                time.perf_counter() - started[run.key])
+            outcome = work.lost(
+                run,
+                f"the workers running it died: {str(exc).split('. ')[0]}",
+                time.perf_counter() - started[run.key],
+            )
         finally:
             future.release()
         work.finish(outcome)

@@ -2,6 +2,7 @@
 dataset's representative run (its first ``gml`` run), validation accuracy per epoch with the
 epoch validation selects, and the coordinator's weights with the students' entropy.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,9 @@ def _representative(curves: list, coordinator: bool = False) -> dict:
     for c in curves:
         if coordinator and "weight" not in c["students"][0]:
             continue
-        if c["dataset"] not in chosen or (c["method"] == "gml" and
-                                          chosen[c["dataset"]]["method"] != "gml"):
+        if c["dataset"] not in chosen or (
+            c["method"] == "gml" and chosen[c["dataset"]]["method"] != "gml"
+        ):
             chosen[c["dataset"]] = c
     return chosen
 
@@ -40,8 +42,9 @@ def _representative(curves: list, coordinator: bool = False) -> dict:
 def _where(c: dict) -> str:
     """A panel's title: the dataset and cohort, then the run (variant, method, seed, fold)."""
     seed = f"seed {c['seed']}" + ("" if c.get("fold") is None else f", fold {c['fold']}")
-    return (f"{c['dataset']} · {figstyle.cohort_name(c['cohort'])}\n"
-            + " · ".join(filter(None, [c.get("variant"), c["method"], seed])))
+    return f"{c['dataset']} · {figstyle.cohort_name(c['cohort'])}\n" + " · ".join(
+        filter(None, [c.get("variant"), c["method"], seed])
+    )
 
 
 def training_curves(curves: list, path) -> Path | None:
@@ -51,38 +54,69 @@ def training_curves(curves: list, path) -> Path | None:
     chosen = _representative(curves)
     if not chosen:
         return None
-    alone = {(c["dataset"], c["cohort"], c.get("variant"), c["seed"], c.get("fold")): c
-             for c in curves if c["method"] == "independent"}
+    alone = {
+        (c["dataset"], c["cohort"], c.get("variant"), c["seed"], c.get("fold")): c
+        for c in curves
+        if c["method"] == "independent"
+    }
     with plt.rc_context(figstyle.STYLE):
         fig, axes = figstyle.panels(len(chosen), 2.5)
         archs, dashed = {}, False
         for ax, c in zip(axes.flat, chosen.values()):
-            pair = alone.get((c["dataset"], c["cohort"], c.get("variant"), c["seed"],
-                              c.get("fold")))
+            pair = alone.get(
+                (c["dataset"], c["cohort"], c.get("variant"), c["seed"], c.get("fold"))
+            )
             for line, ls in ((c, "-"), *(((pair, "--"),) if pair and pair is not c else ())):
                 dashed |= ls == "--"
                 for s in line["students"]:
                     colour = figstyle.arch_colour(s["arch"])
                     archs[s["arch"]] = None
-                    ax.plot(line["epoch"], [100 * v for v in s["val"]], color=colour, lw=0.9,
-                            ls=ls, alpha=1 if ls == "-" else 0.8)
+                    ax.plot(
+                        line["epoch"],
+                        [100 * v for v in s["val"]],
+                        color=colour,
+                        lw=0.9,
+                        ls=ls,
+                        alpha=1 if ls == "-" else 0.8,
+                    )
                     if ls == "-" and s.get("best_epoch") in line["epoch"]:
                         i = line["epoch"].index(s["best_epoch"])
-                        ax.plot(s["best_epoch"], 100 * s["val"][i], "o", ms=4, color=colour,
-                                mec="black", mew=0.6)
+                        ax.plot(
+                            s["best_epoch"],
+                            100 * s["val"][i],
+                            "o",
+                            ms=4,
+                            color=colour,
+                            mec="black",
+                            mew=0.6,
+                        )
             # the plateau, not the first epochs, sets the range: early values may leave it
-            later = [100 * v for s in c["students"] for v in s["val"][len(c["epoch"]) // 10:]]
-            later += [100 * s["val"][c["epoch"].index(s["best_epoch"])] for s in c["students"]
-                      if s.get("best_epoch") in c["epoch"]]
+            later = [100 * v for s in c["students"] for v in s["val"][len(c["epoch"]) // 10 :]]
+            later += [
+                100 * s["val"][c["epoch"].index(s["best_epoch"])]
+                for s in c["students"]
+                if s.get("best_epoch") in c["epoch"]
+            ]
             low, high = min(later), max(later)
             ax.set_ylim(low - 0.15 * (high - low) - 0.5, high + 0.08 * (high - low) + 0.5)
             ax.set_title(_where(c), fontsize=8.5)
             ax.set_xlabel("epoch")
             ax.set_ylabel("validation accuracy (%)" if ax in axes[:, 0] else "")
-        handles = [plt.Line2D([], [], color=figstyle.arch_colour(a), lw=1.2, label=a)
-                   for a in archs]
-        handles.append(plt.Line2D([], [], color="0.5", marker="o", mec="black", mew=0.6, ls="none",
-                                  label="epoch selected on validation"))
+        handles = [
+            plt.Line2D([], [], color=figstyle.arch_colour(a), lw=1.2, label=a) for a in archs
+        ]
+        handles.append(
+            plt.Line2D(
+                [],
+                [],
+                color="0.5",
+                marker="o",
+                mec="black",
+                mew=0.6,
+                ls="none",
+                label="epoch selected on validation",
+            )
+        )
         if dashed:
             handles.append(plt.Line2D([], [], color="0.3", ls="--", lw=1, label="trained alone"))
         figstyle.legend(fig, handles)
@@ -99,10 +133,13 @@ def coordinator_curves(curves: list, path) -> Path | None:
     rows = math.ceil(len(chosen) / cols)
     with plt.rc_context(figstyle.STYLE):
         # a row of runs is a subfigure: a run's two panels close together, sharing epochs
-        fig = plt.figure(figsize=(figstyle.page_width(cols), 3.3 * rows + 0.35),
-                         layout="constrained")
-        pairs = [sub.subplots(2, cols, sharex="col", squeeze=False)
-                 for sub in fig.subfigures(rows, 1, squeeze=False)[:, 0]]
+        fig = plt.figure(
+            figsize=(figstyle.page_width(cols), 3.3 * rows + 0.35), layout="constrained"
+        )
+        pairs = [
+            sub.subplots(2, cols, sharex="col", squeeze=False)
+            for sub in fig.subfigures(rows, 1, squeeze=False)[:, 0]
+        ]
         archs = {}
         for i, c in enumerate(chosen.values()):
             top, bottom = pairs[i // cols][:, i % cols]
@@ -118,8 +155,12 @@ def coordinator_curves(curves: list, path) -> Path | None:
         for j in range(len(chosen), rows * cols):
             for ax in pairs[j // cols][:, j % cols]:
                 ax.set_visible(False)
-        fig.legend(handles=[plt.Line2D([], [], color=figstyle.arch_colour(a), lw=1.2,
-                                       label=a) for a in archs],
-                   loc="outside upper center", ncol=len(archs),
-                   frameon=False)
+        fig.legend(
+            handles=[
+                plt.Line2D([], [], color=figstyle.arch_colour(a), lw=1.2, label=a) for a in archs
+            ],
+            loc="outside upper center",
+            ncol=len(archs),
+            frameon=False,
+        )
         return figstyle.save(fig, path, tight=False)

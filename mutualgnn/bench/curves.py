@@ -13,6 +13,7 @@ adaptive weight) and ``entropy`` (the student's mean predictive entropy, nats).
 A run of more than :data:`POINTS` epochs keeps every k-th epoch (k the smallest that fits), its
 last and each student's best: about a panel's width at page size, so a line stays a few kB.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,7 @@ def curve_entry(record: RunRecord, history: list, points: int = POINTS) -> dict 
         return None
     epochs = sorted({row["epoch"] for row in history})
     step = max(1, math.ceil(len(epochs) / points))
-    kept = epochs[step - 1::step]
+    kept = epochs[step - 1 :: step]
     if kept[-1] != epochs[-1]:
         kept = kept[1:] + [epochs[-1]] if len(kept) == points else kept + [epochs[-1]]
     at = {(row["student"], row["epoch"]): row for row in history}
@@ -49,16 +50,21 @@ def curve_entry(record: RunRecord, history: list, points: int = POINTS) -> dict 
     students = []
     for k in sorted({row["student"] for row in history}):
         rows = [at[(k, e)] for e in kept]
-        student = {"arch": rows[0]["arch"],
-                   "best_epoch": stored[k].best_epoch if k < len(stored) else None,
-                   "val": [round(r["val_acc"], DIGITS) for r in rows],
-                   "test": [round(r["test_acc"], DIGITS) for r in rows]}
+        student = {
+            "arch": rows[0]["arch"],
+            "best_epoch": stored[k].best_epoch if k < len(stored) else None,
+            "val": [round(r["val_acc"], DIGITS) for r in rows],
+            "test": [round(r["test_acc"], DIGITS) for r in rows],
+        }
         if weighted:
-            student.update(weight=[round(r["weight"], DIGITS) for r in rows],
-                           entropy=[round(r["entropy"], DIGITS) for r in rows])
+            student.update(
+                weight=[round(r["weight"], DIGITS) for r in rows],
+                entropy=[round(r["entropy"], DIGITS) for r in rows],
+            )
         students.append(student)
-    return dict(zip(KEY, record.key), task=record.task, metric=record.metric, epoch=kept,
-                students=students)
+    return dict(
+        zip(KEY, record.key), task=record.task, metric=record.metric, epoch=kept, students=students
+    )
 
 
 def append_curve(directory, record: RunRecord, history: list | None) -> dict | None:

@@ -3,6 +3,7 @@ three panels a row), text of 8.5 points or more at that width, colour-blind-safe
 architectures and methods, a legend above the panels with a caption under it, and files that
 are the same bytes for the same figure.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,15 +22,35 @@ WIDTH = 7.2
 #: the most panels a row
 COLUMNS = 3
 #: matplotlib settings of every figure: text of 8.5-9.5 points at the page's width
-STYLE = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 8.5,
-         "ytick.labelsize": 8.5, "legend.fontsize": 8.5, "axes.spines.top": False,
-         "axes.spines.right": False}
+STYLE = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "legend.fontsize": 8.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 #: colours (Okabe-Ito, distinguishable in grey and by colour-blind readers)
-ARCH_COLOURS = {"gcn": "#0072b2", "gat": "#e69f00", "gin": "#009e73", "sage": "#d55e00",
-                "mlp": "#cc79a7"}
-METHOD_COLOURS = {"independent": "0.35", "ensemble": "#56b4e9", "dml": "#e69f00",
-                  "gml": "#0072b2", "gml-no-alw": "#009e73", "gml-no-entropy": "#cc79a7",
-                  "gml-sharpen": "#d55e00", "online-ensemble": "#f0e442", "kd": "#882255"}
+ARCH_COLOURS = {
+    "gcn": "#0072b2",
+    "gat": "#e69f00",
+    "gin": "#009e73",
+    "sage": "#d55e00",
+    "mlp": "#cc79a7",
+}
+METHOD_COLOURS = {
+    "independent": "0.35",
+    "ensemble": "#56b4e9",
+    "dml": "#e69f00",
+    "gml": "#0072b2",
+    "gml-no-alw": "#009e73",
+    "gml-no-entropy": "#cc79a7",
+    "gml-sharpen": "#d55e00",
+    "online-ensemble": "#f0e442",
+    "kd": "#882255",
+}
 SPARE = ("#999933", "#44aa99", "#aa4499", "#332288", "#117733")
 
 
@@ -52,8 +73,9 @@ def panels(n: int, row_height: float):
     """A figure of ``n`` panels, at most :data:`COLUMNS` a row, ``row_height`` inches each."""
     cols = min(COLUMNS, n)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(page_width(cols), row_height * rows),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(page_width(cols), row_height * rows), squeeze=False
+    )
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, axes
@@ -62,8 +84,9 @@ def panels(n: int, row_height: float):
 def cohort_name(cohort: str) -> str:
     """A cohort as a title names it: ``gcn+gat``; one architecture repeated, ``6×gcn``."""
     archs = cohort.split(",")
-    return f"{len(archs)}×{archs[0]}" if len(archs) > 2 and len(set(archs)) == 1 \
-        else "+".join(archs)
+    return (
+        f"{len(archs)}×{archs[0]}" if len(archs) > 2 and len(set(archs)) == 1 else "+".join(archs)
+    )
 
 
 def legend(fig, handles, caption: str = "") -> None:
@@ -77,11 +100,25 @@ def legend(fig, handles, caption: str = "") -> None:
     top = 0.27 * rows + 0.2 * lines + (0.05 if caption else 0) + 0.12
     height = fig.get_figheight() + top
     fig.set_figheight(height)
-    fig.legend(handles=handles, loc="upper center", ncol=columns, frameon=False,
-               bbox_to_anchor=(0.5, 1.0), handlelength=1.8, columnspacing=1.2)
+    fig.legend(
+        handles=handles,
+        loc="upper center",
+        ncol=columns,
+        frameon=False,
+        bbox_to_anchor=(0.5, 1.0),
+        handlelength=1.8,
+        columnspacing=1.2,
+    )
     if caption:
-        fig.text(0.5, 1 - (0.27 * rows + 0.06) / height, caption, ha="center", va="top",
-                 fontsize=8.5, color="0.25")
+        fig.text(
+            0.5,
+            1 - (0.27 * rows + 0.06) / height,
+            caption,
+            ha="center",
+            va="top",
+            fontsize=8.5,
+            color="0.25",
+        )
     fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
 
 
@@ -92,9 +129,12 @@ def save(fig, path, tight: bool = True, format: str = "png") -> Path:
     if tight:
         fig.tight_layout()
     # the same figure gives the same bytes: no date, SVG ids from a fixed salt
-    with replacing_path(path) as tmp, plt.rc_context({"svg.hashsalt": "mutualgnn",
-                                                      "svg.fonttype": "none"}):
-        fig.savefig(tmp, dpi=150, format=format,
-                    metadata={"Date": None} if format == "svg" else None)
+    with (
+        replacing_path(path) as tmp,
+        plt.rc_context({"svg.hashsalt": "mutualgnn", "svg.fonttype": "none"}),
+    ):
+        fig.savefig(
+            tmp, dpi=150, format=format, metadata={"Date": None} if format == "svg" else None
+        )
     plt.close(fig)
     return path

@@ -7,12 +7,14 @@ teach it are fields of its :class:`PlannedRun`.
 A tuning suite is planned in two stages: its tuning runs first, then, with the choices they
 give (:func:`~.tuning.choose`), its final runs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..config import ExperimentConfig
-from .suite import RunSpec, Suite, spec_config
+from .suite import Suite
+from .units import RunSpec, spec_config
 from .teachers import teacher_key, teaches, unit_key
 
 
@@ -44,14 +46,19 @@ class PlannedRun:
         return self.spec.label()
 
 
-def plan_runs(suite: Suite, specs, first=(), data_dir=None, threads=None,
-              choices=None) -> list:
-    """The :class:`PlannedRun` of each of ``specs`` (units of ``suite``, :func:`~.suite.plan`):
-    ``first``, the keys whose histories are kept (:func:`~.suite.first_runs`); ``data_dir``
+def plan_runs(suite: Suite, specs, first=(), data_dir=None, threads=None, choices=None) -> list:
+    """The :class:`PlannedRun` of each of ``specs`` (units of ``suite``, :func:`~.units.plan`):
+    ``first``, the keys whose histories are kept (:func:`~.units.first_runs`); ``data_dir``
     and ``threads`` (torch threads per run) go into every config; ``choices``, the tuning
     stage's (:func:`~.tuning.choose`), are needed for the final runs of tuned methods."""
-    return [PlannedRun(suite.name, spec, spec_config(suite, spec, data_dir, threads, choices),
-                       keep_history=spec.key in first,
-                       keeps_teachers=teaches(suite.methods, spec.method),
-                       taught_by=teacher_key(spec))
-            for spec in specs]
+    return [
+        PlannedRun(
+            suite.name,
+            spec,
+            spec_config(suite, spec, data_dir, threads, choices),
+            keep_history=spec.key in first,
+            keeps_teachers=teaches(suite.methods, spec.method),
+            taught_by=teacher_key(spec),
+        )
+        for spec in specs
+    ]

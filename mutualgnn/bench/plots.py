@@ -11,9 +11,10 @@
 * :func:`~.curve_plots.training_curves`, :func:`~.curve_plots.coordinator_curves`: per epoch,
   from the folder's ``curves.jsonl`` (:mod:`~.curves`), each dataset's representative run.
 * :func:`cka_heatmaps`: linear CKA between architectures, the colour scale from the values.
-* :func:`forest_plot` (SVG): each cohort (or student) of a method against each baseline, the paired mean
-  difference with its 95% confidence interval, significant ones filled.
+
+The results page's forest plot is :func:`~.glance.forest_plot`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,8 +45,12 @@ def accuracy_plot(runs: pd.DataFrame, path) -> Path:
     variant = cells["variant"] if "variant" in cells else pd.Series("", index=cells.index)
     cells["row"] = [f"{v} · {m}" if v else m for v, m in zip(variant, cells["method"])]
     variants = list(dict.fromkeys(variant))
-    rows = [f"{v} · {m}" if v else m for v in variants for m in _ordered(cells["method"])
-            if ((variant == v) & (cells["method"] == m)).any()]
+    rows = [
+        f"{v} · {m}" if v else m
+        for v in variants
+        for m in _ordered(cells["method"])
+        if ((variant == v) & (cells["method"] == m)).any()
+    ]
     panels = list(dict.fromkeys(zip(cells["dataset"], cells["cohort"])))
     metric = dict(zip(runs["dataset"], runs["metric"])) if "metric" in runs else {}
     with plt.rc_context(figstyle.STYLE):
@@ -53,23 +58,9 @@ def accuracy_plot(runs: pd.DataFrame, path) -> Path:
         archs = {}
         for ax, (dataset, cohort) in zip(axes.flat, panels):
             sub = cells[(cells["dataset"] == dataset) & (cells["cohort"] == cohort)]
-            models = [m for m in dict.fromkeys(sub["model"]) if m != "ensemble"] + ["ensemble"]
             arch_of = dict(zip(runs["model"], runs["arch"]))
-            step = 0.6 / max(1, len(models) - 1)
-            for i, model in enumerate(models):
-                cell = sub[sub["model"] == model]
-                arch = "ensemble" if model == "ensemble" else arch_of.get(model, model)
-                archs[arch] = None
-                ys = [rows.index(r) - 0.3 + i * step for r in cell["row"]]
-                ax.errorbar(cell["mean"], ys, xerr=cell["std"], ls="none", elinewidth=1,
-                            marker="D" if arch == "ensemble" else "o", ms=3.6,
-                            color="black" if arch == "ensemble" else figstyle.arch_colour(arch))
-            alone = sub[(sub["method"] == "independent") & (sub["model"] != "ensemble")]
-            for (v, arch), grp in alone.groupby([variant[alone.index], alone["model"].map(arch_of)],
-                                                sort=False):
-                block = [i for i, r in enumerate(rows) if r.startswith(f"{v} · ") or not v]
-                ax.vlines(grp["mean"].mean(), block[0] - 0.5, block[-1] + 0.5, lw=0.9, ls="--",
-                          color=figstyle.arch_colour(arch), zorder=0)
+            archs.update(dict.fromkeys(_accuracy_points(ax, sub, rows, arch_of)))
+            _alone_lines(ax, sub, rows, variant, arch_of)
             low, high = (sub["mean"] - sub["std"]).min(), (sub["mean"] + sub["std"]).max()
             pad = max(0.5, 0.06 * (high - low))
             ax.set_xlim(max(0.0, low - pad), min(100.0, high + pad))
@@ -80,21 +71,79 @@ def accuracy_plot(runs: pd.DataFrame, path) -> Path:
             ax.set_axisbelow(True)
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
             n = sorted(set(sub["runs"]))
-            runs_text = "" if len(set(cells["runs"])) == 1 else \
-                f" · n = {n[0]}" if len(n) == 1 else f" · n = {n[0]}-{n[-1]}"
+            runs_text = (
+                ""
+                if len(set(cells["runs"])) == 1
+                else f" · n = {n[0]}"
+                if len(n) == 1
+                else f" · n = {n[0]}-{n[-1]}"
+            )
             ax.set_title(f"{dataset} · {figstyle.cohort_name(cohort)}{runs_text}")
             score = metric.get(dataset, "acc")
             ax.set_xlabel("test accuracy (%)" if score == "acc" else f"test {score} (%)")
-        handles = [plt.Line2D([], [], color=figstyle.arch_colour(a), marker="o", ls="none",
-                              label=a) for a in archs if a != "ensemble"]
-        handles += [plt.Line2D([], [], color="black", marker="D", ms=4, ls="none",
-                               label="cohort's ensemble"),
-                    plt.Line2D([], [], color="0.4", ls="--", lw=0.9,
-                               label="trained alone (mean)")]
+        handles = [
+            plt.Line2D([], [], color=figstyle.arch_colour(a), marker="o", ls="none", label=a)
+            for a in archs
+            if a != "ensemble"
+        ]
+        handles += [
+            plt.Line2D(
+                [], [], color="black", marker="D", ms=4, ls="none", label="cohort's ensemble"
+            ),
+            plt.Line2D([], [], color="0.4", ls="--", lw=0.9, label="trained alone (mean)"),
+        ]
         n = sorted(set(cells["runs"]))
-        figstyle.legend(fig, handles, "mean ± 1 s.d. over " + (
-            f"n = {n[0]} runs" if len(n) == 1 else "the panel's n runs") + " (seeds or folds)")
+        figstyle.legend(
+            fig,
+            handles,
+            "mean ± 1 s.d. over "
+            + (f"n = {n[0]} runs" if len(n) == 1 else "the panel's n runs")
+            + " (seeds or folds)",
+        )
         return figstyle.save(fig, path, tight=False)
+
+
+def _accuracy_points(ax, sub: pd.DataFrame, rows: list, arch_of: dict) -> list:
+    """A panel's markers: each student and the ensemble at its mean with a bar of ± 1 s.d.,
+    on its row (``rows``); returns the architectures drawn, in order."""
+    archs = []
+    models = [m for m in dict.fromkeys(sub["model"]) if m != "ensemble"] + ["ensemble"]
+    step = 0.6 / max(1, len(models) - 1)
+    for i, model in enumerate(models):
+        cell = sub[sub["model"] == model]
+        arch = "ensemble" if model == "ensemble" else arch_of.get(model, model)
+        archs.append(arch)
+        ys = [rows.index(r) - 0.3 + i * step for r in cell["row"]]
+        ax.errorbar(
+            cell["mean"],
+            ys,
+            xerr=cell["std"],
+            ls="none",
+            elinewidth=1,
+            marker="D" if arch == "ensemble" else "o",
+            ms=3.6,
+            color="black" if arch == "ensemble" else figstyle.arch_colour(arch),
+        )
+    return archs
+
+
+def _alone_lines(ax, sub: pd.DataFrame, rows: list, variant: pd.Series, arch_of: dict) -> None:
+    """A panel's dashed lines: each architecture's mean trained alone (``independent``),
+    across the rows of its variant."""
+    alone = sub[(sub["method"] == "independent") & (sub["model"] != "ensemble")]
+    for (v, arch), grp in alone.groupby(
+        [variant[alone.index], alone["model"].map(arch_of)], sort=False
+    ):
+        block = [i for i, r in enumerate(rows) if r.startswith(f"{v} · ") or not v]
+        ax.vlines(
+            grp["mean"].mean(),
+            block[0] - 0.5,
+            block[-1] + 0.5,
+            lw=0.9,
+            ls="--",
+            color=figstyle.arch_colour(arch),
+            zorder=0,
+        )
 
 
 def _bands(ax, frame: pd.DataFrame, style=None, dashes=None) -> None:
@@ -104,19 +153,35 @@ def _bands(ax, frame: pd.DataFrame, style=None, dashes=None) -> None:
     keys = ["method"] + ([style] if style else [])
     for key, grp in frame.groupby(keys, sort=False):
         per_x = grp.groupby("x")["y"].agg(["mean", "std", "count"]).sort_index()
-        half = stats.t.ppf(0.975, np.maximum(per_x["count"] - 1, 1)) * \
-            per_x["std"].fillna(0) / np.sqrt(per_x["count"])
+        half = (
+            stats.t.ppf(0.975, np.maximum(per_x["count"] - 1, 1))
+            * per_x["std"].fillna(0)
+            / np.sqrt(per_x["count"])
+        )
         colour = figstyle.method_colour(key[0])
-        ax.plot(per_x.index, per_x["mean"], color=colour, marker="o", ms=3, lw=1.4,
-                ls=dashes[key[1]] if style else "-")
-        ax.fill_between(per_x.index, per_x["mean"] - half, per_x["mean"] + half, color=colour,
-                        alpha=0.18, lw=0)
+        ax.plot(
+            per_x.index,
+            per_x["mean"],
+            color=colour,
+            marker="o",
+            ms=3,
+            lw=1.4,
+            ls=dashes[key[1]] if style else "-",
+        )
+        ax.fill_between(
+            per_x.index, per_x["mean"] - half, per_x["mean"] + half, color=colour, alpha=0.18, lw=0
+        )
 
 
 def _per_run(singles: pd.DataFrame, keys: list) -> pd.DataFrame:
     """The students' mean test accuracy (%) per run: the unit whose spread the bands show."""
-    return (singles.groupby(keys + ["method", "seed", "fold"], dropna=False, sort=False)
-            ["test_acc"].mean().mul(100).rename("y").reset_index())
+    return (
+        singles.groupby(keys + ["method", "seed", "fold"], dropna=False, sort=False)["test_acc"]
+        .mean()
+        .mul(100)
+        .rename("y")
+        .reset_index()
+    )
 
 
 def grid_curves(runs: pd.DataFrame, path) -> Path | None:
@@ -152,11 +217,17 @@ def cohort_curves(runs: pd.DataFrame, path) -> Path | None:
         shared = set.intersection(*(set(c.split(",")) for c in grp["cohort"].unique()))
         arch = next((a for a in grp["arch"] if a in shared), None)
         chosen = grp[grp["arch"] == arch] if arch else grp
-        chosen = chosen.assign(family=[
-            f"cohorts of {arch} only" if set(c.split(",")) == {arch} else "mixed cohorts"
-            for c in chosen["cohort"]])
-        parts.append(_per_run(chosen, ["dataset", "family", "x"]).assign(
-            dataset=dataset, what=f"{arch} students" if arch else "students"))
+        chosen = chosen.assign(
+            family=[
+                f"cohorts of {arch} only" if set(c.split(",")) == {arch} else "mixed cohorts"
+                for c in chosen["cohort"]
+            ]
+        )
+        parts.append(
+            _per_run(chosen, ["dataset", "family", "x"]).assign(
+                dataset=dataset, what=f"{arch} students" if arch else "students"
+            )
+        )
     per_run = pd.concat(parts, ignore_index=True)
     return _line_figure(per_run, path, "students in the cohort (K)", "family")
 
@@ -172,8 +243,14 @@ def _line_figure(per_run: pd.DataFrame, path, xlabel: str, style) -> Path:
             _bands(ax, sub, style, dashes)
             what = sub["what"].iloc[0] if "what" in sub else "students"
             counts = n[dataset]
-            ax.set_title(f"{dataset} · n = " + (f"{counts.min()}" if counts.min() == counts.max()
-                                                  else f"{counts.min()}-{counts.max()}"))
+            ax.set_title(
+                f"{dataset} · n = "
+                + (
+                    f"{counts.min()}"
+                    if counts.min() == counts.max()
+                    else f"{counts.min()}-{counts.max()}"
+                )
+            )
             ax.set_xlabel(xlabel)
             ax.set_ylabel(f"test accuracy of the {what} (%)" if ax in axes[:, 0] else "")
             xs = sorted(set(sub["x"]))
@@ -181,13 +258,20 @@ def _line_figure(per_run: pd.DataFrame, path, xlabel: str, style) -> Path:
             ax.set_xticklabels([f"{x:g}" for x in xs])
             ax.grid(color="0.92", lw=0.8)
         methods = _ordered(per_run["method"])
-        handles = [plt.Line2D([], [], color=figstyle.method_colour(m), marker="o", ms=3,
-                              lw=1.4, label=m) for m in methods]
+        handles = [
+            plt.Line2D([], [], color=figstyle.method_colour(m), marker="o", ms=3, lw=1.4, label=m)
+            for m in methods
+        ]
         if style:
-            handles += [plt.Line2D([], [], color="0.3", ls=ls, lw=1.4, label=f)
-                        for f, ls in dashes.items()]
-        figstyle.legend(fig, handles, "line: mean of the panel's n runs (students averaged per "
-                        "run); band: 95% CI of the mean")
+            handles += [
+                plt.Line2D([], [], color="0.3", ls=ls, lw=1.4, label=f) for f, ls in dashes.items()
+            ]
+        figstyle.legend(
+            fig,
+            handles,
+            "line: mean of the panel's n runs (students averaged per "
+            "run); band: 95% CI of the mean",
+        )
         return figstyle.save(fig, path, tight=False)
 
 
@@ -217,84 +301,50 @@ def cka_heatmaps(frame: pd.DataFrame, path) -> Path:
             ax.set_facecolor("0.93")
             for (i, j), value in np.ndenumerate(grids[method]):
                 if not np.isnan(value):
-                    ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8.5,
-                            color="white" if value < (low + high) / 2 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{value:.2f}",
+                        ha="center",
+                        va="center",
+                        fontsize=8.5,
+                        color="white" if value < (low + high) / 2 else "black",
+                    )
             ax.set_xticks(range(len(archs)), archs)
             ax.set_yticks(range(len(archs)), archs)
             ax.spines[:].set_visible(False)
             ax.set_title(f"{frame['dataset'].iloc[0]}: {method}")
         fig.subplots_adjust(left=0.08, right=0.8, bottom=0.17, top=0.88, wspace=0.3)
-        bar = fig.colorbar(image, cax=fig.add_axes((0.83, 0.17, 0.022, 0.71)),
-                           label="linear CKA (the values' range)")
+        bar = fig.colorbar(
+            image,
+            cax=fig.add_axes((0.83, 0.17, 0.022, 0.71)),
+            label="linear CKA (the values' range)",
+        )
         if np.isnan(np.concatenate([g.ravel() for g in grids.values()])).any():
-            fig.text(0.44, 0.02, "diagonal: two students of one architecture; grey: not measured",
-                     ha="center", fontsize=8.5, color="0.25")
+            fig.text(
+                0.44,
+                0.02,
+                "diagonal: two students of one architecture; grey: not measured",
+                ha="center",
+                fontsize=8.5,
+                color="0.25",
+            )
         bar.set_ticks(np.linspace(low, high, 5))
         bar.ax.set_yticklabels([f"{t:.3f}" for t in np.linspace(low, high, 5)])
         return figstyle.save(fig, path, tight=False)
 
 
-def forest_plot(diffs: pd.DataFrame, path, method: str = "gml") -> Path:
-    """A forest plot (SVG) of :func:`mutualgnn.bench.page.forest_rows`' rows: one line
-    per (dataset, cohort, student or ``cohort``), a marker per baseline at the mean paired difference in
-    points with its 95% confidence interval, filled where significant (``significant``); a
-    panel per task, each with its own x range (graph datasets vary far more)."""
-    baselines = list(dict.fromkeys(diffs["baseline"]))
-    styles = dict(zip(baselines, zip(("#0072b2", "#d55e00", "#009e73", "#cc79a7"), "os^D")))
-    tasks = list(dict.fromkeys(diffs["task"]))
-    rows = {t: list(dict.fromkeys(zip(*(diffs.loc[diffs["task"] == t, c]
-                                        for c in ("dataset", "cohort", "student")))))
-            for t in tasks}
-    fig, axes = plt.subplots(len(tasks), 1, squeeze=False, figsize=(7.2, 1.5 + 0.3 * sum(
-        len(r) for r in rows.values()) + 0.5 * len(tasks)), gridspec_kw=dict(
-        height_ratios=[len(rows[t]) + 1.5 for t in tasks]))
-    for ax, task in zip(axes[:, 0], tasks):
-        labels = rows[task]
-        sub = diffs[diffs["task"] == task]
-        for i, baseline in enumerate(baselines):
-            colour, marker = styles[baseline]
-            offset = (i - (len(baselines) - 1) / 2) * 0.22
-            for _, r in sub[sub["baseline"] == baseline].iterrows():
-                y = labels.index((r["dataset"], r["cohort"], r["student"])) + offset
-                ax.plot([r["ci_low"], r["ci_high"]], [y, y], color=colour, lw=1.2)
-                ax.plot(r["diff"], y, marker=marker, ms=5.5, color=colour, mec=colour, mew=1.2,
-                        mfc=colour if r["significant"] else "white", ls="none")
-        for i in range(1, len(labels)):  # a rule between datasets
-            if labels[i][0] != labels[i - 1][0]:
-                ax.axhline(i - 0.5, color="0.8", lw=0.8)
-        ax.axvline(0, color="0.3", lw=0.9, ls="--")
-        ax.set_yticks(range(len(labels)))
-        ax.set_yticklabels([f"{d}  {c}" + ("" if s == "cohort" else f": {s}")
-                            for d, c, s in labels], fontsize=9)
-        ax.set_ylim(len(labels) - 0.5, -0.5)
-        ax.tick_params(axis="x", labelsize=9)
-        ax.grid(axis="x", color="0.92", lw=0.8)
-        ax.set_axisbelow(True)
-        ax.set_title(f"{task} classification", fontsize=10, loc="left")
-        unit = "" if set(sub["student"]) == {"cohort"} else " student"
-        ax.set_xlabel(f"{method.upper()}{unit} − baseline, test accuracy (points): "
-                      "mean and 95% CI", fontsize=9)
-    handles = [plt.Line2D([], [], color=styles[b][0], marker=styles[b][1], mfc=styles[b][0],
-                          ls="-", lw=1.2, label=b) for b in baselines]
-    handles += [plt.Line2D([], [], color="0.3", marker="o", ls="none", label=label, mfc=face)
-                for label, face in (("significant (Holm p < 0.05)", "0.3"),
-                                    ("not significant", "white"))]
-    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8.5,
-               handlelength=1.6, columnspacing=1.1, handletextpad=0.5,
-               frameon=False, bbox_to_anchor=(0.5, 1.0))
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
-    return figstyle.save(fig, path, tight=False, format="svg")
-
-
 def store_figures(runs: pd.DataFrame, directory) -> list:
-    """Every figure of a results folder that its runs (a :func:`~.report.records_frame`) and
+    """Every figure of a results folder that its runs (a :func:`~.tables.records_frame`) and
     curves give, written beside them: ``accuracy.png``, ``training_curves.png``,
     ``coordinator.png``, ``grid.png``, ``cohort_size.png``; returns the paths written."""
     directory = Path(directory)
     curves = store_curves(directory)
-    made = [accuracy_plot(runs, directory / "accuracy.png"),
-            training_curves(curves, directory / "training_curves.png"),
-            coordinator_curves(curves, directory / "coordinator.png"),
-            grid_curves(runs, directory / "grid.png"),
-            cohort_curves(runs, directory / "cohort_size.png")]
+    made = [
+        accuracy_plot(runs, directory / "accuracy.png"),
+        training_curves(curves, directory / "training_curves.png"),
+        coordinator_curves(curves, directory / "coordinator.png"),
+        grid_curves(runs, directory / "grid.png"),
+        cohort_curves(runs, directory / "cohort_size.png"),
+    ]
     return [p for p in made if p is not None]

@@ -8,6 +8,7 @@ torch thread, and scales it to the run's epoch budget, every epoch run: an upper
 early stopping ends most runs sooner. Wall time on ``jobs`` workers is the core-hours divided
 by them, if every worker stays busy.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,7 +21,8 @@ from ..data import load_dataset
 from ..experiment import run_once, splits_for
 from .cluster import size
 from .store import ResultStore
-from .suite import TUNE, Suite, plan, spec_config
+from .suite import TUNE, Suite
+from .units import plan, spec_config
 
 #: epochs a probe trains a configuration for
 PROBE_EPOCHS = 3
@@ -30,15 +32,19 @@ def probe_seconds(suite: Suite, spec, data_dir=None, epochs: int = PROBE_EPOCHS)
     """Seconds one run of ``spec`` takes if it runs its whole epoch budget: ``epochs`` epochs
     timed (set-up included) and scaled. A tuned method's final run is timed at the grid's first
     point, which costs an epoch what its choice costs."""
-    choices = {(spec.dataset, spec.cohort, spec.method): suite.tuning_points()[0][1]} \
-        if suite.tuning else None
+    choices = (
+        {(spec.dataset, spec.cohort, spec.method): suite.tuning_points()[0][1]}
+        if suite.tuning
+        else None
+    )
     inherit = (suite.tuning or {}).get("inherit", {})
     if spec.method in inherit:
         choices[(spec.dataset, spec.cohort, inherit[spec.method])] = suite.tuning_points()[0][1]
     config = spec_config(suite, spec, data_dir, 1, choices)
     budget = config.train.resolved(_task(spec.dataset, data_dir)).epochs
-    short = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs,
-                                                                  patience=epochs))
+    short = dataclasses.replace(
+        config, train=dataclasses.replace(config.train, epochs=epochs, patience=epochs)
+    )
     dataset = _loaded(spec.dataset, data_dir)
     split = splits_for(short, dataset)[spec.fold or 0]
     start = time.perf_counter()
@@ -48,8 +54,9 @@ def probe_seconds(suite: Suite, spec, data_dir=None, epochs: int = PROBE_EPOCHS)
     return wall - run.fit.seconds + per_epoch * budget
 
 
-def projection(suite: Suite, out=None, datasets=None, methods=None, data_dir=None,
-               probe=True) -> pd.DataFrame:
+def projection(
+    suite: Suite, out=None, datasets=None, methods=None, data_dir=None, probe=True
+) -> pd.DataFrame:
     """One row per (dataset, method) of ``suite``'s plan: ``runs`` planned (tuning runs
     included), ``stored`` in the results folder ``out``, ``core_hours`` of the runs stored and
     ``core_hours_left``, and ``from``: what the runs left are costed by (``stored runs`` or
@@ -65,9 +72,19 @@ def projection(suite: Suite, out=None, datasets=None, methods=None, data_dir=Non
             seconds.setdefault((r.dataset, r.cohort, r.method), []).append(r.seconds)
     costs, probed, rows = {}, set(), {}
     for spec in plan(suite, datasets, methods):
-        row = rows.setdefault((spec.dataset, spec.method), dict(
-            dataset=spec.dataset, method=spec.method, runs=0, stored=0, core_hours=0.0,
-            core_hours_left=0.0, uncosted=0, sources=set()))
+        row = rows.setdefault(
+            (spec.dataset, spec.method),
+            dict(
+                dataset=spec.dataset,
+                method=spec.method,
+                runs=0,
+                stored=0,
+                core_hours=0.0,
+                core_hours_left=0.0,
+                uncosted=0,
+                sources=set(),
+            ),
+        )
         row["runs"] += 1
         if spec.key in stored:
             row["stored"] += 1
@@ -80,8 +97,9 @@ def projection(suite: Suite, out=None, datasets=None, methods=None, data_dir=Non
             elif probe is None:
                 costs[group] = None
             else:
-                base = dataclasses.replace(spec, variant="") if spec.variant.startswith(TUNE) \
-                    else spec
+                base = (
+                    dataclasses.replace(spec, variant="") if spec.variant.startswith(TUNE) else spec
+                )
                 costs[group] = probe(suite, base, data_dir)
                 probed.add(group)
         if costs[group] is None:
@@ -96,8 +114,13 @@ def projection(suite: Suite, out=None, datasets=None, methods=None, data_dir=Non
     return table
 
 
-def plan_summary(table: pd.DataFrame, jobs: int, full: bool = False, cluster: str | None = None,
-                 kernels: str | None = None) -> str:
+def plan_summary(
+    table: pd.DataFrame,
+    jobs: int,
+    full: bool = False,
+    cluster: str | None = None,
+    kernels: str | None = None,
+) -> str:
     """The projection in one line: runs planned and stored, core-hours left, wall time on
     ``jobs`` workers, or on the workers of ``cluster`` (an address of ``bench --cluster``, whose
     workers, checked for the suite's ``kernels``, are counted; ``local:N``: N); with ``full``,
@@ -105,14 +128,20 @@ def plan_summary(table: pd.DataFrame, jobs: int, full: bool = False, cluster: st
     if cluster is not None:
         jobs = size(cluster, kernels)
     left = float(table["core_hours_left"].sum()) if len(table) else 0.0
-    planned, stored, uncosted = (int(table[c].sum()) if len(table) else 0
-                                 for c in ("runs", "stored", "uncosted"))
-    unknown = (f" ({uncosted} not costed: nothing like them stored; --plan probes them)"
-               if uncosted else "")
+    planned, stored, uncosted = (
+        int(table[c].sum()) if len(table) else 0 for c in ("runs", "stored", "uncosted")
+    )
+    unknown = (
+        f" ({uncosted} not costed: nothing like them stored; --plan probes them)"
+        if uncosted
+        else ""
+    )
     head = table.to_markdown(index=False) + "\n" if full and len(table) else ""
-    return (head + f"plan: {planned} run(s), {stored} stored; {planned - stored} left, projected "
-            f"{left:.2f} core-hours{unknown}, about {left / max(1, jobs):.2f} h on {jobs} "
-            + ("worker(s)" if cluster else "job(s)"))
+    return (
+        head + f"plan: {planned} run(s), {stored} stored; {planned - stored} left, projected "
+        f"{left:.2f} core-hours{unknown}, about {left / max(1, jobs):.2f} h on {jobs} "
+        + ("worker(s)" if cluster else "job(s)")
+    )
 
 
 _DATASETS: dict = {}

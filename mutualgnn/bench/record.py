@@ -5,11 +5,10 @@
 a rerun and compares the two field by field (:func:`differences`), the tables and the results
 page read it.
 
-A run's numbers: ``students`` (per student, a :class:`StudentResult`: ``arch``; ``test_acc``,
-``val_acc`` at its ``best_epoch`` of validation; ``last_test_acc``, ``last_val_acc`` at the last
-epoch run, to show what early stopping is worth; a run trained alone also keeps its per-epoch
-``curve``, ``{"val": [...], "test": [...]}`` rounded to 4 decimals, from which a published
-protocol's own selection can be recomputed), ``ensemble`` (``{"test_acc", "val_acc"}``),
+A run's numbers: ``students`` (per student, a :class:`~mutualgnn.student_result.StudentResult`,
+the facts a saved model shares: ``arch``; ``test_acc``, ``val_acc`` at its ``best_epoch`` of
+validation; ``last_test_acc``, ``last_val_acc`` at the last epoch run; a run of a method in
+:data:`CURVES` also keeps its per-epoch ``curve``), ``ensemble`` (``{"test_acc", "val_acc"}``),
 ``epochs_run`` and ``split_sha1`` (the first 12 hex digits of the SHA-1 of the split's row
 lists). ``test_acc`` and ``val_acc`` hold the dataset's ``metric``.
 
@@ -18,6 +17,7 @@ written before it existed; :meth:`RunRecord.from_dict` reads them (no ``status``
 ``variant``: ""; no ``split_seed``: the config's, else 0; no ``metric``: accuracy; students
 without the ``last_*`` fields).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -28,24 +28,13 @@ from dataclasses import dataclass, field
 
 from ..config import ConfigError
 from ..provenance import versions as current_versions
-from .suite import KEY, TUNE, where
+from ..student_result import StudentResult, student_results
+from .suite import KEY, TUNE
+from .units import where
 
 FORMAT = 3  #: the ``format`` of the lines this version writes
 #: methods whose runs keep each student's per-epoch curve
 CURVES = ("independent",)
-
-
-@dataclass
-class StudentResult:
-    """One student's numbers in a run (see the module docstring)."""
-
-    arch: str
-    test_acc: float
-    val_acc: float
-    best_epoch: int
-    last_test_acc: float | None = None  #: None in lines written before it was recorded
-    last_val_acc: float | None = None
-    curve: dict | None = None           #: ``{"val": [...], "test": [...]}``, per epoch
 
 
 @dataclass
@@ -69,8 +58,8 @@ class RunRecord:
     split_seed: int = 0
     status: str = "ok"
     metric: str = "acc"
-    students: list = field(default_factory=list)   #: of :class:`StudentResult`
-    ensemble: dict | None = None                   #: ``{"test_acc": ..., "val_acc": ...}``
+    students: list = field(default_factory=list)  #: of :class:`StudentResult`
+    ensemble: dict | None = None  #: ``{"test_acc": ..., "val_acc": ...}``
     epochs_run: int | None = None
     split_sha1: str | None = None
     seconds: float = 0.0
@@ -80,7 +69,7 @@ class RunRecord:
     versions: dict = field(default_factory=dict)
     finished: str | None = None
     error: str | None = None
-    diverged: dict | None = None                   #: ``{"student", "arch", "epoch"}``
+    diverged: dict | None = None  #: ``{"student", "arch", "epoch"}``
     same_as: str | None = None
     reused_from: str | None = None
 
@@ -105,14 +94,27 @@ class RunRecord:
 
     def label(self) -> str:
         """The run in words: ``cora gcn,gat gml split 1 seed 0``."""
-        return " ".join(filter(None, (self.dataset, self.cohort, self.variant, self.method,
-                                      where(self.split_seed, self.seed, self.fold))))
+        return " ".join(
+            filter(
+                None,
+                (
+                    self.dataset,
+                    self.cohort,
+                    self.variant,
+                    self.method,
+                    where(self.split_seed, self.seed, self.fold),
+                ),
+            )
+        )
 
     def numbers(self) -> dict:
         """What a rerun must reproduce, flat: ``split_sha1``, ``epochs_run``, each student's
         fields as ``students[k].field`` and ``ensemble.test_acc`` / ``ensemble.val_acc``."""
-        out = {"split_sha1": self.split_sha1, "epochs_run": self.epochs_run,
-               "students": len(self.students)}
+        out = {
+            "split_sha1": self.split_sha1,
+            "epochs_run": self.epochs_run,
+            "students": len(self.students),
+        }
         for k, student in enumerate(self.students):
             for name, value in dataclasses.asdict(student).items():
                 out[f"students[{k}].{name}"] = value
@@ -129,8 +131,7 @@ class RunRecord:
             if value is None and f.name in _OPTIONAL:
                 continue
             if f.name == "students":
-                value = [{k: v for k, v in dataclasses.asdict(s).items()
-                          if v is not None or k not in _OPTIONAL_STUDENT} for s in value]
+                value = [s.to_dict() for s in value]
             out[f.name] = value
         return out
 
@@ -141,31 +142,53 @@ class RunRecord:
         line = dict(line)
         version = line.pop("format", 1)
         if version > FORMAT:
-            raise ConfigError(f"a run record of format {version}, newer than this mutualgnn "
-                              f"reads ({FORMAT}); upgrade mutualgnn")
+            raise ConfigError(
+                f"a run record of format {version}, newer than this mutualgnn "
+                f"reads ({FORMAT}); upgrade mutualgnn"
+            )
         if line.get("variant") is None:
             line["variant"] = ""
         if line.get("split_seed") is None:  # written before runs were repeated over splits
             line["split_seed"] = (line.get("config") or {}).get("split_seed", 0)
-        line.setdefault("status", "ok")     # written before failed runs were stored
-        line.setdefault("metric", "acc")    # written before ogb's datasets: all accuracy
+        line.setdefault("status", "ok")  # written before failed runs were stored
+        line.setdefault("metric", "acc")  # written before ogb's datasets: all accuracy
         line["students"] = [StudentResult(**s) for s in line.get("students") or []]
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(line) - names)
-        missing = sorted(f.name for f in dataclasses.fields(cls)
-                         if f.default is dataclasses.MISSING
-                         and f.default_factory is dataclasses.MISSING and f.name not in line)
+        missing = sorted(
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+            and f.name not in line
+        )
         if unknown or missing:
-            raise ConfigError("not a mutualgnn run record: "
-                              + "; ".join(filter(None, (
-                                  unknown and f"unknown keys {unknown}",
-                                  missing and f"missing keys {missing}"))))
+            raise ConfigError(
+                "not a mutualgnn run record: "
+                + "; ".join(
+                    filter(
+                        None,
+                        (
+                            unknown and f"unknown keys {unknown}",
+                            missing and f"missing keys {missing}",
+                        ),
+                    )
+                )
+            )
         return cls(**line)
 
 
-_OPTIONAL = {"error", "diverged", "same_as", "reused_from", "ensemble", "epochs_run",
-             "split_sha1", "peak_rss_mb", "rss_before_mb"}
-_OPTIONAL_STUDENT = {"last_test_acc", "last_val_acc", "curve"}
+_OPTIONAL = {
+    "error",
+    "diverged",
+    "same_as",
+    "reused_from",
+    "ensemble",
+    "epochs_run",
+    "split_sha1",
+    "peak_rss_mb",
+    "rss_before_mb",
+}
 
 
 def split_sha1(split) -> str:
@@ -178,32 +201,38 @@ def from_run(run, identity: dict, seconds: float, memory: dict | None = None) ->
     holds ``suite``, ``dataset``, ``task``, ``metric``, ``cohort``, ``variant``, ``method``,
     ``split_seed``, ``seed``, ``fold`` and ``config``; ``memory`` the MB fields."""
     fit = run.fit
-    rows = run.rows()
-    last = {row["student"]: row for row in fit.history if row["epoch"] == fit.epochs_run}
-    students = []
-    for k, row in enumerate(rows[:-1]):
-        curve = None
-        if run.method in CURVES:
-            mine = [h for h in fit.history if h["student"] == k]
-            curve = {part: [round(h[f"{part}_acc"], 4) for h in mine] for part in ("val", "test")}
-        students.append(StudentResult(row["arch"], row["test_acc"], row["val_acc"],
-                                      row["best_epoch"], last[k]["test_acc"], last[k]["val_acc"],
-                                      curve))
-    return RunRecord(**identity, students=students,
-                     ensemble={k: rows[-1][k] for k in ("test_acc", "val_acc")},
-                     epochs_run=fit.epochs_run, split_sha1=split_sha1(run.split),
-                     seconds=round(seconds, 3), **(memory or {}), versions=current_versions(),
-                     finished=_now())
+    students = student_results(fit, curves=run.method in CURVES)
+    return RunRecord(
+        **identity,
+        students=students,
+        ensemble={k: fit.ensemble[k] for k in ("test_acc", "val_acc")},
+        epochs_run=fit.epochs_run,
+        split_sha1=split_sha1(run.split),
+        seconds=round(seconds, 3),
+        **(memory or {}),
+        versions=current_versions(),
+        finished=_now(),
+    )
 
 
 def failed_run(error, identity: dict, seconds: float) -> RunRecord:
     """The record of a run that did not finish: its training raised ``error`` (a
     :class:`~mutualgnn.training.DivergenceError`: ``diverged`` names the student and epoch), or
     its worker died (``error``: a message saying so): no numbers."""
-    diverged = (dict(student=error.student, arch=error.arch, epoch=error.epoch)
-                if hasattr(error, "epoch") else None)
-    return RunRecord(**identity, status="failed", error=str(error), diverged=diverged,
-                     seconds=round(seconds, 3), versions=current_versions(), finished=_now())
+    diverged = (
+        dict(student=error.student, arch=error.arch, epoch=error.epoch)
+        if hasattr(error, "epoch")
+        else None
+    )
+    return RunRecord(
+        **identity,
+        status="failed",
+        error=str(error),
+        diverged=diverged,
+        seconds=round(seconds, 3),
+        versions=current_versions(),
+        finished=_now(),
+    )
 
 
 def differences(stored: RunRecord, now: RunRecord) -> list:
@@ -223,7 +252,7 @@ def differences(stored: RunRecord, now: RunRecord) -> list:
 def _named(name: str, record: RunRecord) -> str:
     """``students[1].test_acc`` -> ``students[1] (gat).test_acc``."""
     if name.startswith("students["):
-        k = int(name[len("students["):name.index("]")])
+        k = int(name[len("students[") : name.index("]")])
         return name.replace("]", f"] ({record.students[k].arch})", 1)
     return name
 

@@ -1,132 +1,390 @@
-"""A results folder's records as a table, and its tables and plots written beside them.
+"""The results page: every table of ``docs/results.md`` written from result folders, with the
+one command that rewrites it in its first lines (``mutualgnn report``).
 
-Each run counts once: of a run stored on several lines, the first counts and the others are
-named (with their line numbers) in a :class:`DuplicateRunsWarning`. Failed runs (``status``
-``"failed"``, a diverged training) are left out of the tables and listed in ``DIR/failed.md``.
+The page holds: its statistical rules, before any number (:mod:`~.verdict`); where the runs
+come from (folders, suites, commits, core-hours); the verdict, GML against every equal-budget
+baseline (:mod:`~.verdict`); the best baseline by mean as a secondary view; the controls and
+whether they do as well as GML; the tuning stage's choices; accuracy; each method
+against the same student trained alone; cost. Every number comes from the folders' runs; a
+hand-written interpretation below the ``## Reading`` heading of an existing page is kept as it
+is (it cites the tables; it copies no number) when the page is rewritten for the same folders;
+a page written for other folders is never overwritten unless forced (:func:`write_results_page`).
+
+A page holding the glance markers (the README) gets only that block rewritten, the rest kept
+(:mod:`~.glance`); the runs a page judges and where they come from: :mod:`~.coverage`.
 """
+
 from __future__ import annotations
 
-import warnings
+import json
+import os
+import re
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..config import ConfigError
 from ..files import write_text
-from . import plots as figures
-from . import tables
+from .coverage import checked_folders, judged_runs, sources_table
+from .curves import CURVES_FILE
+from .glance import glance, glance_parts
+from .stats import holm, paired
 from .store import ResultStore
-from .suite import KEY, where
+from .suite import TUNE, Suite
+from .tables import accuracy_table, cost_table, paired_table
+from .tuning import inherit_note, tuning_table
+from .verdict import (
+    BASELINES,
+    CONTROLS,
+    declarations,
+    equivalence_table,
+    verdict_section,
+)
 
-FAILED_FILE = "failed.md"
+READING = "\n## Reading"
 
 
-class DuplicateRunsWarning(UserWarning):
-    """A results folder stores some run on more than one line; only the first counts."""
-
-
-def records_frame(records: list):
-    """Stored run records -> one row per (run, student) plus one ``ensemble`` row per run,
-    and the ``ensemble`` method's rows (the ensemble of each ``independent`` run). Failed runs
-    (``status`` ``"failed"``) have no scores and are left out; ``records`` are taken as given,
-    so pass them deduplicated (:meth:`ResultStore.records`)."""
+def best_baseline_table(
+    runs: pd.DataFrame, method: str = "gml", baselines=BASELINES, alpha: float = 0.05
+) -> pd.DataFrame:
+    """Per (dataset, cohort, student): ``method`` minus the best of ``baselines`` for that
+    student (the one of highest mean test score on the runs all of them share: the strongest
+    rival), the paired difference in points with its 95% confidence interval, the paired
+    t-test p and its Holm-corrected value over every row of the table (the family the page
+    reports); then per (dataset, cohort) whether a student beats its best baseline by the mean
+    and significantly after Holm (adjusted p < ``alpha``)."""
+    singles = runs[
+        (runs["student"] != "ensemble") & ~runs["variant"].astype(str).str.startswith(TUNE)
+    ]
     rows = []
-    for r in records:
-        if r.failed:
+    for (dataset, cohort, model), grp in singles.groupby(
+        ["dataset", "cohort", "model"], sort=False
+    ):
+        scores = grp.pivot_table(
+            index=["seed", "fold"], columns="method", values="test_acc", dropna=False
+        )
+        present = [b for b in baselines if b in scores.columns]
+        if method not in scores.columns or not present:
             continue
-        base = dict(dataset=r.dataset, task=r.task, cohort=r.cohort, method=r.method,
-                    seed=r.seed, fold=r.fold, seconds=r.seconds, peak_rss_mb=r.peak_rss_mb,
-                    rss_before_mb=r.rss_before_mb, epochs_run=r.epochs_run,
-                    split_sha1=r.split_sha1, variant=r.variant,
-                    split_seed=r.split_seed,  # the repetition of a cross-validation
-                    folds=r.config.get("folds") if r.fold is not None else None,
-                    metric=r.metric)
-        labels = student_labels([s.arch for s in r.students])
-        for k, (label, st) in enumerate(zip(labels, r.students)):
-            rows.append(dict(base, student=k, model=label, arch=st.arch, test_acc=st.test_acc,
-                             val_acc=st.val_acc, best_epoch=st.best_epoch))
-        ens = dict(base, student="ensemble", model="ensemble", arch=r.cohort,
-                   test_acc=r.ensemble["test_acc"], val_acc=r.ensemble["val_acc"],
-                   best_epoch=None)
-        rows.append(ens)
-        if r.method == "independent":
-            rows.append(dict(ens, method="ensemble"))
-    return pd.DataFrame(rows)
+        shared = scores[[method, *present]].dropna()
+        if len(shared) < 2:
+            continue
+        best = max(present, key=lambda b: shared[b].mean())
+        result = paired(shared[method], shared[best])
+        rows.append(
+            dict(
+                dataset=dataset,
+                cohort=cohort,
+                student=model,
+                runs=result.n,
+                best_baseline=best,
+                diff=100 * result.mean_diff,
+                ci=(100 * result.ci_low, 100 * result.ci_high),
+                p=result.t_p,
+            )
+        )
+    if not rows:
+        return pd.DataFrame()
+    table = pd.DataFrame(rows)
+    table["holm"] = holm(table["p"])
+    table["wins"] = (table["diff"] > 0) & (table["holm"] < alpha)
+    return pd.DataFrame(
+        {
+            "dataset": table["dataset"],
+            "cohort": table["cohort"],
+            "student": table["student"],
+            "runs": table["runs"],
+            "best baseline": table["best_baseline"],
+            f"{method} − best (pts)": table["diff"].round(2),
+            "95% CI (pts)": [f"[{lo:+.2f}, {hi:+.2f}]" for lo, hi in table["ci"]],
+            "t-test p": table["p"].map(lambda p: float(f"{p:.2g}")),
+            "Holm p": table["holm"].map(lambda p: float(f"{p:.2g}")),
+            f"beats, Holm p < {alpha:g}": np.where(table["wins"], "yes", "no"),
+        }
+    )
 
 
-def student_labels(archs) -> list:
-    """Column labels of a cohort's students: the architecture, numbered when it repeats
-    (``gcn, gat``; ``gin#0, gin#1``)."""
-    return [a if archs.count(a) == 1 else f"{a}#{archs[:i].count(a)}" for i, a in enumerate(archs)]
+def target_counts(table: pd.DataFrame, method: str = "gml") -> str:
+    """The sentence the target is judged by: on how many datasets some student of ``method``
+    beats its best baseline by the mean, and significantly after Holm."""
+    if not len(table):
+        return "Not enough runs yet to judge the target."
+    diff = f"{method} − best (pts)"
+    sig = next(c for c in table.columns if c.startswith("beats, Holm"))
+    by_dataset = table.groupby("dataset", sort=False)
+    beats = sum((g[diff] > 0).any() for _, g in by_dataset)
+    significant = sum((g[sig] == "yes").any() for _, g in by_dataset)
+    return (
+        f"A {method.upper()} student beats its best baseline by the mean on "
+        f"{beats} of {by_dataset.ngroups} datasets, Holm-significantly on {significant}."
+    )
 
 
-
-def report(directory, formats=("md", "csv", "latex"), plots: bool = True) -> list:
-    """Write the tables (and PNG plots) of the results in ``directory``; returns the paths.
-
-    Each run counts once (a duplicated one raises a :class:`DuplicateRunsWarning` naming its
-    lines); failed runs are left out of the tables and listed in ``failed.md`` (dataset, cohort,
-    variant, method, seed, fold, error), whose path is then among those returned; a
-    ``failed.md`` of an earlier report is removed when no run has failed. The runs of a
-    suite's tuning stage (variant ``tune:...``) are left out of the tables: ``tuning.md``
-    shows them (:mod:`~.tuning`)."""
-    store = ResultStore(directory)
-    records = store.records()
-    if not records:
-        raise ConfigError(f"no results in {directory} (expected {store.runs_path}); run "
-                          "`mutualgnn bench --out DIR` first")
-    duplicates = store.duplicates()
-    if duplicates:
-        warnings.warn(duplicates_message(store, duplicates), DuplicateRunsWarning, stacklevel=2)
-    paths = []
-    failed_path = store.dir / FAILED_FILE
-    failed = [(line, r) for line, r in _first_lines(store) if r.failed]
-    if failed:
-        paths.append(write_failed(failed, failed_path))
-    elif failed_path.exists():
-        failed_path.unlink()  # from an earlier report; those runs have been retried since
-    if len(failed) == len(records):
-        raise ConfigError(f"every run in {store.runs_path} failed ({len(failed)}); see "
-                          f"{failed_path}")
-    runs = records_frame([r for r in records if not r.tuning])
-    paths = tables.write_tables(runs, store.dir, formats) + paths
-    if plots:
-        paths += figures.store_figures(runs, store.dir)
-    return paths
+#: the figures of a result folder a page shows (file, what it shows), where the folder has them
+FIGURES = {
+    "accuracy": [
+        (
+            "accuracy.png",
+            "test accuracy of every method, student and cohort: "
+            "mean ± 1 s.d. over the runs; dashed, each architecture trained alone",
+        )
+    ],
+    "curves": [
+        (
+            "training_curves.png",
+            "validation accuracy per epoch of each student in "
+            "each dataset's first GML run; dots: the epoch validation selects",
+        ),
+        (
+            "coordinator.png",
+            "the coordinator's mean adaptive weight and each "
+            "student's mean predictive entropy per epoch, the same runs",
+        ),
+    ],
+}
 
 
-def duplicates_message(store: ResultStore, duplicates: dict) -> str:
-    """One line per run stored more than once: what it is and its line numbers."""
-    runs = "; ".join(f"{_unit(key)} on lines {', '.join(map(str, lines))}"
-                     for key, lines in duplicates.items())
-    return (f"{store.runs_path}: {len(duplicates)} run(s) stored more than once; the first "
-            f"line of each counts: {runs}")
+def figures(folders, doc, kind: str) -> list:
+    """Markdown lines showing the ``kind`` figures (:data:`FIGURES`) of ``folders`` that exist,
+    linked relative to the page ``doc`` (None: no figures); the curves only of a folder that
+    keeps the values they draw (``curves.jsonl``)."""
+    if doc is None:
+        return []
+    lines = []
+    for folder in folders:
+        if kind == "curves" and not (Path(folder) / CURVES_FILE).is_file():
+            continue
+        for name, alt in FIGURES[kind]:
+            path = Path(folder).resolve() / name
+            if path.is_file():
+                name = Path(folder).name
+                lines += [
+                    f"![{name}: {alt}]({os.path.relpath(path, Path(doc).resolve().parent)})",
+                    "",
+                    f"*`{name}`: {alt[0].upper()}{alt[1:]}.*",
+                    "",
+                ]
+    return lines
 
 
-def write_failed(failed: list, path):
-    """``failed.md``: a table of the failed runs, ``(line, record)`` each, and how to retry."""
-    frame = pd.DataFrame([dict(line=line, **{k: "" if v is None else str(v)
-                                             for k, v in zip(KEY, r.key)}, error=r.error)
-                          for line, r in failed])
-    write_text(path, f"# Failed runs ({len(failed)})\n\nLeft out of the tables. A failed run "
-                    "is not retrained on resume; delete its line (`line`) from runs.jsonl and "
-                    "rerun `mutualgnn bench` to retry it.\n\n"
-                    + frame.to_markdown(index=False) + "\n")
-    return path
+def results_page(folders, command: str, reading: str = "", doc=None) -> str:
+    """The page for the result ``folders`` (``mutualgnn bench --out`` folders); ``command`` is
+    the one that writes it; ``reading`` the kept hand-written section (without its heading);
+    ``doc``, the page's path, from which it shows the folders' figures."""
+    folders = checked_folders(folders)
+    stores = {f: ResultStore(f).records() for f in folders}
+    runs, coverage, pending, judged = judged_runs(folders, stores)
+    suites = [ResultStore(f).dir / "suite.json" for f in folders]
+    tuning = []
+    for folder, suite_file in zip(folders, suites):
+        table, note = _tuning(suite_file, stores[folder])
+        if table is not None and len(table):
+            tuning.append(table.to_markdown(index=False) + (f"\n\n{note}" if note else ""))
+    return "\n".join(
+        [
+            *_origin_lines(command, judged, folders, stores, coverage),
+            *_verdict_lines(judged, pending, tuning),
+            *_control_lines(judged),
+            *_detail_lines(runs, folders, doc, tuning),
+        ]
+    ) + (f"{READING}{reading}" if reading else "")
 
 
-def _first_lines(store: ResultStore) -> list:
-    """``(line, record)`` of the first line of each stored run."""
-    seen, out = set(), []
-    for line, record in store.numbered():
-        if record.key not in seen:
-            seen.add(record.key)
-            out.append((line, record))
-    return out
+def _origin_lines(command: str, judged, folders: list, stores: dict, coverage) -> list:
+    """The page's title, its declared rules, and where its runs come from."""
+    return [
+        "# Results",
+        "",
+        "Written by `" + command + "` from the result folders below; every number on this page "
+        "comes from their runs (regenerate it with the same command).",
+        "",
+        "## How the verdict is judged (declared before any number)",
+        "",
+        declarations(judged, BASELINES, CONTROLS),
+        "",
+        "## Where the runs come from",
+        "",
+        sources_table(folders, stores),
+        "",
+        *(
+            [
+                "Runs stored against each suite's plan (a dataset not complete is still being run; "
+                "its rows below use the runs stored so far):",
+                "",
+                coverage.to_markdown(index=False),
+                "",
+            ]
+            if len(coverage)
+            else []
+        ),
+    ]
 
 
-def _unit(key: tuple) -> str:
-    """A run's :data:`~.suite.KEY` in words."""
-    record = dict(zip(KEY, key))
-    named = [str(record[k]) for k in ("dataset", "cohort", "variant", "method")
-             if record[k] not in (None, "")]
-    return " ".join(named + [where(record["split_seed"], record["seed"], record["fold"])])
+def _verdict_lines(judged, pending: list, tuning: list) -> list:
+    """The verdict (GML against every baseline) and the secondary view (against the best)."""
+    target = best_baseline_table(judged) if len(judged) else pd.DataFrame()
+    waiting = (
+        "Left out of this table and the next until their runs are complete: "
+        + ", ".join(pending)
+        + " (their stored runs are in the tables further down)."
+        if pending
+        else ""
+    )
+    return [
+        "## The verdict: GML against every baseline",
+        "",
+        verdict_section(judged, BASELINES, pending),
+        "",
+        "## The target: GML against its best " + ("equal-budget " if tuning else "") + "baseline",
+        "",
+        "A secondary view, with the ordinary paired t-test (uncorrected for cross-validation) "
+        "and the rival chosen after the fact: each student of a GML cohort against the best of "
+        + ", ".join(f"`{b}`" for b in BASELINES)
+        + " for the same student on the same seeds and folds (the strongest rival by mean test "
+        "score), "
+        + (
+            "every method tuned with its suite's one grid (below)"
+            if tuning
+            else "with the suite's settings (no tuning stage in these folders)"
+        )
+        + "; t-test p-values corrected by Holm's method over all rows.",
+        "",
+        target.to_markdown(index=False) if len(target) else "(not enough runs yet)",
+        "",
+        target_counts(target),
+        "",
+        *([waiting, ""] if waiting else []),
+    ]
+
+
+def _control_lines(judged) -> list:
+    """Each control against GML, and whether it does as well."""
+    controls = (
+        paired_table(judged[judged["method"].isin(("gml", *CONTROLS))], baseline="gml")
+        if len(judged)
+        else pd.DataFrame()
+    )
+    equivalent = equivalence_table(judged, CONTROLS) if len(judged) else pd.DataFrame()
+    return [
+        "## Which ingredient of GML matters: each control against GML",
+        "",
+        "Each control minus GML for the same student, seed and fold (`gml-sharpen`: a fixed "
+        "sharpening instead of the learned ALW weights; `gml-no-alw`: uniform weights; "
+        "`gml-no-entropy`: no entropy term); a negative difference means GML's own ingredient "
+        "helps. Holm over the rows of this table.",
+        "",
+        controls.to_markdown(index=False) if len(controls) else "(no control runs yet)",
+        "",
+        "Whether a control does as well as GML, per cohort (students averaged within a run), "
+        "under the declared tests: equivalent only where TOST rejects a difference of a "
+        "margin or more (Holm over the rows); its 90% CI is TOST's.",
+        "",
+        equivalent.to_markdown(index=False) if len(equivalent) else "(no control runs yet)",
+        "",
+    ]
+
+
+def _detail_lines(runs, folders: list, doc, tuning: list) -> list:
+    """The tuning choices, accuracy, training curves, each method against its student alone,
+    and cost."""
+    paired_vs_alone = paired_table(runs) if len(runs) else pd.DataFrame()
+    return [
+        "## Tuning: the settings each method runs with",
+        "",
+        "\n\n".join(tuning) if tuning else "(no tuning stage in these folders)",
+        "",
+        "## Accuracy (%)",
+        "",
+        *figures(folders, doc, "accuracy"),
+        accuracy_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)",
+        "",
+        *(
+            ["## Training curves", "", *figures(folders, doc, "curves")]
+            if figures(folders, doc, "curves")
+            else []
+        ),
+        "## Each method against the same student trained alone (same seed / fold)",
+        "",
+        paired_vs_alone.to_markdown(index=False)
+        if len(paired_vs_alone)
+        else "(not enough runs yet)",
+        "",
+        "## Cost per run",
+        "",
+        "`median_seconds_with_teachers` adds the run a method needs first: `kd`'s teachers, "
+        "its cohort trained alone on the same seed and fold.",
+        "",
+        cost_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)",
+        "",
+    ]
+
+
+def _tuning(suite_file: Path, records: list):
+    """The tuning table of a folder whose suite tunes (its suite.json) and the sentence on
+    inheriting methods; (None, "") for a folder without tuning."""
+    identity = json.loads(suite_file.read_text()) if suite_file.is_file() else {}
+    if not identity.get("tuning") or not records:
+        return None, ""
+    tuning = dict(identity["tuning"])
+    inherit = tuning.get("inherit") or {}
+    methods = sorted(
+        {r.method for r in records}
+        | set(tuning.get("methods", []))
+        | set(inherit)
+        | set(inherit.values())
+    )
+    suite = Suite(
+        name=identity["name"],
+        datasets=sorted({r.dataset for r in records}),
+        folds=identity["folds"],
+        settings=identity["settings"],
+        tuning=tuning,
+        methods=methods,
+    )
+    return tuning_table(suite, records), inherit_note(suite)
+
+
+def written_for(text: str) -> list | None:
+    """The result folders a page names in its first lines (the ``mutualgnn report`` command
+    that wrote it: its arguments before the first option), or None if it names no command."""
+    found = re.search(r"Written by `mutualgnn report ([^`]+)`", "\n".join(text.splitlines()[:5]))
+    if found is None:
+        return None
+    args = found.group(1).split()
+    return args[: next((i for i, a in enumerate(args) if a.startswith("-")), len(args))]
+
+
+def write_results_page(folders, doc, command: str, force: bool = False) -> Path:
+    """Write the page to ``doc``. An existing page is rewritten only for the folders it was
+    written for (:func:`written_for`, read from the page's first lines, or from the glance
+    block's); a page written for other folders, or a file not written by ``mutualgnn
+    report``, raises :class:`ConfigError` unless ``force``. A page holding the glance markers
+    gets only their block (and its forest plot) rewritten; another keeps its ``## Reading``
+    section, unless forced (then it is replaced whole)."""
+    doc = Path(doc)
+    old = doc.read_text() if doc.is_file() else None
+    parts = glance_parts(old) if old is not None else None
+    if old is not None:
+        written = written_for(parts[2] if parts else old)
+        same = written is not None and _resolved(written) == _resolved(folders)
+        if not same and not force and not (parts and written is None):
+            what = (
+                "was not written by `mutualgnn report` (its first lines name no report command)"
+                if written is None
+                else f"was written for the result folder(s) {' '.join(written)}, not "
+                f"{' '.join(map(str, folders))}"
+            )
+            raise ConfigError(
+                f"{doc} {what}: write this page elsewhere (-o PAGE), or add --force to replace it"
+            )
+    if parts:
+        head, start, _, tail, link = parts
+        block = glance(checked_folders(folders), command, figure=doc.parent / link, link=link)
+        return write_text(doc, head + start + block + tail)
+    reading = old.partition(READING)[2] if old is not None and same else ""
+    return write_text(doc, results_page(folders, command, reading, doc))
+
+
+def _resolved(folders) -> set:
+    return {Path(f).resolve() for f in folders}

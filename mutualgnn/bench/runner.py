@@ -5,6 +5,7 @@ once, under the results folder's writer lock (:meth:`ResultStore.lock`).
 A unit whose training diverges (:class:`~mutualgnn.training.DivergenceError`) is stored as a
 failed record (``status: "failed"``, ``error``: the message) and the suite goes on; it counts as
 done, so a resume does not retrain it: delete its line from ``runs.jsonl`` to retry it."""
+
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,8 @@ from .curves import append_curve
 from .planned import PlannedRun, plan_runs
 from .record import RunRecord, failed_run, from_run
 from .store import ResultStore, history_key
-from .suite import Suite, first_runs, plan
+from .suite import Suite
+from .units import first_runs, plan
 from .teachers import read_teachers, rebuild_teachers, save_teachers, teacher_payload
 from .tuning import choose, write_choices
 
@@ -61,10 +63,19 @@ def _dataset(run: PlannedRun):
 
 def _identity(run: PlannedRun, dataset) -> dict:
     spec = run.spec
-    return dict(suite=run.suite, dataset=spec.dataset, task=dataset.task, metric=dataset.metric,
-                cohort=spec.cohort, variant=spec.variant, method=spec.method,
-                split_seed=spec.split_seed, seed=spec.seed, fold=spec.fold,
-                config=run.config.to_dict())
+    return dict(
+        suite=run.suite,
+        dataset=spec.dataset,
+        task=dataset.task,
+        metric=dataset.metric,
+        cohort=spec.cohort,
+        variant=spec.variant,
+        method=spec.method,
+        split_seed=spec.split_seed,
+        seed=spec.seed,
+        fold=spec.fold,
+        config=run.config.to_dict(),
+    )
 
 
 class Outcome(NamedTuple):
@@ -99,10 +110,20 @@ def execute(run: PlannedRun, teachers: dict | None = None) -> Outcome:
         trained = run_once(config, dataset, spec.seed, split, teachers=teachers)
     except DivergenceError as exc:
         return Outcome(failed_run(exc, _identity(run, dataset), time.perf_counter() - start))
-    record = from_run(trained, _identity(run, dataset), time.perf_counter() - start,
-                      dict(peak_rss_mb=round(memory_mb(), 1), rss_before_mb=round(rss_before, 1)))
-    history = [{k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}
-               for row in trained.fit.history] if run.keep_history else None
+    record = from_run(
+        trained,
+        _identity(run, dataset),
+        time.perf_counter() - start,
+        dict(peak_rss_mb=round(memory_mb(), 1), rss_before_mb=round(rss_before, 1)),
+    )
+    history = (
+        [
+            {k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}
+            for row in trained.fit.history
+        ]
+        if run.keep_history
+        else None
+    )
     kept = teacher_payload(spec, trained.students) if run.keeps_teachers else None
     return Outcome(record, history, kept)
 
@@ -113,9 +134,19 @@ def lost(run: PlannedRun, message: str, seconds: float = 0.0) -> Outcome:
     return Outcome(failed_run(RuntimeError(message), _identity(run, _dataset(run)), seconds))
 
 
-def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=None,
-              methods=None, data_dir=None, threads=None, progress: bool = True, log=print,
-              cluster: str | None = None) -> dict:
+def run_suite(
+    suite: Suite,
+    out,
+    jobs: int = 1,
+    resume: bool = True,
+    datasets=None,
+    methods=None,
+    data_dir=None,
+    threads=None,
+    progress: bool = True,
+    log=print,
+    cluster: str | None = None,
+) -> dict:
     """Train every unit of ``suite`` not yet in ``out``; returns counts: ``planned``,
     ``skipped`` (already stored, failed ones included), ``ran`` (trained now), ``found`` (final
     units of a tuning suite whose computation a tuning run already made: stored from it with
@@ -138,20 +169,17 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
     """
     store = ResultStore(out)
     with store.lock():
-        store.check_suite(suite)
-        if not resume:
-            moved = store.archive()
-            if moved is not None:
-                log(f"--no-resume: earlier results moved to {moved}")
-        specs = plan(suite, datasets, methods)
-        for name in {s.dataset for s in specs}:  # a missing dataset fails before any training
-            load_dataset(name, data_dir)
-        done = store.done()
-        todo = [s for s in specs if s.key not in done]
+        specs, stages = _stages(suite, store, resume, datasets, methods, data_dir, log)
+        todo = [s for stage in stages for s in stage]
         first = first_runs(specs)
-        bar = progress_bar(total=len(specs), initial=len(specs) - len(todo),
-                           desc=f"suite {suite.name}", unit="run", enabled=progress)
-        failed, found = [], 0
+        bar = progress_bar(
+            total=len(specs),
+            initial=len(specs) - len(todo),
+            desc=f"suite {suite.name}",
+            unit="run",
+            enabled=progress,
+        )
+        failed = []
 
         def stored(record, history):
             store.append(record, history)
@@ -169,40 +197,79 @@ def run_suite(suite: Suite, out, jobs: int = 1, resume: bool = True, datasets=No
         def teachers_of(run: PlannedRun):
             return read_teachers(store.dir, run.taught_by) if run.taught_by else None
 
-        # a tuning suite trains in two stages: the tuning runs, then (with the choices they
-        # give, written to tuning.md / tuning.json) the final runs
-        tuning = {s.key for s in plan(suite, datasets, methods, "tune")} if suite.tuning else set()
-        stages = [[s for s in todo if s.key in tuning], [s for s in todo if s.key not in tuning]]
         parallel = cluster is not None or jobs > 1 or suite.kernels is not None
         per_run = 1 if parallel else threads  # torch threads of each run
         with contextlib.ExitStack() as closing:
             closing.callback(bar.close)
             engine = _engine(jobs, suite.kernels, cluster, closing, bar.set_postfix_str)
             work = workers.Work(execute, teachers_of, finish, lost)
-            for number, stage in enumerate(stages):
-                choices = None
-                if suite.tuning and number == 1:
-                    records = store.records()
-                    write_choices(suite, records, store.dir)
-                    choices = choose(suite, records)
-                planned = plan_runs(suite, stage, first, data_dir, per_run, choices)
-                if suite.tuning and number == 1:
-                    left = _find_tuned(planned, records, store, stored)
-                    found, planned = len(planned) - len(left), left
-                engine(planned, work)
-    return {"planned": len(specs), "skipped": len(specs) - len(todo), "ran": len(todo) - found,
-            "found": found, "failed": len(failed)}
+            found = _train(suite, stages, store, stored, engine, work, first, data_dir, per_run)
+    return {
+        "planned": len(specs),
+        "skipped": len(specs) - len(todo),
+        "ran": len(todo) - found,
+        "found": found,
+        "failed": len(failed),
+    }
+
+
+def _train(suite: Suite, stages, store, stored, engine, work, first, data_dir, per_run) -> int:
+    """Train ``stages`` in order with ``engine`` (:func:`_engine`), each planned once
+    (:func:`~.planned.plan_runs`); before a tuning suite's final stage its choices are written
+    and made (:func:`~.tuning.choose`), and the final runs a tuning run already computed are
+    stored from it (``stored``), not trained: returns how many."""
+    found = 0
+    for number, stage in enumerate(stages):
+        choices = None
+        if suite.tuning and number == 1:
+            records = store.records()
+            write_choices(suite, records, store.dir)
+            choices = choose(suite, records)
+        planned = plan_runs(suite, stage, first, data_dir, per_run, choices)
+        if suite.tuning and number == 1:
+            left = _find_tuned(planned, records, store, stored)
+            found, planned = len(planned) - len(left), left
+        engine(planned, work)
+    return found
+
+
+def _stages(suite: Suite, store: ResultStore, resume: bool, datasets, methods, data_dir, log):
+    """The units :func:`run_suite` plans, and those not yet stored in the order they train, as
+    stages: a tuning suite trains in two, the tuning runs, then (with the choices they give,
+    written to tuning.md / tuning.json) the final runs. Without ``resume`` the folder's earlier
+    results are moved aside first; a missing dataset fails here, before any training."""
+    store.check_suite(suite)
+    if not resume:
+        moved = store.archive()
+        if moved is not None:
+            log(f"--no-resume: earlier results moved to {moved}")
+    specs = plan(suite, datasets, methods)
+    for name in {s.dataset for s in specs}:
+        load_dataset(name, data_dir)
+    done = store.done()
+    todo = [s for s in specs if s.key not in done]
+    tuning = {s.key for s in plan(suite, datasets, methods, "tune")} if suite.tuning else set()
+    return specs, [[s for s in todo if s.key in tuning], [s for s in todo if s.key not in tuning]]
 
 
 def outcome_lines(name: str, counts: dict, out) -> tuple:
     """What ``bench`` says when :func:`run_suite` returns ``counts``: the line of what was done,
     and the warning about failed runs ("" when none failed)."""
-    found = (f", {counts['found']} found in the tuning runs (the same computation)"
-             if counts.get("found") else "")
-    done = (f"suite {name}: {counts['ran']} run(s) trained{found}, {counts['skipped']} already "
-            f"done, results in {out}")
-    failed = (f"{counts['failed']} run(s) failed (diverged, or their workers died), left out "
-              f"of the tables: see {Path(out) / 'failed.md'}" if counts.get("failed") else "")
+    found = (
+        f", {counts['found']} found in the tuning runs (the same computation)"
+        if counts.get("found")
+        else ""
+    )
+    done = (
+        f"suite {name}: {counts['ran']} run(s) trained{found}, {counts['skipped']} already "
+        f"done, results in {out}"
+    )
+    failed = (
+        f"{counts['failed']} run(s) failed (diverged, or their workers died), left out "
+        f"of the tables: see {Path(out) / 'failed.md'}"
+        if counts.get("failed")
+        else ""
+    )
     return done, failed
 
 
@@ -249,14 +316,16 @@ def _find_tuned(planned, records, store, stored) -> list:
     tuned = {}
     for r in records:
         if r.tuning and not r.failed:
-            tuned.setdefault((r.dataset, r.cohort, r.method, r.split_seed, r.seed, r.fold),
-                             []).append(r)
+            tuned.setdefault(
+                (r.dataset, r.cohort, r.method, r.split_seed, r.seed, r.fold), []
+            ).append(r)
     histories = {history_key(h): h["history"] for h in store.histories()}
     left = []
     for run in planned:
         spec = run.spec
-        candidates = tuned.get((spec.dataset, spec.cohort, spec.method, spec.split_seed,
-                                spec.seed, spec.fold), [])
+        candidates = tuned.get(
+            (spec.dataset, spec.cohort, spec.method, spec.split_seed, spec.seed, spec.fold), []
+        )
         want = computation(run.config.to_dict())
         same = [r for r in candidates if computation(r.config) == want]
         if same:

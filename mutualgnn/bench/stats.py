@@ -5,6 +5,7 @@ family of comparisons: the one implementation that tables and benchmark scripts 
 :func:`mean_test` is the t-test of the verdict (:mod:`~.verdict`): one- or two-sided, corrected
 for cross-validation's overlapping training sets, with its confidence interval and the TOST
 equivalence test; :func:`intersection_union` and :func:`holm` combine its p-values."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,17 +41,30 @@ def paired(a, b) -> Paired:
     """Compare paired scores ``a`` (n,) and ``b`` (n,), n >= 2."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
-        raise ValueError(f"paired statistics need two 1-d arrays of the same length >= 2, got "
-                         f"shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"paired statistics need two 1-d arrays of the same length >= 2, got "
+            f"shapes {a.shape} and {b.shape}"
+        )
     diff = a - b
     t_p = float(stats.ttest_rel(a, b).pvalue) if diff.std() > 0 else 1.0
     w_p = float(stats.wilcoxon(a, b).pvalue) if (diff != 0).any() else 1.0
-    half = (float(stats.t.ppf(0.975, len(a) - 1) * diff.std(ddof=1) / np.sqrt(len(a)))
-            if diff.std() > 0 else 0.0)
+    half = (
+        float(stats.t.ppf(0.975, len(a) - 1) * diff.std(ddof=1) / np.sqrt(len(a)))
+        if diff.std() > 0
+        else 0.0
+    )
     mean = float(diff.mean())
-    return Paired(n=len(a), mean_diff=mean, wins=int((diff > 0).sum()),
-                  ties=int((diff == 0).sum()), losses=int((diff < 0).sum()), t_p=t_p,
-                  wilcoxon_p=w_p, ci_low=mean - half, ci_high=mean + half)
+    return Paired(
+        n=len(a),
+        mean_diff=mean,
+        wins=int((diff > 0).sum()),
+        ties=int((diff == 0).sum()),
+        losses=int((diff < 0).sum()),
+        t_p=t_p,
+        wilcoxon_p=w_p,
+        ci_low=mean - half,
+        ci_high=mean + half,
+    )
 
 
 def holm(pvalues) -> np.ndarray:
@@ -97,8 +111,9 @@ class MeanTest:
         """p-value against the null mean ``null``: ``alternative`` "greater" (H0: mean <=
         null), "less" (H0: mean >= null) or "two-sided" (H0: mean = null)."""
         if alternative not in ("greater", "less", "two-sided"):
-            raise ValueError(f"alternative must be 'greater', 'less' or 'two-sided', got "
-                             f"{alternative!r}")
+            raise ValueError(
+                f"alternative must be 'greater', 'less' or 'two-sided', got {alternative!r}"
+            )
         gap = self.mean - null
         if self.se == 0:
             side = {"greater": gap > 0, "less": gap < 0, "two-sided": gap != 0}[alternative]
@@ -130,13 +145,16 @@ def mean_test(diff, test_train: float = 0.0) -> MeanTest:
     corrects for cross-validation's overlapping training sets (see :class:`MeanTest`)."""
     d = np.asarray(diff, dtype=float)
     if d.ndim != 1 or len(d) < 2:
-        raise ValueError(f"a t-test of paired differences needs a 1-d array of length >= 2, "
-                         f"got shape {d.shape}")
+        raise ValueError(
+            f"a t-test of paired differences needs a 1-d array of length >= 2, got shape {d.shape}"
+        )
     if test_train < 0:
         raise ValueError(f"test_train (n_test / n_train) must be >= 0, got {test_train}")
     d = np.round(d, 12)  # differences of stored accuracies: equal ones must not differ by noise
     var = float(d.var(ddof=1)) if np.ptp(d) > 0 else 0.0
-    return MeanTest(n=len(d), mean=float(d.mean()), se=float(np.sqrt((1 / len(d) + test_train) * var)))
+    return MeanTest(
+        n=len(d), mean=float(d.mean()), se=float(np.sqrt((1 / len(d) + test_train) * var))
+    )
 
 
 def intersection_union(pvalues) -> float:

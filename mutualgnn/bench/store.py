@@ -8,6 +8,7 @@ there). A run is named by its key (:data:`~.suite.KEY`); when a key appears on s
 (left by older versions or by two writers before the lock), the first line counts and
 :meth:`ResultStore.duplicates` lists them.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -54,11 +55,16 @@ class ResultStore:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise ConfigError(f"{self.dir} is being written by another process "
-                                  f"({_holder(fd)}); wait for it to finish or use another "
-                                  "--out folder") from None
-            holder = dict(pid=os.getpid(), host=socket.gethostname(),
-                          since=datetime.datetime.now().isoformat(timespec="seconds"))
+                raise ConfigError(
+                    f"{self.dir} is being written by another process "
+                    f"({_holder(fd)}); wait for it to finish or use another "
+                    "--out folder"
+                ) from None
+            holder = dict(
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                since=datetime.datetime.now().isoformat(timespec="seconds"),
+            )
             os.ftruncate(fd, 0)
             os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
             try:
@@ -75,14 +81,18 @@ class ResultStore:
             try:
                 held = json.loads(path.read_text())
             except json.JSONDecodeError:
-                raise ConfigError(f"{path} is not valid JSON; is {self.dir} a mutualgnn results "
-                                  "folder?") from None
+                raise ConfigError(
+                    f"{path} is not valid JSON; is {self.dir} a mutualgnn results folder?"
+                ) from None
             if held != jsonable(suite.identity()):
                 raise ConfigError(
                     f"{self.dir} holds results of another suite ('{held.get('name')}' with "
-                    f"different settings); use a new --out folder for suite '{suite.name}'")
+                    f"different settings); use a new --out folder for suite '{suite.name}'"
+                )
         elif self.runs_path.exists() and self.read():
-            raise ConfigError(f"{self.dir} holds results but no {SUITE_FILE}; use a new --out folder")
+            raise ConfigError(
+                f"{self.dir} holds results but no {SUITE_FILE}; use a new --out folder"
+            )
         self.dir.mkdir(parents=True, exist_ok=True)
         write_text(path, json.dumps(jsonable(suite.identity()), indent=1, sort_keys=True) + "\n")
 
@@ -152,8 +162,14 @@ class ResultStore:
 def history_key(line: dict) -> tuple:
     """The :data:`~.suite.KEY` of a line of ``histories.jsonl`` (lines written before runs had
     a variant or were repeated over split seeds: "" and 0)."""
-    return tuple((line.get(k) or "") if k == "variant" else (line.get(k) or 0)
-                 if k == "split_seed" else line.get(k) for k in KEY)
+    return tuple(
+        (line.get(k) or "")
+        if k == "variant"
+        else (line.get(k) or 0)
+        if k == "split_seed"
+        else line.get(k)
+        for k in KEY
+    )
 
 
 def unique(records: list) -> list:
@@ -195,4 +211,3 @@ def _holder(fd: int) -> str:
 def jsonable(obj):
     """``obj`` as JSON reads it back (tuples as lists, other objects as their ``str``)."""
     return json.loads(json.dumps(obj, default=str))
-

@@ -1,10 +1,9 @@
-"""Benchmark suites: a declared grid of runs (YAML, see ``mutualgnn/suites/*.yaml``) and its plan.
+"""Benchmark suites: a declared grid of runs (YAML, see ``mutualgnn/suites/*.yaml``).
 
-A suite names datasets, cohorts, methods, seeds, folds and the settings every run shares.
-:func:`plan` expands it into :class:`RunSpec` units, one per (dataset, cohort, variant, method,
-seed, fold); :func:`spec_config` is the :class:`~mutualgnn.config.ExperimentConfig` of one.
-``ensemble`` is read from the ``independent`` runs (:func:`~mutualgnn.mutual.trained_methods`).
+A suite names datasets, cohorts, methods, seeds, folds and the settings every run shares;
+:mod:`~.units` expands it into its units, each with its config.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,10 +12,16 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ..config import (ConfigError, ExperimentConfig, apply_overrides, check_keys, load_yaml,
-                      parse_seeds)
-from ..data import DatasetError, canonical_name, has_official_split, task_of
-from ..mutual import METHOD_NAMES, METHODS, trained_methods
+from ..config import (
+    ConfigError,
+    ExperimentConfig,
+    apply_overrides,
+    check_keys,
+    load_yaml,
+    parse_numbers,
+)
+from ..data import DatasetError, canonical_name
+from ..mutual import METHOD_NAMES
 from ..provenance import KERNELS
 
 #: what names one run: its split is fold ``fold`` (None: the dataset's one split) of the splits
@@ -88,49 +93,63 @@ class Suite:
             raise ConfigError("suite: 'methods' must be a non-empty list")
         bad = [m for m in self.methods if m not in METHOD_NAMES]
         if bad:
-            raise ConfigError(f"suite: unknown method(s) {', '.join(map(str, bad))}; "
-                              f"choose from: {', '.join(METHOD_NAMES)}")
+            raise ConfigError(
+                f"suite: unknown method(s) {', '.join(map(str, bad))}; "
+                f"choose from: {', '.join(METHOD_NAMES)}"
+            )
         for key in ("cohorts", "seeds"):
             if not isinstance(getattr(self, key), dict):
-                raise ConfigError(f"suite: '{key}' must map a task (node, graph) or a dataset to "
-                                  f"its {key}")
+                raise ConfigError(
+                    f"suite: '{key}' must map a task (node, graph) or a dataset to its {key}"
+                )
         self.cohorts = {key: _cohorts(key, value) for key, value in self.cohorts.items()}
         for key, value in self.seeds.items():
             try:
-                parse_seeds(value)
+                parse_numbers(value)
             except ConfigError as exc:
                 raise ConfigError(f"suite: seeds of {key}: {exc}") from None
         if not isinstance(self.folds, int) or isinstance(self.folds, bool) or self.folds < 2:
             raise ConfigError("suite: 'folds' must be an integer >= 2")
         if self.run_folds is not None:
-            self.run_folds = parse_seeds(self.run_folds)
+            self.run_folds = parse_numbers(self.run_folds, "run_folds")
             outside = [f for f in self.run_folds if not 0 <= f < self.folds]
             if outside:
-                raise ConfigError(f"suite: run_folds {outside} outside 0-{self.folds - 1} "
-                                  f"(folds: {self.folds})")
+                raise ConfigError(
+                    f"suite: run_folds {outside} outside 0-{self.folds - 1} (folds: {self.folds})"
+                )
         if not isinstance(self.settings, dict):
             raise ConfigError("suite: 'settings' must be a mapping of ExperimentConfig keys")
         if not isinstance(self.splits, dict):
-            raise ConfigError("suite: 'splits' must map a task (node, graph) or a dataset to "
-                              "split seeds, e.g. {node: 0-4, graph: 0-2}")
+            raise ConfigError(
+                "suite: 'splits' must map a task (node, graph) or a dataset to "
+                "split seeds, e.g. {node: 0-4, graph: 0-2}"
+            )
         for key, value in self.splits.items():
             try:
-                parse_seeds(value)
+                parse_numbers(value, "split seeds")
             except ConfigError as exc:
                 raise ConfigError(f"suite: splits of {key}: {exc}") from None
         if self.splits and "split_seed" in self.settings:
-            raise ConfigError("suite: give split seeds in 'splits' or settings.split_seed, not both")
+            raise ConfigError(
+                "suite: give split seeds in 'splits' or settings.split_seed, not both"
+            )
         if self.kernels is not None and self.kernels not in KERNELS:
-            raise ConfigError(f"suite: unknown kernels {self.kernels!r}; choose from: "
-                              f"{', '.join(KERNELS)}")
+            raise ConfigError(
+                f"suite: unknown kernels {self.kernels!r}; choose from: {', '.join(KERNELS)}"
+            )
         reserved = {"dataset", "students", "method", "seeds", "folds"} & set(self.settings)
         if reserved:
-            raise ConfigError(f"suite: settings may not set {', '.join(sorted(reserved))}; "
-                              "they are the suite's own keys")
-        if not isinstance(self.grid, dict) or not all(isinstance(v, list) and v
-                                                      for v in self.grid.values()):
-            raise ConfigError("suite: 'grid' must map settings to non-empty lists of values, "
-                              "e.g. grid: {label_noise: [0.0, 0.2]}")
+            raise ConfigError(
+                f"suite: settings may not set {', '.join(sorted(reserved))}; "
+                "they are the suite's own keys"
+            )
+        if not isinstance(self.grid, dict) or not all(
+            isinstance(v, list) and v for v in self.grid.values()
+        ):
+            raise ConfigError(
+                "suite: 'grid' must map settings to non-empty lists of values, "
+                "e.g. grid: {label_noise: [0.0, 0.2]}"
+            )
         for _, assignments in self.variants():  # unknown keys and bad values fail here
             ExperimentConfig.from_dict(apply_overrides(self.settings, assignments))
         self._check_tuning()
@@ -138,58 +157,75 @@ class Suite:
     def _check_tuning(self) -> None:
         tuning = self.tuning
         if not isinstance(tuning, dict):
-            raise ConfigError("suite: 'tuning' must be a mapping with grid, seeds, run_folds, "
-                              "methods")
+            raise ConfigError(
+                "suite: 'tuning' must be a mapping with grid, seeds, run_folds, methods"
+            )
         if not tuning:
             return
         valid = {"grid", "seeds", "run_folds", "splits", "nested", "methods", "inherit"}
         unknown = sorted(set(tuning) - valid)
         if unknown:
-            raise ConfigError(f"suite: tuning: unknown key(s) {', '.join(unknown)}; "
-                              f"valid: {', '.join(sorted(valid))}")
+            raise ConfigError(
+                f"suite: tuning: unknown key(s) {', '.join(unknown)}; "
+                f"valid: {', '.join(sorted(valid))}"
+            )
         for value in (tuning.get("splits") or {}).values():
-            parse_seeds(value)
+            parse_numbers(value, "split seeds")
         nested = tuning.get("nested", [])  # not set by default: a suite's identity keeps its form
         if not isinstance(nested, list) or not all(isinstance(n, str) for n in nested):
             raise ConfigError("suite: tuning: 'nested' must list datasets or tasks, e.g. [MUTAG]")
         if self.grid:
             raise ConfigError("suite: a suite tunes (tuning) or sweeps variants (grid), not both")
         grid = tuning.get("grid")
-        if not isinstance(grid, dict) or not grid or not all(isinstance(v, list) and v
-                                                             for v in grid.values()):
-            raise ConfigError("suite: tuning: 'grid' must map settings to non-empty lists of "
-                              "values, e.g. grid: {mutual.lam: [0.1, 0.3, 1.0]}")
+        if (
+            not isinstance(grid, dict)
+            or not grid
+            or not all(isinstance(v, list) and v for v in grid.values())
+        ):
+            raise ConfigError(
+                "suite: tuning: 'grid' must map settings to non-empty lists of "
+                "values, e.g. grid: {mutual.lam: [0.1, 0.3, 1.0]}"
+            )
         seeds = tuning.setdefault("seeds", dict(self.seeds))
         if not isinstance(seeds, dict):
             raise ConfigError("suite: tuning: 'seeds' must map a task or dataset to seeds")
         for value in seeds.values():
-            parse_seeds(value)
+            parse_numbers(value)
         folds = tuning.get("run_folds")
-        for value in (folds.values() if isinstance(folds, dict) else [folds]):
+        for value in folds.values() if isinstance(folds, dict) else [folds]:
             if value is None:
                 continue
-            outside = [f for f in parse_seeds(value) if not 0 <= f < self.folds]
+            outside = [f for f in parse_numbers(value, "run_folds") if not 0 <= f < self.folds]
             if outside:
-                raise ConfigError(f"suite: tuning: run_folds {outside} outside "
-                                  f"0-{self.folds - 1}")
+                raise ConfigError(f"suite: tuning: run_folds {outside} outside 0-{self.folds - 1}")
         inherit = tuning.setdefault("inherit", {})
         if not isinstance(inherit, dict):
-            raise ConfigError("suite: tuning: 'inherit' must map a method to the tuned method "
-                              "whose choice it runs, e.g. {gml-no-alw: gml}")
+            raise ConfigError(
+                "suite: tuning: 'inherit' must map a method to the tuned method "
+                "whose choice it runs, e.g. {gml-no-alw: gml}"
+            )
         untuned = ("independent", "ensemble")
-        methods = tuning.setdefault("methods", [m for m in self.methods
-                                                if m not in untuned and m not in inherit])
+        methods = tuning.setdefault(
+            "methods", [m for m in self.methods if m not in untuned and m not in inherit]
+        )
         bad = [m for m in methods if m not in self.methods or m in untuned or m in inherit]
         if not isinstance(methods, list) or bad:
-            raise ConfigError(f"suite: tuning: methods must be methods of the suite other than "
-                              f"independent, ensemble and those in inherit; not "
-                              f"{', '.join(map(str, bad))}")
-        bad = [f"{m}: {source}" for m, source in inherit.items()
-               if m not in self.methods or m in untuned or source not in methods]
+            raise ConfigError(
+                f"suite: tuning: methods must be methods of the suite other than "
+                f"independent, ensemble and those in inherit; not "
+                f"{', '.join(map(str, bad))}"
+            )
+        bad = [
+            f"{m}: {source}"
+            for m, source in inherit.items()
+            if m not in self.methods or m in untuned or source not in methods
+        ]
         if bad:
-            raise ConfigError(f"suite: tuning: inherit maps a method of the suite (not "
-                              f"independent or ensemble) to a tuned method; not "
-                              f"{', '.join(map(str, bad))}")
+            raise ConfigError(
+                f"suite: tuning: inherit maps a method of the suite (not "
+                f"independent or ensemble) to a tuned method; not "
+                f"{', '.join(map(str, bad))}"
+            )
         for _, assignments in self.tuning_points():
             ExperimentConfig.from_dict(apply_overrides(self.settings, assignments))
 
@@ -203,9 +239,13 @@ class Suite:
             folds = folds.get(dataset, folds.get(task))
         splits = self.tuning.get("splits") or {}
         splits = splits.get(dataset, splits.get(task))
-        return (self.splits_for(dataset, task)[:1] if splits is None else parse_seeds(splits),
-                parse_seeds(seeds.get(dataset, seeds.get(task, 0))),
-                None if folds is None else parse_seeds(folds))
+        return (
+            self.splits_for(dataset, task)[:1]
+            if splits is None
+            else parse_numbers(splits, "split seeds"),
+            parse_numbers(seeds.get(dataset, seeds.get(task, 0))),
+            None if folds is None else parse_numbers(folds, "run_folds"),
+        )
 
     def nested(self, dataset: str, task: str) -> bool:
         """Whether ``dataset``'s settings are chosen inside each outer split and fold."""
@@ -232,8 +272,10 @@ class Suite:
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
         except (TypeError, ValueError, AttributeError) as exc:  # a value of an unexpected shape
-            raise ConfigError(f"{source}: a value has the wrong type or shape ({exc}); the shipped "
-                              f"suites show the format (mutualgnn/suites/paper.yaml)") from None
+            raise ConfigError(
+                f"{source}: a value has the wrong type or shape ({exc}); the shipped "
+                f"suites show the format (mutualgnn/suites/paper.yaml)"
+            ) from None
 
     def identity(self) -> dict:
         """What makes two result sets comparable: the name and the shared protocol."""
@@ -256,18 +298,20 @@ class Suite:
         """The cohorts run on ``dataset``, each as ``"gcn,gat"``."""
         value = self.cohorts.get(dataset, self.cohorts.get(task))
         if value is None:
-            raise ConfigError(f"suite {self.name}: no cohort for {dataset} (task {task}); add "
-                              f"cohorts: {{{task}: ['gcn,gat']}}")
+            raise ConfigError(
+                f"suite {self.name}: no cohort for {dataset} (task {task}); add "
+                f"cohorts: {{{task}: ['gcn,gat']}}"
+            )
         return list(value)
 
     def seeds_for(self, dataset: str, task: str) -> list:
         value = self.seeds.get(dataset, self.seeds.get(task, 0))
-        return parse_seeds(value)
+        return parse_numbers(value)
 
     def splits_for(self, dataset: str, task: str) -> list:
         """The split seeds of ``dataset``'s runs (default: ``settings.split_seed``, else 0)."""
         value = self.splits.get(dataset, self.splits.get(task))
-        return parse_seeds(self.settings.get("split_seed", 0) if value is None else value)
+        return parse_numbers(value if value is not None else self.settings.get("split_seed", 0))
 
 
 def _cohorts(key, value) -> list:
@@ -287,14 +331,19 @@ def _cohorts(key, value) -> list:
             out.append(",".join(names))
         else:
             return out
-    raise ConfigError(f"suite: cohorts of {key} must be a cohort such as \"gcn,gat\" or a list of "
-                      f"cohorts, each \"gcn,gat\" or [gcn, gat]; got {value!r}")
+    raise ConfigError(
+        f'suite: cohorts of {key} must be a cohort such as "gcn,gat" or a list of '
+        f'cohorts, each "gcn,gat" or [gcn, gat]; got {value!r}'
+    )
 
 
 def suite_names() -> list:
     """Names of the suites shipped with the package."""
-    return sorted(p.name[:-5] for p in resources.files("mutualgnn.suites").iterdir()
-                  if p.name.endswith(".yaml"))
+    return sorted(
+        p.name[:-5]
+        for p in resources.files("mutualgnn.suites").iterdir()
+        if p.name.endswith(".yaml")
+    )
 
 
 def load_suite(name_or_path) -> Suite:
@@ -307,144 +356,8 @@ def load_suite(name_or_path) -> Suite:
         if not path.is_file():
             raise ConfigError(f"suite file {path} does not exist")
     else:
-        raise ConfigError(f"unknown suite '{text}'; shipped suites: {', '.join(suite_names())}, "
-                          "or give the path of a YAML file")
+        raise ConfigError(
+            f"unknown suite '{text}'; shipped suites: {', '.join(suite_names())}, "
+            "or give the path of a YAML file"
+        )
     return Suite.from_dict(load_yaml(path), source=f"suite {text}")
-
-
-# ---------------------------------------------------------------------------------- plan
-@dataclass(frozen=True)
-class RunSpec:
-    """One unit of a suite: a cohort trained with one method on one seed and fold."""
-
-    dataset: str
-    cohort: str
-    method: str
-    seed: int
-    fold: int | None
-    variant: str = ""          #: the grid's settings, e.g. "label_noise=0.2" ("" without a grid)
-    split_seed: int = 0        #: the seed its splits are drawn with
-
-    @property
-    def key(self) -> tuple:
-        return tuple(getattr(self, k) for k in KEY)
-
-    def label(self) -> str:
-        return " ".join(filter(None, (self.dataset, self.cohort, self.variant, self.method,
-                                      where(self.split_seed, self.seed, self.fold))))
-
-
-def where(split_seed, seed, fold) -> str:
-    """A run's place in words: ``seed 3``, ``seed 0 fold 2``, ``split 1 seed 0 fold 2``."""
-    return ((f"split {split_seed} " if split_seed else "") + f"seed {seed}"
-            + ("" if fold is None else f" fold {fold}"))
-
-
-def plan(suite: Suite, datasets=None, methods=None, stage: str = "all") -> list:
-    """Every :class:`RunSpec` of ``suite`` (optionally only some datasets / methods), ordered
-    dataset, cohort, split seed, seed, fold, variant, method: each seed completes all methods before the
-    next. With ``tuning``, ``stage`` picks the tuning runs (``"tune"``: every grid point of
-    every tuned method on the tuning seeds and folds, after the final runs of the methods
-    that teach them, which need no choice), the final runs (``"final"``), or both in that
-    order (``"all"``)."""
-    final = _plan(suite, datasets, methods)
-    if not suite.tuning or stage == "final":
-        return final
-    tuned = [m for m in suite.tuning["methods"] if methods is None or m in methods]
-    tune = []
-    for spec in final:
-        splits, seeds, folds = suite.tuning_runs(spec.dataset, task_of(spec.dataset))
-        if spec.seed not in seeds or spec.split_seed not in splits:
-            continue
-        if spec.fold is not None and folds is not None and spec.fold not in folds:
-            continue
-        if spec.method in tuned:
-            tune.extend(RunSpec(spec.dataset, spec.cohort, spec.method, spec.seed, spec.fold,
-                                label, spec.split_seed) for label, _ in suite.tuning_points())
-        elif any(METHODS[m].teachers == spec.method for m in tuned):
-            tune.append(spec)  # teachers of tuned runs: final runs, needed first
-    teachers = [s for s in tune if not s.variant.startswith(TUNE)]
-    tune = teachers + [s for s in tune if s.variant.startswith(TUNE)]
-    if stage == "tune":
-        return tune
-    return tune + [s for s in final if s not in set(teachers)]
-
-
-def _plan(suite: Suite, datasets=None, methods=None) -> list:
-    if datasets is not None:
-        datasets = [canonical_name(d) for d in datasets]
-    chosen = suite.datasets if datasets is None else [d for d in suite.datasets if d in datasets]
-    if datasets is not None:
-        missing = sorted(set(datasets) - set(suite.datasets))
-        if missing:
-            raise ConfigError(f"suite {suite.name} has no dataset(s) {', '.join(missing)}; "
-                              f"it has: {', '.join(suite.datasets)}")
-    names = trained_methods(suite.methods if methods is None else
-                            [m for m in suite.methods if m in methods])
-    if methods is not None:
-        missing = sorted(set(methods) - set(suite.methods))
-        if missing:
-            raise ConfigError(f"suite {suite.name} has no method(s) {', '.join(missing)}; "
-                              f"it has: {', '.join(suite.methods)}")
-    specs = []
-    for dataset in chosen:
-        task = task_of(dataset)
-        folds = ([None] if has_official_split(dataset) else
-                 suite.run_folds or list(range(suite.folds)))
-        for cohort in suite.cohorts_for(dataset, task):
-            for split_seed in suite.splits_for(dataset, task):
-                for seed in suite.seeds_for(dataset, task):
-                    for fold in folds:
-                        for variant, _ in suite.variants():
-                            specs.extend(RunSpec(dataset, cohort, m, seed, fold, variant,
-                                                 split_seed)
-                                         for m in names if _applies(m, cohort))
-    return specs
-
-
-def _applies(method: str, cohort: str) -> bool:
-    """Mutual methods need two students or more; a one-student cohort runs ``independent``."""
-    return method == "independent" or len(cohort.split(",")) > 1
-
-
-def spec_config(suite: Suite, spec: RunSpec, data_dir=None, threads=None,
-                choices=None) -> ExperimentConfig:
-    """The :class:`ExperimentConfig` of one unit (``threads``: torch threads, not protocol).
-    A tuning unit runs its grid point; a final unit of a tuned method runs its choice,
-    ``choices[(dataset, cohort, method)]`` (assignments; :func:`~.tuning.choose`), which must
-    be given; an inheriting method (``tuning.inherit``) runs its source's choice."""
-    inherit = suite.tuning.get("inherit", {}) if suite.tuning else {}
-    if spec.variant.startswith(TUNE):
-        assignments = dict(suite.tuning_points())[spec.variant]
-    elif suite.tuning and (spec.method in suite.tuning["methods"] or spec.method in inherit):
-        source = inherit.get(spec.method, spec.method)
-        choices = choices or {}
-        chosen = choices.get((spec.dataset, spec.cohort, source, spec.split_seed, spec.seed,
-                              spec.fold), choices.get((spec.dataset, spec.cohort, source)))
-        if chosen is None:
-            raise ConfigError(f"suite {suite.name}: {spec.label()} runs with the setting "
-                              f"{source}'s tuning chooses; finish the tuning runs first")
-        assignments = chosen
-    else:
-        assignments = dict(suite.variants())[spec.variant]
-    data = apply_overrides(suite.settings, assignments)  # a copy
-    data.setdefault("train", {})
-    data["train"]["progress"] = False
-    if threads is not None:
-        data["train"]["threads"] = threads
-    data.update(dataset=spec.dataset, students=spec.cohort, method=spec.method,
-                seeds=[spec.seed], folds=suite.folds, split_seed=spec.split_seed)
-    if data_dir is not None:
-        data["data_dir"] = str(data_dir)
-    return ExperimentConfig.from_dict(data)
-
-
-def first_runs(specs) -> set:
-    """The first seed/fold of each (dataset, cohort, variant, method): their histories are kept."""
-    seen, keys = set(), set()
-    for s in specs:
-        if (s.dataset, s.cohort, s.variant, s.method) not in seen:
-            seen.add((s.dataset, s.cohort, s.variant, s.method))
-            keys.add(s.key)
-    return keys
-

@@ -1,5 +1,7 @@
-"""Result tables with pandas, from the long frame of :func:`mutualgnn.bench.report.records_frame`
+"""Result tables with pandas, from the long frame of a folder's runs, :func:`records_frame`
 (one row per run and student, ``model`` naming the column: an architecture or ``ensemble``).
+``mutualgnn table`` (:mod:`~.table`) writes them into a results folder; ``mutualgnn report``
+(:mod:`~.report`) puts them on the results page.
 
 * :func:`accuracy_table`: rows (dataset, cohort, method), a column per student and the cohort
   ensemble, cells "mean ± std" of test accuracy in percent (of the dataset's ``metric``, e.g.
@@ -8,11 +10,12 @@
   ``score="val_acc"`` the same table of validation accuracy, by which settings are chosen.
 * :func:`paired_table`: each method minus ``independent`` for the same student on the same
   seed and fold: mean difference, wins/ties/losses, paired t-test and Wilcoxon p-values (scipy).
-  ``mutualgnn report`` (:mod:`~.page`) builds the results page's target from these.
+  ``mutualgnn report`` (:mod:`~.report`) builds the results page's target from these.
 * :func:`cost_table`: time and memory per run next to the mean student accuracy.
 * :func:`write_tables`: all of them (``accuracy``, ``validation``, ``paired``, ``cost``), as
   markdown (``to_markdown``), CSV and LaTeX (``to_latex``, the best cell of each row in bold).
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -28,6 +31,66 @@ from .stats import holm, paired
 FORMATS = ("md", "csv", "latex")
 
 
+def records_frame(records: list):
+    """Stored run records -> one row per (run, student) plus one ``ensemble`` row per run,
+    and the ``ensemble`` method's rows (the ensemble of each ``independent`` run). Failed runs
+    (``status`` ``"failed"``) have no scores and are left out; ``records`` are taken as given,
+    so pass them deduplicated (:meth:`ResultStore.records`)."""
+    rows = []
+    for r in records:
+        if r.failed:
+            continue
+        base = dict(
+            dataset=r.dataset,
+            task=r.task,
+            cohort=r.cohort,
+            method=r.method,
+            seed=r.seed,
+            fold=r.fold,
+            seconds=r.seconds,
+            peak_rss_mb=r.peak_rss_mb,
+            rss_before_mb=r.rss_before_mb,
+            epochs_run=r.epochs_run,
+            split_sha1=r.split_sha1,
+            variant=r.variant,
+            split_seed=r.split_seed,  # the repetition of a cross-validation
+            folds=r.config.get("folds") if r.fold is not None else None,
+            metric=r.metric,
+        )
+        labels = student_labels([s.arch for s in r.students])
+        for k, (label, st) in enumerate(zip(labels, r.students)):
+            rows.append(
+                dict(
+                    base,
+                    student=k,
+                    model=label,
+                    arch=st.arch,
+                    test_acc=st.test_acc,
+                    val_acc=st.val_acc,
+                    best_epoch=st.best_epoch,
+                )
+            )
+        ens = dict(
+            base,
+            student="ensemble",
+            model="ensemble",
+            arch=r.cohort,
+            test_acc=r.ensemble["test_acc"],
+            val_acc=r.ensemble["val_acc"],
+            best_epoch=None,
+        )
+        rows.append(ens)
+        if r.method == "independent":
+            rows.append(dict(ens, method="ensemble"))
+    return pd.DataFrame(rows)
+
+
+def student_labels(archs) -> list:
+    """Column labels of a cohort's students: the architecture, numbered when it repeats
+    (``gcn, gat``; ``gin#0, gin#1``)."""
+    return [a if archs.count(a) == 1 else f"{a}#{archs[:i].count(a)}" for i, a in enumerate(archs)]
+
+
 def reference() -> pd.DataFrame:
     """Literature single-model accuracies (percent) with their sources."""
     with resources.files("mutualgnn").joinpath("reference.csv").open() as fh:
@@ -38,9 +101,12 @@ def sorted_rows(df: pd.DataFrame) -> pd.DataFrame:
     """``df``'s rows with datasets in order of first appearance and methods in the registry's
     order (:data:`~mutualgnn.mutual.METHOD_NAMES`), others last."""
     datasets = list(dict.fromkeys(df["dataset"]))
-    key = {"dataset": lambda c: c.map(datasets.index),
-           "method": lambda c: c.map(lambda m: METHOD_NAMES.index(m) if m in METHOD_NAMES
-                                               else len(METHOD_NAMES))}
+    key = {
+        "dataset": lambda c: c.map(datasets.index),
+        "method": lambda c: c.map(
+            lambda m: METHOD_NAMES.index(m) if m in METHOD_NAMES else len(METHOD_NAMES)
+        ),
+    }
     for col in ("method", "dataset"):  # stable sorts: dataset first, then method
         df = df.sort_values(col, key=key[col], kind="stable")
     return df
@@ -55,8 +121,9 @@ def group_columns(runs: pd.DataFrame) -> list:
 def accuracy_cells(runs: pd.DataFrame, score: str = "test_acc") -> pd.DataFrame:
     """Mean and std (percent) of ``score`` (``test_acc`` or ``val_acc``) and run count per
     (dataset, cohort, [variant,] method, model)."""
-    keep = ~((runs["method"] == "independent") & (runs["model"] == "ensemble")) & \
-        ~((runs["method"] == "ensemble") & (runs["model"] != "ensemble"))
+    keep = ~((runs["method"] == "independent") & (runs["model"] == "ensemble")) & ~(
+        (runs["method"] == "ensemble") & (runs["model"] != "ensemble")
+    )
     grouped = runs[keep].groupby(group_columns(runs) + ["method", "model"], sort=False)[score]
     cells = grouped.agg(mean="mean", std="std", runs="count").reset_index()
     cells[["mean", "std"]] = 100 * cells[["mean", "std"]].fillna(0.0)
@@ -68,8 +135,9 @@ def _scored_otherwise(runs: pd.DataFrame) -> bool:
     return "metric" in runs and bool((runs["metric"].fillna("acc") != "acc").any())
 
 
-def accuracy_table(runs: pd.DataFrame, bold: str | None = None,
-                   score: str = "test_acc") -> pd.DataFrame:
+def accuracy_table(
+    runs: pd.DataFrame, bold: str | None = None, score: str = "test_acc"
+) -> pd.DataFrame:
     """Rows (dataset, cohort, method); columns the cohort's students, ``ensemble``, ``runs`` and
     (test scores) ``literature``. ``bold`` wraps the best mean of each row, e.g.
     ``"\\textbf{%s}"``. ``score="val_acc"``: the validation scores, what a setting is chosen by."""
@@ -79,21 +147,27 @@ def accuracy_table(runs: pd.DataFrame, bold: str | None = None,
     index = group_columns(runs) + ["method"]
     if bold:
         best = cells.groupby(index)["mean"].transform("max")
-        cells.loc[np.isclose(cells["mean"], best), "text"] = \
-            cells.loc[np.isclose(cells["mean"], best), "text"].map(lambda t: bold % t)
-    table = cells.pivot_table(index=index, columns="model", values="text", aggfunc="first",
-                              sort=False)
+        cells.loc[np.isclose(cells["mean"], best), "text"] = cells.loc[
+            np.isclose(cells["mean"], best), "text"
+        ].map(lambda t: bold % t)
+    table = cells.pivot_table(
+        index=index, columns="model", values="text", aggfunc="first", sort=False
+    )
     table = table.reindex(columns=[m for m in models if m in table.columns]).fillna("")
     table["runs"] = cells.groupby(index, sort=False)["runs"].max()
     if _scored_otherwise(runs):  # say what the cells hold where it is not accuracy
         table["metric"] = runs.groupby(index, sort=False)["metric"].first()
     table = sorted_rows(table.reset_index())
     ref = reference()
-    ref_text = {d: ", ".join(f"{a} {v:.1f}" for a, v in zip(g["arch"], g["test_acc"]))
-                for d, g in ref.groupby("dataset")}
+    ref_text = {
+        d: ", ".join(f"{a} {v:.1f}" for a, v in zip(g["arch"], g["test_acc"]))
+        for d, g in ref.groupby("dataset")
+    }
     if score == "test_acc":
-        table["literature"] = [ref_text.get(d, "") if m == "independent" else ""
-                               for d, m in zip(table["dataset"], table["method"])]
+        table["literature"] = [
+            ref_text.get(d, "") if m == "independent" else ""
+            for d, m in zip(table["dataset"], table["method"])
+        ]
     return table.reset_index(drop=True)
 
 
@@ -114,13 +188,19 @@ def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFr
             if len(common) < 2:
                 continue
             result = paired(other.loc[common, "test_acc"], base.loc[common, "test_acc"])
-            rows.append({**dict(zip(groups, names[:-1])), "student": names[-1], "method": method,
-                         "runs": result.n,
-                         f"diff vs {baseline} (pts)": round(100 * result.mean_diff, 2),
-                         "95% CI (pts)": f"[{100 * result.ci_low:+.2f}, {100 * result.ci_high:+.2f}]",
-                         "wins/ties/losses": result.record,
-                         "t-test p": result.t_p,
-                         "Wilcoxon p": float(f"{result.wilcoxon_p:.2g}")})
+            rows.append(
+                {
+                    **dict(zip(groups, names[:-1])),
+                    "student": names[-1],
+                    "method": method,
+                    "runs": result.n,
+                    f"diff vs {baseline} (pts)": round(100 * result.mean_diff, 2),
+                    "95% CI (pts)": f"[{100 * result.ci_low:+.2f}, {100 * result.ci_high:+.2f}]",
+                    "wins/ties/losses": result.record,
+                    "t-test p": result.t_p,
+                    "Wilcoxon p": float(f"{result.wilcoxon_p:.2g}"),
+                }
+            )
     if not rows:
         return pd.DataFrame(rows)
     table = pd.DataFrame(rows)
@@ -145,11 +225,13 @@ def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
     per_run["with_teachers"] = per_run["seconds"] + _teacher_seconds(per_run)
     index = group_columns(runs) + ["method"]
     out = per_run.groupby(index, sort=False).agg(
-        runs=("seconds", "count"), median_seconds=("seconds", "median"),
+        runs=("seconds", "count"),
+        median_seconds=("seconds", "median"),
         median_seconds_with_teachers=("with_teachers", "median"),
         median_ms_per_epoch=("ms_per_epoch", "median"),
         median_peak_growth_mb=("peak_growth_mb", "median"),
-        median_peak_mb=("peak_rss_mb", "median"))
+        median_peak_mb=("peak_rss_mb", "median"),
+    )
     singles = runs[(runs["student"] != "ensemble") & (runs["method"] != "ensemble")]
     out["mean_student_acc"] = 100 * singles.groupby(index, sort=False)["test_acc"].mean()
     return sorted_rows(out.round(1).reset_index()).reset_index(drop=True)
@@ -159,13 +241,16 @@ def _teacher_seconds(per_run: pd.DataFrame) -> pd.Series:
     """Per run (one row each), the seconds of the run its method needs first (``kd``: the
     cohort trained alone on the same unit, :attr:`~mutualgnn.mutual.methods.Method.teachers`);
     0 for a method without one, NaN where that run is not stored."""
-    unit = [c for c in ("dataset", "cohort", "variant", "split_seed", "seed", "fold")
-            if c in per_run]
+    unit = [
+        c for c in ("dataset", "cohort", "variant", "split_seed", "seed", "fold") if c in per_run
+    ]
     key = list(zip(*(per_run[c].fillna(-1).astype(str) for c in unit)))
     seconds = dict(zip(zip(per_run["method"], key), per_run["seconds"]))
     teachers = [getattr(METHODS.get(m), "teachers", None) for m in per_run["method"]]
-    return pd.Series([0.0 if t is None else seconds.get((t, k), float("nan"))
-                      for t, k in zip(teachers, key)], index=per_run.index)
+    return pd.Series(
+        [0.0 if t is None else seconds.get((t, k), float("nan")) for t, k in zip(teachers, key)],
+        index=per_run.index,
+    )
 
 
 def write_tables(runs: pd.DataFrame, directory, formats=FORMATS) -> list:
@@ -173,11 +258,17 @@ def write_tables(runs: pd.DataFrame, directory, formats=FORMATS) -> list:
     ``directory``; returns paths."""
     bad = sorted(set(formats) - set(FORMATS))
     if bad:
-        raise ValueError(f"unknown table format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}")
+        raise ValueError(
+            f"unknown table format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}"
+        )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tables = {"accuracy": accuracy_table(runs), "validation": accuracy_table(runs, score="val_acc"),
-              "paired": paired_table(runs), "cost": cost_table(runs)}
+    tables = {
+        "accuracy": accuracy_table(runs),
+        "validation": accuracy_table(runs, score="val_acc"),
+        "paired": paired_table(runs),
+        "cost": cost_table(runs),
+    }
     paths = []
     for name, table in tables.items():
         if "md" in formats:
@@ -190,8 +281,10 @@ def write_tables(runs: pd.DataFrame, directory, formats=FORMATS) -> list:
         if "latex" in formats:
             paths.append(directory / f"{name}.tex")
             bold = dict(accuracy="test_acc", validation="val_acc").get(name)
-            write_text(paths[-1], _latex(accuracy_table(runs, bold="\x01%s\x02", score=bold)
-                                        if bold else table))
+            write_text(
+                paths[-1],
+                _latex(accuracy_table(runs, bold="\x01%s\x02", score=bold) if bold else table),
+            )
     return paths
 
 

@@ -11,6 +11,7 @@ them into freshly built students (:func:`rebuild_teachers`). Workers, local or o
 never write the results folder. Without the file a distilling run trains the teachers itself
 (:func:`~mutualgnn.experiment.run_once`), as ``mutualgnn run --method kd`` does.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,7 +25,8 @@ from ..experiment import teachers_for
 from ..files import replacing_path
 from ..mutual import METHODS
 from ..mutual import method as method_named
-from .suite import TUNE, RunSpec
+from .suite import TUNE
+from .units import RunSpec
 
 FOLDER = "teachers"
 
@@ -43,8 +45,14 @@ def teacher_key(spec: RunSpec) -> str:
 
 def unit_key(spec: RunSpec, method: str | None = None) -> str:
     """The key of unit ``spec`` (with ``method`` in place of its own, if given) as JSON."""
-    key = dict(dataset=spec.dataset, cohort=spec.cohort, variant=spec.variant,
-               method=method or spec.method, seed=spec.seed, fold=spec.fold)
+    key = dict(
+        dataset=spec.dataset,
+        cohort=spec.cohort,
+        variant=spec.variant,
+        method=method or spec.method,
+        seed=spec.seed,
+        fold=spec.fold,
+    )
     if spec.split_seed:  # a repetition's own teachers (split seed 0 keeps the older key)
         key["split_seed"] = spec.split_seed
     return json.dumps(key, sort_keys=True)
@@ -63,9 +71,11 @@ def teacher_payload(spec: RunSpec, students) -> dict:
     """What is kept of the trained ``students`` of unit ``spec``: its key (JSON), the students'
     names and their state dicts (CPU tensors). Made where the run trains (a worker), written
     by the process that owns the results folder (:func:`save_teachers`)."""
-    return dict(key=unit_key(spec), names=[getattr(s, "arch", type(s).__name__) for s in students],
-                states=[{k: v.detach().cpu() for k, v in s.state_dict().items()}
-                        for s in students])
+    return dict(
+        key=unit_key(spec),
+        names=[getattr(s, "arch", type(s).__name__) for s in students],
+        states=[{k: v.detach().cpu() for k, v in s.state_dict().items()} for s in students],
+    )
 
 
 def save_teachers(folder, payload: dict) -> Path:
@@ -85,8 +95,10 @@ def read_teachers(folder, key: str) -> dict | None:
         return None
     payload = torch.load(path, map_location="cpu", weights_only=True)
     if payload.get("key") != key:
-        raise ValueError(f"{path} holds the students of {payload.get('key')}, not of {key}: "
-                         f"delete it to have the teachers trained again")
+        raise ValueError(
+            f"{path} holds the students of {payload.get('key')}, not of {key}: "
+            f"delete it to have the teachers trained again"
+        )
     return payload
 
 

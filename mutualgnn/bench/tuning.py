@@ -4,7 +4,7 @@ A suite with ``tuning`` (:class:`~.suite.Suite`) runs every point of its grid fo
 method on the same tuning seeds and folds (variant ``tune:...``). :func:`choose` picks, per
 (dataset, cohort, method), the point whose runs have the highest mean validation score over
 runs and students (ties: the earlier point of the grid); test scores play no part. The final
-runs use it (:func:`~.suite.spec_config`), and :func:`tuning_table` shows the choice with the
+runs use it (:func:`~.units.spec_config`), and :func:`tuning_table` shows the choice with the
 validation numbers behind it (``tuning.md`` in the results folder).
 
 A nested dataset (``tuning.nested``) is chosen for inside each outer split and fold instead:
@@ -12,6 +12,7 @@ every tuned method's points run on every split seed, seed and fold, and each fin
 the point of best validation score of its own run (model selection inside the outer fold, as
 Errica et al. 2020 do); the table then counts how many outer folds chose each point.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,11 +31,21 @@ def _scores(suite: Suite, records: list) -> pd.DataFrame:
     for r in records:
         if r.variant not in points or r.failed:
             continue
-        rows.append(dict(dataset=r.dataset, cohort=r.cohort, method=r.method, point=r.variant,
-                         split_seed=r.split_seed, seed=r.seed, fold=-1 if r.fold is None else r.fold,
-                         val=sum(s.val_acc for s in r.students) / len(r.students)))
-    return pd.DataFrame(rows, columns=["dataset", "cohort", "method", "point", "split_seed",
-                                       "seed", "fold", "val"])
+        rows.append(
+            dict(
+                dataset=r.dataset,
+                cohort=r.cohort,
+                method=r.method,
+                point=r.variant,
+                split_seed=r.split_seed,
+                seed=r.seed,
+                fold=-1 if r.fold is None else r.fold,
+                val=sum(s.val_acc for s in r.students) / len(r.students),
+            )
+        )
+    return pd.DataFrame(
+        rows, columns=["dataset", "cohort", "method", "point", "split_seed", "seed", "fold", "val"]
+    )
 
 
 #: what names one outer fold of a nested choice
@@ -56,11 +67,15 @@ def tuning_table(suite: Suite, records: list) -> pd.DataFrame:
     over runs and students, and whether it is the choice."""
     scores = _scores(suite, records)
     if scores.empty:
-        return pd.DataFrame(columns=["dataset", "cohort", "method", "setting", "runs",
-                                     "mean val (%)", "chosen"])
+        return pd.DataFrame(
+            columns=["dataset", "cohort", "method", "setting", "runs", "mean val (%)", "chosen"]
+        )
     order = {label: i for i, (label, _) in enumerate(suite.tuning_points())}
-    table = (scores.groupby(["dataset", "cohort", "method", "point"], sort=False)["val"]
-             .agg(["count", "mean"]).reset_index())
+    table = (
+        scores.groupby(["dataset", "cohort", "method", "point"], sort=False)["val"]
+        .agg(["count", "mean"])
+        .reset_index()
+    )
     table["order"] = table["point"].map(order)
     table = table.sort_values(["dataset", "cohort", "method", "order"], kind="stable")
     table["chosen"] = ""
@@ -70,15 +85,23 @@ def tuning_table(suite: Suite, records: list) -> pd.DataFrame:
     for key, group in table.groupby(["dataset", "cohort", "method"], sort=False):
         if suite.nested(key[0], task_of(key[0])):
             for i, point in zip(group.index, group["point"]):
-                table.loc[i, "chosen"] = f"{picked.get((*key, point), 0)} of {folds.get(key, 0)} folds"
+                table.loc[i, "chosen"] = (
+                    f"{picked.get((*key, point), 0)} of {folds.get(key, 0)} folds"
+                )
             continue
         best = group.sort_values(["mean", "order"], ascending=[False, True]).index[0]
         table.loc[best, "chosen"] = "yes"
-    return pd.DataFrame({"dataset": table["dataset"], "cohort": table["cohort"],
-                         "method": table["method"],
-                         "setting": table["point"].str[len(TUNE):],
-                         "runs": table["count"], "mean val (%)": (100 * table["mean"]).round(2),
-                         "chosen": table["chosen"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "dataset": table["dataset"],
+            "cohort": table["cohort"],
+            "method": table["method"],
+            "setting": table["point"].str[len(TUNE) :],
+            "runs": table["count"],
+            "mean val (%)": (100 * table["mean"]).round(2),
+            "chosen": table["chosen"],
+        }
+    ).reset_index(drop=True)
 
 
 def choose(suite: Suite, records: list) -> dict:
@@ -90,11 +113,14 @@ def choose(suite: Suite, records: list) -> dict:
     points = dict(suite.tuning_points())
     table = tuning_table(suite, records)
     chosen = table[table["chosen"] == "yes"]
-    out = {(r.dataset, r.cohort, r.method): points[TUNE + r.setting]
-           for r in chosen.itertuples(index=False)}
+    out = {
+        (r.dataset, r.cohort, r.method): points[TUNE + r.setting]
+        for r in chosen.itertuples(index=False)
+    }
     for r in _fold_choices(suite, _scores(suite, records)).itertuples(index=False):
-        out[(r.dataset, r.cohort, r.method, r.split_seed, r.seed,
-             None if r.fold == -1 else r.fold)] = points[r.point]
+        out[
+            (r.dataset, r.cohort, r.method, r.split_seed, r.seed, None if r.fold == -1 else r.fold)
+        ] = points[r.point]
     return out
 
 
@@ -102,9 +128,12 @@ def inherit_note(suite: Suite) -> str:
     """The sentence saying which methods run another's choice (``tuning.inherit``); ``""``."""
     inherit = suite.tuning.get("inherit") or {}
     sources = sorted(set(inherit.values()))
-    return " ".join(f"Not tuned: {', '.join(f'`{m}`' for m in inherit if inherit[m] == source)} "
-                    f"run{'s' if sum(v == source for v in inherit.values()) == 1 else ''} "
-                    f"`{source}`'s choice." for source in sources)
+    return " ".join(
+        f"Not tuned: {', '.join(f'`{m}`' for m in inherit if inherit[m] == source)} "
+        f"run{'s' if sum(v == source for v in inherit.values()) == 1 else ''} "
+        f"`{source}`'s choice."
+        for source in sources
+    )
 
 
 def write_choices(suite: Suite, records: list, directory) -> list:
@@ -114,11 +143,21 @@ def write_choices(suite: Suite, records: list, directory) -> list:
     chosen = choose(suite, records)
     names = ("dataset", "cohort", "method", "split_seed", "seed", "fold")
     choices = [dict(zip(names, key), setting=a) for key, a in chosen.items()]
-    choices += [dict(zip(names, (key[0], key[1], m, *key[3:])), setting=a, **{"from": source})
-                for key, a in chosen.items()
-                for m, source in (suite.tuning.get("inherit") or {}).items() if source == key[2]]
+    choices += [
+        dict(zip(names, (key[0], key[1], m, *key[3:])), setting=a, **{"from": source})
+        for key, a in chosen.items()
+        for m, source in (suite.tuning.get("inherit") or {}).items()
+        if source == key[2]
+    ]
     note = inherit_note(suite)
-    return [write_text(f"{directory}/tuning.md", "# Tuning: mean validation score per setting "
-                       "(the final runs use the chosen one)\n\n"
-                       + table.to_markdown(index=False) + "\n" + (f"\n{note}\n" if note else "")),
-            write_text(f"{directory}/tuning.json", json.dumps(choices, indent=1) + "\n")]
+    return [
+        write_text(
+            f"{directory}/tuning.md",
+            "# Tuning: mean validation score per setting "
+            "(the final runs use the chosen one)\n\n"
+            + table.to_markdown(index=False)
+            + "\n"
+            + (f"\n{note}\n" if note else ""),
+        ),
+        write_text(f"{directory}/tuning.json", json.dumps(choices, indent=1) + "\n"),
+    ]

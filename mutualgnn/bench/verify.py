@@ -13,6 +13,7 @@ the stored level (``ATEN_CPU_CAPABILITY``) when this machine has it; when it has
 stored run records no level (written before mutualgnn recorded one), the result says so
 (:attr:`Verified.notes`), so that a changed machine is told apart from a changed result.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,14 +69,16 @@ def choose_runs(runs: list, sample: int, lines=None, cheap: bool = True, seed: i
     if lines:
         missing = [n for n in lines if n not in by_line]
         if missing:
-            raise ConfigError(f"no stored run on line(s) {missing}; the store has lines "
-                              f"{min(by_line)}-{max(by_line)}")
+            raise ConfigError(
+                f"no stored run on line(s) {missing}; the store has lines "
+                f"{min(by_line)}-{max(by_line)}"
+            )
         return [(n, by_line[n]) for n in lines]
     if sample < 1:
         raise ConfigError(f"--sample must be >= 1, got {sample}")
     pool = sorted(runs, key=lambda item: (item[1].seconds, item[0]))
     if cheap:
-        pool = pool[:max(sample, (len(pool) + 1) // 2)]
+        pool = pool[: max(sample, (len(pool) + 1) // 2)]
     chosen = random.Random(seed).sample(pool, min(sample, len(pool)))
     return sorted(chosen, key=lambda item: item[0])
 
@@ -93,16 +96,31 @@ def rerun(record: RunRecord, data_dir=None, datasets: dict | None = None) -> Run
     try:
         config = ExperimentConfig.from_dict(settings)
     except ConfigError as exc:
-        raise ConfigError(f"run '{record.label()}': its stored config no longer reads: {exc}") from None
+        raise ConfigError(
+            f"run '{record.label()}': its stored config no longer reads: {exc}"
+        ) from None
     datasets = {} if datasets is None else datasets
     if config.dataset not in datasets:
         datasets[config.dataset] = load_dataset(config.dataset, config.data_dir)
     dataset = datasets[config.dataset]
     splits = splits_for(config, dataset)
     split = splits[0] if record.fold is None else splits[record.fold]
-    identity = {k: getattr(record, k) for k in ("suite", "dataset", "task", "metric", "cohort",
-                                                "variant", "method", "split_seed", "seed",
-                                                "fold", "config")}
+    identity = {
+        k: getattr(record, k)
+        for k in (
+            "suite",
+            "dataset",
+            "task",
+            "metric",
+            "cohort",
+            "variant",
+            "method",
+            "split_seed",
+            "seed",
+            "fold",
+            "config",
+        )
+    }
     start = time.perf_counter()
     run = run_once(config, dataset, record.seed, split)
     return from_run(run, identity, time.perf_counter() - start)
@@ -116,8 +134,10 @@ def kernel_env(stored: dict, capability: str | None = None) -> dict:
     recorded (no ``cpu_capability``) gives this process's own."""
     level = capability or stored.get("cpu_capability") or cpu_capability()
     cbwr = None if capability else stored.get("mkl_cbwr", "auto")
-    return {"ATEN_CPU_CAPABILITY": level.lower(),
-            "MKL_CBWR": None if cbwr in (None, "auto") else cbwr}
+    return {
+        "ATEN_CPU_CAPABILITY": level.lower(),
+        "MKL_CBWR": None if cbwr in (None, "auto") else cbwr,
+    }
 
 
 def rerun_at(record: RunRecord, env: dict, data_dir=None) -> tuple:
@@ -126,13 +146,17 @@ def rerun_at(record: RunRecord, env: dict, data_dir=None) -> tuple:
     than asked when this processor lacks the level asked for)."""
     child_env = {k: v for k, v in os.environ.items() if k not in env}
     child_env.update({k: v for k, v in env.items() if v is not None})
-    ask = json.dumps(dict(record=record.to_dict(),
-                          data_dir=None if data_dir is None else str(data_dir)))
-    child = subprocess.run([sys.executable, "-m", __name__], input=ask, capture_output=True,
-                           text=True, env=child_env)
+    ask = json.dumps(
+        dict(record=record.to_dict(), data_dir=None if data_dir is None else str(data_dir))
+    )
+    child = subprocess.run(
+        [sys.executable, "-m", __name__], input=ask, capture_output=True, text=True, env=child_env
+    )
     if child.returncode != 0:
-        raise ConfigError(f"run '{record.label()}': its rerun in a child process failed:\n"
-                          f"{child.stderr.strip()[-2000:]}")
+        raise ConfigError(
+            f"run '{record.label()}': its rerun in a child process failed:\n"
+            f"{child.stderr.strip()[-2000:]}"
+        )
     answer = json.loads(child.stdout.strip().splitlines()[-1])
     return RunRecord.from_dict(answer["now"]), answer["cpu_capability"]
 
@@ -145,19 +169,31 @@ def machine_notes(record: RunRecord, ran_at: str, asked: str | None = None) -> l
     if asked is not None and asked.upper() != (level or "").upper():
         notes.append(f"rerun at CPU capability {ran_at}, as asked (--cpu-capability)")
     elif level is None:
-        notes.append(f"the stored run records no CPU capability (written before mutualgnn "
-                     f"recorded it): a difference may be the machine's, not the code's; rerun "
-                     f"here at {ran_at} ({cpu_model()})")
+        notes.append(
+            f"the stored run records no CPU capability (written before mutualgnn "
+            f"recorded it): a difference may be the machine's, not the code's; rerun "
+            f"here at {ran_at} ({cpu_model()})"
+        )
     elif level.upper() != ran_at.upper():
-        notes.append(f"the CPU differs: stored at capability {level}, which this machine lacks "
-                     f"(rerun at {ran_at}): a difference may be the machine's, not the code's")
+        notes.append(
+            f"the CPU differs: stored at capability {level}, which this machine lacks "
+            f"(rerun at {ran_at}): a difference may be the machine's, not the code's"
+        )
     if model is not None and model != cpu_model():
         notes.append(f"stored on {model}, rerun on {cpu_model()}")
     return notes
 
 
-def verify(directory, sample: int = 3, lines=None, cheap: bool = True, seed: int = 0,
-           data_dir=None, log=None, capability: str | None = None) -> list:
+def verify(
+    directory,
+    sample: int = 3,
+    lines=None,
+    cheap: bool = True,
+    seed: int = 0,
+    data_dir=None,
+    log=None,
+    capability: str | None = None,
+) -> list:
     """Rerun chosen runs of ``directory`` (:func:`choose_runs`) and compare them (:func:`~.record.differences`);
     returns one :class:`Verified` each, and calls ``log`` with each as it finishes.
 
@@ -165,8 +201,9 @@ def verify(directory, sample: int = 3, lines=None, cheap: bool = True, seed: int
     level ``capability`` when given: in this process when they are this process's, else in a
     child process (:func:`rerun_at`)."""
     out, datasets = [], {}
-    here = kernel_env({"cpu_capability": cpu_capability(),
-                       "mkl_cbwr": os.environ.get("MKL_CBWR", "auto")})
+    here = kernel_env(
+        {"cpu_capability": cpu_capability(), "mkl_cbwr": os.environ.get("MKL_CBWR", "auto")}
+    )
     for line, record in choose_runs(stored_runs(directory), sample, lines, cheap, seed):
         start = time.perf_counter()
         env = kernel_env(record.versions, capability)
@@ -174,9 +211,14 @@ def verify(directory, sample: int = 3, lines=None, cheap: bool = True, seed: int
             now, ran_at = rerun(record, data_dir, datasets), cpu_capability()
         else:
             now, ran_at = rerun_at(record, env, data_dir)
-        result = Verified(line, record.label(), record.commit,
-                          time.perf_counter() - start, differences(record, now),
-                          machine_notes(record, ran_at, capability))
+        result = Verified(
+            line,
+            record.label(),
+            record.commit,
+            time.perf_counter() - start,
+            differences(record, now),
+            machine_notes(record, ran_at, capability),
+        )
         out.append(result)
         if log:
             log(result)

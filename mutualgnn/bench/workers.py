@@ -8,6 +8,7 @@ the teachers a run needs (``teachers_of(run)``), what to do with a finished run
 (``lost(run, message)``). Workers never touch the results folder: this process is its only
 writer. A distilling run is submitted only once the run that trains its teachers has finished
 (:func:`dispatch`)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -70,14 +71,21 @@ def run_local(planned, work: Work, jobs: int, kernels: str | None = None) -> Non
     """Train ``planned`` runs in ``jobs`` spawned worker processes of one torch thread each,
     their kernels pinned to ``kernels`` (a suite's level) where given. On an error or Ctrl-C
     here, the workers are stopped (runs in flight are lost; finished ones are stored)."""
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init, initargs=(1,))
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(1,),
+    )
     try:
         with environment(pinned_kernels(kernels) if kernels else {}):  # workers start in here
-            dispatch(planned, jobs,
-                     lambda run: pool.submit(work.execute, run, work.teachers_of(run)),
-                     lambda futures: wait(futures, return_when=FIRST_COMPLETED)[0],
-                     lambda run, future: work.finish(future.result()))
+            dispatch(
+                planned,
+                jobs,
+                lambda run: pool.submit(work.execute, run, work.teachers_of(run)),
+                lambda futures: wait(futures, return_when=FIRST_COMPLETED)[0],
+                lambda run, future: work.finish(future.result()),
+            )
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         for process in multiprocessing.active_children():  # the pool's workers

@@ -9,7 +9,7 @@ Two small objects, one per task, each with a documented layout (in the spirit of
   ``labels`` (G,) int64; cross-validated unless it has an official split (ogbg-molhiv).
 
 Each is judged by its ``metric``: ``"acc"`` (accuracy), or ogb's metric for ogb's datasets
-(``"rocauc"`` for ogbg-molhiv); see :func:`metric_of`.
+(``"rocauc"`` for ogbg-molhiv); see :func:`~mutualgnn.metrics.metric_of`.
 
 Raw files are looked up in a *data directory* (``data_dir`` argument, else ``$MUTUALGNN_DATA_DIR``,
 else ``~/.cache/mutualgnn/datasets``) in DGL's raw layout (``cora_v2/ind.cora_v2.x``,
@@ -39,21 +39,72 @@ their tasks and raw files), :mod:`~.locations` (data and cache folders), :mod:`~
 adapter per source), :mod:`~.from_ogb` (ogb's datasets), :mod:`~.graph_file` (graph files of
 one's own), :mod:`~.errors`.
 """
-from .containers import (GraphDataset, NodeDataset, Split, continuous_features, flip_labels,
-                         standardize_features, stratified_folds, with_features, with_labels)
+
+from .containers import (
+    GraphDataset,
+    NodeDataset,
+    Split,
+    continuous_features,
+    flip_labels,
+    standardize_features,
+    stratified_folds,
+    with_features,
+    with_labels,
+)
 from .errors import DatasetError, DatasetFormatError, DatasetNotFoundError
-from .locations import (EMBEDDED_DIR, ENV_CACHE_DIR, ENV_DATA_DIR, ENV_DOWNLOAD, default_cache_dir,
-                        default_data_dir)
+from .locations import (
+    EMBEDDED_DIR,
+    ENV_CACHE_DIR,
+    ENV_DATA_DIR,
+    ENV_DOWNLOAD,
+    default_cache_dir,
+    default_data_dir,
+)
 from ..metrics import OGB
-from .names import (BUILTIN, KNOWN, SUITE, canonical_name, embedded_dir, expected_files,
-                    files_present, has_official_split, is_file_dataset, task_of)
+from .names import (
+    BUILTIN,
+    KNOWN,
+    SUITE,
+    canonical_name,
+    embedded_dir,
+    expected_files,
+    files_present,
+    has_official_split,
+    is_file_dataset,
+    task_of,
+)
 from .sources import dataset_table, load_dataset
 
-__all__ = ["GraphDataset", "NodeDataset", "Split", "continuous_features", "flip_labels",
-           "standardize_features", "with_features",
-           "stratified_folds", "with_labels", "DatasetError", "DatasetFormatError",
-           "DatasetNotFoundError", "OGB", "EMBEDDED_DIR", "ENV_CACHE_DIR", "ENV_DATA_DIR", "ENV_DOWNLOAD",
-           "default_cache_dir", "default_data_dir", "BUILTIN", "KNOWN", "SUITE", "canonical_name",
-           "embedded_dir", "expected_files", "files_present", "has_official_split",
-           "is_file_dataset", "task_of", "dataset_table",
-           "load_dataset"]
+__all__ = [
+    "GraphDataset",
+    "NodeDataset",
+    "Split",
+    "continuous_features",
+    "flip_labels",
+    "standardize_features",
+    "with_features",
+    "stratified_folds",
+    "with_labels",
+    "DatasetError",
+    "DatasetFormatError",
+    "DatasetNotFoundError",
+    "OGB",
+    "EMBEDDED_DIR",
+    "ENV_CACHE_DIR",
+    "ENV_DATA_DIR",
+    "ENV_DOWNLOAD",
+    "default_cache_dir",
+    "default_data_dir",
+    "BUILTIN",
+    "KNOWN",
+    "SUITE",
+    "canonical_name",
+    "embedded_dir",
+    "expected_files",
+    "files_present",
+    "has_official_split",
+    "is_file_dataset",
+    "task_of",
+    "dataset_table",
+    "load_dataset",
+]

@@ -8,6 +8,7 @@
 Plus what a run does to one: :func:`flip_labels` (label noise), :func:`with_labels`,
 :func:`standardize_features`, and :func:`stratified_folds` (cross-validation).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,8 +41,9 @@ class Split:
 
     def to(self, device) -> Split:
         """The split with its index tensors on ``device`` (not copied when already there)."""
-        return dataclasses.replace(self, train=self.train.to(device), val=self.val.to(device),
-                                   test=self.test.to(device))
+        return dataclasses.replace(
+            self, train=self.train.to(device), val=self.val.to(device), test=self.test.to(device)
+        )
 
 
 @dataclass
@@ -67,11 +69,16 @@ class NodeDataset:
                 raise DatasetError(f"the graph needs node data '{key}' (graph.ndata['{key}'])")
         if split is None:
             try:
-                split = Split(*(torch.nonzero(graph.ndata[f"{p}_mask"], as_tuple=True)[0]
-                                for p in ("train", "val", "test")))
+                split = Split(
+                    *(
+                        torch.nonzero(graph.ndata[f"{p}_mask"], as_tuple=True)[0]
+                        for p in ("train", "val", "test")
+                    )
+                )
             except KeyError:
-                raise DatasetError("give a Split, or boolean train_mask / val_mask / test_mask "
-                                   "in graph.ndata") from None
+                raise DatasetError(
+                    "give a Split, or boolean train_mask / val_mask / test_mask in graph.ndata"
+                ) from None
         g = dgl.graph(graph.edges(), num_nodes=graph.num_nodes())
         g.ndata["feat"] = graph.ndata["feat"].float()
         g.ndata["label"] = graph.ndata["label"].long()
@@ -102,9 +109,18 @@ class NodeDataset:
 
     def stats(self) -> dict:
         g = self.graph
-        return {"name": self.name, "task": "node", "graphs": 1, "nodes": g.num_nodes(),
-                "edges": g.num_edges(), "features": self.num_features, "classes": self.num_classes,
-                "train": len(self.split.train), "val": len(self.split.val), "test": len(self.split.test)}
+        return {
+            "name": self.name,
+            "task": "node",
+            "graphs": 1,
+            "nodes": g.num_nodes(),
+            "edges": g.num_edges(),
+            "features": self.num_features,
+            "classes": self.num_classes,
+            "train": len(self.split.train),
+            "val": len(self.split.val),
+            "test": len(self.split.test),
+        }
 
 
 @dataclass
@@ -142,28 +158,39 @@ class GraphDataset:
         """What the dataset is judged by: ``"acc"``, or ogb's metric (:func:`metric_of`)."""
         return metric_of(self.name)
 
-    def splits(self, folds: int = 10, seed: int = 0, scheme: str = "public",
-               val_fraction: float = 0.1) -> list[Split]:
+    def splits(
+        self, folds: int = 10, seed: int = 0, scheme: str = "public", val_fraction: float = 0.1
+    ) -> list[Split]:
         """Stratified ``folds``-fold cross-validation, a stratified validation split carved out of
         each training fold. Deterministic in ``seed`` (a repetition of the cross-validation is
         another ``seed``). A dataset with an official split has that one split: the arguments
         are then ignored. ``scheme`` is for node datasets and is ignored here."""
         if self.split is not None:
             return [self.split]
-        return stratified_folds(self.labels.numpy(), folds=folds, seed=seed, val_fraction=val_fraction)
+        return stratified_folds(
+            self.labels.numpy(), folds=folds, seed=seed, val_fraction=val_fraction
+        )
 
     def stats(self) -> dict:
         nodes = sum(g.num_nodes() for g in self.graphs)
         edges = sum(g.num_edges() for g in self.graphs)
-        out = {"name": self.name, "task": "graph", "graphs": len(self.graphs), "nodes": nodes,
-               "edges": edges, "features": self.num_features, "classes": self.num_classes}
+        out = {
+            "name": self.name,
+            "task": "graph",
+            "graphs": len(self.graphs),
+            "nodes": nodes,
+            "edges": edges,
+            "features": self.num_features,
+            "classes": self.num_classes,
+        }
         if self.split is not None:
             out.update({part: len(getattr(self.split, part)) for part in ("train", "val", "test")})
         return out
 
 
-def flip_labels(labels: torch.Tensor, rows, fraction: float, num_classes: int,
-                seed: int) -> torch.Tensor:
+def flip_labels(
+    labels: torch.Tensor, rows, fraction: float, num_classes: int, seed: int
+) -> torch.Tensor:
     """A copy of ``labels`` (N,) in which ``round(fraction * len(rows))`` of ``rows``, chosen
     uniformly, carry a label drawn uniformly from the other classes (symmetric label noise).
     Deterministic in ``seed``."""
@@ -172,7 +199,7 @@ def flip_labels(labels: torch.Tensor, rows, fraction: float, num_classes: int,
     out = labels.clone()
     rows = torch.as_tensor(rows).reshape(-1)
     rng = np.random.default_rng(seed)
-    chosen = rows[torch.as_tensor(rng.permutation(len(rows))[:round(fraction * len(rows))])]
+    chosen = rows[torch.as_tensor(rng.permutation(len(rows))[: round(fraction * len(rows))])]
     shift = torch.as_tensor(rng.integers(1, num_classes, size=len(chosen)), dtype=out.dtype)
     out[chosen] = (out[chosen] + shift) % num_classes  # any class but the true one, uniformly
     return out
@@ -200,22 +227,25 @@ def standardize_features(dataset, rows):
         x = dataset.graph.ndata["feat"]
         scaler = StandardScaler().fit(x[rows.to(x.device)].cpu().numpy())
         graph = dataset.graph.local_var()  # new node data, same structure
-        graph.ndata["feat"] = torch.as_tensor(scaler.transform(x.cpu().numpy()),
-                                              dtype=torch.float32).to(x.device)
+        graph.ndata["feat"] = torch.as_tensor(
+            scaler.transform(x.cpu().numpy()), dtype=torch.float32
+        ).to(x.device)
         return dataclasses.replace(dataset, graph=graph)
     train = [dataset.graphs[i] for i in rows.tolist()]
     scaler = StandardScaler().fit(torch.cat([g.ndata["feat"] for g in train]).cpu().numpy())
     graphs = []
     for g in dataset.graphs:
         h = g.local_var()
-        h.ndata["feat"] = torch.as_tensor(scaler.transform(g.ndata["feat"].cpu().numpy()),
-                                          dtype=torch.float32).to(g.device)
+        h.ndata["feat"] = torch.as_tensor(
+            scaler.transform(g.ndata["feat"].cpu().numpy()), dtype=torch.float32
+        ).to(g.device)
         graphs.append(h)
     return dataclasses.replace(dataset, graphs=graphs)
 
 
-def random_node_split(labels: np.ndarray, seed: int, train_per_class: int = 20,
-                      val_per_class: int = 30) -> Split:
+def random_node_split(
+    labels: np.ndarray, seed: int, train_per_class: int = 20, val_per_class: int = 30
+) -> Split:
     """A random split of nodes with labels ``labels`` (N,) as Shchur et al. (2018, *Pitfalls of
     graph neural network evaluation*) draw them: ``train_per_class`` training and
     ``val_per_class`` validation nodes of every class, chosen uniformly, and every other node for
@@ -226,11 +256,13 @@ def random_node_split(labels: np.ndarray, seed: int, train_per_class: int = 20,
     for c in np.unique(labels):
         rows = np.flatnonzero(labels == c)
         if len(rows) <= train_per_class + val_per_class:
-            raise ValueError(f"class {c} has {len(rows)} nodes, too few for {train_per_class} "
-                             f"training and {val_per_class} validation nodes and a test set")
+            raise ValueError(
+                f"class {c} has {len(rows)} nodes, too few for {train_per_class} "
+                f"training and {val_per_class} validation nodes and a test set"
+            )
         chosen = rng.permutation(rows)
         train.append(chosen[:train_per_class])
-        val.append(chosen[train_per_class:train_per_class + val_per_class])
+        val.append(chosen[train_per_class : train_per_class + val_per_class])
     train, val = np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
     test = np.setdiff1d(np.arange(len(labels)), np.concatenate([train, val]))
     return Split(*(torch.as_tensor(i, dtype=torch.long) for i in (train, val, test)))
@@ -239,8 +271,9 @@ def random_node_split(labels: np.ndarray, seed: int, train_per_class: int = 20,
 def continuous_features(dataset) -> bool:
     """Whether a graph dataset's node features hold values other than 0 and 1: continuous
     attributes (PROTEINS, ENZYMES), not only one-hot labels (MUTAG, ogbg-molhiv)."""
-    return dataset.task == "graph" and any(bool(((g.ndata["feat"] != 0) & (g.ndata["feat"] != 1))
-                                                .any()) for g in dataset.graphs)
+    return dataset.task == "graph" and any(
+        bool(((g.ndata["feat"] != 0) & (g.ndata["feat"] != 1)).any()) for g in dataset.graphs
+    )
 
 
 def with_features(dataset, features: str, rows):
@@ -256,8 +289,9 @@ def with_features(dataset, features: str, rows):
     return dataset
 
 
-def stratified_folds(labels: np.ndarray, folds: int = 10, seed: int = 0,
-                     val_fraction: float = 0.1) -> list[Split]:
+def stratified_folds(
+    labels: np.ndarray, folds: int = 10, seed: int = 0, val_fraction: float = 0.1
+) -> list[Split]:
     """``folds`` stratified folds over ``labels`` (G,); each training fold gives up a stratified
     ``val_fraction`` of its rows as validation. Returns one :class:`Split` per fold."""
     labels = np.asarray(labels)
@@ -265,13 +299,20 @@ def stratified_folds(labels: np.ndarray, folds: int = 10, seed: int = 0,
         raise ValueError(f"folds must be >= 2 for cross-validation, got {folds}")
     _, counts = np.unique(labels, return_counts=True)
     if counts.min() < folds:
-        raise ValueError(f"the smallest class has {counts.min()} examples, fewer than folds={folds}; "
-                         "use fewer folds")
+        raise ValueError(
+            f"the smallest class has {counts.min()} examples, fewer than folds={folds}; "
+            "use fewer folds"
+        )
     kfold = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     out = []
     for fold, (train_val, test) in enumerate(kfold.split(np.zeros(len(labels)), labels)):
-        train, val = train_test_split(train_val, test_size=val_fraction, stratify=labels[train_val],
-                                      random_state=seed + fold)
-        out.append(Split(*(torch.as_tensor(np.sort(i), dtype=torch.long) for i in (train, val, test)),
-                         fold=fold))
+        train, val = train_test_split(
+            train_val, test_size=val_fraction, stratify=labels[train_val], random_state=seed + fold
+        )
+        out.append(
+            Split(
+                *(torch.as_tensor(np.sort(i), dtype=torch.long) for i in (train, val, test)),
+                fold=fold,
+            )
+        )
     return out

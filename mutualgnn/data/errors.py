@@ -1,4 +1,5 @@
 """The errors raised while loading a dataset; each message says the fix."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """ogb's datasets (:data:`~mutualgnn.metrics.OGB`) through ogb's own DGL dataset classes."""
+
 from __future__ import annotations
 
 import contextlib
@@ -28,16 +29,17 @@ def _downloads_without_asking(module):
 
 
 def ogb_class(name: str):
-    """ogb's DGL dataset class of ``name`` behind the protocol :func:`load_dgl` drives DGL's
-    classes with: constructed with the cache folder ``root``; ``raw_path`` is the dataset's
+    """ogb's DGL dataset class of ``name`` behind the protocol :func:`~.staging.load_dgl` drives
+    DGL's classes with: constructed with the cache folder ``root``; ``raw_path`` is the dataset's
     folder in it (``root/ogbn_arxiv``); ``download()`` is called when that holds neither ogb's
     processed file nor raw files (a no-op here: ogb then downloads in its constructor).
 
     ogb never reads stdin here: it asks whether to update a folder that lacks its
     ``RELEASE_v{version}.txt`` marker, which the staged copy is given (the marker is all that
     question checks); and it asks before downloading more than 1 GB (ogbn-products), which is
-    answered yes: this only runs when downloading is allowed (:func:`download_allowed`). Its
-    progress messages go to stderr, keeping stdout for results."""
+    answered yes: this only runs when downloading is allowed
+    (:func:`~.locations.download_allowed`). Its progress messages go to stderr, keeping stdout
+    for results."""
     from ogb.graphproppred import DglGraphPropPredDataset
     from ogb.nodeproppred import DglNodePropPredDataset
 
@@ -47,14 +49,17 @@ def ogb_class(name: str):
         def __init__(self, root: str):
             folder = Path(root) / ogb_folder(name)
             self.raw_path = str(folder)
-            if (folder / "processed" / "dgl_data_processed").is_file() \
-                    or (folder / "raw" / "edge.csv.gz").is_file():
+            if (folder / "processed" / "dgl_data_processed").is_file() or (
+                folder / "raw" / "edge.csv.gz"
+            ).is_file():
                 (folder / f"RELEASE_v{ogb_meta(name)['version']}.txt").touch()
             else:
                 shutil.rmtree(folder, ignore_errors=True)  # a partial folder: stage it again
                 self.download()
-            with _downloads_without_asking(sys.modules[base.__module__]), \
-                    contextlib.redirect_stdout(sys.stderr):
+            with (
+                _downloads_without_asking(sys.modules[base.__module__]),
+                contextlib.redirect_stdout(sys.stderr),
+            ):
                 super().__init__(name, root)
 
         def download(self):
@@ -65,7 +70,7 @@ def ogb_class(name: str):
 
 
 def ogb_dataset(name: str, ds) -> NodeDataset | GraphDataset:
-    """One of :data:`OGB` from ogb's dataset ``ds``, with its official split.
+    """One of :data:`~mutualgnn.metrics.OGB` from ogb's dataset ``ds``, with its official split.
 
     ogbn sets: ogb's graph, node features (N, F) float32 and labels (N,); ogbn-arxiv's citation
     edges are directed, so their reverses are added (``dgl.add_reverse_edges``, as DGL's
@@ -79,8 +84,10 @@ def ogb_dataset(name: str, ds) -> NodeDataset | GraphDataset:
         g, labels = ds[0]
         labels = labels.reshape(-1).long()
         if labels.shape[0] != g.num_nodes() or "feat" not in g.ndata:
-            raise DatasetFormatError(f"dataset '{name}': {labels.shape[0]} labels for "
-                                     f"{g.num_nodes()} nodes, or no node features (node-feat)")
+            raise DatasetFormatError(
+                f"dataset '{name}': {labels.shape[0]} labels for "
+                f"{g.num_nodes()} nodes, or no node features (node-feat)"
+            )
         for key in [k for k in g.ndata if k != "feat"]:  # ogbn-arxiv's publication years
             g.ndata.pop(key)
         if ogb_meta(name)["add_inverse_edge"] != "True":
@@ -90,15 +97,18 @@ def ogb_dataset(name: str, ds) -> NodeDataset | GraphDataset:
         return NodeDataset(name=name, graph=g, num_classes=num_classes, split=split)
     labels = ds.labels.reshape(-1).long()
     if len(labels) != len(ds.graphs):
-        raise DatasetFormatError(f"dataset '{name}': {len(labels)} graph labels for "
-                                 f"{len(ds.graphs)} graphs; the raw files do not match")
+        raise DatasetFormatError(
+            f"dataset '{name}': {len(labels)} graph labels for "
+            f"{len(ds.graphs)} graphs; the raw files do not match"
+        )
     feats = _atom_one_hot(name, torch.cat([g.ndata["feat"] for g in ds.graphs]))
     # ogb's graphs, fresh from its processed file, are kept (new graphs: ten times slower)
     for g, feat in zip(ds.graphs, torch.split(feats, [g.num_nodes() for g in ds.graphs])):
         g.ndata["feat"] = feat
         g.edata.pop("feat", None)  # bond features are not used
-    return GraphDataset(name=name, graphs=list(ds.graphs), labels=labels,
-                        num_classes=num_classes, split=split)
+    return GraphDataset(
+        name=name, graphs=list(ds.graphs), labels=labels, num_classes=num_classes, split=split
+    )
 
 
 def _atom_one_hot(name: str, atoms: torch.Tensor) -> torch.Tensor:
@@ -111,12 +121,17 @@ def _atom_one_hot(name: str, atoms: torch.Tensor) -> torch.Tensor:
 
     dims = torch.tensor(get_atom_feature_dims())
     atoms = atoms.long()
-    if atoms.ndim != 2 or atoms.shape[1] != len(dims) or atoms.min() < 0 \
-            or bool((atoms >= dims).any()):
+    if (
+        atoms.ndim != 2
+        or atoms.shape[1] != len(dims)
+        or atoms.min() < 0
+        or bool((atoms >= dims).any())
+    ):
         raise DatasetFormatError(
             f"dataset '{name}': node-feat.csv.gz must hold {len(dims)} integer atom features "
             f"per row, each from 0 to below its column's size {dims.tolist()}; got a "
-            f"{tuple(atoms.shape)} table that is not")
+            f"{tuple(atoms.shape)} table that is not"
+        )
     offsets = torch.cumsum(dims, 0) - dims
     out = torch.zeros(atoms.shape[0], int(dims.sum()))
     out.scatter_(1, atoms + offsets, 1.0)

@@ -9,6 +9,7 @@ A dataset name is taken as such a file when it ends in ``.bin``, holds a path se
 an existing file (:func:`is_graph_file`); the dataset is named after the file's stem. Its task is known only by
 reading the file: :func:`file_task` counts its graphs (one: node task).
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,11 +24,13 @@ from .errors import DatasetError, DatasetFormatError, DatasetNotFoundError
 
 MASKS = ("train_mask", "val_mask", "test_mask")
 MAGIC = (0xDD2E4FF046B4A13F).to_bytes(8, "little")  #: the first bytes of dgl.save_graphs' files
-FORMAT = ("Expected a file written by dgl.save_graphs(path, graphs, labels): for node "
-          "classification ONE graph with ndata 'feat' (N, F), 'label' (N,) and boolean "
-          "'train_mask', 'val_mask', 'test_mask' (N,); for graph classification several graphs, "
-          "each with ndata 'feat' (n_i, F), saved with labels={'labels': tensor of one class per "
-          "graph}.")
+FORMAT = (
+    "Expected a file written by dgl.save_graphs(path, graphs, labels): for node "
+    "classification ONE graph with ndata 'feat' (N, F), 'label' (N,) and boolean "
+    "'train_mask', 'val_mask', 'test_mask' (N,); for graph classification several graphs, "
+    "each with ndata 'feat' (n_i, F), saved with labels={'labels': tensor of one class per "
+    "graph}."
+)
 
 
 def is_graph_file(name: str) -> bool:
@@ -35,8 +38,12 @@ def is_graph_file(name: str) -> bool:
     dataset name has one, so a folder or a missing file is reported as such, not taken for a TU
     name) or an existing file."""
     raw = name.strip()
-    return (raw.lower().endswith(".bin") or "/" in raw or os.sep in raw
-            or Path(raw).expanduser().is_file())
+    return (
+        raw.lower().endswith(".bin")
+        or "/" in raw
+        or os.sep in raw
+        or Path(raw).expanduser().is_file()
+    )
 
 
 def _error(path: Path, problem: str, cls=DatasetFormatError) -> DatasetError:
@@ -46,8 +53,9 @@ def _error(path: Path, problem: str, cls=DatasetFormatError) -> DatasetError:
 def _existing(name: str) -> Path:
     path = Path(name.strip()).expanduser()
     if not path.is_file():
-        raise _error(path, "no such file" if not path.exists() else "not a file",
-                     DatasetNotFoundError)
+        raise _error(
+            path, "no such file" if not path.exists() else "not a file", DatasetNotFoundError
+        )
     return path
 
 
@@ -96,15 +104,21 @@ def _node_dataset(path: Path, g) -> NodeDataset:
     n = g.num_nodes()
     missing = [key for key in ("feat", "label", *MASKS) if key not in g.ndata]
     if missing:
-        raise _error(path, "a file of one graph is a node task, but the graph's ndata lacks "
-                           + ", ".join(repr(k) for k in missing))
+        raise _error(
+            path,
+            "a file of one graph is a node task, but the graph's ndata lacks "
+            + ", ".join(repr(k) for k in missing),
+        )
     feat, label = g.ndata["feat"], g.ndata["label"]
     if feat.dim() != 2:
         raise _error(path, f"ndata 'feat' has shape {tuple(feat.shape)}, not (nodes, features)")
     label = label.reshape(-1) if label.dim() == 2 and label.shape[1] == 1 else label
     if label.dim() != 1 or label.is_floating_point() or (n and int(label.min()) < 0):
-        raise _error(path, "ndata 'label' must hold one class index >= 0 per node (an integer "
-                           "tensor of shape (N,))")
+        raise _error(
+            path,
+            "ndata 'label' must hold one class index >= 0 per node (an integer "
+            "tensor of shape (N,))",
+        )
     graph = dgl.graph(g.edges(), num_nodes=n)
     graph.ndata["feat"], graph.ndata["label"] = feat, label
     for key in MASKS:
@@ -120,22 +134,31 @@ def _node_dataset(path: Path, g) -> NodeDataset:
 def _graph_dataset(path: Path, graphs: list, labels: dict) -> GraphDataset:
     if "labels" not in labels:
         found = f" (it holds {', '.join(repr(k) for k in labels)})" if labels else ""
-        raise _error(path, f"{len(graphs)} graphs are a graph task, but the file has no graph "
-                           f"labels under the key 'labels'{found}")
+        raise _error(
+            path,
+            f"{len(graphs)} graphs are a graph task, but the file has no graph "
+            f"labels under the key 'labels'{found}",
+        )
     y = labels["labels"]
     y = y.reshape(-1) if y.dim() == 2 and y.shape[1] == 1 else y
     if y.dim() != 1 or len(y) != len(graphs) or y.is_floating_point() or int(y.min()) < 0:
-        raise _error(path, f"labels['labels'] must hold one class index >= 0 per graph (an "
-                           f"integer tensor of shape ({len(graphs)},)); it has shape "
-                           f"{tuple(y.shape)} and dtype {y.dtype}")
+        raise _error(
+            path,
+            f"labels['labels'] must hold one class index >= 0 per graph (an "
+            f"integer tensor of shape ({len(graphs)},)); it has shape "
+            f"{tuple(y.shape)} and dtype {y.dtype}",
+        )
     out = []
     for i, g in enumerate(graphs):
         feat = g.ndata["feat"] if "feat" in g.ndata else None
         if feat is None or feat.dim() != 2:
             raise _error(path, f"graph {i} has no ndata 'feat' of shape (nodes, features)")
         if feat.shape[1] != graphs[0].ndata["feat"].shape[1]:
-            raise _error(path, f"graph {i} has {feat.shape[1]} features per node, graph 0 has "
-                               f"{graphs[0].ndata['feat'].shape[1]}")
+            raise _error(
+                path,
+                f"graph {i} has {feat.shape[1]} features per node, graph 0 has "
+                f"{graphs[0].ndata['feat'].shape[1]}",
+            )
         h = dgl.graph(g.edges(), num_nodes=g.num_nodes())
         h.ndata["feat"] = feat.float()
         out.append(h)

@@ -1,4 +1,5 @@
 """Where raw files are read (the data directory) and where DGL and ogb write (the cache)."""
+
 from __future__ import annotations
 
 import os

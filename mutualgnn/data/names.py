@@ -1,6 +1,7 @@
 """Dataset names: which datasets are known, their task, their split kind and the raw files each
 needs in the data directory (DGL's raw layout, or ogb's for ogb's datasets). A name may also be
 the path of a graph file of one's own (see :mod:`~.graph_file`): it is kept as given."""
+
 from __future__ import annotations
 
 import os
@@ -81,13 +82,18 @@ def expected_files(name: str) -> list[str]:
         return []
     if n in OGB:
         meta = ogb_meta(n)
-        extra = [f for key in ("additional node files", "additional edge files")
-                 for f in meta[key].split(",") if meta[key] != "None"]
+        extra = [
+            f
+            for key in ("additional node files", "additional edge files")
+            for f in meta[key].split(",")
+            if meta[key] != "None"
+        ]
         label = "node-label" if task_of(n) == "node" else "graph-label"
         raw = ["edge", "num-node-list", "num-edge-list", "node-feat", label, *extra]
-        return ([f"{ogb_folder(n)}/raw/{f}.csv.gz" for f in raw]
-                + [f"{ogb_folder(n)}/split/{meta['split']}/{part}.csv.gz"
-                   for part in ("train", "valid", "test")])
+        return [f"{ogb_folder(n)}/raw/{f}.csv.gz" for f in raw] + [
+            f"{ogb_folder(n)}/split/{meta['split']}/{part}.csv.gz"
+            for part in ("train", "valid", "test")
+        ]
     return [f"{n}/{n}/{n}_{part}.txt" for part in TU_REQUIRED]
 
 

@@ -1,6 +1,7 @@
 """Loading a dataset by name: the citation sets and TU sets through DGL's dataset classes, ogb's
 through ogb's, the two built-in sets (karate, minigc) made in memory, and graph files of one's
 own (:mod:`~.graph_file`). Cora's raw files also ship with the package (:func:`embedded_dir`)."""
+
 from __future__ import annotations
 
 import os
@@ -16,15 +17,28 @@ from .containers import GraphDataset, NodeDataset, Split
 from .errors import DatasetFormatError
 from .locations import default_cache_dir, default_data_dir
 from .graph_file import load_graph_file
-from .names import (BUILTIN, CITATION, KNOWN, canonical_name, embedded_dir, expected_files,
-                    files_present, is_file_dataset, ogb_folder, task_of)
+from .names import (
+    BUILTIN,
+    CITATION,
+    KNOWN,
+    canonical_name,
+    embedded_dir,
+    expected_files,
+    files_present,
+    is_file_dataset,
+    ogb_folder,
+    task_of,
+)
 from .from_ogb import ogb_class, ogb_dataset
 from .staging import load_dgl
 
 
-def load_dataset(name: str, data_dir: str | os.PathLike | None = None,
-                 cache_dir: str | os.PathLike | None = None,
-                 download: bool | None = None) -> NodeDataset | GraphDataset:
+def load_dataset(
+    name: str,
+    data_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    download: bool | None = None,
+) -> NodeDataset | GraphDataset:
     """Load a dataset by name (see :func:`canonical_name`) from ``data_dir`` (see module doc),
     or from a graph file (a path: ``data_dir`` and the cache are not used)."""
     n = canonical_name(name)
@@ -37,8 +51,11 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None,
     data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
     cache_dir = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
     if n in CITATION:
-        cls = {"cora": dgl.data.CoraGraphDataset, "citeseer": dgl.data.CiteseerGraphDataset,
-               "pubmed": dgl.data.PubmedGraphDataset}[n]
+        cls = {
+            "cora": dgl.data.CoraGraphDataset,
+            "citeseer": dgl.data.CiteseerGraphDataset,
+            "pubmed": dgl.data.PubmedGraphDataset,
+        }[n]
         make = lambda cls_, raw: _citation(n, cls_(raw_dir=raw, verbose=False))  # noqa: E731
         return load_dgl(n, make, cls, CITATION[n], data_dir, cache_dir, download, embedded_dir(n))
     if n in OGB:
@@ -48,15 +65,20 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None,
     return load_dgl(n, make, dgl.data.TUDataset, n, data_dir, cache_dir, download)
 
 
-
 def _citation(name: str, ds) -> NodeDataset:
     g = ds[0]
     sizes = [int(g.ndata[f"{part}_mask"].sum()) for part in ("train", "val", "test")]
     if min(sizes) == 0 or g.ndata["feat"].shape[0] != g.num_nodes():
-        raise DatasetFormatError(f"dataset '{name}': the split read from the raw files is "
-                                 f"train/val/test = {sizes}; the files look truncated")
-    split = Split(*(torch.nonzero(g.ndata[f"{part}_mask"], as_tuple=True)[0]
-                    for part in ("train", "val", "test")))
+        raise DatasetFormatError(
+            f"dataset '{name}': the split read from the raw files is "
+            f"train/val/test = {sizes}; the files look truncated"
+        )
+    split = Split(
+        *(
+            torch.nonzero(g.ndata[f"{part}_mask"], as_tuple=True)[0]
+            for part in ("train", "val", "test")
+        )
+    )
     graph = dgl.graph(g.edges(), num_nodes=g.num_nodes())
     graph.ndata["feat"] = g.ndata["feat"].float()
     graph.ndata["label"] = g.ndata["label"].long()
@@ -65,15 +87,19 @@ def _citation(name: str, ds) -> NodeDataset:
 
 def _tu(name: str, ds) -> GraphDataset:
     if len(ds.graph_labels) != len(ds.graph_lists):
-        raise DatasetFormatError(f"dataset '{name}': {len(ds.graph_labels)} graph labels for "
-                                 f"{len(ds.graph_lists)} graphs; the raw files do not match")
+        raise DatasetFormatError(
+            f"dataset '{name}': {len(ds.graph_labels)} graph labels for "
+            f"{len(ds.graph_lists)} graphs; the raw files do not match"
+        )
     graphs, labels = zip(*[ds[i] for i in range(len(ds))])
     labels = torch.as_tensor(np.asarray([int(label) for label in labels]), dtype=torch.long)
     has_labels = "node_labels" in graphs[0].ndata
     has_attr = "node_attr" in graphs[0].ndata
     if not (has_labels or has_attr):
-        raise DatasetFormatError(f"dataset '{name}' has neither node labels nor node attributes; "
-                                 "mutualgnn needs one of them as node features")
+        raise DatasetFormatError(
+            f"dataset '{name}' has neither node labels nor node attributes; "
+            "mutualgnn needs one of them as node features"
+        )
     num_node_labels = 0
     if has_labels:
         offset = int(min(int(g.ndata["node_labels"].min()) for g in graphs))
@@ -89,9 +115,9 @@ def _tu(name: str, ds) -> GraphDataset:
         h = dgl.graph(g.edges(), num_nodes=g.num_nodes())
         h.ndata["feat"] = torch.cat(parts, dim=1)
         out.append(h)
-    return GraphDataset(name=name, graphs=list(out), labels=labels,
-                        num_classes=int(labels.max()) + 1)
-
+    return GraphDataset(
+        name=name, graphs=list(out), labels=labels, num_classes=int(labels.max()) + 1
+    )
 
 
 def _karate() -> NodeDataset:
@@ -100,8 +126,9 @@ def _karate() -> NodeDataset:
     g = dgl.data.KarateClubDataset()[0]
     labels = g.ndata["label"].long()
     rng = np.random.default_rng(0)
-    train = np.concatenate([rng.choice(np.flatnonzero(labels.numpy() == c), 4, replace=False)
-                            for c in range(2)])
+    train = np.concatenate(
+        [rng.choice(np.flatnonzero(labels.numpy() == c), 4, replace=False) for c in range(2)]
+    )
     rest = np.setdiff1d(np.arange(g.num_nodes()), train)
     val, test = train_test_split(rest, test_size=0.5, stratify=labels.numpy()[rest], random_state=0)
     graph = dgl.graph(g.edges(), num_nodes=g.num_nodes())
@@ -122,8 +149,7 @@ def _minigc(num_graphs: int = 240) -> GraphDataset:
         g.ndata["feat"] = torch.nn.functional.one_hot(g.in_degrees().clamp(max=15), 16).float()
         graphs.append(g)
         labels.append(int(label))
-    return GraphDataset(name="minigc", graphs=graphs, labels=torch.tensor(labels),
-                        num_classes=8)
+    return GraphDataset(name="minigc", graphs=graphs, labels=torch.tensor(labels), num_classes=8)
 
 
 def dataset_table(data_dir: str | os.PathLike | None = None) -> list[dict]:
@@ -140,10 +166,26 @@ def dataset_table(data_dir: str | os.PathLike | None = None) -> list[dict]:
         size = "-"
         if present:
             st = load_dataset(n, root, download=False).stats()
-            size = (f"{st['nodes']} nodes, {st['edges']} edges" if st["task"] == "node"
-                    else f"{st['graphs']} graphs") + f", {st['features']} features, {st['classes']} classes"
-        source = ("built in" if n in BUILTIN else "embedded" if embedded
-                  else str(root / expected_files(n)[0].split("/")[0]))
-        rows.append({"name": n, "task": task_of(n), "metric": metric_of(n), "present": present,
-                     "size": size, "source": source})
+            size = (
+                f"{st['nodes']} nodes, {st['edges']} edges"
+                if st["task"] == "node"
+                else f"{st['graphs']} graphs"
+            ) + f", {st['features']} features, {st['classes']} classes"
+        source = (
+            "built in"
+            if n in BUILTIN
+            else "embedded"
+            if embedded
+            else str(root / expected_files(n)[0].split("/")[0])
+        )
+        rows.append(
+            {
+                "name": n,
+                "task": task_of(n),
+                "metric": metric_of(n),
+                "present": present,
+                "size": size,
+                "source": source,
+            }
+        )
     return rows

@@ -11,6 +11,7 @@ touches the network: the data directory's files when they are all there, else th
 copy, staged exactly as the data directory's would be. So Cora loads offline, and silently, on
 a fresh install.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,12 +43,23 @@ def _offline(cls):
 
 
 def _fingerprint(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): [p.stat().st_size, int(p.stat().st_mtime)]
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): [p.stat().st_size, int(p.stat().st_mtime)]
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
-def load_dgl(name, make, cls, raw_folder, data_dir: Path, cache_dir: Path, download,
-             embedded: Path | None = None):
+def load_dgl(
+    name,
+    make,
+    cls,
+    raw_folder,
+    data_dir: Path,
+    cache_dir: Path,
+    download,
+    embedded: Path | None = None,
+):
     """Instantiate DGL dataset class ``cls`` with ``raw_dir`` in the cache, staging the user's raw
     folder ``data_dir/raw_folder`` there first under the name DGL asks for. ``embedded``: a
     folder shipped with the package holding ``raw_folder`` too, staged the same way when the data
@@ -60,8 +72,11 @@ def load_dgl(name, make, cls, raw_folder, data_dir: Path, cache_dir: Path, downl
     for record in stage_root.glob("*.source.json"):
         staged = json.loads(record.read_text())
         # staged from another folder, or the user's raw files changed: stage again
-        if staged.get("source") != str(source) or not source.is_dir() \
-                or staged.get("files") != _fingerprint(source):
+        if (
+            staged.get("source") != str(source)
+            or not source.is_dir()
+            or staged.get("files") != _fingerprint(source)
+        ):
             shutil.rmtree(stage_root)
             break
     stage_root.mkdir(parents=True, exist_ok=True)
@@ -101,7 +116,8 @@ def _stage(name, make, cls, source: Path, target: Path, stage_root: Path):
     for path in [target, *target.rglob("*")]:  # the source may be read-only; DGL writes here
         path.chmod(path.stat().st_mode | stat.S_IWUSR)
     (target.parent / (target.name + ".source.json")).write_text(
-        json.dumps({"source": str(source), "files": _fingerprint(source)}))
+        json.dumps({"source": str(source), "files": _fingerprint(source)})
+    )
     try:
         return make(cls, str(stage_root))
     except Exception as exc:
@@ -111,21 +127,29 @@ def _stage(name, make, cls, source: Path, target: Path, stage_root: Path):
 
 def _not_found(name: str, data_dir: Path) -> DatasetNotFoundError:
     files = "\n".join(f"  {data_dir / f}" for f in expected_files(name))
-    known = "" if name in SUITE + OGB else (
-        f"'{name}' is not one of the known datasets ({', '.join(KNOWN)}); it was "
-        "taken as the name of a TU dataset (names are case-sensitive, e.g. tu:IMDB-BINARY).\n")
+    known = (
+        ""
+        if name in SUITE + OGB
+        else (
+            f"'{name}' is not one of the known datasets ({', '.join(KNOWN)}); it was "
+            "taken as the name of a TU dataset (names are case-sensitive, e.g. tu:IMDB-BINARY).\n"
+        )
+    )
     library, origin = "DGL", ""
     if name in OGB:
         meta = ogb_meta(name)
         library = "ogb"
-        origin = (f"They are the files of {meta['url']}, unzipped, with its folder "
-                  f"'{meta['download_name']}' renamed to '{ogb_folder(name)}'.\n")
+        origin = (
+            f"They are the files of {meta['url']}, unzipped, with its folder "
+            f"'{meta['download_name']}' renamed to '{ogb_folder(name)}'.\n"
+        )
     return DatasetNotFoundError(
         f"{known}dataset '{name}' was not found in the data directory {data_dir}.\n"
         f"Expected these raw files ({library}'s raw layout):\n{files}\n{origin}"
         f"Put them there, or point --data-dir or the environment variable {ENV_DATA_DIR} at the "
         f"folder that holds them. With internet access {library} downloads them "
-        f"(unless {ENV_DOWNLOAD}=0).")
+        f"(unless {ENV_DOWNLOAD}=0)."
+    )
 
 
 def _format_error(name: str, where: Path, exc: Exception) -> DatasetFormatError:
@@ -133,4 +157,5 @@ def _format_error(name: str, where: Path, exc: Exception) -> DatasetFormatError:
     return DatasetFormatError(
         f"dataset '{name}': {library} could not read the raw files staged from {where} "
         f"({type(exc).__name__}: {exc}). The files may be truncated or malformed: replace them with "
-        f"a fresh copy (expected: {', '.join(expected_files(name))}).")
+        f"a fresh copy (expected: {', '.join(expected_files(name))})."
+    )

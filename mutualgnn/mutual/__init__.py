@@ -7,14 +7,38 @@ Modules: :mod:`~.criterion` (:class:`MutualLoss`, the cohort's loss as one modul
 entropy, :func:`~.losses.cohort_loss`), :mod:`~.methods` (name -> settings), :mod:`~.settings`
 (:class:`MutualConfig`).
 """
+
 from .coordinator import KINDS, Coordinator, CoordinatorOutput
 from .criterion import MutualLoss, MutualLossOutput
 from .losses import cohort_loss, entropy, kl_to_target, supervised
-from .methods import (METHOD_NAMES, METHODS, Method, method, method_settings, teacher_of,
-                      trained_methods)
+from .methods import (
+    METHOD_NAMES,
+    METHODS,
+    Method,
+    method,
+    method_settings,
+    teacher_of,
+    trained_methods,
+)
 from .settings import KL_ROWS, MutualConfig
 
-__all__ = ["KINDS", "Coordinator", "CoordinatorOutput", "MutualLoss", "MutualLossOutput",
-           "cohort_loss", "entropy", "kl_to_target", "supervised", "METHOD_NAMES", "METHODS",
-           "Method", "method", "method_settings", "teacher_of", "trained_methods", "KL_ROWS",
-           "MutualConfig"]
+__all__ = [
+    "KINDS",
+    "Coordinator",
+    "CoordinatorOutput",
+    "MutualLoss",
+    "MutualLossOutput",
+    "cohort_loss",
+    "entropy",
+    "kl_to_target",
+    "supervised",
+    "METHOD_NAMES",
+    "METHODS",
+    "Method",
+    "method",
+    "method_settings",
+    "teacher_of",
+    "trained_methods",
+    "KL_ROWS",
+    "MutualConfig",
+]

@@ -32,6 +32,7 @@ targets the other students learn from. Kinds (``kind``):
     prediction sharpened alike, q_k = softmax(w z_k / T). The control for ALW: does learning
     the weights per row and class add anything to a fixed sharpening?
 """
+
 from __future__ import annotations
 
 import math
@@ -48,22 +49,31 @@ KINDS = ("alw", "gate", "temperature", "uniform", "sharpen")
 
 @dataclass
 class CoordinatorOutput:
-    targets: torch.Tensor   # (K, N, C) probabilities, detached
-    weights: torch.Tensor   # (K, N, C)
-    loss: torch.Tensor      # scalar, for the coordinator's own parameters
+    targets: torch.Tensor  # (K, N, C) probabilities, detached
+    weights: torch.Tensor  # (K, N, C)
+    loss: torch.Tensor  # scalar, for the coordinator's own parameters
 
 
 class Coordinator(nn.Module):
-    """See the module docstring. ``num_students`` K >= 2, ``num_classes`` C, width ``hidden``."""
+    """See the module docstring. ``num_students`` K (K >= 2 to learn from peers; ``kd`` may
+    distil one student from one teacher), ``num_classes`` C, width ``hidden``."""
 
-    def __init__(self, num_students: int, num_classes: int, kind: str = "alw", hidden: int = 16,
-                 temperature: float = 1.0, t_min: float = 0.5, t_max: float = 4.0,
-                 sharpen: float = 2.0):
+    def __init__(
+        self,
+        num_students: int,
+        num_classes: int,
+        kind: str = "alw",
+        hidden: int = 16,
+        temperature: float = 1.0,
+        t_min: float = 0.5,
+        t_max: float = 4.0,
+        sharpen: float = 2.0,
+    ):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"unknown coordinator kind '{kind}'; choose from: {', '.join(KINDS)}")
-        if num_students < 2:
-            raise ValueError(f"a coordinator needs K >= 2 students, got {num_students}")
+        if not isinstance(num_students, int) or num_students < 1:
+            raise ValueError(f"a coordinator needs K >= 1 students, got {num_students}")
         if temperature <= 0:
             raise ValueError("temperature must be > 0")
         self.kind, self.num_students, self.num_classes = kind, num_students, num_classes
@@ -78,11 +88,13 @@ class Coordinator(nn.Module):
                 nn.init.kaiming_uniform_(self.A.data[k].T, a=math.sqrt(5))
             self.a_bias = nn.Parameter(torch.zeros(K, 1, h))
             out = C if kind == "alw" else 1
-            self.phi = nn.Parameter(torch.zeros(K, h, out))   # zero: identity / uniform at start
+            self.phi = nn.Parameter(torch.zeros(K, h, out))  # zero: identity / uniform at start
             self.phi_bias = nn.Parameter(torch.zeros(K, 1, out))
         if kind == "temperature":
             if not t_min < temperature < t_max:
-                raise ValueError(f"need t_min < temperature < t_max, got {t_min}, {temperature}, {t_max}")
+                raise ValueError(
+                    f"need t_min < temperature < t_max, got {t_min}, {temperature}, {t_max}"
+                )
             self.t_min, self.t_max = float(t_min), float(t_max)
             frac = (temperature - t_min) / (t_max - t_min)
             self.t_offset = math.log(frac / (1 - frac))  # sigmoid(offset) puts T_v at T initially
@@ -93,23 +105,28 @@ class Coordinator(nn.Module):
         Computed with the rows last, (K, features, N): the products with C+1 and h inputs
         and the activations then vectorise along the N rows (1.8x faster than rows first at
         K = 4, N = 2708, C = 7, forward and backward)."""
-        neg_entropy = -losses.entropy(z, self.temperature).unsqueeze(1)       # (K, 1, N)
-        u = torch.cat([z.transpose(1, 2), neg_entropy], dim=1)               # (K, C+1, N)
-        chi = F.leaky_relu(torch.baddbmm(self.a_bias.transpose(1, 2),
-                                         self.A.transpose(1, 2), u))          # (K, h, N)
-        scores = torch.baddbmm(self.phi_bias.transpose(1, 2),
-                               self.phi.transpose(1, 2), chi)                 # (K, out, N)
-        return scores.transpose(1, 2)                                         # (K, N, out)
+        neg_entropy = -losses.entropy(z, self.temperature).unsqueeze(1)  # (K, 1, N)
+        u = torch.cat([z.transpose(1, 2), neg_entropy], dim=1)  # (K, C+1, N)
+        chi = F.leaky_relu(
+            torch.baddbmm(self.a_bias.transpose(1, 2), self.A.transpose(1, 2), u)
+        )  # (K, h, N)
+        scores = torch.baddbmm(
+            self.phi_bias.transpose(1, 2), self.phi.transpose(1, 2), chi
+        )  # (K, out, N)
+        return scores.transpose(1, 2)  # (K, N, out)
 
-    def forward(self, logits, labels: torch.Tensor | None = None,
-                labelled: torch.Tensor | None = None) -> CoordinatorOutput:
+    def forward(
+        self, logits, labels: torch.Tensor | None = None, labelled: torch.Tensor | None = None
+    ) -> CoordinatorOutput:
         """``logits``: (K, N, C) tensor or list of K (N, C) tensors; ``labels`` (N,) and
         ``labelled`` (index or bool mask of the labelled rows) feed the coordinator's own loss."""
         z = torch.stack(list(logits)) if not torch.is_tensor(logits) else logits
         z = z.detach()
         if z.shape[0] != self.num_students or z.shape[-1] != self.num_classes:
-            raise ValueError(f"expected logits of shape (K={self.num_students}, N, "
-                             f"C={self.num_classes}), got {tuple(z.shape)}")
+            raise ValueError(
+                f"expected logits of shape (K={self.num_students}, N, "
+                f"C={self.num_classes}), got {tuple(z.shape)}"
+            )
         T = self.temperature
         zero = z.new_zeros(())
         has_labels = labels is not None and labelled is not None
@@ -130,17 +147,19 @@ class Coordinator(nn.Module):
             return CoordinatorOutput(losses.softmax(weights * z / T), weights, zero)
         scores = self._unit(z)
         if self.kind == "alw":
-            weights = 2 * torch.sigmoid(scores)                           # (K, N, C)
+            weights = 2 * torch.sigmoid(scores)  # (K, N, C)
             weighted = weights * z
-            return CoordinatorOutput(losses.softmax(weighted / T).detach(), weights.detach(),
-                                     ce(weighted))
+            return CoordinatorOutput(
+                losses.softmax(weighted / T).detach(), weights.detach(), ce(weighted)
+            )
         if self.kind == "gate":
-            gate = torch.softmax(scores, dim=0)                           # (K, N, 1)
-            ensemble = (gate * z).sum(0)                                  # (N, C)
+            gate = torch.softmax(scores, dim=0)  # (K, N, 1)
+            ensemble = (gate * z).sum(0)  # (N, C)
             target = losses.softmax(ensemble / T).detach()
             return CoordinatorOutput(target.expand_as(z), gate.expand_as(z).detach(), ce(ensemble))
         # temperature
         t_row = self.t_min + (self.t_max - self.t_min) * torch.sigmoid(scores + self.t_offset)
-        scaled = z / t_row                                                # (K, N, C)
-        return CoordinatorOutput(losses.softmax(scaled).detach(), (T / t_row).expand_as(z).detach(),
-                                 ce(scaled))
+        scaled = z / t_row  # (K, N, C)
+        return CoordinatorOutput(
+            losses.softmax(scaled).detach(), (T / t_row).expand_as(z).detach(), ce(scaled)
+        )

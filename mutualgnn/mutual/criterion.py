@@ -11,6 +11,7 @@ It holds the coordinator (:class:`~.coordinator.Coordinator`, built when the met
 mutual term) and the method's settings (:func:`~.methods.method_settings`); its loss is
 :func:`~.losses.cohort_loss`. Pure torch: no DGL.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,29 +48,55 @@ class MutualLoss(nn.Module):
     ``method`` (any of :data:`~.methods.METHOD_NAMES`). ``settings`` (a :class:`MutualConfig`) and
     keyword overrides of its fields (``lam=0.3``, ``gamma=0.1``, ``temperature=2.0``, ...) give
     the terms; the method then forces its own (e.g. ``dml``: no entropy term, uniform
-    coordinator). ``names`` label the students in error messages."""
+    coordinator). ``names`` label the students in error messages. A method that learns from
+    peers needs ``num_students`` >= 2; ``kd``, which learns from teachers, takes any K >= 1
+    (one MLP distilled from one GNN: ``mutualgnn distil``)."""
 
-    def __init__(self, num_students: int, num_classes: int, method: str = "gml",
-                 settings: MutualConfig | None = None, names=None, **overrides):
+    def __init__(
+        self,
+        num_students: int,
+        num_classes: int,
+        method: str = "gml",
+        settings: MutualConfig | None = None,
+        names=None,
+        **overrides,
+    ):
         super().__init__()
         if not isinstance(num_students, int) or num_students < 1:
             raise ValueError(f"num_students must be a positive int, got {num_students!r}")
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
         self.method = method_named(method).name
-        self.settings = method_settings(self.method, dataclasses.replace(settings or MutualConfig(),
-                                                                         **overrides))
+        self.settings = method_settings(
+            self.method, dataclasses.replace(settings or MutualConfig(), **overrides)
+        )
         s = self.settings
-        if s.lam != 0 and num_students < 2:
-            raise ValueError(f"method '{self.method}' needs K >= 2 students (it learns from "
-                             f"peers); got {num_students}: use 'independent' for one")
+        if s.lam != 0 and num_students < 2 and method_named(self.method).teachers is None:
+            raise ValueError(
+                f"method '{self.method}' needs K >= 2 students (it learns from "
+                f"peers); got {num_students}: use 'independent' for one"
+            )
         self.num_students, self.num_classes = num_students, num_classes
-        self.names = list(names) if names is not None else [f"student {k}" for k in
-                                                            range(num_students)]
-        self.coordinator = (Coordinator(num_students, num_classes, s.coordinator, s.hidden,
-                                        s.temperature, s.t_min, s.t_max, s.sharpen)
-                            if s.lam != 0 else None)
-        self.gamma_now = s.gamma  #: the entropy coefficient of the current epoch (:meth:`start_epoch`)
+        self.names = (
+            list(names) if names is not None else [f"student {k}" for k in range(num_students)]
+        )
+        self.coordinator = (
+            Coordinator(
+                num_students,
+                num_classes,
+                s.coordinator,
+                s.hidden,
+                s.temperature,
+                s.t_min,
+                s.t_max,
+                s.sharpen,
+            )
+            if s.lam != 0
+            else None
+        )
+        self.gamma_now = (
+            s.gamma
+        )  #: the entropy coefficient of the current epoch (:meth:`start_epoch`)
 
     @property
     def active(self) -> bool:
@@ -93,8 +120,15 @@ class MutualLoss(nn.Module):
         then takes ``teacher_logits``."""
         return method_named(self.method).teachers is not None
 
-    def forward(self, logits, labels: torch.Tensor, mask, students=None,
-                gamma: float | None = None, teacher_logits=None) -> MutualLossOutput:
+    def forward(
+        self,
+        logits,
+        labels: torch.Tensor,
+        mask,
+        students=None,
+        gamma: float | None = None,
+        teacher_logits=None,
+    ) -> MutualLossOutput:
         """``logits``: K tensors (n, C), one per student, on the same n rows; ``labels`` (n,);
         ``mask``: the labelled rows, a bool mask (n,), an index tensor or a slice.
         ``students`` (indices) restricts the sum to those students (alternating updates);
@@ -106,16 +140,19 @@ class MutualLoss(nn.Module):
         self._check(logits, labels)
         if self.needs_teachers and self.settings.lam != 0:
             if teacher_logits is None:
-                raise ValueError(f"method '{self.method}' distils every student from its "
-                                 f"teacher: give teacher_logits, {self.num_students} tensors "
-                                 f"(n, C) from teachers trained alone (fit(..., teachers=[...]))")
+                raise ValueError(
+                    f"method '{self.method}' distils every student from its "
+                    f"teacher: give teacher_logits, {self.num_students} tensors "
+                    f"(n, C) from teachers trained alone (fit(..., teachers=[...]))"
+                )
             teacher_logits = list(teacher_logits)
             self._check(teacher_logits, labels, what="teacher")
         elif teacher_logits is not None:
             raise ValueError(f"method '{self.method}' takes no teacher_logits; 'kd' does")
         gamma = self.gamma_now if gamma is None else gamma
-        total, per_student, out = cohort_loss(logits, labels, mask, self.settings, gamma,
-                                              self.coordinator, students, teacher_logits)
+        total, per_student, out = cohort_loss(
+            logits, labels, mask, self.settings, gamma, self.coordinator, students, teacher_logits
+        )
         if out is None:
             return MutualLossOutput(total, per_student, 0)
         return MutualLossOutput(total, per_student, out.loss, out.targets, out.weights)
@@ -128,12 +165,19 @@ class MutualLoss(nn.Module):
         names = self.names if what == "student" else [f"the teacher of {n}" for n in self.names]
         for name, z in zip(names, logits):
             if not torch.is_tensor(z):
-                raise ValueError(f"{name} returned {type(z).__name__}, not a tensor of logits: "
-                                 f"forward(graph, features) must return (rows, classes) logits")
-            if z.dim() != 2 or z.shape[1] != self.num_classes or (rows is not None and
-                                                                 z.shape[0] != rows):
-                raise ValueError(f"{name} returned logits of shape {tuple(z.shape)}; expected "
-                                 f"({rows}, {self.num_classes}): one row per node (node task) "
-                                 f"or per graph (graph task), one column per class")
+                raise ValueError(
+                    f"{name} returned {type(z).__name__}, not a tensor of logits: "
+                    f"forward(graph, features) must return (rows, classes) logits"
+                )
+            if (
+                z.dim() != 2
+                or z.shape[1] != self.num_classes
+                or (rows is not None and z.shape[0] != rows)
+            ):
+                raise ValueError(
+                    f"{name} returned logits of shape {tuple(z.shape)}; expected "
+                    f"({rows}, {self.num_classes}): one row per node (node task) "
+                    f"or per graph (graph task), one column per class"
+                )
             if not z.is_floating_point():
                 raise ValueError(f"{name} returned {z.dtype} logits; expected floats")

@@ -3,6 +3,7 @@ cohort (:func:`cohort_loss`). Pure torch: logits may come from any library.
 
 All reductions are means over rows ("batchmean"), so a term does not grow with N.
 """
+
 from __future__ import annotations
 
 import torch
@@ -59,7 +60,9 @@ def entropy(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
     return -(log_p.exp() * log_p).sum(-1)
 
 
-def kl_to_target(target: torch.Tensor, logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+def kl_to_target(
+    target: torch.Tensor, logits: torch.Tensor, temperature: float = 1.0
+) -> torch.Tensor:
     """T^2 * mean over rows of KL(target || softmax(logits / T)).
 
     ``target`` (N, C) are probabilities and are treated as constants (detached here), so no
@@ -67,7 +70,7 @@ def kl_to_target(target: torch.Tensor, logits: torch.Tensor, temperature: float 
     """
     log_p = log_softmax(logits / temperature)
     kl = F.kl_div(log_p, target.detach(), reduction="batchmean")
-    return kl * (temperature ** 2)
+    return kl * (temperature**2)
 
 
 class PeerTargets:
@@ -85,7 +88,7 @@ class PeerTargets:
 
     def __init__(self, targets: torch.Tensor, own: bool = False):
         self.targets, self.own = targets.detach(), own
-        self.total = self.targets.sum(0)                                    # Q (n, C)
+        self.total = self.targets.sum(0)  # Q (n, C)
         self.plogp = torch.xlogy(self.targets, self.targets).sum(dim=(1, 2))  # (K,)
 
     def mutual(self, log_p: torch.Tensor, student: int, temperature: float = 1.0) -> torch.Tensor:
@@ -93,14 +96,22 @@ class PeerTargets:
         K, n = self.targets.shape[:2]
         if self.own:
             kl = self.plogp[student] - (self.targets[student] * log_p).sum()
-            return kl * (temperature ** 2 / n)
+            return kl * (temperature**2 / n)
         peers = self.total - self.targets[student]
         kl = (self.plogp.sum() - self.plogp[student]) - (peers * log_p).sum()
-        return kl * (temperature ** 2 / (n * (K - 1)))
+        return kl * (temperature**2 / (n * (K - 1)))
 
 
-def cohort_loss(logits: list, labels: torch.Tensor, labelled, settings, gamma: float,
-                coordinator=None, students=None, teacher_logits=None) -> tuple:
+def cohort_loss(
+    logits: list,
+    labels: torch.Tensor,
+    labelled,
+    settings,
+    gamma: float,
+    coordinator=None,
+    students=None,
+    teacher_logits=None,
+) -> tuple:
     """The summed loss of one iteration of a cohort, for students j = 1..K with logits z_j:
 
         L = sum_j [ CE(z_j, y) + lam * mean_{k != j} T^2 KL(sg[q_k] || softmax(z_j / T))

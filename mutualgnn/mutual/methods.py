@@ -21,6 +21,7 @@ prediction of the independently trained students, so a benchmark trains it once.
 distils each student from a teacher trained alone (:attr:`Method.teachers`: the ``independent``
 run of the same cohort, seed and split; :func:`teacher_of` says which of its students).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,9 +32,9 @@ from dataclasses import dataclass, field
 class Method:
     name: str
     description: str
-    forces: dict = field(default_factory=dict)   #: MutualConfig fields this method sets
-    trained_as: str | None = None                #: the method whose training it reuses
-    teachers: str | None = None                  #: the method that trains its teachers first
+    forces: dict = field(default_factory=dict)  #: MutualConfig fields this method sets
+    trained_as: str | None = None  #: the method whose training it reuses
+    teachers: str | None = None  #: the method that trains its teachers first
 
     @property
     def mutual(self) -> bool:
@@ -44,31 +45,57 @@ class Method:
 _INDEPENDENT = dict(coordinator="uniform", lam=0.0, gamma=0.0, alternating=False)
 
 #: every method by name, in the order tables show them
-METHODS = {m.name: m for m in (
-    Method("independent", "each student trained alone on the labels", _INDEPENDENT),
-    Method("ensemble", "the independent students' averaged probabilities", _INDEPENDENT,
-           trained_as="independent"),
-    Method("dml", "deep mutual learning (Zhang et al. 2018): peers' plain predictions",
-           dict(coordinator="uniform", gamma=0.0)),
-    Method("gml", "graph mutual learning: the coordinator's targets and entropy enhancement"),
-    Method("gml-no-alw", "gml without the coordinator's learned weights", dict(coordinator="uniform")),
-    Method("gml-no-entropy", "gml without entropy enhancement", dict(gamma=0.0)),
-    Method("gml-sharpen", "gml with every peer's prediction sharpened by the fixed "
-           "mutual.sharpen in place of the learned weights: the control for ALW",
-           dict(coordinator="sharpen")),
-    Method("online-ensemble", "online distillation from a gated ensemble of the cohort "
-           "(the gate coordinator; Lan et al. 2018, ONE): one teacher for every student",
-           dict(coordinator="gate", gamma=0.0)),
-    Method("kd", "knowledge distillation (Hinton et al. 2015): student k learns from student "
-           "k+1 of the cohort trained alone first (the other architecture of a pair)",
-           dict(coordinator="uniform", gamma=0.0, alternating=False), teachers="independent"),
-)}
+METHODS = {
+    m.name: m
+    for m in (
+        Method("independent", "each student trained alone on the labels", _INDEPENDENT),
+        Method(
+            "ensemble",
+            "the independent students' averaged probabilities",
+            _INDEPENDENT,
+            trained_as="independent",
+        ),
+        Method(
+            "dml",
+            "deep mutual learning (Zhang et al. 2018): peers' plain predictions",
+            dict(coordinator="uniform", gamma=0.0),
+        ),
+        Method("gml", "graph mutual learning: the coordinator's targets and entropy enhancement"),
+        Method(
+            "gml-no-alw",
+            "gml without the coordinator's learned weights",
+            dict(coordinator="uniform"),
+        ),
+        Method("gml-no-entropy", "gml without entropy enhancement", dict(gamma=0.0)),
+        Method(
+            "gml-sharpen",
+            "gml with every peer's prediction sharpened by the fixed "
+            "mutual.sharpen in place of the learned weights: the control for ALW",
+            dict(coordinator="sharpen"),
+        ),
+        Method(
+            "online-ensemble",
+            "online distillation from a gated ensemble of the cohort "
+            "(the gate coordinator; Lan et al. 2018, ONE): one teacher for every student",
+            dict(coordinator="gate", gamma=0.0),
+        ),
+        Method(
+            "kd",
+            "knowledge distillation (Hinton et al. 2015): student k learns from student "
+            "k+1 of the cohort trained alone first (the other architecture of a pair)",
+            dict(coordinator="uniform", gamma=0.0, alternating=False),
+            teachers="independent",
+        ),
+    )
+}
 
 
 def teacher_of(k: int, num_students: int) -> int:
     """Which student of the independently trained cohort teaches student ``k`` under ``kd``:
     the next one, (k + 1) mod K (in a pair, the other)."""
     return (k + 1) % num_students
+
+
 METHOD_NAMES = tuple(METHODS)
 
 
@@ -77,7 +104,9 @@ def method(name: str) -> Method:
     try:
         return METHODS[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown method {name!r}; choose from: {', '.join(METHOD_NAMES)}") from None
+        raise ValueError(
+            f"unknown method {name!r}; choose from: {', '.join(METHOD_NAMES)}"
+        ) from None
 
 
 def method_settings(name: str, mutual):

@@ -19,18 +19,69 @@ Hyper-parameters live in one place, :data:`~.hparams.DEFAULTS` (per task and arc
 literature) with :data:`~.hparams.DATASET_DEFAULTS` for the few dataset-specific settings the original
 papers used. ``lr`` and ``weight_decay`` are optimiser settings, read by the training loop.
 """
-from .hparams import (DATASET_DEFAULTS, DEFAULTS, OPTIM_KEYS, StudentError, architectures,
-                      student_hparams)
-from .kernels import SparseFeatures, student_generator, use_generator
-from .registry import (build_named_student, built_in_students, is_built_in, lookup_hparams,
-                       named_hparams, register_student, registered_students, resolve_student,
-                       student_path)
-from .zoo import (GAT, GCN, MLP, NODE_LAYERS, NORM_WEIGHT, SAGE, GraphClassifier, NodeGIN,
-                  build_student, layer_graphs, norm_weight)
 
-__all__ = ["DATASET_DEFAULTS", "DEFAULTS", "OPTIM_KEYS", "StudentError", "architectures",
-           "student_hparams", "SparseFeatures", "student_generator", "use_generator", "GAT", "GCN",
-           "MLP", "NODE_LAYERS", "NORM_WEIGHT", "SAGE", "GraphClassifier", "NodeGIN",
-           "build_student", "layer_graphs", "norm_weight", "build_named_student",
-           "built_in_students", "is_built_in", "lookup_hparams", "named_hparams",
-           "register_student", "registered_students", "resolve_student", "student_path"]
+from .hparams import (
+    DATASET_DEFAULTS,
+    DEFAULTS,
+    OPTIM_KEYS,
+    StudentError,
+    architectures,
+    student_hparams,
+)
+from .kernels import SparseFeatures, student_generator, use_generator
+from .registry import (
+    build_named_student,
+    built_in_students,
+    is_built_in,
+    lookup_hparams,
+    named_hparams,
+    register_student,
+    registered_students,
+    resolve_student,
+    student_path,
+)
+from .zoo import (
+    GAT,
+    GCN,
+    MLP,
+    NODE_LAYERS,
+    NORM_WEIGHT,
+    SAGE,
+    GraphClassifier,
+    NodeGIN,
+    build_student,
+    layer_graphs,
+    norm_weight,
+)
+
+__all__ = [
+    "DATASET_DEFAULTS",
+    "DEFAULTS",
+    "OPTIM_KEYS",
+    "StudentError",
+    "architectures",
+    "student_hparams",
+    "SparseFeatures",
+    "student_generator",
+    "use_generator",
+    "GAT",
+    "GCN",
+    "MLP",
+    "NODE_LAYERS",
+    "NORM_WEIGHT",
+    "SAGE",
+    "GraphClassifier",
+    "NodeGIN",
+    "build_student",
+    "layer_graphs",
+    "norm_weight",
+    "build_named_student",
+    "built_in_students",
+    "is_built_in",
+    "lookup_hparams",
+    "named_hparams",
+    "register_student",
+    "registered_students",
+    "resolve_student",
+    "student_path",
+]

@@ -1,6 +1,7 @@
 """CPU kernels the built-in students use: sparse bag-of-words features that stay sparse
 through dropout and the first projection, and a faster dropout with an optional per-student
 random stream. Any ``nn.Module`` student may use them; none of them knows of training."""
+
 from __future__ import annotations
 
 import warnings
@@ -15,8 +16,13 @@ class SparseFeatures:
     backward pass of :class:`SparseLinear`. Build it once per graph with :meth:`from_dense`;
     :class:`FeatureDropout` returns a copy with dropped-out values."""
 
-    def __init__(self, csr: torch.Tensor, csr_t: torch.Tensor, perm: torch.Tensor,
-                 dense: torch.Tensor | None = None):
+    def __init__(
+        self,
+        csr: torch.Tensor,
+        csr_t: torch.Tensor,
+        perm: torch.Tensor,
+        dense: torch.Tensor | None = None,
+    ):
         self.csr, self.csr_t, self.perm = csr, csr_t, perm
         self.dense = dense  #: the (N, F) tensor it was made from, for students that want it
 
@@ -31,10 +37,18 @@ class SparseFeatures:
         coo = feat.to_sparse().coalesce()
         n = coo.values().numel()
         # order of the stored values in the transpose's CSR layout
-        perm = torch.sparse_coo_tensor(coo.indices(), torch.arange(n, dtype=torch.float64),
-                                       coo.shape).t().coalesce().values().long()
-        csr_t = torch.sparse_coo_tensor(coo.indices().flip(0), coo.values(),
-                                        coo.shape[::-1]).coalesce().to_sparse_csr()
+        perm = (
+            torch.sparse_coo_tensor(coo.indices(), torch.arange(n, dtype=torch.float64), coo.shape)
+            .t()
+            .coalesce()
+            .values()
+            .long()
+        )
+        csr_t = (
+            torch.sparse_coo_tensor(coo.indices().flip(0), coo.values(), coo.shape[::-1])
+            .coalesce()
+            .to_sparse_csr()
+        )
         return cls(coo.to_sparse_csr(), csr_t, perm, dense=feat)
 
     @property
@@ -44,14 +58,20 @@ class SparseFeatures:
     def to(self, device) -> SparseFeatures:
         """The same matrix with ``csr`` (N, F), ``csr_t`` (F, N) and ``perm`` (nnz,) on
         ``device`` (not copied when already there)."""
-        return SparseFeatures(self.csr.to(device), self.csr_t.to(device), self.perm.to(device),
-                              None if self.dense is None else self.dense.to(device))
+        return SparseFeatures(
+            self.csr.to(device),
+            self.csr_t.to(device),
+            self.perm.to(device),
+            None if self.dense is None else self.dense.to(device),
+        )
 
     def with_values(self, values: torch.Tensor) -> SparseFeatures:
-        csr = torch.sparse_csr_tensor(self.csr.crow_indices(), self.csr.col_indices(), values,
-                                      self.csr.shape)
-        csr_t = torch.sparse_csr_tensor(self.csr_t.crow_indices(), self.csr_t.col_indices(),
-                                        values[self.perm], self.csr_t.shape)
+        csr = torch.sparse_csr_tensor(
+            self.csr.crow_indices(), self.csr.col_indices(), values, self.csr.shape
+        )
+        csr_t = torch.sparse_csr_tensor(
+            self.csr_t.crow_indices(), self.csr_t.col_indices(), values[self.perm], self.csr_t.shape
+        )
         return SparseFeatures(csr, csr_t, self.perm)
 
     def to_dense(self) -> torch.Tensor:
@@ -156,7 +176,6 @@ def sparse_copy(linear: nn.Linear) -> SparseLinear:
     out = SparseLinear(linear.in_features, linear.out_features, bias=linear.bias is not None)
     out.load_state_dict(linear.state_dict())
     return out
-
 
 
 def student_generator(seed: int, k: int, device="cpu") -> torch.Generator:

@@ -1,6 +1,7 @@
 """The built-in students: short ``nn.Module``s built from ``dgl.nn`` layers, and
 :func:`build_student`, which makes one by name with its literature defaults (:mod:`.hparams`).
 """
+
 from __future__ import annotations
 
 import torch
@@ -26,8 +27,6 @@ def build_student(arch: str, task: str, in_feats: int, num_classes: int, **hpara
     return fast_dropout(model)
 
 
-
-
 #: message-passing layers of every node-level student: a sampled mini-batch gives one block each
 NODE_LAYERS = 2
 
@@ -50,8 +49,10 @@ def layer_graphs(graph) -> list:
     if not isinstance(graph, (list, tuple)):
         return [graph] * NODE_LAYERS
     if len(graph) != NODE_LAYERS:
-        raise ValueError(f"node-level students have {NODE_LAYERS} layers and take one block per "
-                         f"layer, got {len(graph)} blocks; sample with {NODE_LAYERS} fanouts")
+        raise ValueError(
+            f"node-level students have {NODE_LAYERS} layers and take one block per "
+            f"layer, got {len(graph)} blocks; sample with {NODE_LAYERS} fanouts"
+        )
     return list(graph)
 
 
@@ -69,8 +70,9 @@ class GCN(nn.Module):
         self.input_dropout = FeatureDropout(dropout, densify=False)
         self.proj = SparseLinear(in_feats, hidden, bias=False)
         nn.init.xavier_uniform_(self.proj.weight)  # GraphConv's own initialisation
-        self.conv1 = GraphConv(hidden, hidden, weight=False, activation=torch.relu,
-                               allow_zero_in_degree=True)
+        self.conv1 = GraphConv(
+            hidden, hidden, weight=False, activation=torch.relu, allow_zero_in_degree=True
+        )
         self.conv2 = GraphConv(hidden, num_classes, allow_zero_in_degree=True)
         self.dropout = nn.Dropout(dropout)
 
@@ -86,16 +88,29 @@ class GAT(nn.Module):
 
     accepts_sparse_features = True  #: takes SparseFeatures as well as dense (N, F)
 
-    def __init__(self, in_feats, num_classes, hidden=8, heads=8, out_heads=1, dropout=0.6,
-                 attn_dropout=0.6):
+    def __init__(
+        self, in_feats, num_classes, hidden=8, heads=8, out_heads=1, dropout=0.6, attn_dropout=0.6
+    ):
         super().__init__()
         # GATConv's input dropout and projection, made sparse-aware (same init, same math)
         self.input_dropout = FeatureDropout(dropout, densify=False)
-        self.conv1 = GATConv(in_feats, hidden, heads, attn_drop=attn_dropout,
-                             activation=nn.functional.elu, allow_zero_in_degree=True)
+        self.conv1 = GATConv(
+            in_feats,
+            hidden,
+            heads,
+            attn_drop=attn_dropout,
+            activation=nn.functional.elu,
+            allow_zero_in_degree=True,
+        )
         self.conv1.fc, self.conv1.feat_drop = sparse_copy(self.conv1.fc), nn.Identity()
-        self.conv2 = GATConv(hidden * heads, num_classes, out_heads, feat_drop=dropout,
-                             attn_drop=attn_dropout, allow_zero_in_degree=True)
+        self.conv2 = GATConv(
+            hidden * heads,
+            num_classes,
+            out_heads,
+            feat_drop=dropout,
+            attn_drop=attn_dropout,
+            allow_zero_in_degree=True,
+        )
 
     def forward(self, graph, feat):
         g1, g2 = layer_graphs(graph)
@@ -154,13 +169,17 @@ class MLP(nn.Module):
 
     def __init__(self, in_feats, num_classes, hidden=64, dropout=0.5):
         super().__init__()
-        self.net = nn.Sequential(FeatureDropout(dropout, densify=False),
-                                 SparseLinear(in_feats, hidden), nn.ReLU(),
-                                 nn.Dropout(dropout), nn.Linear(hidden, num_classes))
+        self.net = nn.Sequential(
+            FeatureDropout(dropout, densify=False),
+            SparseLinear(in_feats, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, num_classes),
+        )
 
     def forward(self, graph, feat):
         if isinstance(graph, (list, tuple)):
-            feat = feat[:layer_graphs(graph)[-1].num_dst_nodes()]
+            feat = feat[: layer_graphs(graph)[-1].num_dst_nodes()]
         return self.net(feat)
 
 
@@ -169,13 +188,24 @@ NODE_STUDENTS = {"gcn": GCN, "gat": GAT, "sage": SAGE, "gin": NodeGIN, "mlp": ML
 
 # ----------------------------------------------------------------------------- graph level
 
+
 class GraphClassifier(nn.Module):
     """Xu et al.'s graph classifier with a choice of convolution: ``layers - 1`` conv blocks
     (conv, batch norm, ReLU), a readout of every layer's node states (input included), one linear
     head per layer, dropout, and the heads' sum as logits (B, C)."""
 
-    def __init__(self, arch, in_feats, num_classes, hidden=64, layers=5, dropout=0.5,
-                 readout="sum", heads=4, norm="both"):
+    def __init__(
+        self,
+        arch,
+        in_feats,
+        num_classes,
+        hidden=64,
+        layers=5,
+        dropout=0.5,
+        readout="sum",
+        heads=4,
+        norm="both",
+    ):
         super().__init__()
         if readout not in _READOUT:
             raise StudentError(f"unknown readout '{readout}'; choose from: {', '.join(_READOUT)}")
@@ -214,8 +244,9 @@ GCN_NORMS = ("both", "right")
 
 def _graph_conv(arch, d_in, hidden, heads, norm="both"):
     if arch == "gin":
-        mlp = nn.Sequential(nn.Linear(d_in, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
-                            nn.Linear(hidden, hidden))
+        mlp = nn.Sequential(
+            nn.Linear(d_in, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, hidden)
+        )
         return GINConv(mlp, "sum", learn_eps=False)
     if arch == "gcn":
         return GraphConv(d_in, hidden, norm=norm, allow_zero_in_degree=True)
@@ -223,6 +254,8 @@ def _graph_conv(arch, d_in, hidden, heads, norm="both"):
         return SAGEConv(d_in, hidden, "mean")
     if arch == "gat":
         if hidden % heads:
-            raise StudentError(f"graph-level gat needs hidden ({hidden}) divisible by heads ({heads})")
+            raise StudentError(
+                f"graph-level gat needs hidden ({hidden}) divisible by heads ({heads})"
+            )
         return GATConv(d_in, hidden // heads, heads, allow_zero_in_degree=True)
     raise StudentError(f"unknown graph-level student '{arch}'")

@@ -30,6 +30,7 @@ rank's current device and uses nccl; the exchanged tensors are on that GPU. Both
 therefore take the run's device, since the process group is created before the config is read
 by the rank. The cuda/nccl path has not been run on a GPU (docs/scaling.md).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -56,9 +57,11 @@ def rank_device(device, local_rank: int) -> torch.device:
         return torch.device("cpu")
     gpus = torch.cuda.device_count()
     if local_rank >= gpus:
-        raise DistributedError(f"local rank {local_rank} trains on cuda:{local_rank} but this "
-                               f"machine has {gpus} GPU(s): start at most {gpus} ranks per "
-                               f"machine, or train on the CPU (--device cpu)")
+        raise DistributedError(
+            f"local rank {local_rank} trains on cuda:{local_rank} but this "
+            f"machine has {gpus} GPU(s): start at most {gpus} ranks per "
+            f"machine, or train on the CPU (--device cpu)"
+        )
     return torch.device("cuda", local_rank)
 
 
@@ -67,8 +70,11 @@ def join_group(device: torch.device, **init) -> None:
     nccl's object collectives use), else gloo; ``init``: ``init_process_group``'s arguments."""
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
-                            timeout=datetime.timedelta(seconds=timeout_seconds()), **init)
+    dist.init_process_group(
+        "nccl" if device.type == "cuda" else "gloo",
+        timeout=datetime.timedelta(seconds=timeout_seconds()),
+        **init,
+    )
 
 
 def timeout_seconds() -> float:
@@ -82,7 +88,9 @@ class Exchange:
 
     def __init__(self, device="cpu"):
         if not dist.is_initialized():
-            raise DistributedError("no process group: start with mutualgnn.launch or under torchrun")
+            raise DistributedError(
+                "no process group: start with mutualgnn.launch or under torchrun"
+            )
         self.device = torch.device(device)
         self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
         #: ranks on this machine (torchrun sets ``LOCAL_WORLD_SIZE``; launch() runs all here)
@@ -94,8 +102,10 @@ class Exchange:
     def local(self, num_students: int) -> list:
         """Indices of the students this rank trains."""
         if num_students < self.world_size:
-            raise DistributedError(f"{self.world_size} ranks for {num_students} students: "
-                                   "use at most one rank per student")
+            raise DistributedError(
+                f"{self.world_size} ranks for {num_students} students: "
+                "use at most one rank per student"
+            )
         return [k for k in range(num_students) if self.owner(k) == self.rank]
 
     def gather(self, local_logits: list, num_students: int) -> list:
@@ -132,8 +142,10 @@ class Exchange:
         try:
             collective(*args)
         except RuntimeError as exc:  # gloo raises on a timeout or a closed peer connection
-            raise DistributedError(f"rank {self.rank}: {collective.__name__} failed, another rank "
-                                   f"died or stalled (timeout {timeout_seconds():g} s): {exc}") from exc
+            raise DistributedError(
+                f"rank {self.rank}: {collective.__name__} failed, another rank "
+                f"died or stalled (timeout {timeout_seconds():g} s): {exc}"
+            ) from exc
 
 
 class ShardedCohort(nn.Module):
@@ -147,8 +159,10 @@ class ShardedCohort(nn.Module):
         self.students, self.exchange = list(students), exchange
         self._local = exchange.local(len(self.students))
         self.inner = Cohort([self.students[k] for k in self._local], fuse)
-        self.groups = [(module, [self._local[i] for i in idx], fused)
-                       for module, idx, fused in self.inner.groups]
+        self.groups = [
+            (module, [self._local[i] for i in idx], fused)
+            for module, idx, fused in self.inner.groups
+        ]
 
     @property
     def local(self) -> list:

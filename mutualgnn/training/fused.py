@@ -17,6 +17,7 @@ student's two input projections, which nothing shares; a fused version measured 
 :class:`Cohort` is what the training loop runs: it fuses what it can, runs the other students
 one by one, and writes the fused weights back into the students (:meth:`Cohort.sync`).
 """
+
 from __future__ import annotations
 
 import torch
@@ -50,7 +51,7 @@ class FusedGCN(nn.Module):
     def __init__(self, students):
         super().__init__()
         self.num_members = len(students)
-        stack = (lambda get: nn.Parameter(torch.stack([get(s).detach().clone() for s in students])))
+        stack = lambda get: nn.Parameter(torch.stack([get(s).detach().clone() for s in students]))
         self.proj = stack(lambda s: s.proj.weight)
         self.bias1 = stack(lambda s: s.conv1.bias)
         self.weight2 = stack(lambda s: s.conv2.weight)
@@ -63,7 +64,7 @@ class FusedGCN(nn.Module):
     def forward(self, graph, feat):
         K, h = self.proj.shape[:2]
         g1, g2 = layer_graphs(graph)
-        x = _project(self.proj, self.input_dropout, feat)                    # (N, K, h)
+        x = _project(self.proj, self.input_dropout, feat)  # (N, K, h)
         x = self.propagate(g1, x.reshape(len(x), K * h), edge_weight=norm_weight(g1))  # (N1, K*h)
         n = len(x)  # N, or the first block's output nodes
         x = torch.relu(x.view(n, K, h) + self.bias1)
@@ -73,7 +74,7 @@ class FusedGCN(nn.Module):
         C = self.weight2.shape[-1]
         x = self.propagate(g2, x, edge_weight=norm_weight(g2))
         x = x.view(len(x), K, C) + self.bias2
-        return x.transpose(0, 1)                                              # (K, N, C)
+        return x.transpose(0, 1)  # (K, N, C)
 
     @torch.no_grad()
     def write_back(self, k: int, student: GCN) -> None:
@@ -96,9 +97,10 @@ def _project(weight, dropout, feat):
         return (feat @ stacked.t()).view(-1, K, out)
     if isinstance(feat, SparseFeatures):  # each student's dropout on the stored values
         values = feat.csr.values()
-        return torch.stack([SparseMatmul.apply(w.t(), *_csr_pair(feat, dropout(values)))
-                            for w in weight], 1)
-    dropped = dropout(feat.unsqueeze(0).expand(len(weight), -1, -1))     # (K, N, F)
+        return torch.stack(
+            [SparseMatmul.apply(w.t(), *_csr_pair(feat, dropout(values))) for w in weight], 1
+        )
+    dropped = dropout(feat.unsqueeze(0).expand(len(weight), -1, -1))  # (K, N, F)
     return torch.bmm(dropped, weight.transpose(1, 2)).transpose(0, 1)
 
 
@@ -107,9 +109,15 @@ def _wide_gat(conv: GATConv, members: int) -> GATConv:
     (N, members * heads * out): no projection or feature dropout of its own (the fused model
     applies each student's), the attention's own dropout, slope and activation."""
     heads, out = conv._num_heads, conv._out_feats
-    wide = GATConv(heads * out * members, out, heads * members,
-                   attn_drop=conv.attn_drop.p, negative_slope=conv.leaky_relu.negative_slope,
-                   activation=conv.activation, allow_zero_in_degree=True)
+    wide = GATConv(
+        heads * out * members,
+        out,
+        heads * members,
+        attn_drop=conv.attn_drop.p,
+        negative_slope=conv.leaky_relu.negative_slope,
+        activation=conv.activation,
+        allow_zero_in_degree=True,
+    )
     wide.fc, wide.attn_drop = nn.Identity(), Dropout(conv.attn_drop.p)
     return wide
 
@@ -129,7 +137,7 @@ class FusedGAT(nn.Module):
     def __init__(self, students):
         super().__init__()
         K, first, second = len(students), students[0].conv1, students[0].conv2
-        stack = (lambda get: nn.Parameter(torch.stack([get(s).detach().clone() for s in students])))
+        stack = lambda get: nn.Parameter(torch.stack([get(s).detach().clone() for s in students]))
         self.proj = stack(lambda s: s.conv1.fc.weight)
         self.fc2 = stack(lambda s: s.conv2.fc.weight)
         self.input_dropout = Dropout(students[0].input_dropout.p)
@@ -138,18 +146,19 @@ class FusedGAT(nn.Module):
         with torch.no_grad():
             for wide, name in ((self.conv1, "conv1"), (self.conv2, "conv2")):
                 for attr in ("attn_l", "attn_r"):
-                    getattr(wide, attr).copy_(torch.cat([getattr(getattr(s, name), attr)
-                                                         for s in students], 1))
+                    getattr(wide, attr).copy_(
+                        torch.cat([getattr(getattr(s, name), attr) for s in students], 1)
+                    )
                 wide.bias.copy_(torch.cat([getattr(s, name).bias for s in students]))
         self.out_heads = second._num_heads
 
     def forward(self, graph, feat):
         K = len(self.proj)
         g1, g2 = layer_graphs(graph)
-        x = _project(self.proj, self.input_dropout, feat)                    # (N, K, H*h)
+        x = _project(self.proj, self.input_dropout, feat)  # (N, K, H*h)
         x = self.conv1(g1, x.reshape(len(x), -1)).reshape(-1, K * self.proj.shape[1])
         x = self.feat_drop2(x) @ torch.block_diag(*self.fc2.transpose(1, 2).unbind(0))
-        x = self.conv2(g2, x)                                                # (N2, K*O, C)
+        x = self.conv2(g2, x)  # (N2, K*O, C)
         return x.view(len(x), K, self.out_heads, -1).mean(2).transpose(0, 1)  # (K, N2, C)
 
     @torch.no_grad()
@@ -159,10 +168,10 @@ class FusedGAT(nn.Module):
         student.conv2.fc.weight.copy_(self.fc2[k])
         for wide, own in ((self.conv1, student.conv1), (self.conv2, student.conv2)):
             heads = own._num_heads
-            own.attn_l.copy_(wide.attn_l[:, k * heads:(k + 1) * heads])
-            own.attn_r.copy_(wide.attn_r[:, k * heads:(k + 1) * heads])
+            own.attn_l.copy_(wide.attn_l[:, k * heads : (k + 1) * heads])
+            own.attn_r.copy_(wide.attn_r[:, k * heads : (k + 1) * heads])
             size = own.bias.numel()
-            own.bias.copy_(wide.bias[k * size:(k + 1) * size])
+            own.bias.copy_(wide.bias[k * size : (k + 1) * size])
 
 
 def _csr_pair(feat: SparseFeatures, values):
@@ -181,9 +190,12 @@ def fusion_key(student):
     (not made by :func:`~mutualgnn.students.build_student`) or with its own random stream."""
     cls, hparams = type(student), getattr(student, "hparams", None)
     conv = getattr(student, "conv_arch", None)
-    if (cls not in FUSABLE or not isinstance(hparams, dict)
-            or getattr(student, "generator", None) is not None
-            or (cls is GraphClassifier and conv not in FusedGraphClassifier.ARCHS)):
+    if (
+        cls not in FUSABLE
+        or not isinstance(hparams, dict)
+        or getattr(student, "generator", None) is not None
+        or (cls is GraphClassifier and conv not in FusedGraphClassifier.ARCHS)
+    ):
         return None
     return cls, conv, repr(sorted(hparams.items()))
 

@@ -12,6 +12,7 @@ students' (tests/test_fused_graph.py compares logits and gradients with the stud
 by one); dropout masks are drawn from a different random stream. Student k's columns are
 ``k * width ... (k + 1) * width - 1`` of every (rows, K * width) tensor.
 """
+
 from __future__ import annotations
 
 import torch
@@ -43,15 +44,17 @@ class StackedLinear(nn.Module):
         K, out, width = self.weight.shape
         n = len(x)
         if self.shared:
-            return nn.functional.linear(x, self.weight.reshape(K * out, width),
-                                        self.bias.reshape(K * out))
-        x = x.view(n, K, width).transpose(0, 1)                             # (K, n, in)
+            return nn.functional.linear(
+                x, self.weight.reshape(K * out, width), self.bias.reshape(K * out)
+            )
+        x = x.view(n, K, width).transpose(0, 1)  # (K, n, in)
         y = torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
-        return y.transpose(0, 1).reshape(n, K * out)                        # (n, K*out)
+        return y.transpose(0, 1).reshape(n, K * out)  # (n, K*out)
 
     @torch.no_grad()
-    def write_back(self, k: int, weight: torch.Tensor, bias: torch.Tensor,
-                   transposed: bool = False) -> None:
+    def write_back(
+        self, k: int, weight: torch.Tensor, bias: torch.Tensor, transposed: bool = False
+    ) -> None:
         """Copy member ``k`` into a student's ``weight`` (out, in) (``transposed``: (in, out),
         as ``GraphConv`` keeps it) and ``bias`` (out,)."""
         weight.copy_(self.weight[k].t() if transposed else self.weight[k])
@@ -74,7 +77,7 @@ def _stacked_norm(norms) -> nn.BatchNorm1d:
 def _norm_write_back(wide: nn.BatchNorm1d, k: int, own: nn.BatchNorm1d) -> None:
     size = own.num_features
     for name in ("weight", "bias", "running_mean", "running_var"):
-        getattr(own, name).copy_(getattr(wide, name)[k * size:(k + 1) * size])
+        getattr(own, name).copy_(getattr(wide, name)[k * size : (k + 1) * size])
     own.num_batches_tracked.copy_(wide.num_batches_tracked)
 
 
@@ -96,52 +99,74 @@ class FusedGraphClassifier(nn.Module):
         first = students[0]
         self.num_members, self.arch = len(students), first.conv_arch
         if self.arch not in self.ARCHS:
-            raise ValueError(f"graph-level '{self.arch}' students do not fuse; "
-                             f"fusable: {', '.join(self.ARCHS)}")
+            raise ValueError(
+                f"graph-level '{self.arch}' students do not fuse; fusable: {', '.join(self.ARCHS)}"
+            )
         self.layers = nn.ModuleList()
         for i in range(len(first.convs)):
             convs = [s.convs[i] for s in students]
             if self.arch == "gin":  # apply_func: Linear, BatchNorm1d, ReLU, Linear
-                layer = nn.ModuleDict(dict(
-                    lin1=StackedLinear([c.apply_func[0].weight for c in convs],
-                                       [c.apply_func[0].bias for c in convs], shared=i == 0),
-                    norm1=_stacked_norm([c.apply_func[1] for c in convs]),
-                    lin2=StackedLinear([c.apply_func[3].weight for c in convs],
-                                       [c.apply_func[3].bias for c in convs], shared=False)))
+                layer = nn.ModuleDict(
+                    dict(
+                        lin1=StackedLinear(
+                            [c.apply_func[0].weight for c in convs],
+                            [c.apply_func[0].bias for c in convs],
+                            shared=i == 0,
+                        ),
+                        norm1=_stacked_norm([c.apply_func[1] for c in convs]),
+                        lin2=StackedLinear(
+                            [c.apply_func[3].weight for c in convs],
+                            [c.apply_func[3].bias for c in convs],
+                            shared=False,
+                        ),
+                    )
+                )
             else:  # GraphConv keeps its weight as (in, out)
-                layer = nn.ModuleDict(dict(lin=StackedLinear([c.weight.t() for c in convs],
-                                                             [c.bias for c in convs],
-                                                             shared=i == 0)))
+                layer = nn.ModuleDict(
+                    dict(
+                        lin=StackedLinear(
+                            [c.weight.t() for c in convs], [c.bias for c in convs], shared=i == 0
+                        )
+                    )
+                )
             layer["norm"] = _stacked_norm([s.norms[i] for s in students])
             self.layers.append(layer)
         self.heads = nn.ModuleList(
-            StackedLinear([s.heads[i].weight for s in students],
-                          [s.heads[i].bias for s in students], shared=i == 0)
-            for i in range(len(first.heads)))
+            StackedLinear(
+                [s.heads[i].weight for s in students],
+                [s.heads[i].bias for s in students],
+                shared=i == 0,
+            )
+            for i in range(len(first.heads))
+        )
         self.pool = type(first.pool)()
         self.dropout = Dropout(first.dropout.p)
         # aggregation without weights over any number of columns: GIN's x + sum of neighbours
         # (eps = 0, as the students'), or GCN's D^-1/2 (A + I) D^-1/2 x (its mean with norm
         # "right")
-        self.propagate = (GINConv(None, "sum") if self.arch == "gin" else
-                          GraphConv(1, 1, norm=first.gcn_norm, weight=False, bias=False,
-                                    allow_zero_in_degree=True))
+        self.propagate = (
+            GINConv(None, "sum")
+            if self.arch == "gin"
+            else GraphConv(
+                1, 1, norm=first.gcn_norm, weight=False, bias=False, allow_zero_in_degree=True
+            )
+        )
 
     def forward(self, graph, feat):
         K = self.num_members
         conv_graph = dgl.add_self_loop(graph) if self.arch == "gcn" else graph
-        pooled = [self.pool(graph, feat)]                                 # (B, F), shared
+        pooled = [self.pool(graph, feat)]  # (B, F), shared
         h = feat
         for layer in self.layers:
-            h = self.propagate(conv_graph, h)           # (N, F) first, then (N, K*hidden)
+            h = self.propagate(conv_graph, h)  # (N, F) first, then (N, K*hidden)
             if self.arch == "gin":
                 h = layer["lin2"](torch.relu(layer["norm1"](layer["lin1"](h))))
             else:
                 h = layer["lin"](h)
-            h = torch.relu(layer["norm"](h))                                # (N, K*hidden)
+            h = torch.relu(layer["norm"](h))  # (N, K*hidden)
             pooled.append(self.pool(graph, h))
         logits = sum(self.dropout(head(p)) for head, p in zip(self.heads, pooled))  # (B, K*C)
-        return logits.view(len(logits), K, -1).transpose(0, 1)                      # (K, B, C)
+        return logits.view(len(logits), K, -1).transpose(0, 1)  # (K, B, C)
 
     @torch.no_grad()
     def write_back(self, k: int, student) -> None:

@@ -16,12 +16,12 @@ the students, the coordinator and what they train on there; neighbour sampling s
 (DGL's ``DataLoader`` moves each batch). Everything :func:`fit` returns is CPU floats and CPU
 checkpoints.
 """
+
 from __future__ import annotations
 
-import copy
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -31,6 +31,7 @@ from .._dgl_compat import dgl
 from ..config import MutualConfig, TrainConfig
 from ..data import GraphDataset, NodeDataset
 from ..mutual import MutualLoss
+from .checkpoints import Checkpoints
 from .distributed import ShardedCohort
 from .fused import Cohort
 from .runners import make_runner
@@ -47,19 +48,6 @@ class DivergenceError(RuntimeError):
 
 
 @dataclass
-class StudentResult:
-    """Outcome of one student: its best-validation epoch and the scores there (``val_acc`` and
-    ``test_acc`` hold the dataset's metric: accuracy, or ROC-AUC for ogbg-molhiv)."""
-
-    arch: str
-    best_epoch: int
-    val_acc: float
-    val_loss: float
-    test_acc: float
-    state_dict: dict = field(repr=False, default_factory=dict)
-
-
-@dataclass
 class FitResult:
     """``students``: one :class:`StudentResult` each; ``ensemble``: accuracies of the averaged
     probabilities of every student's best checkpoint; ``history``: one row per (epoch, student)
@@ -73,9 +61,18 @@ class FitResult:
     seconds: float
 
 
-def fit(students, data, split=None, train: TrainConfig | None = None, method: str = "independent",
-        mutual: MutualConfig | None = None, criterion: MutualLoss | None = None,
-        optim: list | None = None, exchange=None, teachers=None) -> FitResult:
+def fit(
+    students,
+    data,
+    split=None,
+    train: TrainConfig | None = None,
+    method: str = "independent",
+    mutual: MutualConfig | None = None,
+    criterion: MutualLoss | None = None,
+    optim: list | None = None,
+    exchange=None,
+    teachers=None,
+) -> FitResult:
     """Train ``students`` together on ``data`` with the rows of ``split``.
 
     ``students``: K ``torch.nn.Module``s whose ``forward(graph, features)`` returns logits, (N, C)
@@ -117,78 +114,62 @@ def fit(students, data, split=None, train: TrainConfig | None = None, method: st
     criterion = _criterion(criterion, method, mutual, students, data, labels, device)
     teachers = _teachers(teachers, criterion, labels, device, exchange)
     optim = optim or [student_optim(s) for s in students]
-    cohort, optimisers, schedulers = _cohort(students, optim, criterion, data, train, device,
-                                             exchange)
+    cohort, optimisers, schedulers = _cohort(
+        students, optim, criterion, data, train, device, exchange
+    )
     runner = make_runner(data, split, train, criterion.settings, device, teachers)
     best = Checkpoints(len(students), train.patience)
     history, epoch, start = [], 0, time.perf_counter()
-    bar = progress_bar(range(1, train.epochs + 1), desc="epochs", leave=False,
-                       enabled=train.progress, lines=False)
+    bar = progress_bar(
+        range(1, train.epochs + 1), desc="epochs", leave=False, enabled=train.progress, lines=False
+    )
     for epoch in bar:
-        criterion.start_epoch(epoch)
-        stats = runner.train_epoch(cohort, optimisers, criterion)
-        stats["loss"] = cohort.share(stats["loss"])
-        for scheduler in schedulers:
-            scheduler.step()
-        evaluation = runner.evaluate(cohort)
+        stats, evaluation = _epoch(epoch, runner, cohort, optimisers, schedulers, criterion)
         _check_finite(names, stats["loss"], evaluation, epoch, optim, criterion.settings)
         best.update(epoch, evaluation, cohort, students)
-        history += [dict(epoch=epoch, student=k, arch=names[k], train_loss=stats["loss"][k],
-                         val_acc=ev["val_acc"], val_loss=ev["val_loss"], test_acc=ev["test_acc"],
-                         weight=stats["weight"][k], entropy=stats["entropy"][k])
-                    for k, ev in enumerate(evaluation)]
+        history += _history_rows(epoch, names, stats, evaluation)
         bar.set_postfix(val=" ".join(f"{acc:.3f}" for acc in best.val_accs))
         if best.stale >= train.patience:
             break
     bar.close()
     results = best.restore(cohort, students, names)
-    return FitResult(students=results, ensemble=runner.ensemble(best.probs), history=history,
-                     epochs_run=epoch, seconds=time.perf_counter() - start)
+    return FitResult(
+        students=results,
+        ensemble=runner.ensemble(best.probs),
+        history=history,
+        epochs_run=epoch,
+        seconds=time.perf_counter() - start,
+    )
 
 
-class Checkpoints:
-    """Each student's best-validation checkpoint during :func:`fit` and the early-stopping
-    count: a student improves when its validation score rises, or stays and its validation loss
-    falls; ``stale`` counts the epochs since any student improved."""
+def _epoch(epoch: int, runner, cohort, optimisers, schedulers, criterion):
+    """One epoch of :func:`fit`: the criterion's per-epoch state, a pass over the training
+    rows, the learning-rate schedules' step; its stats (the loss shared by every process) and
+    the runner's per-student evaluation."""
+    criterion.start_epoch(epoch)
+    stats = runner.train_epoch(cohort, optimisers, criterion)
+    stats["loss"] = cohort.share(stats["loss"])
+    for scheduler in schedulers:
+        scheduler.step()
+    return stats, runner.evaluate(cohort)
 
-    def __init__(self, num_students: int, patience: int):
-        self.patience, self.stale = patience, 0
-        self.best = [dict(acc=-1.0, loss=float("inf"), epoch=-1, test=0.0, state={}, probs=None)
-                     for _ in range(num_students)]
 
-    @property
-    def val_accs(self) -> list:
-        return [b["acc"] for b in self.best]
-
-    @property
-    def probs(self) -> list:
-        """Per student: (validation, test) probabilities at its best epoch, (n, C) each."""
-        return [b["probs"] for b in self.best]
-
-    def update(self, epoch: int, evaluation: list, cohort, students) -> None:
-        """Keep each improved student's checkpoint (``evaluation``: the runner's per-student
-        scores of ``epoch``); a checkpoint is a CPU copy of its weights."""
-        improved = False
-        for k, ev in enumerate(evaluation):
-            b = self.best[k]
-            if ev["val_acc"] > b["acc"] or (ev["val_acc"] == b["acc"]
-                                            and ev["val_loss"] < b["loss"]):
-                cohort.sync(k)
-                state = _cpu_state(students[k]) if k in cohort.local else None
-                b.update(acc=ev["val_acc"], loss=ev["val_loss"], epoch=epoch,
-                         test=ev["test_acc"], state=state, probs=ev["probs"])
-                improved = True
-        self.stale = 0 if improved else self.stale + 1
-
-    def restore(self, cohort, students, names) -> list:
-        """Load every student's best checkpoint into it (gathered from the other ranks in a
-        distributed cohort); returns a :class:`StudentResult` each."""
-        for b, state in zip(self.best, cohort.collect([b["state"] for b in self.best])):
-            b["state"] = state
-        for student, b in zip(students, self.best):
-            student.load_state_dict(b["state"])
-        return [StudentResult(name, b["epoch"], b["acc"], b["loss"], b["test"], b["state"])
-                for name, b in zip(names, self.best)]
+def _history_rows(epoch: int, names: list, stats: dict, evaluation: list) -> list:
+    """The rows of :attr:`FitResult.history` for ``epoch``: one per student."""
+    return [
+        dict(
+            epoch=epoch,
+            student=k,
+            arch=names[k],
+            train_loss=stats["loss"][k],
+            val_acc=ev["val_acc"],
+            val_loss=ev["val_loss"],
+            test_acc=ev["test_acc"],
+            weight=stats["weight"][k],
+            entropy=stats["entropy"][k],
+        )
+        for k, ev in enumerate(evaluation)
+    ]
 
 
 def _inputs(students, data, split, train):
@@ -200,11 +181,14 @@ def _inputs(students, data, split, train):
     names = [student_name(s) for s in students]
     for k, (name, s) in enumerate(zip(names, students)):
         if not isinstance(s, nn.Module):
-            raise ValueError(f"student {k} ({name}) is a {type(s).__name__}, not a "
-                             f"torch.nn.Module with forward(graph, features) -> logits")
+            raise ValueError(
+                f"student {k} ({name}) is a {type(s).__name__}, not a "
+                f"torch.nn.Module with forward(graph, features) -> logits"
+            )
         if not any(True for _ in s.parameters()):
-            raise ValueError(f"student {k} ({name}) has no parameters to train: a student "
-                             f"needs at least one")
+            raise ValueError(
+                f"student {k} ({name}) has no parameters to train: a student needs at least one"
+            )
     if isinstance(data, dgl.DGLGraph):
         data = NodeDataset.from_graph(data, split)
         split = data.split
@@ -213,8 +197,10 @@ def _inputs(students, data, split, train):
     if split is None:
         split = data.split
         if split is None:
-            raise ValueError("give a split: this graph dataset is cross-validated, e.g. "
-                             "split=data.splits(folds=10)[0]")
+            raise ValueError(
+                "give a split: this graph dataset is cross-validated, e.g. "
+                "split=data.splits(folds=10)[0]"
+            )
     return students, names, data, split, (train or TrainConfig()).resolved(data.task)
 
 
@@ -226,9 +212,11 @@ def _criterion(criterion, method, mutual, students, data, labels, device) -> Mut
     elif method != "independent" or mutual is not None:
         raise ValueError("give either a criterion or method/mutual settings, not both")
     elif criterion.num_students != len(students) or criterion.num_classes != data.num_classes:
-        raise ValueError(f"the criterion is for {criterion.num_students} students and "
-                         f"{criterion.num_classes} classes; fit has {len(students)} students "
-                         f"and {data.num_classes} classes")
+        raise ValueError(
+            f"the criterion is for {criterion.num_students} students and "
+            f"{criterion.num_classes} classes; fit has {len(students)} students "
+            f"and {data.num_classes} classes"
+        )
     return criterion.to(device)
 
 
@@ -239,9 +227,11 @@ def _cohort(students, optim, criterion, data, train, device, exchange) -> tuple:
     for k, s in enumerate(students):
         generator = getattr(s, "generator", None)
         if generator is not None and generator.device != device:
-            raise ValueError(f"student {k} draws dropout from a generator on {generator.device} "
-                             f"but trains on {device}: make its generator on {device} "
-                             f"(mutualgnn.students.student_generator(seed, k, device))")
+            raise ValueError(
+                f"student {k} draws dropout from a generator on {generator.device} "
+                f"but trains on {device}: make its generator on {device} "
+                f"(mutualgnn.students.student_generator(seed, k, device))"
+            )
         s.to(device)
     settings = criterion.settings
     if exchange is not None:
@@ -252,16 +242,24 @@ def _cohort(students, optim, criterion, data, train, device, exchange) -> tuple:
         make = lambda fuse: Cohort(students, fuse)  # noqa: E731
     # same-architecture students run fused (one wide model) unless updated one at a time, or
     # where fusing measured slower (a large full graph on the CPU)
-    cohort = make(train.fuse and not (settings.alternating and criterion.active)
-                  and fusion_pays(data, len(students), device, train))
+    cohort = make(
+        train.fuse
+        and not (settings.alternating and criterion.active)
+        and fusion_pays(data, len(students), device, train)
+    )
     if any(len({repr(optim[k]) for k in idx}) > 1 for _, idx, _ in cohort.groups):
         cohort = make(False)  # members with different optimiser settings
-    optimisers = [make_optimizer(train, module.parameters(), **optim[idx[0]])
-                  for module, idx, _ in cohort.groups]
+    optimisers = [
+        make_optimizer(train, module.parameters(), **optim[idx[0]])
+        for module, idx, _ in cohort.groups
+    ]
     if any(p.requires_grad for p in criterion.parameters()):
         optimisers.append(_adam(criterion.parameters(), lr=settings.coordinator_lr))
-    schedulers = [torch.optim.lr_scheduler.StepLR(o, train.lr_step, train.lr_decay)
-                  for o in optimisers] if train.lr_step else []
+    schedulers = (
+        [torch.optim.lr_scheduler.StepLR(o, train.lr_step, train.lr_decay) for o in optimisers]
+        if train.lr_step
+        else []
+    )
     return cohort, optimisers, schedulers
 
 
@@ -269,22 +267,30 @@ def _teachers(teachers, criterion, labels, device, exchange):
     """``fit``'s teachers checked against the method and moved to ``device`` (None without)."""
     if not criterion.needs_teachers or criterion.settings.lam == 0:
         if teachers is not None:
-            why = ("with mutual.lam = 0 it learns from the labels alone"
-                   if criterion.needs_teachers else "it learns without them")
-            raise ValueError(f"teachers are for method 'kd' with mutual.lam != 0; method "
-                             f"'{criterion.method}' takes none: {why}")
+            why = (
+                "with mutual.lam = 0 it learns from the labels alone"
+                if criterion.needs_teachers
+                else "it learns without them"
+            )
+            raise ValueError(
+                f"teachers are for method 'kd' with mutual.lam != 0; method "
+                f"'{criterion.method}' takes none: {why}"
+            )
         return None
     if teachers is None or len(list(teachers)) != criterion.num_students:
-        raise ValueError(f"method '{criterion.method}' needs one trained teacher per student "
-                         f"({criterion.num_students}): fit(..., teachers=[...]), e.g. the "
-                         f"students of an 'independent' fit (mutualgnn.mutual.teacher_of)")
+        raise ValueError(
+            f"method '{criterion.method}' needs one trained teacher per student "
+            f"({criterion.num_students}): fit(..., teachers=[...]), e.g. the "
+            f"students of an 'independent' fit (mutualgnn.mutual.teacher_of)"
+        )
     if exchange is not None:
         raise ValueError(f"method '{criterion.method}' is not available in distributed training")
     teachers = list(teachers)
     for label, t in zip(labels, teachers):
         if not isinstance(t, nn.Module):
-            raise ValueError(f"the teacher of {label} is a {type(t).__name__}, not a "
-                             f"torch.nn.Module")
+            raise ValueError(
+                f"the teacher of {label} is a {type(t).__name__}, not a torch.nn.Module"
+            )
         t.to(device)
     return teachers
 
@@ -293,19 +299,30 @@ def _check_finite(names, losses, evaluation, epoch, optim, mutual) -> None:
     """Raise :class:`DivergenceError` for the first student whose training loss this epoch
     (``losses``, K floats) or validation loss (its evaluated logits) is not finite."""
     for k, (loss, ev) in enumerate(zip(losses, evaluation)):
-        what = ("training loss" if not math.isfinite(loss) else
-                "validation loss (its logits)" if not math.isfinite(ev["val_loss"]) else None)
+        what = (
+            "training loss"
+            if not math.isfinite(loss)
+            else "validation loss (its logits)"
+            if not math.isfinite(ev["val_loss"])
+            else None
+        )
         if what is None:
             continue
         arch = names[k]
         value = loss if not math.isfinite(loss) else ev["val_loss"]
         blame = f"its learning rate (lr {optim[k]['lr']:g})"
         if mutual.lam:
-            blame += (f", mutual.lam ({mutual.lam:g}), mutual.temperature "
-                      f"({mutual.temperature:g}; a low one sharpens the targets)")
-        raise DivergenceError(f"student {k} ({arch}) diverged at epoch {epoch}: its {what} is "
-                              f"{value}; the settings most likely to blame: {blame}",
-                              k, arch, epoch)
+            blame += (
+                f", mutual.lam ({mutual.lam:g}), mutual.temperature "
+                f"({mutual.temperature:g}; a low one sharpens the targets)"
+            )
+        raise DivergenceError(
+            f"student {k} ({arch}) diverged at epoch {epoch}: its {what} is "
+            f"{value}; the settings most likely to blame: {blame}",
+            k,
+            arch,
+            epoch,
+        )
 
 
 #: on the CPU, full-batch node students fuse up to this many rows (nodes x students): the
@@ -341,16 +358,6 @@ def student_optim(student) -> dict:
     return {key: hparams.get(key, default) for key, default in DEFAULT_OPTIM.items()}
 
 
-def _cpu_state(module: nn.Module) -> dict:
-    """A copy of ``module``'s state dict with every tensor on the CPU: checkpoints are kept,
-    saved and sent between ranks there, whatever device the module trains on."""
-    state = module.state_dict()
-    out = copy.copy(state)  # the same OrderedDict type, with its ``_metadata``
-    for name, tensor in state.items():
-        out[name] = tensor.to("cpu", copy=True)
-    return out
-
-
 def make_optimizer(train: TrainConfig, params, lr: float, weight_decay: float):
     """A student's optimiser as ``train.optimizer`` names it (:data:`~mutualgnn.config.OPTIMIZERS`)
     with its ``lr`` and ``weight_decay``."""
@@ -370,4 +377,3 @@ def _adam(params, decoupled: bool = False, **kwargs) -> torch.optim.Optimizer:
         return kind(params, fused=True, **kwargs)
     except (RuntimeError, TypeError, ValueError):
         return kind(params, **kwargs)
-

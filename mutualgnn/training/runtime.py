@@ -1,4 +1,5 @@
 """The process a fit runs in: seeds and thread counts."""
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,7 @@ from .._dgl_compat import dgl
 def seed_everything(seed: int) -> None:
     """Seed python, numpy, torch and DGL: the same seed gives the same numbers on CPU."""
     random.seed(seed)
-    np.random.seed(seed % (2 ** 32))
+    np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
     dgl.seed(seed)
 
@@ -38,8 +39,11 @@ def set_threads(threads: int | None) -> int:
     if threads < 1:
         raise ValueError("threads must be >= 1")
     if threads > cores:
-        warnings.warn(f"{threads} threads asked for but only {cores} cores are available; "
-                      "oversubscribed threads make DGL and torch much slower", stacklevel=2)
+        warnings.warn(
+            f"{threads} threads asked for but only {cores} cores are available; "
+            "oversubscribed threads make DGL and torch much slower",
+            stacklevel=2,
+        )
     torch.set_num_threads(threads)
     dgl.utils.set_num_threads(threads)
     return threads

@@ -1,5 +1,6 @@
 """One optimisation step of a cohort: forward, the :class:`~mutualgnn.mutual.MutualLoss`,
 backward, optimiser steps; joint (one summed loss) or alternating (each student in turn)."""
+
 from __future__ import annotations
 
 import torch
@@ -42,8 +43,11 @@ def step(cohort, optimisers, logits_fn, labels, labelled, criterion, teacher_fn=
 def _summary(per_student, logits, out, criterion, which):
     """Per-student losses (0 for students trained elsewhere), mean weights and entropies."""
     with torch.no_grad():
-        weight = (out.weights.mean(dim=(1, 2)).tolist() if out.weights is not None
-                  else [1.0] * len(logits))
+        weight = (
+            out.weights.mean(dim=(1, 2)).tolist()
+            if out.weights is not None
+            else [1.0] * len(logits)
+        )
         ent = [float(entropy(z, criterion.settings.temperature).mean()) for z in logits]
     loss = [0.0] * len(logits)
     for j, value in zip(which, per_student):
@@ -78,4 +82,3 @@ def all_logits(cohort, graph, feat, train_only=None):
 def mean_stats(stats: list) -> dict:
     """The summaries of :func:`step` for each batch of an epoch -> their means."""
     return {key: [sum(v) / len(stats) for v in zip(*(s[key] for s in stats))] for key in stats[0]}
-

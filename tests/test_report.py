@@ -1,5 +1,6 @@
 """The results page (`mutualgnn report`): every number from the folders, the target against
 the best equal-budget baseline by hand, Holm over the page's family, the Reading kept."""
+
 from __future__ import annotations
 
 import json
@@ -10,16 +11,18 @@ import pytest
 from click.testing import CliRunner
 
 from mutualgnn.bench import ResultStore, RunRecord, records_frame
-from mutualgnn.bench.page import READING, best_baseline_table, results_page, target_counts
+from mutualgnn.bench.report import READING, best_baseline_table, results_page, target_counts
 from mutualgnn.bench.stats import paired
 from mutualgnn.cli import main
 
 #: test accuracy of (gcn, gat) per method and seed; dml is gcn's best rival, kd gat's
-ACC = {"independent": [(0.80, 0.70), (0.82, 0.74), (0.81, 0.72)],
-       "dml": [(0.82, 0.71), (0.83, 0.73), (0.83, 0.72)],
-       "kd": [(0.81, 0.74), (0.82, 0.75), (0.80, 0.76)],
-       "online-ensemble": [(0.79, 0.70), (0.80, 0.71), (0.79, 0.70)],
-       "gml": [(0.84, 0.73), (0.85, 0.76), (0.86, 0.74)]}
+ACC = {
+    "independent": [(0.80, 0.70), (0.82, 0.74), (0.81, 0.72)],
+    "dml": [(0.82, 0.71), (0.83, 0.73), (0.83, 0.72)],
+    "kd": [(0.81, 0.74), (0.82, 0.75), (0.80, 0.76)],
+    "online-ensemble": [(0.79, 0.70), (0.80, 0.71), (0.79, 0.70)],
+    "gml": [(0.84, 0.73), (0.85, 0.76), (0.86, 0.74)],
+}
 
 
 def _records(dataset="cora") -> list:
@@ -32,13 +35,29 @@ def _lines(dataset="cora") -> list:
     out = []
     for method, seeds in ACC.items():
         for seed, (a, b) in enumerate(seeds):
-            out.append(dict(suite="test", dataset=dataset, variant="", task="node", cohort="gcn,gat",
-                            method=method, seed=seed, fold=None, status="ok",
-                            students=[dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
-                                      dict(arch="gat", test_acc=b, val_acc=b, best_epoch=4)],
-                            ensemble=dict(test_acc=a, val_acc=a), seconds=1800.0,
-                            peak_rss_mb=10.0, epochs_run=5, split_sha1="x",
-                            versions=dict(commit="abc123")))
+            out.append(
+                dict(
+                    suite="test",
+                    dataset=dataset,
+                    variant="",
+                    task="node",
+                    cohort="gcn,gat",
+                    method=method,
+                    seed=seed,
+                    fold=None,
+                    status="ok",
+                    students=[
+                        dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
+                        dict(arch="gat", test_acc=b, val_acc=b, best_epoch=4),
+                    ],
+                    ensemble=dict(test_acc=a, val_acc=a),
+                    seconds=1800.0,
+                    peak_rss_mb=10.0,
+                    epochs_run=5,
+                    split_sha1="x",
+                    versions=dict(commit="abc123"),
+                )
+            )
     return out
 
 
@@ -60,10 +79,12 @@ def test_target_sentence_counts_datasets():
     runs = records_frame(_records() + _records("citeseer"))
     table = best_baseline_table(runs)
     sentence = target_counts(table)
-    sig = int((table.groupby("dataset")["beats, Holm p < 0.05"]
-               .agg(lambda s: (s == "yes").any())).sum())
-    assert sentence.startswith("A GML student beats its best baseline by the mean "
-                               "on 2 of 2 datasets")
+    sig = int(
+        (table.groupby("dataset")["beats, Holm p < 0.05"].agg(lambda s: (s == "yes").any())).sum()
+    )
+    assert sentence.startswith(
+        "A GML student beats its best baseline by the mean on 2 of 2 datasets"
+    )
     assert sentence.endswith(f"Holm-significantly on {sig}.")
 
 
@@ -125,7 +146,8 @@ def test_report_refuses_a_page_of_other_folders_unless_forced(tmp_path):
     assert refused.exit_code == 1 and "Traceback" not in refused.output
     assert refused.output.replace("\n", " ").startswith(
         f"Error: {doc} was written for the result folder(s) {fair.dir}, not {paper.dir}: write "
-        f"this page elsewhere (-o PAGE), or add --force to replace it")
+        f"this page elsewhere (-o PAGE), or add --force to replace it"
+    )
     assert doc.read_text() == page
     # the same folders, spelled otherwise: the page's own
     again = CliRunner().invoke(main, ["report", f"{tmp_path}/./fair/", "-o", str(doc)])
@@ -154,8 +176,10 @@ def test_controls_section_is_each_control_minus_gml_by_hand(tmp_path):
     records = _lines()
     for seed, (a, b) in enumerate([(0.83, 0.70), (0.84, 0.72), (0.84, 0.73)]):
         control = dict(records[0], method="gml-no-alw", seed=seed)
-        control["students"] = [dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
-                               dict(arch="gat", test_acc=b, val_acc=b, best_epoch=3)]
+        control["students"] = [
+            dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
+            dict(arch="gat", test_acc=b, val_acc=b, best_epoch=3),
+        ]
         records.append(control)
     store = ResultStore(tmp_path / "runs")
     store.dir.mkdir()
@@ -164,8 +188,11 @@ def test_controls_section_is_each_control_minus_gml_by_hand(tmp_path):
     page = results_page([store.dir], "cmd")
     section = page.split("## Which ingredient of GML matters")[1].split("\n## ")[0]
     section = section.split("Whether a control does as well")[0]  # the paired table, not TOST's
-    rows = [[c.strip() for c in line.strip("|").split("|")]
-            for line in section.splitlines() if line.startswith("| cora")]
+    rows = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| cora")
+    ]
     by_student = {row[2]: row for row in rows}
     assert set(by_student) == {"gcn", "gat"} and all(row[3] == "gml-no-alw" for row in rows)
     want = paired([0.83, 0.84, 0.84], [0.84, 0.85, 0.86])  # control minus gml, gcn
@@ -174,16 +201,21 @@ def test_controls_section_is_each_control_minus_gml_by_hand(tmp_path):
 
 def test_coverage_counts_the_shipped_suites_plan(tmp_path):
     from mutualgnn.bench import load_suite, plan
-    from mutualgnn.bench.page import coverage_table
+    from mutualgnn.bench.coverage import coverage_table
+
     suite = load_suite("quickstart")
     store = ResultStore(tmp_path / "runs")
     store.dir.mkdir()
     store.check_suite(suite)  # writes suite.json
     specs = plan(suite)
     for spec in specs[:2]:
-        record = dict(_lines()[0], **{k: getattr(spec, k) for k in
-                                      ("dataset", "cohort", "method", "seed", "fold",
-                                       "variant")})
+        record = dict(
+            _lines()[0],
+            **{
+                k: getattr(spec, k)
+                for k in ("dataset", "cohort", "method", "seed", "fold", "variant")
+            },
+        )
         store.append(RunRecord.from_dict(record))
     table = coverage_table([store.dir], {store.dir: store.records()})
     first = table.iloc[0]
@@ -192,13 +224,31 @@ def test_coverage_counts_the_shipped_suites_plan(tmp_path):
     assert table["failed"].sum() == 0 and set(table["complete"]) == {"no"}
     # a diverged run is done (never retrained), counted as stored and as failed; with every
     # other planned run stored, the dataset is complete
-    store.append(RunRecord.from_dict(dict(record, status="failed", error="diverged",
-                                          method=specs[2].method, seed=specs[2].seed,
-                                          fold=specs[2].fold, variant=specs[2].variant)))
+    store.append(
+        RunRecord.from_dict(
+            dict(
+                record,
+                status="failed",
+                error="diverged",
+                method=specs[2].method,
+                seed=specs[2].seed,
+                fold=specs[2].fold,
+                variant=specs[2].variant,
+            )
+        )
+    )
     for spec in specs[3:]:
-        store.append(RunRecord.from_dict(dict(record, **{
-            k: getattr(spec, k) for k in ("dataset", "cohort", "method", "seed", "fold",
-                                          "variant")})))
+        store.append(
+            RunRecord.from_dict(
+                dict(
+                    record,
+                    **{
+                        k: getattr(spec, k)
+                        for k in ("dataset", "cohort", "method", "seed", "fold", "variant")
+                    },
+                )
+            )
+        )
     table = coverage_table([store.dir], {store.dir: store.records()})
     assert table["stored"].sum() == len(specs) and table["failed"].sum() == 1
     assert set(table["complete"]) == {"yes"}
@@ -211,8 +261,9 @@ def test_coverage_counts_the_shipped_suites_plan(tmp_path):
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the committed pages written by `mutualgnn report` (their first lines give the command)
-PAGES = sorted(p for p in (ROOT / "docs").glob("*.md")
-               if "Written by `mutualgnn report " in p.read_text())
+PAGES = sorted(
+    p for p in (ROOT / "docs").glob("*.md") if "Written by `mutualgnn report " in p.read_text()
+)
 
 
 def test_the_results_pages_are_written_by_report():
@@ -227,7 +278,7 @@ def test_committed_page_is_what_its_command_writes(page, monkeypatch):
     text = page.read_text()
     command = re.search(r"Written by `(mutualgnn report [^`]+)`", text).group(1)
     args = command.split()[2:]
-    folders, doc = args[:args.index("--out")], args[args.index("--out") + 1]
+    folders, doc = args[: args.index("--out")], args[args.index("--out") + 1]
     assert ROOT / doc == page
     assert results_page(folders, command, text.partition(READING)[2], doc) == text
 
@@ -236,6 +287,7 @@ def test_a_dataset_still_running_gets_no_verdict(tmp_path):
     """With a shipped suite's folder, the target and controls tables judge only the datasets
     whose planned runs are all stored; the others are named, and their runs still tabled."""
     from mutualgnn.bench import load_suite, plan
+
     suite = load_suite("fair")
     store = ResultStore(tmp_path / "fair")
     store.dir.mkdir()
@@ -244,11 +296,21 @@ def test_a_dataset_still_running_gets_no_verdict(tmp_path):
 
     def record(spec, score):
         archs = spec.cohort.split(",")
-        return RunRecord.from_dict(dict(
-            template, dataset=spec.dataset, cohort=spec.cohort, method=spec.method,
-            seed=spec.seed, fold=spec.fold, variant=spec.variant,
-            students=[dict(arch=a, test_acc=score + 0.001 * spec.seed, val_acc=score,
-                           best_epoch=3) for a in archs]))
+        return RunRecord.from_dict(
+            dict(
+                template,
+                dataset=spec.dataset,
+                cohort=spec.cohort,
+                method=spec.method,
+                seed=spec.seed,
+                fold=spec.fold,
+                variant=spec.variant,
+                students=[
+                    dict(arch=a, test_acc=score + 0.001 * spec.seed, val_acc=score, best_epoch=3)
+                    for a in archs
+                ],
+            )
+        )
 
     for spec in plan(suite, datasets=["cora"]):  # cora complete: gml above the rest
         store.append(record(spec, 0.85 if spec.method == "gml" else 0.80 + 0.002 * spec.seed))
@@ -257,8 +319,10 @@ def test_a_dataset_still_running_gets_no_verdict(tmp_path):
     page = results_page([store.dir], "cmd")
     target = page.split("## The target")[1].split("\n## ")[0]
     assert "| cora" in target and "| citeseer" not in target
-    assert ("Left out of this table and the next until their runs are complete: citeseer, "
-            "pubmed, MUTAG, PROTEINS, ENZYMES") in target
+    assert (
+        "Left out of this table and the next until their runs are complete: citeseer, "
+        "pubmed, MUTAG, PROTEINS, ENZYMES"
+    ) in target
     controls = page.split("## Which ingredient")[1].split("\n## ")[0]
     assert "| cora" in controls and "| citeseer" not in controls
     accuracy = page.split("## Accuracy")[1].split("\n## ")[0]
@@ -272,30 +336,40 @@ def test_glance_block_by_hand(tmp_path):
     verdict and its sentence; the forest plot's rows are the same comparisons."""
     from scipy import stats
 
-    from mutualgnn.bench.page import forest_rows, glance
+    from mutualgnn.bench.glance import forest_rows, glance
     from mutualgnn.bench.verdict import verdicts
+
     store = _store(tmp_path / "runs")
     figure = tmp_path / "fig" / "forest.svg"
     block = glance([store.dir], "cmd", figure=figure, link="fig/forest.svg")
     assert block.startswith(f"Written by `cmd` from the runs in [{store.dir}]({store.dir})")
-    header, _, row = [[c.strip() for c in line.strip("|").split("|")]
-                      for line in block.splitlines() if line.startswith("|")]
+    header, _, row = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in block.splitlines()
+        if line.startswith("|")
+    ]
     row = dict(zip(header, row))
     cohort = {m: [(a + b) / 2 for a, b in seeds] for m, seeds in ACC.items()}
     p_greater = []
     for baseline in ("dml", "kd", "online-ensemble"):
         diff = [g - b for g, b in zip(cohort["gml"], cohort[baseline])]
-        mean, half = sum(diff) / 3, stats.t.ppf(0.975, 2) * stats.tstd(diff) / 3 ** 0.5
-        assert row[f"gml − {baseline} (pts) [95% CI]"] == \
-            f"{100 * mean:+.2f} [{100 * (mean - half):+.2f}, {100 * (mean + half):+.2f}]"
+        mean, half = sum(diff) / 3, stats.t.ppf(0.975, 2) * stats.tstd(diff) / 3**0.5
+        assert (
+            row[f"gml − {baseline} (pts) [95% CI]"]
+            == f"{100 * mean:+.2f} [{100 * (mean - half):+.2f}, {100 * (mean + half):+.2f}]"
+        )
         p_greater.append(stats.ttest_1samp(diff, 0, alternative="greater").pvalue)
     assert float(row["Holm p"]) == float(f"{max(p_greater):.2g}")
-    assert row["verdict"] == ("beats every baseline" if max(p_greater) <= 0.05
-                              else "no difference detected")
-    assert block.rstrip().endswith("on 1 of 1 datasets (cora); some cohort is below a baseline "
-                                   "on 0 of 1 datasets; for some cohort no difference is "
-                                   "detected on 0 of 1 datasets.**"
-                                   if max(p_greater) <= 0.05 else "**")
+    assert row["verdict"] == (
+        "beats every baseline" if max(p_greater) <= 0.05 else "no difference detected"
+    )
+    assert block.rstrip().endswith(
+        "on 1 of 1 datasets (cora); some cohort is below a baseline "
+        "on 0 of 1 datasets; for some cohort no difference is "
+        "detected on 0 of 1 datasets.**"
+        if max(p_greater) <= 0.05
+        else "**"
+    )
     rows = forest_rows(verdicts(records_frame(_records()))[1], records_frame(_records()))
     assert list(rows["baseline"]) == ["dml", "kd", "online-ensemble"]
     assert set(rows["student"]) == {"cohort"} and set(rows["task"]) == {"node"}
@@ -308,12 +382,16 @@ def test_report_rewrites_only_the_block_between_the_markers(tmp_path):
     for r in _records():
         store.append(r)
     readme = tmp_path / "README.md"
-    readme.write_text("# Title\n\nintro\n\n<!-- results:start figure=figs/f.svg -->\nold\n"
-                      "<!-- results:end -->\n\n## Install\n")
+    readme.write_text(
+        "# Title\n\nintro\n\n<!-- results:start figure=figs/f.svg -->\nold\n"
+        "<!-- results:end -->\n\n## Install\n"
+    )
     result = CliRunner().invoke(main, ["report", str(store.dir), "--doc", str(readme)])
     assert result.exit_code == 0, result.output
     text = readme.read_text()
-    assert text.startswith("# Title\n\nintro\n\n<!-- results:start figure=figs/f.svg -->\nWritten by")
+    assert text.startswith(
+        "# Title\n\nintro\n\n<!-- results:start figure=figs/f.svg -->\nWritten by"
+    )
     assert text.endswith("<!-- results:end -->\n\n## Install\n") and "\nold\n" not in text
     assert (tmp_path / "figs" / "f.svg").is_file()
 
@@ -321,7 +399,8 @@ def test_report_rewrites_only_the_block_between_the_markers(tmp_path):
 def test_committed_readme_block_is_what_report_writes(monkeypatch):
     """The README's results at a glance, rewritten from the committed folders by the command
     it names, is the committed block."""
-    from mutualgnn.bench.page import glance, glance_parts
+    from mutualgnn.bench.glance import glance, glance_parts
+
     monkeypatch.chdir(ROOT)
     parts = glance_parts((ROOT / "README.md").read_text())
     assert parts, "README.md has no results block"
