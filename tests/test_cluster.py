@@ -71,7 +71,7 @@ def test_local_cluster_stores_what_jobs_stores(suite, reference, tmp_path):
 def own_cluster():
     """A local cluster the test can reach into (its workers' processes), retrying a task once
     as ``local:N`` does."""
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+    with dask.config.set(bench_cluster.SCHEDULER):
         cluster = distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,

@@ -10,7 +10,8 @@ distilling run needs (sent to its task with it, so workers share no folder but t
 
 Faults: a run whose worker dies is retried once on another worker (the scheduler's
 ``distributed.scheduler.allowed-failures``, set to 1 for ``local:N``; set it where a scheduler
-is started by hand), then stored as failed with the reason. Ctrl-C here closes the connection
+is started by hand), then stored as failed with the reason. A worker holds one run at a time
+(``worker-saturation`` 1.0, :data:`SCHEDULER`), so its death counts against that run alone. Ctrl-C here closes the connection
 (a local cluster stops; finished runs are stored, the same command resumes). An unreachable
 scheduler, a cluster without workers, or workers of another mutualgnn version or of another
 kernel level than the suite pins is one error before anything runs."""
@@ -27,6 +28,25 @@ from .workers import Work, dispatch, environment
 #: seconds to reach a scheduler, and to wait for its first worker
 CONNECT_TIMEOUT = 10
 WORKERS_TIMEOUT = 60
+
+
+#: the scheduler's settings for ``local:N`` (docs/cluster.md gives them for a scheduler started
+#: by hand): a run is retried once after its worker died; a worker is sent one run at a time
+SCHEDULER = {
+    "distributed.scheduler.allowed-failures": 1,
+    "distributed.scheduler.worker-saturation": 1.0,
+}
+#: the workers' environment for ``local:N``: one OpenMP thread; no statistical profiler (every
+#: 10 ms it takes the GIL from the run to sample its stack)
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
+
+
+def _stop_profiler(dask_worker) -> None:
+    """Stop a worker's statistical profiler (workers started by hand have it on by default)."""
+    for name in ("profile", "profile-cycle"):
+        callback = dask_worker.periodic_callbacks.pop(name, None)
+        if callback is not None:
+            callback.stop()
 
 
 def _imports():
@@ -51,8 +71,8 @@ def connect(address: str, kernels: str | None = None):
         n = address[len("local:") :]
         if not n.isdigit() or int(n) < 1:
             raise ConfigError(f"--cluster {address}: give local:N with N >= 1 worker processes")
-        env = {**(pinned_kernels(kernels) if kernels else {}), "OMP_NUM_THREADS": "1"}
-        with dask.config.set({"distributed.scheduler.allowed-failures": 1}), environment(env):
+        env = {**(pinned_kernels(kernels) if kernels else {}), **WORKER_ENV}
+        with dask.config.set(SCHEDULER), environment(env):
             cluster = distributed.LocalCluster(
                 n_workers=int(n),
                 threads_per_worker=1,
@@ -74,6 +94,7 @@ def connect(address: str, kernels: str | None = None):
             ) from None
     try:
         _check_workers(client, address, kernels)
+        client.run(_stop_profiler)
         yield client
     finally:
         client.close()

@@ -88,8 +88,11 @@ def run_local(planned, work: Work, jobs: int, kernels: str | None = None) -> Non
             )
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in multiprocessing.active_children():  # the pool's workers
+        stopping = multiprocessing.active_children()  # the pool's workers
+        for process in stopping:
             process.terminate()
+        for process in stopping:
+            process.join(timeout=10)
         raise
     pool.shutdown()
 
