@@ -59,6 +59,22 @@ def _numbers(out) -> dict:
     return {r.key: r.numbers() for r in records}
 
 
+def _trim_threshold():
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def _profiling(dask_worker):
+    return "profile" in dask_worker.periodic_callbacks
+
+
+def test_local_workers_run_without_malloc_trimming_or_profiler():
+    before = dict(os.environ)
+    with bench_cluster.connect("local:1") as client:
+        assert set(client.run(_trim_threshold).values()) == {None}  # Dask's nanny sets it
+        assert set(client.run(_profiling).values()) == {False}
+    assert dict(os.environ) == before  # the nanny's settings do not stay in ours
+
+
 def test_local_cluster_stores_what_jobs_stores(suite, reference, tmp_path):
     counts = run_suite(suite, tmp_path, cluster="local:2", progress=False, log=lambda *_: None)
     assert counts == {"planned": 9, "skipped": 0, "ran": 9, "found": 0, "failed": 0}
@@ -86,18 +102,20 @@ def own_cluster():
 
 def _killer(client, kills: dict, stop: threading.Event):
     """Kill the worker process running a task whose key contains a label of ``kills``, as many
-    times as ``kills[label]`` says (each time it is running on a fresh worker)."""
-    killed = set()
+    times as ``kills[label]`` says (each time on another worker: a dead one is not asked)."""
+    dead = set()
     while not stop.is_set() and any(kills.values()):
         for worker, keys in client.processing().items():
-            for key in keys:
-                label = next((k for k in kills if k in str(key) and kills[k]), None)
-                if label is None or (worker, key) in killed:
-                    continue
+            label = next((k for k in kills if kills[k] and any(k in str(x) for x in keys)), None)
+            if label is None or worker in dead:
+                continue
+            try:
                 pid = client.run(os.getpid, workers=[worker])[worker]
-                os.kill(pid, signal.SIGKILL)
-                killed.add((worker, key))
-                kills[label] -= 1
+            except Exception:  # it died or left meanwhile
+                continue
+            os.kill(pid, signal.SIGKILL)
+            dead.add(worker)
+            kills[label] -= 1
         time.sleep(0.05)
 
 

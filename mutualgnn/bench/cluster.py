@@ -19,6 +19,7 @@ kernel level than the suite pins is one error before anything runs."""
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 
 from ..config import ConfigError
@@ -36,8 +37,15 @@ SCHEDULER = {
     "distributed.scheduler.allowed-failures": 1,
     "distributed.scheduler.worker-saturation": 1.0,
 }
-#: the workers' environment for ``local:N``: one OpenMP thread; no statistical profiler (every
-#: 10 ms it takes the GIL from the run to sample its stack)
+#: the workers' settings for ``local:N`` (docs/cluster.md gives them as environment variables
+#: for workers started by hand): no ``MALLOC_TRIM_THRESHOLD_``, which Dask's nanny sets by
+#: default and which makes glibc map and unmap every tensor over 128 KiB (measured on a Cora
+#: run: 2.9 million page faults instead of 3 thousand, 1.4x its time); no statistical profiler
+#: (every 10 ms it takes the GIL from the run to sample its stack)
+WORKERS = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.worker.profile.enabled": False,
+}
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
 
 
@@ -65,14 +73,16 @@ def _imports():
 def connect(address: str, kernels: str | None = None):
     """A ``distributed.Client`` of the cluster at ``address`` (see the module docstring),
     checked before it is given: workers present, with the same code and versions as here
-    (:data:`SAME`), computing at the suite's pinned ``kernels`` level (if any). Closed (a local cluster stopped) on leaving."""
+    (:data:`SAME`), computing at the suite's pinned ``kernels`` level (if any). Closed (a local
+    cluster stopped, this process's environment as it was) on leaving."""
     dask, distributed = _imports()
     if address.startswith("local:"):
         n = address[len("local:") :]
         if not n.isdigit() or int(n) < 1:
             raise ConfigError(f"--cluster {address}: give local:N with N >= 1 worker processes")
         env = {**(pinned_kernels(kernels) if kernels else {}), **WORKER_ENV}
-        with dask.config.set(SCHEDULER), environment(env):
+        saved = dict(os.environ)  # Dask's nannies write their workers' settings into it
+        with dask.config.set({**SCHEDULER, **WORKERS}), environment(env):
             cluster = distributed.LocalCluster(
                 n_workers=int(n),
                 threads_per_worker=1,
@@ -100,6 +110,8 @@ def connect(address: str, kernels: str | None = None):
         client.close()
         if cluster is not None:
             cluster.close()
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 #: what must be the same in every worker as here (:func:`~mutualgnn.provenance.versions`)

@@ -30,7 +30,7 @@ from ..config import ConfigError
 from ..provenance import versions as current_versions
 from ..student_result import StudentResult, student_results
 from .suite import KEY, TUNE
-from .units import where
+from .units import run_label
 
 FORMAT = 3  #: the ``format`` of the lines this version writes
 #: methods whose runs keep each student's per-epoch curve
@@ -93,19 +93,8 @@ class RunRecord:
         return self.versions.get("commit", "?")
 
     def label(self) -> str:
-        """The run in words: ``cora gcn,gat gml split 1 seed 0``."""
-        return " ".join(
-            filter(
-                None,
-                (
-                    self.dataset,
-                    self.cohort,
-                    self.variant,
-                    self.method,
-                    where(self.split_seed, self.seed, self.fold),
-                ),
-            )
-        )
+        """The run in words (:func:`~.units.run_label`)."""
+        return run_label(self)
 
     def numbers(self) -> dict:
         """What a rerun must reproduce, flat: ``split_sha1``, ``epochs_run``, each student's

@@ -31,18 +31,14 @@ class RunSpec:
         return tuple(getattr(self, k) for k in KEY)
 
     def label(self) -> str:
-        return " ".join(
-            filter(
-                None,
-                (
-                    self.dataset,
-                    self.cohort,
-                    self.variant,
-                    self.method,
-                    where(self.split_seed, self.seed, self.fold),
-                ),
-            )
-        )
+        return run_label(self)
+
+
+def run_label(run) -> str:
+    """A run (a :class:`RunSpec` or a stored record) in words: ``cora gcn,gat gml split 1 seed
+    0``."""
+    place = where(run.split_seed, run.seed, run.fold)
+    return " ".join(filter(None, (run.dataset, run.cohort, run.variant, run.method, place)))
 
 
 def where(split_seed, seed, fold) -> str:
