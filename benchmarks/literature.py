@@ -31,7 +31,7 @@ and members, percent) under
   member (Xu et al. 2019, section 7: a selection on the test folds);
 * *last epoch*: no selection;
 
-with the literature's numbers and their sources (``references.csv`` beside the store), and
+with the literature's numbers and their sources (the package's, ``mutualgnn/reference.csv``), and
 the validation / test accuracy averaged over blocks of 50 epochs (do the curves still rise?).
 """
 
@@ -54,6 +54,7 @@ from docsection import write_section  # noqa: E402
 from mutualgnn.config import ExperimentConfig, apply_overrides, parse_numbers  # noqa: E402
 from mutualgnn.data import Split, load_dataset  # noqa: E402
 from mutualgnn.experiment import run_once  # noqa: E402
+from mutualgnn.bench.tables import reference  # noqa: E402
 from mutualgnn.provenance import versions  # noqa: E402
 
 STORE = Path(__file__).resolve().parent / "results" / "literature"
@@ -241,7 +242,7 @@ def check_replay(runs: list) -> int:
 
 def table(store: Path) -> pd.DataFrame:
     runs = read(store / "runs.jsonl")
-    refs = pd.read_csv(store / "references.csv")
+    refs = reference()
     groups = _groups(runs)
     fmt = lambda s: "—" if s is None else f"{s[0]:.1f} ± {s[1]:.1f}"  # noqa: E731
     rows = []
@@ -274,7 +275,7 @@ def table(store: Path) -> pd.DataFrame:
                 if p["xu"] is None or p["ours"] is None
                 else f"{p['xu'][0] - p['ours'][0]:+.1f}",
                 "literature": "; ".join(
-                    f"{a:.1f} ± {s:.1f} ({src})"
+                    f"{a:.1f}{'' if pd.isna(s) else f' ± {s:.1f}'} ({src})"
                     for a, s, src in zip(ref["test_acc"], ref["std"], ref["source"])
                 ),
             }

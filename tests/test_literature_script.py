@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -78,8 +79,12 @@ def test_protocols_without_every_epoch_give_no_test_curve_selection():
 
 def test_a_tiny_run_is_stored_and_its_replay_matches_the_loop(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "references.csv").write_text(
-        "dataset,arch,test_acc,std,source\nminigc,gin,50.0,1.0,somewhere\n"
+    monkeypatch.setattr(
+        literature,
+        "reference",
+        lambda: pd.DataFrame(
+            [dict(dataset="minigc", arch="gin", test_acc=50.0, std=1.0, source="somewhere")]
+        ),
     )
     literature.main(
         [

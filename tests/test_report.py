@@ -411,3 +411,51 @@ def test_committed_readme_block_is_what_report_writes(monkeypatch):
     assert args[out + 1] == "README.md"
     assert glance(args[:out], command, link=link) == block
     assert (ROOT / link).is_file()
+
+
+def _with_last(lines: list, drop: float) -> list:
+    """``lines`` whose students scored ``drop`` less at their last epoch run, and
+    ``drop / 2`` less on seed 1 (so the differences vary)."""
+    for line in lines:
+        for st in line["students"]:
+            st["last_test_acc"] = st["test_acc"] - drop / (2 if line["seed"] == 1 else 1)
+            st["last_val_acc"] = st["val_acc"]
+    return lines
+
+
+def test_early_stopping_table_by_hand():
+    from mutualgnn.bench.tables import early_stopping_table
+    from mutualgnn.mutual import METHOD_NAMES
+
+    runs = records_frame([RunRecord.from_dict(x) for x in _with_last(_lines(), 0.02)])
+    table = early_stopping_table(runs).set_index("method")
+    assert list(table.index) == sorted(ACC, key=METHOD_NAMES.index)  # the registry's order
+    gml = table.loc["gml"]
+    best = [(a + b) / 2 for a, b in ACC["gml"]]  # students averaged within a run
+    last = [x - d for x, d in zip(best, (0.02, 0.01, 0.02))]
+    want = paired(last, best)
+    assert gml["runs"] == 3 and gml["best validation epoch"] == f"{100 * sum(best) / 3:.1f}"
+    assert gml["last epoch run"] == f"{100 * sum(last) / 3:.1f}"
+    assert gml["last − best (pts)"] == pytest.approx(100 * want.mean_diff, abs=0.005)
+    assert gml["95% CI (pts)"] == f"[{100 * want.ci_low:+.2f}, {100 * want.ci_high:+.2f}]"
+    assert gml["epochs run (median)"] == "5"
+    # runs stored before the last epoch's scores were recorded are left out
+    assert early_stopping_table(records_frame(_records())).empty
+
+
+def test_literature_table_against_the_packages_references():
+    from mutualgnn.bench.tables import literature_table, reference
+
+    runs = records_frame([RunRecord.from_dict(x) for x in _with_last(_lines(), 0.02)])
+    table = literature_table(runs).set_index("student")
+    ref = reference().set_index(["dataset", "arch"])
+    gcn = [a for a, _ in ACC["independent"]]
+    assert table.loc["gcn", "runs"] == 3
+    assert table.loc["gcn", "ours − published (pts)"] == pytest.approx(
+        round(100 * sum(gcn) / 3 - ref.loc[("cora", "gcn"), "test_acc"], 1)
+    )
+    assert table.loc["gcn", "published"] == "81.5"  # no std published
+    assert table.loc["gat", "published"] == "83.0 ± 0.7"
+    assert table.loc["gcn", "source"].startswith("Kipf")
+    # a dataset without a published number gets no row
+    assert literature_table(records_frame(_records("karate"))).empty

@@ -32,7 +32,13 @@ from .glance import glance, glance_parts
 from .stats import holm, paired
 from .store import ResultStore
 from .suite import TUNE, Suite
-from .tables import accuracy_table, cost_table, paired_table
+from .tables import (
+    accuracy_table,
+    cost_table,
+    early_stopping_table,
+    literature_table,
+    paired_table,
+)
 from .tuning import inherit_note, tuning_table
 from .verdict import (
     BASELINES,
@@ -316,6 +322,35 @@ def _detail_lines(runs, folders: list, doc, tuning: list) -> list:
         "its cohort trained alone on the same seed and fold.",
         "",
         cost_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)",
+        "",
+        *_yardstick_lines(runs),
+    ]
+
+
+def _yardstick_lines(runs) -> list:
+    """What early stopping is worth, and each architecture trained alone against the
+    literature."""
+    stopping = early_stopping_table(runs) if len(runs) else pd.DataFrame()
+    published = literature_table(runs) if len(runs) else pd.DataFrame()
+    return [
+        "## Early stopping: the best validation epoch against the last epoch run",
+        "",
+        "Every run reports each student at its best validation epoch. Here the same students' "
+        "test accuracy at the last epoch run (where early stopping ended the run, or the epoch "
+        "cap) beside it, the students averaged within a run; the difference is paired over "
+        "runs.",
+        "",
+        stopping.to_markdown(index=False) if len(stopping) else "(no runs with last epochs yet)",
+        "",
+        "## Trained alone against the literature",
+        "",
+        "Each architecture trained alone (`independent`) under this page's protocol, against "
+        "the published numbers. The protocols differ where the column *published selection* "
+        "says so: Xu et al. (2019) report the epoch of the best mean test curve over the folds, a "
+        "selection on test data, and the Planetoid papers use the public split. How much the "
+        "selection alone is worth, measured on runs of every epoch: docs/literature.md.",
+        "",
+        published.to_markdown(index=False) if len(published) else "(no runs trained alone yet)",
         "",
     ]
 

@@ -68,6 +68,7 @@ def records_frame(records: list):
                     test_acc=st.test_acc,
                     val_acc=st.val_acc,
                     best_epoch=st.best_epoch,
+                    last_test_acc=st.last_test_acc,
                 )
             )
         ens = dict(
@@ -92,7 +93,9 @@ def student_labels(archs) -> list:
 
 
 def reference() -> pd.DataFrame:
-    """Literature single-model accuracies (percent) with their sources."""
+    """Published single-model test accuracies (percent): ``dataset``, ``arch``, ``test_acc``,
+    ``std`` (empty where not published), ``selection`` (how the paper chose its epoch or
+    setting: on validation, or on the test folds) and ``source``; a pair may have several."""
     with resources.files("mutualgnn").joinpath("reference.csv").open() as fh:
         return pd.read_csv(fh)
 
@@ -108,7 +111,8 @@ def sorted_rows(df: pd.DataFrame) -> pd.DataFrame:
         ),
     }
     for col in ("method", "dataset"):  # stable sorts: dataset first, then method
-        df = df.sort_values(col, key=key[col], kind="stable")
+        if col in df:
+            df = df.sort_values(col, key=key[col], kind="stable")
     return df
 
 
@@ -159,6 +163,7 @@ def accuracy_table(
         table["metric"] = runs.groupby(index, sort=False)["metric"].first()
     table = sorted_rows(table.reset_index())
     ref = reference()
+    ref = ref.drop_duplicates(["dataset", "arch"])  # the first source of each, for a glance
     ref_text = {
         d: ", ".join(f"{a} {v:.1f}" for a, v in zip(g["arch"], g["test_acc"]))
         for d, g in ref.groupby("dataset")
@@ -235,6 +240,78 @@ def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
     singles = runs[(runs["student"] != "ensemble") & (runs["method"] != "ensemble")]
     out["mean_student_acc"] = 100 * singles.groupby(index, sort=False)["test_acc"].mean()
     return sorted_rows(out.round(1).reset_index()).reset_index(drop=True)
+
+
+#: the columns that name one run of a (dataset, cohort, method): its repetition, seed and fold
+RUN = ["split_seed", "seed", "fold"]
+
+
+def early_stopping_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """What early stopping is worth, per (dataset, cohort, method): the mean student test
+    accuracy (percent) at each student's best validation epoch against the same at the last
+    epoch run (where training stopped), the students averaged within a run and the difference
+    paired over runs (points, with its 95% CI), and the median epochs run. Runs stored before
+    the last epoch's scores were recorded are left out."""
+    singles = runs[(runs["student"] != "ensemble") & (runs["method"] != "ensemble")]
+    if "last_test_acc" not in singles:
+        return pd.DataFrame()
+    singles = singles[singles["last_test_acc"].notna()]
+    index = group_columns(runs) + ["method"]
+    keys = [c for c in RUN if c in singles]
+    per_run = (
+        singles.fillna({c: -1 for c in keys})
+        .groupby(index + keys, sort=False)
+        .agg(best=("test_acc", "mean"), last=("last_test_acc", "mean"), ran=("epochs_run", "first"))
+        .reset_index()
+    )
+    rows = []
+    for names, grp in per_run.groupby(index, sort=False):
+        row = dict(zip(index, names), runs=len(grp))
+        row["best validation epoch"] = f"{100 * grp['best'].mean():.1f}"
+        row["last epoch run"] = f"{100 * grp['last'].mean():.1f}"
+        if len(grp) >= 2:
+            d = paired(grp["last"], grp["best"])
+            row["last − best (pts)"] = round(100 * d.mean_diff, 2) + 0.0
+            row["95% CI (pts)"] = f"[{100 * d.ci_low:+.2f}, {100 * d.ci_high:+.2f}]"
+        row["epochs run (median)"] = f"{grp['ran'].median():.0f}"
+        rows.append(row)
+    return sorted_rows(pd.DataFrame(rows)).reset_index(drop=True) if rows else pd.DataFrame()
+
+
+def literature_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Each architecture trained alone (``independent``) against its published numbers
+    (:func:`reference`), one row per (dataset, student, source): ours (mean ± std, percent, at
+    the best validation epoch, and at the last epoch run), the paper's, how the paper chose
+    (on validation or on the test folds), and ours minus the paper's (points)."""
+    alone = runs[(runs["method"] == "independent") & (runs["student"] != "ensemble")]
+    ref = reference()
+    rows = []
+    for (dataset, arch), grp in alone.groupby(["dataset", "arch"], sort=False):
+        for _, paper in ref[(ref["dataset"] == dataset) & (ref["arch"] == arch)].iterrows():
+            last = grp["last_test_acc"].dropna() if "last_test_acc" in grp else grp["test_acc"][:0]
+            spread = "" if pd.isna(paper["std"]) else f" ± {paper['std']:.1f}"
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "student": arch,
+                    "runs": len(grp),
+                    "ours: best val epoch": _mean_std(grp["test_acc"]),
+                    "ours: last epoch run": _mean_std(last) if len(last) else "—",
+                    "published": f"{paper['test_acc']:.1f}{spread}",
+                    "ours − published (pts)": round(
+                        100 * grp["test_acc"].mean() - paper["test_acc"], 1
+                    )
+                    + 0.0,  # no -0.0
+                    "published selection": paper["selection"],
+                    "source": paper["source"],
+                }
+            )
+    return sorted_rows(pd.DataFrame(rows)).reset_index(drop=True) if rows else pd.DataFrame()
+
+
+def _mean_std(scores: pd.Series) -> str:
+    """``mean ± std`` of fractions, in percent."""
+    return f"{100 * scores.mean():.1f} ± {100 * scores.std(ddof=1) if len(scores) > 1 else 0:.1f}"
 
 
 def _teacher_seconds(per_run: pd.DataFrame) -> pd.Series:
