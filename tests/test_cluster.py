@@ -67,11 +67,21 @@ def _profiling(dask_worker):
     return "profile" in dask_worker.periodic_callbacks
 
 
+def _ticks(dask_worker):
+    """The worker's event-loop tick and memory-monitor intervals (ms)."""
+    return tuple(
+        dask_worker.periodic_callbacks[name].callback_time
+        for name in ("tick", "memory_monitor")
+        if name in dask_worker.periodic_callbacks
+    )
+
+
 def test_local_workers_run_without_malloc_trimming_or_profiler():
     before = dict(os.environ)
     with bench_cluster.connect("local:1") as client:
         assert set(client.run(_trim_threshold).values()) == {None}  # Dask's nanny sets it
         assert set(client.run(_profiling).values()) == {False}
+        assert set(client.run(_ticks).values()) == {(1000, 1000)}  # not every 20 and 100 ms
     assert dict(os.environ) == before  # the nanny's settings do not stay in ours
 
 

@@ -14,6 +14,7 @@ from mutualgnn.config import ConfigError, ExperimentConfig
 from mutualgnn.data import load_dataset
 from mutualgnn.data.containers import random_node_split
 from mutualgnn.experiment import splits_for
+from mutualgnn.bench.stats import paired
 from mutualgnn.bench.verify import verify
 
 LABELS = np.repeat(np.arange(3), [60, 55, 80])  # three classes of 60, 55 and 80 nodes
@@ -132,6 +133,35 @@ def test_a_nested_choice_is_each_outer_folds_best_validation_point():
     assert chosen[("minigc", "gcn,gcn", "dml", 1, 0, 0)] == ["mutual.lam=0.1"]  # earlier point
     table = tuning_table(suite, records)
     assert list(table["chosen"]) == ["2 of 3 folds", "1 of 3 folds"]
+
+
+def test_nested_against_the_first_folds_choice_by_hand():
+    from mutualgnn.bench.tuning import nested_bias_table
+
+    def run(point, split_seed, fold, val, test):
+        record = _tuning_record(point, split_seed, fold, val)
+        record.students = [StudentResult("gcn", val_acc=val, test_acc=test, best_epoch=1)] * 2
+        return record
+
+    records = [
+        run(0.1, 0, 0, 0.9, 0.80),  # the first fold chooses 0.1
+        run(1.0, 0, 0, 0.8, 0.70),
+        run(0.1, 0, 1, 0.5, 0.60),  # this fold chooses 1.0
+        run(1.0, 0, 1, 0.7, 0.90),
+        run(0.1, 1, 2, 0.9, 0.75),  # 0.1, as the first
+        run(1.0, 1, 2, 0.6, 0.50),
+        run(0.1, 1, 0, 0.9, 0.99),  # a fold without every point is left out
+    ]
+    row = nested_bias_table(_nested_suite(), records).iloc[0]
+    nested, cheap = [0.80, 0.90, 0.75], [0.80, 0.60, 0.75]
+    assert row["folds"] == 3 and row["folds choosing as the first"] == 2
+    assert row["nested (%)"] == pytest.approx(100 * np.mean(nested), abs=0.005)
+    assert row["first fold's choice (%)"] == pytest.approx(100 * np.mean(cheap), abs=0.005)
+    want = paired(cheap, nested)
+    assert row["difference (pts)"] == pytest.approx(100 * want.mean_diff, abs=0.005)
+    assert row["95% CI (pts)"] == f"[{100 * want.ci_low:+.2f}, {100 * want.ci_high:+.2f}]"
+    flat = _nested_suite(tuning={"grid": {"mutual.lam": [0.1, 1.0]}})
+    assert nested_bias_table(flat, records).empty  # nothing nested
 
 
 def test_a_nested_suite_finds_each_final_run_in_its_folds_tuning_runs(tmp_path):

@@ -32,10 +32,16 @@ WORKERS_TIMEOUT = 60
 
 
 #: the scheduler's settings for ``local:N`` (docs/cluster.md gives them for a scheduler started
-#: by hand): a run is retried once after its worker died; a worker is sent one run at a time
+#: by hand): a run is retried once after its worker died; a worker is sent one run at a time;
+#: the event loops' housekeeping timers slowed from Dask's defaults (a tick every 20 ms, system
+#: and memory monitors every 500 and 100 ms) to 1-5 s: their wake-ups took 8% of a core from an
+#: idle local:2 cluster (1.4% slowed), time that a run on a busy core loses
 SCHEDULER = {
     "distributed.scheduler.allowed-failures": 1,
     "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
 }
 #: the workers' settings for ``local:N`` (docs/cluster.md gives them as environment variables
 #: for workers started by hand): no ``MALLOC_TRIM_THRESHOLD_``, which Dask's nanny sets by

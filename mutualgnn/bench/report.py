@@ -39,7 +39,7 @@ from .tables import (
     literature_table,
     paired_table,
 )
-from .tuning import inherit_note, tuning_table
+from .tuning import inherit_note, nested_bias_table, tuning_table
 from .verdict import (
     BASELINES,
     CONTROLS,
@@ -377,7 +377,15 @@ def _tuning(suite_file: Path, records: list):
         tuning=tuning,
         methods=methods,
     )
-    return tuning_table(suite, records), inherit_note(suite)
+    bias = nested_bias_table(suite, records)
+    return tuning_table(suite, records), inherit_note(suite) + (
+        "\n\nWhat choosing on one fold would have given where the choice is nested: each "
+        "method's mean student test score at each outer fold's own choice against the same "
+        "folds at the first fold's choice (the rule of the datasets not nested), paired over "
+        "folds.\n\n" + bias.to_markdown(index=False)
+        if len(bias)
+        else ""
+    )
 
 
 def written_for(text: str) -> list | None:

@@ -21,11 +21,14 @@ import pandas as pd
 
 from ..files import write_text
 from ..data import task_of
+from .stats import paired
 from .suite import TUNE, Suite
+from .tables import sorted_rows
 
 
 def _scores(suite: Suite, records: list) -> pd.DataFrame:
-    """One row per tuning run: dataset, cohort, method, point, its students' mean val score."""
+    """One row per tuning run: dataset, cohort, method, point, its outer fold, its students'
+    mean validation and test scores."""
     points = [label for label, _ in suite.tuning_points()]
     rows = []
     for r in records:
@@ -41,10 +44,22 @@ def _scores(suite: Suite, records: list) -> pd.DataFrame:
                 seed=r.seed,
                 fold=-1 if r.fold is None else r.fold,
                 val=sum(s.val_acc for s in r.students) / len(r.students),
+                test=sum(s.test_acc for s in r.students) / len(r.students),
             )
         )
     return pd.DataFrame(
-        rows, columns=["dataset", "cohort", "method", "point", "split_seed", "seed", "fold", "val"]
+        rows,
+        columns=[
+            "dataset",
+            "cohort",
+            "method",
+            "point",
+            "split_seed",
+            "seed",
+            "fold",
+            "val",
+            "test",
+        ],
     )
 
 
@@ -60,6 +75,36 @@ def _fold_choices(suite: Suite, scores: pd.DataFrame) -> pd.DataFrame:
     nested["order"] = nested["point"].map(order)
     nested = nested.sort_values(["val", "order"], ascending=[False, True], kind="stable")
     return nested.drop_duplicates(OUTER, keep="first")
+
+
+def nested_bias_table(suite: Suite, records: list) -> pd.DataFrame:
+    """What a nested dataset's cheaper choice would have given: per (dataset, cohort, method),
+    over the outer folds where every grid point ran, the mean student test score (percent) at
+    each fold's own choice (nested) against the same folds at the choice of the first fold
+    alone (its lowest split seed, seed and fold: the rule of the datasets not nested), their
+    difference paired over folds (points, with its 95% CI), and how many folds chose as the
+    first did. Empty without nested datasets."""
+    scores = _scores(suite, records)
+    scores = scores[[suite.nested(d, task_of(d)) for d in scores["dataset"]]]
+    if scores.empty:
+        return pd.DataFrame()
+    whole = scores.groupby(OUTER)["point"].transform("nunique") == len(suite.tuning_points())
+    scores = scores[whole]
+    chosen = _fold_choices(suite, scores).sort_values(OUTER[3:])
+    rows = []
+    for key, folds in chosen.groupby(OUTER[:3], sort=False):
+        first = folds["point"].iloc[0]
+        cheap = folds[OUTER].merge(scores[scores["point"] == first], on=OUTER)["test"]
+        row = dict(zip(OUTER[:3], key), folds=len(folds))
+        row["nested (%)"] = round(100 * folds["test"].mean(), 2)
+        row["first fold's choice (%)"] = round(100 * cheap.mean(), 2)
+        if len(folds) >= 2:
+            d = paired(cheap.to_numpy(), folds["test"].to_numpy())
+            row["difference (pts)"] = round(100 * d.mean_diff, 2) + 0.0
+            row["95% CI (pts)"] = f"[{100 * d.ci_low:+.2f}, {100 * d.ci_high:+.2f}]"
+        row["folds choosing as the first"] = int((folds["point"] == first).sum())
+        rows.append(row)
+    return sorted_rows(pd.DataFrame(rows)).reset_index(drop=True) if rows else pd.DataFrame()
 
 
 def tuning_table(suite: Suite, records: list) -> pd.DataFrame:
