@@ -11,8 +11,9 @@ distilling run needs (sent to its task with it, so workers share no folder but t
 Faults: a run whose worker dies is retried once on another worker (the scheduler's
 ``distributed.scheduler.allowed-failures``, set to 1 for ``local:N``; set it where a scheduler
 is started by hand), then stored as failed with the reason. A worker holds one run at a time
-(``worker-saturation`` 1.0, :data:`SCHEDULER`), so its death counts against that run alone. Ctrl-C here closes the connection
-(a local cluster stops; finished runs are stored, the same command resumes). An unreachable
+(``worker-saturation`` 1.0, :data:`SCHEDULER`), so its death counts against that run alone.
+Ctrl-C here closes the connection (a local cluster stops; finished runs are stored, the same
+command resumes). An unreachable
 scheduler, a cluster without workers, or workers of another mutualgnn version or of another
 kernel level than the suite pins is one error before anything runs."""
 

@@ -9,7 +9,7 @@ processes: the logit exchange), :mod:`~.inference` (logits of trained students),
 :mod:`~.runtime` (seeds and threads).
 """
 
-from .checkpoints import StudentResult
+from .checkpoints import StudentCheckpoint
 from .inference import predict, predict_sampled
 from .loop import DivergenceError, FitResult, fit
 from .runners import as_input, eval_batches, full_graph_norm, node_graph
@@ -20,7 +20,7 @@ __all__ = [
     "predict_sampled",
     "DivergenceError",
     "FitResult",
-    "StudentResult",
+    "StudentCheckpoint",
     "fit",
     "as_input",
     "eval_batches",

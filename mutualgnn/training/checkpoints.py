@@ -1,6 +1,8 @@
 """Each student's best-validation checkpoint while :func:`~.loop.fit` trains, and the early
-stopping count (:class:`Checkpoints`); a student's outcome at its best epoch
-(:class:`StudentResult`). Checkpoints are CPU copies of the weights, whatever the device."""
+stopping count (:class:`Checkpoints`); a student's best checkpoint with its scores
+(:class:`StudentCheckpoint`; a run record keeps the scores as a
+:class:`~mutualgnn.student_result.StudentResult`). Checkpoints are CPU copies of the weights,
+whatever the device."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from torch import nn
 
 
 @dataclass
-class StudentResult:
-    """Outcome of one student: its best-validation epoch and the scores there (``val_acc`` and
+class StudentCheckpoint:
+    """One student's best-validation checkpoint: its epoch, the scores there (``val_acc`` and
     ``test_acc`` hold the dataset's metric: accuracy, or ROC-AUC for ogbg-molhiv)."""
 
     arch: str
@@ -68,13 +70,13 @@ class Checkpoints:
 
     def restore(self, cohort, students, names) -> list:
         """Load every student's best checkpoint into it (gathered from the other ranks in a
-        distributed cohort); returns a :class:`StudentResult` each."""
+        distributed cohort); returns a :class:`StudentCheckpoint` each."""
         for b, state in zip(self.best, cohort.collect([b["state"] for b in self.best])):
             b["state"] = state
         for student, b in zip(students, self.best):
             student.load_state_dict(b["state"])
         return [
-            StudentResult(name, b["epoch"], b["acc"], b["loss"], b["test"], b["state"])
+            StudentCheckpoint(name, b["epoch"], b["acc"], b["loss"], b["test"], b["state"])
             for name, b in zip(names, self.best)
         ]
 

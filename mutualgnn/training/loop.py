@@ -49,7 +49,7 @@ class DivergenceError(RuntimeError):
 
 @dataclass
 class FitResult:
-    """``students``: one :class:`StudentResult` each; ``ensemble``: accuracies of the averaged
+    """``students``: one :class:`StudentCheckpoint` each; ``ensemble``: accuracies of the averaged
     probabilities of every student's best checkpoint; ``history``: one row per (epoch, student)
     with train_loss, val_acc, val_loss, test_acc, weight and entropy (the coordinator's mean
     weight and the student's mean predictive entropy that epoch)."""
@@ -106,7 +106,7 @@ def fit(
     The students and the criterion are moved to ``train.device`` (in place) and stay there,
     each student at its best checkpoint, when ``fit`` returns; ``data`` is left where it is
     (what is trained on is copied to the device). The result's numbers are floats and its
-    checkpoints (``StudentResult.state_dict``) CPU tensors, whatever the device.
+    checkpoints (``StudentCheckpoint.state_dict``) CPU tensors, whatever the device.
     """
     students, names, data, split, train = _inputs(students, data, split, train)
     device = train.torch_device()
