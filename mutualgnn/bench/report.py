@@ -340,7 +340,9 @@ def _yardstick_lines(runs) -> list:
         "cap) beside it, the students averaged within a run; the difference is paired over "
         "runs.",
         "",
-        stopping.to_markdown(index=False) if len(stopping) else "(no runs with last epochs yet)",
+        stopping.to_markdown(index=False)
+        if len(stopping)
+        else "(not recorded: these runs were stored before runs kept their last epoch's scores)",
         "",
         "## Trained alone against the literature",
         "",
