@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 import torch
 
 from mutualgnn.bench import ResultStore, RunRecord, StudentResult, Suite, plan, run_suite
@@ -14,7 +15,6 @@ from mutualgnn.config import ConfigError, ExperimentConfig
 from mutualgnn.data import load_dataset
 from mutualgnn.data.containers import random_node_split
 from mutualgnn.experiment import splits_for
-from mutualgnn.bench.stats import paired
 from mutualgnn.bench.verify import verify
 
 LABELS = np.repeat(np.arange(3), [60, 55, 80])  # three classes of 60, 55 and 80 nodes
@@ -157,9 +157,14 @@ def test_nested_against_the_first_folds_choice_by_hand():
     assert row["folds"] == 3 and row["folds choosing as the first"] == 2
     assert row["nested (%)"] == pytest.approx(100 * np.mean(nested), abs=0.005)
     assert row["first fold's choice (%)"] == pytest.approx(100 * np.mean(cheap), abs=0.005)
-    want = paired(cheap, nested)
-    assert row["difference (pts)"] == pytest.approx(100 * want.mean_diff, abs=0.005)
-    assert row["95% CI (pts)"] == f"[{100 * want.ci_low:+.2f}, {100 * want.ci_high:+.2f}]"
+    diff = np.subtract(cheap, nested)  # 0, -0.3, 0
+    assert row["difference (pts)"] == pytest.approx(-10.0)
+    # the corrected resampled t-test over 3-fold CV: se = sqrt((1/3 + 1/2) var(diff))
+    half = stats.t.ppf(0.975, 2) * np.sqrt((1 / 3 + 1 / 2) * diff.var(ddof=1))
+    assert (
+        row["95% CI (pts)"]
+        == f"[{100 * (diff.mean() - half):+.2f}, {100 * (diff.mean() + half):+.2f}]"
+    )
     flat = _nested_suite(tuning={"grid": {"mutual.lam": [0.1, 1.0]}})
     assert nested_bias_table(flat, records).empty  # nothing nested
 

@@ -439,6 +439,9 @@ def test_early_stopping_table_by_hand():
     assert gml["last − best (pts)"] == pytest.approx(100 * want.mean_diff, abs=0.005)
     assert gml["95% CI (pts)"] == f"[{100 * want.ci_low:+.2f}, {100 * want.ci_high:+.2f}]"
     assert gml["epochs run (median)"] == "5"
+    # one run: no difference to test
+    one = early_stopping_table(records_frame([RunRecord.from_dict(_with_last(_lines(), 0.02)[0])]))
+    assert one.loc[0, "last − best (pts)"] == "—" and one.loc[0, "95% CI (pts)"] == "—"
     # runs stored before the last epoch's scores were recorded are left out
     assert early_stopping_table(records_frame(_records())).empty
 

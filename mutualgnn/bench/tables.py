@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..files import replacing, write_text
 from ..mutual import METHOD_NAMES, METHODS
-from .stats import holm, paired
+from .stats import holm, mean_test, paired
 
 FORMATS = ("md", "csv", "latex")
 
@@ -242,6 +242,19 @@ def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
     return sorted_rows(out.round(1).reset_index()).reset_index(drop=True)
 
 
+def difference_cells(diff, folds=None) -> tuple:
+    """The mean of paired differences ``diff`` (fractions) in points and its 95% CI, as table
+    cells; over cross-validation's folds (``folds`` = k) with the corrected resampled t-test's
+    standard error (:func:`~.stats.mean_test`, n_test / n_train = 1 / (k - 1)), else the
+    paired t-test's. ``("—", "—")`` for fewer than two differences."""
+    if len(diff) < 2:
+        return "—", "—"
+    k = 0 if folds is None or pd.isna(folds) else int(folds)
+    test = mean_test(diff, 1 / (k - 1) if k > 1 else 0.0)
+    low, high = test.ci()
+    return round(100 * test.mean, 2) + 0.0, f"[{100 * low:+.2f}, {100 * high:+.2f}]"
+
+
 #: the columns that name one run of a (dataset, cohort, method): its repetition, seed and fold
 RUN = ["split_seed", "seed", "fold"]
 
@@ -261,7 +274,12 @@ def early_stopping_table(runs: pd.DataFrame) -> pd.DataFrame:
     per_run = (
         singles.fillna({c: -1 for c in keys})
         .groupby(index + keys, sort=False)
-        .agg(best=("test_acc", "mean"), last=("last_test_acc", "mean"), ran=("epochs_run", "first"))
+        .agg(
+            best=("test_acc", "mean"),
+            last=("last_test_acc", "mean"),
+            ran=("epochs_run", "first"),
+            folds=("folds", "first"),
+        )
         .reset_index()
     )
     rows = []
@@ -269,10 +287,9 @@ def early_stopping_table(runs: pd.DataFrame) -> pd.DataFrame:
         row = dict(zip(index, names), runs=len(grp))
         row["best validation epoch"] = f"{100 * grp['best'].mean():.1f}"
         row["last epoch run"] = f"{100 * grp['last'].mean():.1f}"
-        if len(grp) >= 2:
-            d = paired(grp["last"], grp["best"])
-            row["last − best (pts)"] = round(100 * d.mean_diff, 2) + 0.0
-            row["95% CI (pts)"] = f"[{100 * d.ci_low:+.2f}, {100 * d.ci_high:+.2f}]"
+        row["last − best (pts)"], row["95% CI (pts)"] = difference_cells(
+            grp["last"] - grp["best"], grp["folds"].max()
+        )
         row["epochs run (median)"] = f"{grp['ran'].median():.0f}"
         rows.append(row)
     return sorted_rows(pd.DataFrame(rows)).reset_index(drop=True) if rows else pd.DataFrame()

@@ -21,9 +21,8 @@ import pandas as pd
 
 from ..files import write_text
 from ..data import task_of
-from .stats import paired
 from .suite import TUNE, Suite
-from .tables import sorted_rows
+from .tables import difference_cells, sorted_rows
 
 
 def _scores(suite: Suite, records: list) -> pd.DataFrame:
@@ -82,7 +81,8 @@ def nested_bias_table(suite: Suite, records: list) -> pd.DataFrame:
     over the outer folds where every grid point ran, the mean student test score (percent) at
     each fold's own choice (nested) against the same folds at the choice of the first fold
     alone (its lowest split seed, seed and fold: the rule of the datasets not nested), their
-    difference paired over folds (points, with its 95% CI), and how many folds chose as the
+    difference paired over folds (points, with its 95% CI from the corrected resampled t-test:
+    :func:`~.tables.difference_cells`), and how many folds chose as the
     first did. Empty without nested datasets."""
     scores = _scores(suite, records)
     scores = scores[[suite.nested(d, task_of(d)) for d in scores["dataset"]]]
@@ -98,10 +98,9 @@ def nested_bias_table(suite: Suite, records: list) -> pd.DataFrame:
         row = dict(zip(OUTER[:3], key), folds=len(folds))
         row["nested (%)"] = round(100 * folds["test"].mean(), 2)
         row["first fold's choice (%)"] = round(100 * cheap.mean(), 2)
-        if len(folds) >= 2:
-            d = paired(cheap.to_numpy(), folds["test"].to_numpy())
-            row["difference (pts)"] = round(100 * d.mean_diff, 2) + 0.0
-            row["95% CI (pts)"] = f"[{100 * d.ci_low:+.2f}, {100 * d.ci_high:+.2f}]"
+        row["difference (pts)"], row["95% CI (pts)"] = difference_cells(
+            cheap.to_numpy() - folds["test"].to_numpy(), suite.folds
+        )
         row["folds choosing as the first"] = int((folds["point"] == first).sum())
         rows.append(row)
     return sorted_rows(pd.DataFrame(rows)).reset_index(drop=True) if rows else pd.DataFrame()
