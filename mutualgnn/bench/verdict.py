@@ -333,7 +333,7 @@ def declarations(
             "the same standard error.",
             "- **Cost** includes what a method needs first: `kd`'s teachers (its cohort trained "
             "alone) are added to its seconds.",
-            f"- **What these folders hold**: {held or 'no runs yet'}. With one repetition the "
+            f"- **What these folders hold**: {held or 'no runs yet apart from tuning runs'}. With one repetition the "
             "corrected test still corrects for the folds' overlapping training sets; with one "
             "split a node verdict holds for that split only.",
         ]
