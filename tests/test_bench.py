@@ -400,6 +400,10 @@ def test_cost_table_by_hand():
     assert cost.loc["independent", "median_seconds"] == 2.5
     assert cost.loc["independent", "median_ms_per_epoch"] == 250.0  # (200 + 300) / 2
     assert cost.loc["gml", "median_ms_per_epoch"] == 250.0  # (200 + 300) / 2
+    # load's trace: 90th over 10th percentile of (200, 300) ms, interpolated: 290 / 210
+    assert cost.loc["gml", "ms_per_epoch_spread"] == round(290 / 210, 1) == 1.4
+    assert cost.loc["independent", "median_epochs"] == 10.0
+    assert cost.loc["gml", "median_epochs_with_teachers"] == 20.0  # gml needs no teachers
     assert cost.loc["independent", "median_peak_growth_mb"] == 25.0  # (30 + 20) / 2
     assert cost.loc["gml", "median_peak_growth_mb"] == 60.0
     # mean over both students and both seeds: (80 + 70 + 82 + 74) / 4

@@ -201,6 +201,8 @@ def test_kd_costs_its_teachers_too():
     assert cost.loc["kd", "median_seconds"] == 3.0
     assert cost.loc["kd", "median_seconds_with_teachers"] == 13.5  # (13 + 14) / 2
     assert cost.loc["gml", "median_seconds_with_teachers"] == 5.0
+    assert cost.loc["kd", "median_epochs"] == 5.0
+    assert cost.loc["kd", "median_epochs_with_teachers"] == 10.0  # 5 of its own + 5 taught
     # a kd run whose teachers' run is not stored has no total
     cost = cost_table(records_frame(records[2:])).set_index("method")
     assert math.isnan(cost.loc["kd", "median_seconds_with_teachers"])

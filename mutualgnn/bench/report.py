@@ -319,7 +319,13 @@ def _detail_lines(runs, folders: list, doc, tuning: list) -> list:
         "## Cost per run",
         "",
         "`median_seconds_with_teachers` adds the run a method needs first: `kd`'s teachers, "
-        "its cohort trained alone on the same seed and fold.",
+        "its cohort trained alone on the same seed and fold (`median_epochs_with_teachers` "
+        "likewise). Seconds are wall-clock on the machine that ran the suite, as busy as it "
+        "was at the time: a method whose runs met more load than its rival's looks dearer for "
+        "that alone. `ms_per_epoch_spread` (the 90th over the 10th percentile of a row's "
+        "milliseconds per epoch) shows how much that load varied within a row; epochs are what "
+        "the runs computed, whatever the load; `benchmarks/cost.py` times the methods' epochs "
+        "interleaved in one process.",
         "",
         cost_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)",
         "",

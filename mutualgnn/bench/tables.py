@@ -218,25 +218,33 @@ def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFr
 def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
     """What each (dataset, cohort, method) costs, next to what it gives: median wall seconds
     per run, the same with what the run needs first added (``kd``: its teachers' run, the
-    cohort trained alone on the same seed and fold), per epoch (runs stop early at different
-    epochs), the median growth of the process's peak resident memory during a run (MB; a
-    lower bound, since memory that earlier runs freed is reused unseen), the process's peak
+    cohort trained alone on the same seed and fold), the median epochs run (with the
+    teachers' too), per epoch (runs stop early at different epochs) with its spread (the 90th
+    over the 10th percentile of the runs' ms per epoch: near 1 where the machine was as busy
+    for every run), the median growth of the process's peak resident memory during a run (MB;
+    a lower bound, since memory that earlier runs freed is reused unseen), the process's peak
     (MB), and the mean single-student test accuracy (percent)."""
     per_run = runs[runs["student"] == "ensemble"]
     per_run = per_run[per_run["method"] != "ensemble"].copy()
     per_run["ms_per_epoch"] = 1000 * per_run["seconds"] / per_run["epochs_run"]
     before = per_run["rss_before_mb"] if "rss_before_mb" in per_run else float("nan")
     per_run["peak_growth_mb"] = per_run["peak_rss_mb"] - before
-    per_run["with_teachers"] = per_run["seconds"] + _teacher_seconds(per_run)
+    per_run["with_teachers"] = per_run["seconds"] + _teacher_value(per_run, "seconds")
+    per_run["epochs_with_teachers"] = per_run["epochs_run"] + _teacher_value(per_run, "epochs_run")
     index = group_columns(runs) + ["method"]
-    out = per_run.groupby(index, sort=False).agg(
+    groups = per_run.groupby(index, sort=False)
+    out = groups.agg(
         runs=("seconds", "count"),
         median_seconds=("seconds", "median"),
         median_seconds_with_teachers=("with_teachers", "median"),
+        median_epochs=("epochs_run", "median"),
+        median_epochs_with_teachers=("epochs_with_teachers", "median"),
         median_ms_per_epoch=("ms_per_epoch", "median"),
         median_peak_growth_mb=("peak_growth_mb", "median"),
         median_peak_mb=("peak_rss_mb", "median"),
     )
+    spread = groups["ms_per_epoch"].quantile(0.9) / groups["ms_per_epoch"].quantile(0.1)
+    out.insert(out.columns.get_loc("median_ms_per_epoch") + 1, "ms_per_epoch_spread", spread)
     singles = runs[(runs["student"] != "ensemble") & (runs["method"] != "ensemble")]
     out["mean_student_acc"] = 100 * singles.groupby(index, sort=False)["test_acc"].mean()
     return sorted_rows(out.round(1).reset_index()).reset_index(drop=True)
@@ -331,18 +339,19 @@ def _mean_std(scores: pd.Series) -> str:
     return f"{100 * scores.mean():.1f} ± {100 * scores.std(ddof=1) if len(scores) > 1 else 0:.1f}"
 
 
-def _teacher_seconds(per_run: pd.DataFrame) -> pd.Series:
-    """Per run (one row each), the seconds of the run its method needs first (``kd``: the
-    cohort trained alone on the same unit, :attr:`~mutualgnn.mutual.methods.Method.teachers`);
-    0 for a method without one, NaN where that run is not stored."""
+def _teacher_value(per_run: pd.DataFrame, column: str) -> pd.Series:
+    """Per run (one row each), ``column`` (seconds, epochs_run) of the run its method needs
+    first (``kd``: the cohort trained alone on the same unit,
+    :attr:`~mutualgnn.mutual.methods.Method.teachers`); 0 for a method without one, NaN where
+    that run is not stored."""
     unit = [
         c for c in ("dataset", "cohort", "variant", "split_seed", "seed", "fold") if c in per_run
     ]
     key = list(zip(*(per_run[c].fillna(-1).astype(str) for c in unit)))
-    seconds = dict(zip(zip(per_run["method"], key), per_run["seconds"]))
+    value = dict(zip(zip(per_run["method"], key), per_run[column]))
     teachers = [getattr(METHODS.get(m), "teachers", None) for m in per_run["method"]]
     return pd.Series(
-        [0.0 if t is None else seconds.get((t, k), float("nan")) for t, k in zip(teachers, key)],
+        [0.0 if t is None else value.get((t, k), float("nan")) for t, k in zip(teachers, key)],
         index=per_run.index,
     )
 
