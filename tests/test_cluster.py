@@ -160,6 +160,34 @@ def test_a_run_whose_worker_dies_is_retried_once_then_stored_failed(
     assert numbers[taught.key] == reference[taught.key]
 
 
+def test_runs_wait_on_the_bench_client_when_another_client_is_current(
+    suite, reference, tmp_path, own_cluster, monkeypatch
+):
+    """`distributed.wait` takes the current client: with another one current in this process
+    (the fixture's `with Client(...)`, as in a notebook), the bench's futures must still be
+    waited for on the bench's own client (its event loop), not on the other's."""
+    address, other = own_cluster
+    assert distributed.default_client() is other
+    seen, real = [], distributed.wait
+
+    def spy(futures, **kwargs):
+        seen.append({distributed.default_client()} | {f.client for f in futures})
+        return real(futures, **kwargs)
+
+    monkeypatch.setattr(distributed, "wait", spy)
+    run_suite(
+        suite,
+        tmp_path,
+        cluster=address,
+        methods=["independent"],
+        progress=False,
+        log=lambda *_: None,
+    )
+    assert seen and all(len(clients) == 1 and other not in clients for clients in seen)
+    numbers = _numbers(tmp_path)
+    assert numbers and all(numbers[key] == reference[key] for key in numbers)
+
+
 def test_an_interrupted_cluster_bench_resumes(suite, reference, tmp_path, monkeypatch):
     real = ResultStore.append
 

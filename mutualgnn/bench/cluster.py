@@ -212,5 +212,8 @@ def run_on_cluster(client, planned, work: Work) -> None:
     def wait_first(futures):
         return distributed.wait(futures, return_when="FIRST_COMPLETED").done
 
-    # every run is submitted when its teachers are done; the scheduler queues them
-    dispatch(planned, max(1, len(planned)), submit, wait_first, collect)
+    # every run is submitted when its teachers are done; the scheduler queues them. `wait`
+    # runs on the current client: another client of this process made current (`with
+    # Client(...)`, a notebook's) would wait on its own event loop for this client's futures
+    with client.as_current():
+        dispatch(planned, max(1, len(planned)), submit, wait_first, collect)
