@@ -93,6 +93,9 @@ def run_local(planned, work: Work, jobs: int, kernels: str | None = None) -> Non
             process.terminate()
         for process in stopping:
             process.join(timeout=10)
+            if process.is_alive():  # not gone in 10 s (a loaded machine): no more asking
+                process.kill()
+                process.join(timeout=10)
         raise
     pool.shutdown()
 
