@@ -219,6 +219,28 @@ def test_a_duplicated_run_counts_once_and_is_reported(tmp_path):
     assert len(frame[(frame["method"] == "independent") & (frame["model"] == "gcn")]) == 2
 
 
+# ------------------------------------------------------------------------------ packed store
+def test_a_packed_store_reads_as_the_plain_one_and_a_write_goes_on_from_it(tmp_path):
+    import gzip
+
+    plain, packed = ResultStore(tmp_path / "plain"), ResultStore(tmp_path / "packed")
+    plain.dir.mkdir()
+    for seed in range(3):
+        plain.append(_record(seed, 0.80 + seed / 100, 0.70))
+    packed.dir.mkdir()
+    packed.packed_runs_path.write_bytes(gzip.compress(plain.runs_path.read_bytes(), mtime=0))
+    assert packed.has_runs() and not packed.runs_path.exists()
+    assert packed.numbered() == plain.numbered() and len(packed.records()) == 3
+    assert packed.done() == plain.done()
+    assert ResultStore(tmp_path / "empty").has_runs() is False
+    # a resumed suite appends after the packed runs, in a plain runs.jsonl that then counts
+    packed.append(_record(3, 0.9, 0.7))
+    assert [r.seed for r in packed.read()] == [0, 1, 2, 3]
+    assert packed.packed_runs_path.read_bytes() == gzip.compress(
+        plain.runs_path.read_bytes(), mtime=0
+    )  # the copy is left as it was
+
+
 # ------------------------------------------------------------------------------ failed runs
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_diverged_unit_is_stored_failed_and_the_suite_goes_on(tmp_path, monkeypatch, jobs):

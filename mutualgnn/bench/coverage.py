@@ -97,7 +97,7 @@ def _shipped_suite(suite_file: Path):
 def checked_folders(folders) -> list:
     folders = [str(f) for f in folders]
     for folder in folders:
-        if not ResultStore(folder).runs_path.is_file():
+        if not ResultStore(folder).has_runs():
             raise ConfigError(
                 f"no results in {folder} (expected "
                 f"{ResultStore(folder).runs_path}); run `mutualgnn bench --out "

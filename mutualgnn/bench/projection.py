@@ -65,7 +65,7 @@ def projection(
     counts them)."""
     probe = probe_seconds if probe is True else (probe or None)
     store = ResultStore(out) if out is not None else None
-    stored = {r.key: r for r in store.records()} if store and store.runs_path.exists() else {}
+    stored = {r.key: r for r in store.records()} if store and store.has_runs() else {}
     seconds: dict = {}
     for r in stored.values():
         if not r.failed and r.same_as is None:

@@ -33,6 +33,7 @@ from .stats import holm, paired
 from .store import ResultStore
 from .suite import TUNE, Suite
 from .tables import (
+    RUN,
     accuracy_table,
     cost_table,
     early_stopping_table,
@@ -67,9 +68,7 @@ def best_baseline_table(
     for (dataset, cohort, model), grp in singles.groupby(
         ["dataset", "cohort", "model"], sort=False
     ):
-        scores = grp.pivot_table(
-            index=["seed", "fold"], columns="method", values="test_acc", dropna=False
-        )
+        scores = grp.pivot_table(index=RUN, columns="method", values="test_acc", dropna=False)
         present = [b for b in baselines if b in scores.columns]
         if method not in scores.columns or not present:
             continue

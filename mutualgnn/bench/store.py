@@ -3,6 +3,9 @@ interruption loses at most the runs in flight; ``DIR/suite.json``, the suite it 
 ``DIR/histories.jsonl``, per-epoch histories of the first seed/fold of each group;
 ``DIR/.lock``, locked (``fcntl.flock``) by the one process writing the folder.
 
+``DIR/runs.jsonl.gz``, a gzip copy of ``runs.jsonl`` (for a store too large to commit plain), is
+read where ``runs.jsonl`` is absent; the first write to such a folder unpacks it.
+
 A line is a :class:`~.record.RunRecord` (its format and the older ones it reads are described
 there). A run is named by its key (:data:`~.suite.KEY`); when a key appears on several lines
 (left by older versions or by two writers before the lock), the first line counts and
@@ -14,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import datetime
 import fcntl
+import gzip
 import json
+import shutil
 import os
 import socket
 import time
@@ -26,6 +31,7 @@ from .record import RunRecord
 from .suite import KEY, Suite
 
 RUNS_FILE = "runs.jsonl"
+PACKED_RUNS_FILE = RUNS_FILE + ".gz"
 HISTORIES_FILE = "histories.jsonl"
 SUITE_FILE = "suite.json"
 LOCK_FILE = ".lock"
@@ -40,6 +46,7 @@ class ResultStore:
     def __init__(self, directory):
         self.dir = Path(directory)
         self.runs_path = self.dir / RUNS_FILE
+        self.packed_runs_path = self.dir / PACKED_RUNS_FILE
         self.histories_path = self.dir / HISTORIES_FILE
         self.lock_path = self.dir / LOCK_FILE
 
@@ -89,12 +96,16 @@ class ResultStore:
                     f"{self.dir} holds results of another suite ('{held.get('name')}' with "
                     f"different settings); use a new --out folder for suite '{suite.name}'"
                 )
-        elif self.runs_path.exists() and self.read():
+        elif self.has_runs() and self.read():
             raise ConfigError(
                 f"{self.dir} holds results but no {SUITE_FILE}; use a new --out folder"
             )
         self.dir.mkdir(parents=True, exist_ok=True)
         write_text(path, json.dumps(jsonable(suite.identity()), indent=1, sort_keys=True) + "\n")
+
+    def has_runs(self) -> bool:
+        """Whether the folder holds a ``runs.jsonl`` or its gzip copy (``runs.jsonl.gz``)."""
+        return self.runs_path.is_file() or self.packed_runs_path.is_file()
 
     def read(self) -> list:
         """Every :class:`~.record.RunRecord` of ``runs.jsonl``, duplicates included, in file
@@ -102,8 +113,10 @@ class ResultStore:
         return [record for _, record in self.numbered()]
 
     def numbered(self) -> list:
-        """``(line, record)`` of every complete line of ``runs.jsonl``, lines from 1."""
-        return [(number, RunRecord.from_dict(line)) for number, line in _lines(self.runs_path)]
+        """``(line, record)`` of every complete line of ``runs.jsonl`` (else of
+        ``runs.jsonl.gz``), lines from 1."""
+        path = self.runs_path if self.runs_path.is_file() else self.packed_runs_path
+        return [(number, RunRecord.from_dict(line)) for number, line in _lines(path)]
 
     def records(self) -> list:
         """The :class:`~.record.RunRecord` of each run once: the first line of a duplicated
@@ -128,9 +141,17 @@ class ResultStore:
         return {r.key for r in self.read()}
 
     def append(self, record: RunRecord, history: list | None = None) -> None:
+        self._unpack()
         self._append(self.runs_path, record.to_dict())
         if history is not None:
             self._append(self.histories_path, {**dict(zip(KEY, record.key)), "history": history})
+
+    def _unpack(self) -> None:
+        """``runs.jsonl`` from ``runs.jsonl.gz`` where only the copy is here, so writes go on
+        from it (the copy is left as it is)."""
+        if not self.runs_path.exists() and self.packed_runs_path.is_file():
+            with gzip.open(self.packed_runs_path, "rb") as packed, open(self.runs_path, "wb") as fh:
+                shutil.copyfileobj(packed, fh)
 
     @staticmethod
     def _append(path: Path, record: dict) -> None:
@@ -147,6 +168,7 @@ class ResultStore:
 
     def archive(self) -> Path | None:
         """Move existing results aside (``runs.<time>.jsonl``) so a fresh start keeps them."""
+        self._unpack()
         if not self.runs_path.exists():
             return None
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -187,7 +209,8 @@ def _lines(path: Path) -> list:
     partial line (a write cut short) is skipped."""
     rows = []
     if path.exists():
-        for number, line in enumerate(path.read_text().splitlines(), 1):
+        text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else None
+        for number, line in enumerate((text or path.read_text()).splitlines(), 1):
             try:
                 rows.append((number, json.loads(line)))
             except json.JSONDecodeError:

@@ -28,6 +28,10 @@ from ..files import replacing, write_text
 from ..mutual import METHOD_NAMES, METHODS
 from .stats import holm, mean_test, paired
 
+#: the columns that name one run of a (dataset, cohort, method), and so pair two methods' runs:
+#: its repetition (the split's draw), initialisation and fold
+RUN = ["split_seed", "seed", "fold"]
+
 FORMATS = ("md", "csv", "latex")
 
 
@@ -184,11 +188,11 @@ def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFr
     groups = group_columns(runs)
     rows = []
     for names, grp in singles.groupby(groups + ["model"], sort=False):
-        base = grp[grp["method"] == baseline].set_index(["seed", "fold"])
+        base = grp[grp["method"] == baseline].set_index(RUN)
         for method in grp["method"].unique():
             if method in (baseline, "ensemble"):
                 continue
-            other = grp[grp["method"] == method].set_index(["seed", "fold"])
+            other = grp[grp["method"] == method].set_index(RUN)
             common = base.index.intersection(other.index)
             if len(common) < 2:
                 continue
@@ -261,10 +265,6 @@ def difference_cells(diff, folds=None) -> tuple:
     test = mean_test(diff, 1 / (k - 1) if k > 1 else 0.0)
     low, high = test.ci()
     return round(100 * test.mean, 2) + 0.0, f"[{100 * low:+.2f}, {100 * high:+.2f}]"
-
-
-#: the columns that name one run of a (dataset, cohort, method): its repetition, seed and fold
-RUN = ["split_seed", "seed", "fold"]
 
 
 def early_stopping_table(runs: pd.DataFrame) -> pd.DataFrame:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .stats import holm, intersection_union, mean_test
-from .tables import group_columns, sorted_rows
+from .tables import RUN, group_columns, sorted_rows
 
 ALPHA = 0.05
 #: the baselines GML is judged against, each tuned with the same budget as GML
@@ -35,8 +35,6 @@ BASELINES = ("dml", "kd", "online-ensemble")
 CONTROLS = ("gml-sharpen", "gml-no-alw", "gml-no-entropy")
 #: the equivalence margin of TOST, in accuracy (1 point)
 MARGIN = 0.01
-#: what pairs two runs: repetition (the split's draw), initialisation, fold
-PAIR = ["split_seed", "seed", "fold"]
 BEATS, NONE, BELOW = "beats every baseline", "no difference detected", "below a baseline"
 
 
@@ -50,7 +48,7 @@ def scores(runs: pd.DataFrame, level: str = "cohort") -> pd.DataFrame:
     singles = runs[(runs["student"] != "ensemble") & (runs["method"] != "ensemble")].copy()
     singles["fold"] = pd.to_numeric(singles["fold"]).fillna(-1).astype(int)
     singles["unit"] = "cohort" if level == "cohort" else singles["model"]
-    index = group_columns(runs) + ["unit"] + PAIR
+    index = group_columns(runs) + ["unit"] + RUN
     table = singles.pivot_table(index=index, columns="method", values="test_acc", aggfunc="mean")
     return table.reindex(pd.MultiIndex.from_frame(singles[index].drop_duplicates()))
 
@@ -81,7 +79,7 @@ def comparisons(
     b| >= ``margin``), under the dataset's test (:func:`ratio_test_train`)."""
     table = scores(runs, level)
     ratio = ratio_test_train(runs)
-    keys = list(table.index.names[: -len(PAIR)])
+    keys = list(table.index.names[: -len(RUN)])
     rows = []
     for names, grp in table.groupby(level=keys, sort=False):
         for a, b in pairs:

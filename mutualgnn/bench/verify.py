@@ -52,7 +52,7 @@ class Verified:
 def stored_runs(directory) -> list:
     """``(line, record)`` of every run in a results folder, lines counted from 1."""
     store = ResultStore(directory)
-    if not store.runs_path.exists():
+    if not store.has_runs():
         raise ConfigError(f"no results in {directory} (expected {store.runs_path})")
     out = store.numbered()
     if not out:
