@@ -23,7 +23,6 @@ from mutualgnn.bench import (
     run_suite,
 )
 from mutualgnn.bench import figstyle, plots
-from mutualgnn.bench.curve_plots import store_curves
 from mutualgnn.bench.curves import CURVES_FILE, POINTS, append_curve, curve_entry, read_curves
 
 
@@ -113,19 +112,6 @@ def test_curves_round_trip_and_size_cap(tmp_path):
 def test_no_curves_for_tuning_failed_or_empty_runs(tmp_path, record, history):
     assert append_curve(tmp_path, record, history) is None
     assert not (tmp_path / CURVES_FILE).exists()
-
-
-def test_a_folder_of_histories_only_gets_its_curves_written_unless_a_writer_holds_it(tmp_path):
-    store = ResultStore(tmp_path)
-    runs = [(_record(), _history(30)), (_record(seed=1), _history(30)), (_record(method="dml"), [])]
-    for record, history in runs:
-        store.append(record, history)
-    want = [curve_entry(_record(), _history(30))]  # the group's first run; none from no history
-    with store.lock():  # a bench process writing the folder: its runs to come would be missing
-        assert store_curves(tmp_path) == want and not (tmp_path / CURVES_FILE).exists()
-    assert store_curves(tmp_path) == want and read_curves(tmp_path) == want
-    store.histories_path.unlink()  # a clean clone: the committed curves.jsonl serves
-    assert store_curves(tmp_path) == want
 
 
 def test_the_runner_keeps_the_first_run_of_each_group(tmp_path):

@@ -11,25 +11,17 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from . import figstyle
-from ..config import ConfigError
-from .curves import curves_from_histories, read_curves, write_curves
+from .curves import curves_from_histories, read_curves
 from .store import ResultStore
 
 
 def store_curves(directory) -> list:
     """The folder's curves (:mod:`~.curves`): ``curves.jsonl``, else made from a local
-    ``histories.jsonl`` (a folder written before ``curves.jsonl`` existed) and written to
-    ``curves.jsonl``, which can be committed where the histories are too large, unless a bench
-    process is writing the folder (its runs to come would be missing)."""
+    ``histories.jsonl`` (a folder written before ``curves.jsonl`` existed)."""
     curves = read_curves(directory)
     store = ResultStore(directory)
     if not curves and store.histories_path.is_file():
         curves = curves_from_histories(store.records(), store.histories())
-        try:
-            with store.lock():
-                write_curves(directory, curves)
-        except ConfigError:  # held by a writer
-            pass
     return curves
 
 

@@ -21,7 +21,6 @@ import math
 import os
 from pathlib import Path
 
-from ..files import write_text
 from .record import RunRecord
 from .store import history_key
 from .suite import KEY
@@ -84,15 +83,6 @@ def append_curve(directory, record: RunRecord, history: list | None) -> dict | N
         fh.flush()
         os.fsync(fh.fileno())
     return entry
-
-
-def write_curves(directory, entries: list) -> Path | None:
-    """``DIR/curves.jsonl`` holding ``entries`` (curves lines), replaced whole; None where
-    there are none."""
-    if not entries:
-        return None
-    text = "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in entries)
-    return write_text(Path(directory) / CURVES_FILE, text)
 
 
 def read_curves(directory) -> list:
