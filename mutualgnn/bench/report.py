@@ -50,6 +50,18 @@ from .verdict import (
 )
 
 READING = "\n## Reading"
+#: the cost table's columns (:func:`~.tables.cost_table`) as the page heads them
+COST_HEADERS = {
+    "median_seconds": "seconds",
+    "median_seconds_with_teachers": "seconds with teachers",
+    "median_epochs": "epochs",
+    "median_epochs_with_teachers": "epochs with teachers",
+    "median_ms_per_epoch": "ms / epoch",
+    "ms_per_epoch_spread": "p90/p10",
+    "median_peak_growth_mb": "memory growth (MB)",
+    "median_peak_mb": "peak memory (MB)",
+    "mean_student_acc": "student acc (%)",
+}
 
 
 def best_baseline_table(
@@ -317,16 +329,19 @@ def _detail_lines(runs, folders: list, doc, tuning: list) -> list:
         "",
         "## Cost per run",
         "",
-        "`median_seconds_with_teachers` adds the run a method needs first: `kd`'s teachers, "
-        "its cohort trained alone on the same seed and fold (`median_epochs_with_teachers` "
-        "likewise). Seconds are wall-clock on the machine that ran the suite, as busy as it "
-        "was at the time: a method whose runs met more load than its rival's looks dearer for "
-        "that alone. `ms_per_epoch_spread` (the 90th over the 10th percentile of a row's "
-        "milliseconds per epoch) shows how much that load varied within a row; epochs are what "
-        "the runs computed, whatever the load; `benchmarks/cost.py` times the methods' epochs "
-        "interleaved in one process.",
+        "Medians over a row's runs. *With teachers* adds the run a method needs first: "
+        "`kd`'s teachers, its cohort trained alone on the same seed and fold. Seconds are "
+        "wall-clock on the machine that ran the suite, as busy as it was at the time: a method "
+        "whose runs met more load than its rival's looks dearer for that alone. *p90/p10* (the "
+        "90th over the 10th percentile of a row's milliseconds per epoch) shows how much that "
+        "load varied within a row; epochs are what the runs computed, whatever the load; "
+        "`benchmarks/cost.py` times the methods' epochs interleaved in one process. *Memory "
+        "growth*: the process's peak resident memory during a run over the one before it (a "
+        "lower bound); *student acc*: the mean single-student test accuracy.",
         "",
-        cost_table(runs).to_markdown(index=False) if len(runs) else "(no runs yet)",
+        cost_table(runs).rename(columns=COST_HEADERS).to_markdown(index=False)
+        if len(runs)
+        else "(no runs yet)",
         "",
         *_yardstick_lines(runs),
     ]
