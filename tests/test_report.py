@@ -198,6 +198,7 @@ def test_controls_section_is_each_control_minus_gml_by_hand(tmp_path):
     records = _lines()
     for seed, (a, b) in enumerate([(0.83, 0.70), (0.84, 0.72), (0.84, 0.73)]):
         control = dict(records[0], method="gml-no-alw", seed=seed)
+        control["config"] = dict(mutual=dict(lam=1.0, temperature=2.0))  # the setting it ran
         control["students"] = [
             dict(arch="gcn", test_acc=a, val_acc=a, best_epoch=3),
             dict(arch="gat", test_acc=b, val_acc=b, best_epoch=3),
@@ -217,8 +218,9 @@ def test_controls_section_is_each_control_minus_gml_by_hand(tmp_path):
     ]
     by_student = {row[2]: row for row in rows}
     assert set(by_student) == {"gcn", "gat"} and all(row[3] == "gml-no-alw" for row in rows)
+    assert all(row[4] == "1, 2" for row in rows)  # lam, T of the control's runs
     want = paired([0.83, 0.84, 0.84], [0.84, 0.85, 0.86])  # control minus gml, gcn
-    assert float(by_student["gcn"][5]) == pytest.approx(round(100 * want.mean_diff, 2))
+    assert float(by_student["gcn"][6]) == pytest.approx(round(100 * want.mean_diff, 2))
 
 
 def test_coverage_counts_the_shipped_suites_plan(tmp_path):

@@ -33,12 +33,14 @@ from .stats import holm, paired
 from .store import ResultStore
 from .suite import TUNE, Suite
 from .tables import (
+    COST_HEADERS,
     RUN,
     accuracy_table,
     cost_table,
     early_stopping_table,
     literature_table,
     paired_table,
+    with_settings,
 )
 from .tuning import inherit_note, nested_bias_table, tuning_table
 from .verdict import (
@@ -50,18 +52,6 @@ from .verdict import (
 )
 
 READING = "\n## Reading"
-#: the cost table's columns (:func:`~.tables.cost_table`) as the page heads them
-COST_HEADERS = {
-    "median_seconds": "seconds",
-    "median_seconds_with_teachers": "seconds with teachers",
-    "median_epochs": "epochs",
-    "median_epochs_with_teachers": "epochs with teachers",
-    "median_ms_per_epoch": "ms / epoch",
-    "ms_per_epoch_spread": "p90/p10",
-    "median_peak_growth_mb": "memory growth (MB)",
-    "median_peak_mb": "peak memory (MB)",
-    "mean_student_acc": "student acc (%)",
-}
 
 
 def best_baseline_table(
@@ -289,9 +279,13 @@ def _control_lines(judged) -> list:
         "Each control minus GML for the same student, seed and fold (`gml-sharpen`: a fixed "
         "sharpening instead of the learned ALW weights; `gml-no-alw`: uniform weights; "
         "`gml-no-entropy`: no entropy term); a negative difference means GML's own ingredient "
-        "helps. Holm over the rows of this table.",
+        "helps, at the setting the control ran with (*lam, T*: its mutual term's weight and "
+        "temperature, which a control inherits from GML where the suite tunes). Holm over the "
+        "rows of this table.",
         "",
-        controls.to_markdown(index=False) if len(controls) else "(no control runs yet)",
+        with_settings(controls, judged).to_markdown(index=False)
+        if len(controls)
+        else "(no control runs yet)",
         "",
         "Whether a control does as well as GML, per cohort (students averaged within a run), "
         "under the declared tests: equivalent only where TOST rejects a difference of a "

@@ -60,6 +60,8 @@ def records_frame(records: list):
             split_seed=r.split_seed,  # the repetition of a cross-validation
             folds=r.config.get("folds") if r.fold is not None else None,
             metric=r.metric,
+            lam=(r.config.get("mutual") or {}).get("lam"),  # the mutual term's weight
+            temperature=(r.config.get("mutual") or {}).get("temperature"),
         )
         labels = student_labels([s.arch for s in r.students])
         for k, (label, st) in enumerate(zip(labels, r.students)):
@@ -219,6 +221,20 @@ def paired_table(runs: pd.DataFrame, baseline: str = "independent") -> pd.DataFr
     return sorted_rows(table).reset_index(drop=True)
 
 
+#: the cost table's columns (:func:`~.tables.cost_table`) as the page heads them
+COST_HEADERS = {
+    "median_seconds": "seconds",
+    "median_seconds_with_teachers": "seconds with teachers",
+    "median_epochs": "epochs",
+    "median_epochs_with_teachers": "epochs with teachers",
+    "median_ms_per_epoch": "ms / epoch",
+    "ms_per_epoch_spread": "p90/p10",
+    "median_peak_growth_mb": "memory growth (MB)",
+    "median_peak_mb": "peak memory (MB)",
+    "mean_student_acc": "student acc (%)",
+}
+
+
 def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
     """What each (dataset, cohort, method) costs, next to what it gives: median wall seconds
     per run, the same with what the run needs first added (``kd``: its teachers' run, the
@@ -252,6 +268,30 @@ def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
     singles = runs[(runs["student"] != "ensemble") & (runs["method"] != "ensemble")]
     out["mean_student_acc"] = 100 * singles.groupby(index, sort=False)["test_acc"].mean()
     return sorted_rows(out.round(1).reset_index()).reset_index(drop=True)
+
+
+def with_settings(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (rows of a dataset, cohort and method) with a ``lam, T`` column after
+    ``method``: the mutual term's weight and temperature its ``runs`` ran with ("1, 2"), or
+    "varies" where they differ (a choice nested in each outer fold)."""
+
+    def setting(row) -> str:
+        mine = runs[
+            (runs["dataset"] == row["dataset"])
+            & (runs["cohort"] == row["cohort"])
+            & (runs["method"] == row["method"])
+        ]
+        pairs = set(zip(mine["lam"], mine["temperature"]))
+        if len(pairs) != 1:
+            return "varies"
+        lam, temperature = pairs.pop()
+        if pd.isna(lam) or pd.isna(temperature):  # a run stored without its config
+            return "—"
+        return f"{lam:g}, {temperature:g}"
+
+    out = table.copy()
+    out.insert(out.columns.get_loc("method") + 1, "lam, T", [setting(r) for _, r in out.iterrows()])
+    return out
 
 
 def difference_cells(diff, folds=None) -> tuple:
