@@ -233,6 +233,9 @@ def test_a_packed_store_reads_as_the_plain_one_and_a_write_goes_on_from_it(tmp_p
     assert packed.numbered() == plain.numbered() and len(packed.records()) == 3
     assert packed.done() == plain.done()
     assert ResultStore(tmp_path / "empty").has_runs() is False
+    (tmp_path / "none").mkdir()  # a packed copy of an empty store: no runs, no error
+    ResultStore(tmp_path / "none").packed_runs_path.write_bytes(gzip.compress(b"", mtime=0))
+    assert ResultStore(tmp_path / "none").read() == []
     # a resumed suite appends after the packed runs, in a plain runs.jsonl that then counts
     packed.append(_record(3, 0.9, 0.7))
     assert [r.seed for r in packed.read()] == [0, 1, 2, 3]

@@ -19,8 +19,8 @@ import datetime
 import fcntl
 import gzip
 import json
-import shutil
 import os
+import shutil
 import socket
 import time
 from pathlib import Path
@@ -209,8 +209,9 @@ def _lines(path: Path) -> list:
     partial line (a write cut short) is skipped."""
     rows = []
     if path.exists():
-        text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else None
-        for number, line in enumerate((text or path.read_text()).splitlines(), 1):
+        gz = path.suffix == ".gz"
+        text = gzip.decompress(path.read_bytes()).decode() if gz else path.read_text()
+        for number, line in enumerate(text.splitlines(), 1):
             try:
                 rows.append((number, json.loads(line)))
             except json.JSONDecodeError:
