@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
+import sys
 import time
 
 from mutualgnn.bench.curves import CURVES_FILE, append_curve
@@ -27,6 +29,8 @@ from mutualgnn.bench.suite import KEY
 
 # the module (the package's name `verify` is its function)
 verifying = importlib.import_module("mutualgnn.bench.verify")
+#: set in the script run again at the stored kernel settings (:func:`at_stored_kernels`)
+AGAIN = "MUTUALGNN_CURVES_AT_STORED_KERNELS"
 
 
 def representatives(records: list, methods, datasets=None) -> list:
@@ -81,15 +85,37 @@ def main(argv=None) -> None:
     print(f"{kept} run(s) from {store.histories_path} added to {CURVES_FILE}")
 
 
+def at_stored_kernels(todo: list) -> None:
+    """Run this script again, in place, with the kernel settings the runs of ``todo`` were
+    computed with (:func:`verify.kernel_env`: torch's CPU level and MKL's path) where they are
+    not this process's: a run computed at pinned kernels reruns to its numbers only at them.
+    Returns when this process already has them (or is the script run again)."""
+    envs = {tuple(sorted(verifying.kernel_env(r.versions).items())) for r in todo}
+    if len(envs) > 1:
+        raise SystemExit(f"the runs to rerun were computed with several kernel settings: {envs}")
+    if not envs or dict(next(iter(envs))) == verifying.kernel_env_here():
+        return
+    if os.environ.get(AGAIN):
+        print("this machine cannot rerun at the stored kernel settings; rerunning here")
+        return
+    env = {k: v for k, v in os.environ.items() if k not in dict(next(iter(envs)))}
+    env.update({k: v for k, v in next(iter(envs)) if v is not None}, **{AGAIN: "1"})
+    print(f"rerunning at the stored kernel settings {dict(next(iter(envs)))}", flush=True)
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
 def rerun_missing(store, records, args) -> None:
-    """Rerun each representative run the folder's ``histories.jsonl`` lacks and, when its
-    numbers are the stored ones, append its history there (as the runner would have)."""
+    """Rerun each representative run the folder's ``histories.jsonl`` lacks (at its stored
+    kernel settings, :func:`at_stored_kernels`) and, when its numbers are the stored ones,
+    append its history there (as the runner would have)."""
     have = {history_key(h) for h in store.histories()}
     datasets = args.datasets.split(",") if args.datasets else None
     loaded = {}
-    for record in representatives(records, args.methods.split(","), datasets):
-        if record.key in have:
-            continue
+    todo = [
+        r for r in representatives(records, args.methods.split(","), datasets) if r.key not in have
+    ]
+    at_stored_kernels(todo)
+    for record in todo:
         start = time.perf_counter()
         now, history = rerun_history(record, args.data_dir, loaded)
         differs = differences(record, now)

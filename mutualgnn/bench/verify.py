@@ -140,6 +140,13 @@ def kernel_env(stored: dict, capability: str | None = None) -> dict:
     }
 
 
+def kernel_env_here() -> dict:
+    """This process's kernel settings, as :func:`kernel_env` gives a stored run's."""
+    return kernel_env(
+        {"cpu_capability": cpu_capability(), "mkl_cbwr": os.environ.get("MKL_CBWR", "auto")}
+    )
+
+
 def rerun_at(record: RunRecord, env: dict, data_dir=None) -> tuple:
     """:func:`rerun` in a child process with the kernel settings ``env`` (:func:`kernel_env`;
     None removes a variable); returns (the rerun's record, the torch CPU level it ran at: lower
@@ -201,9 +208,7 @@ def verify(
     level ``capability`` when given: in this process when they are this process's, else in a
     child process (:func:`rerun_at`)."""
     out, datasets = [], {}
-    here = kernel_env(
-        {"cpu_capability": cpu_capability(), "mkl_cbwr": os.environ.get("MKL_CBWR", "auto")}
-    )
+    here = kernel_env_here()
     for line, record in choose_runs(stored_runs(directory), sample, lines, cheap, seed):
         start = time.perf_counter()
         env = kernel_env(record.versions, capability)
