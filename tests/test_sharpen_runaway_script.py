@@ -17,7 +17,9 @@ from mutualgnn.bench.record import RunRecord  # noqa: E402
 from mutualgnn.bench.store import ResultStore  # noqa: E402
 
 
-def test_the_variants_change_one_setting_each_and_the_section_is_written(tmp_path):
+def test_the_variants_change_one_setting_each_and_the_section_is_written(tmp_path, monkeypatch):
+    kernels = []  # the runs it asks to rerun at their stored kernel settings
+    monkeypatch.setattr(sharpen_runaway, "at_stored_kernels", kernels.append)
     config = ExperimentConfig.from_dict(
         {
             "dataset": "karate",
@@ -55,8 +57,10 @@ def test_the_variants_change_one_setting_each_and_the_section_is_written(tmp_pat
             str(doc),
         ]
     )
+    assert [r.dataset for r in kernels[0]] == ["karate"]
     text = doc.read_text()
     assert "## Another section\n\nkept" in text
+    assert "give their stored test accuracies again: no" in text  # the record stores none
     section = text.split(f"## {sharpen_runaway.SECTION}")[1]
     rows = {
         cells[0]: cells
