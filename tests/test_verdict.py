@@ -233,3 +233,27 @@ def test_the_page_declares_its_rules_before_any_number(tmp_path):
     verdict = page.split("## The verdict")[1].split("\n## ")[0]
     assert "| cora      | gcn,gat  |" in verdict and BEATS in verdict
     assert "on 1 of 1 datasets (cora)" in verdict
+
+
+def test_the_one_split_and_one_repetition_caveats_only_where_they_hold():
+    from mutualgnn.bench.verdict import declarations
+
+    def held(runs):
+        text = declarations(records_frame(runs), BASELINES, ())
+        return text.split("**What these folders hold**: ")[1]
+
+    one = [_run("cora", "gml", s, None, (0.7, 0.7)) for s in range(2)] + [
+        _run("MUTAG", "gml", 0, f, (0.7, 0.7)) for f in range(3)
+    ]
+    both = held(one)
+    assert "With one repetition the corrected test still corrects" in both
+    assert "with one split a node verdict holds for that split only" in both
+    more = [_run("cora", "gml", 0, None, (0.7, 0.7), split_seed=s) for s in range(2)] + [
+        _run("MUTAG", "gml", 0, f, (0.7, 0.7), split_seed=s) for f in range(3) for s in range(3)
+    ]
+    assert held(more) == ("MUTAG: 3 repetition(s) of 10-fold cross-validation; cora: 2 split(s).")
+    graph_once = held(more[:2] + one[2:])
+    assert graph_once.endswith(
+        "cora: 2 split(s). With one repetition the corrected test still corrects for the "
+        "folds' overlapping training sets."
+    )

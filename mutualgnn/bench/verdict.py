@@ -308,6 +308,22 @@ def declarations(
             [],
         ).append(d)
     held = "; ".join(f"{', '.join(ds)}: {what}" for what, ds in held.items())
+    caveats = [
+        *(
+            [
+                "with one repetition the corrected test still corrects for the folds' overlapping "
+                "training sets"
+            ]
+            if any(reps[d] == 1 for d in graph)
+            else []
+        ),
+        *(
+            ["with one split a node verdict holds for that split only"]
+            if any(reps[d] == 1 for d in node)
+            else []
+        ),
+    ]
+    caveats = "; ".join(caveats)
     names = ", ".join(f"`{b}`" for b in baselines)
     return "\n".join(
         [
@@ -331,8 +347,7 @@ def declarations(
             "the same standard error.",
             "- **Cost** includes what a method needs first: `kd`'s teachers (its cohort trained "
             "alone) are added to its seconds.",
-            f"- **What these folders hold**: {held or 'no runs yet apart from tuning runs'}. With one repetition the "
-            "corrected test still corrects for the folds' overlapping training sets; with one "
-            "split a node verdict holds for that split only.",
+            f"- **What these folders hold**: {held or 'no runs yet apart from tuning runs'}."
+            + (f" {caveats[0].upper()}{caveats[1:]}." if caveats else ""),
         ]
     )
