@@ -252,7 +252,11 @@ def test_the_one_split_and_one_repetition_caveats_only_where_they_hold():
         _run("MUTAG", "gml", 0, f, (0.7, 0.7), split_seed=s) for f in range(3) for s in range(3)
     ]
     assert held(more) == ("MUTAG: 3 repetition(s) of 10-fold cross-validation; cora: 2 split(s).")
-    graph_once = held(more[:2] + one[2:])
+    for r in more[:2]:
+        r.config["node_split"] = "random"
+    assert held(more[:2]) == "cora: 2 random split(s)."
+    two_splits = [_run("cora", "gml", 0, None, (0.7, 0.7), split_seed=s) for s in range(2)]
+    graph_once = held(two_splits + one[2:])
     assert graph_once.endswith(
         "cora: 2 split(s). With one repetition the corrected test still corrects for the "
         "folds' overlapping training sets."

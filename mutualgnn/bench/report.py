@@ -363,8 +363,8 @@ def _yardstick_lines(runs) -> list:
         "Each architecture trained alone (`independent`) under this page's protocol, against "
         "the published numbers. The protocols differ where the column *published selection* "
         "says so: Xu et al. (2019) report the epoch of the best mean test curve over the folds, a "
-        "selection on test data, and the Planetoid papers use the public split. How much the "
-        "selection alone is worth, measured on runs of every epoch: docs/literature.md.",
+        "selection on test data, and the Planetoid papers use the public split (ours: the rules' "
+        "splits). What the selection alone is worth, on runs of every epoch: docs/literature.md.",
         "",
         published.to_markdown(index=False) if len(published) else "(no runs trained alone yet)",
         "",

@@ -59,6 +59,7 @@ def records_frame(records: list):
             variant=r.variant,
             split_seed=r.split_seed,  # the repetition of a cross-validation
             folds=r.config.get("folds") if r.fold is not None else None,
+            node_split=r.config.get("node_split", "public") if r.fold is None else None,
             metric=r.metric,
             lam=(r.config.get("mutual") or {}).get("lam"),  # the mutual term's weight
             temperature=(r.config.get("mutual") or {}).get("temperature"),

@@ -299,12 +299,17 @@ def declarations(
     reps = (
         runs.groupby("dataset", sort=False)["split_seed"].nunique().to_dict() if len(runs) else {}
     )
+    random_split = (
+        (runs["node_split"] == "random").groupby(runs["dataset"]).all().to_dict()
+        if "node_split" in runs
+        else {}
+    )
     held = {}
     for d in graph + node:
         held.setdefault(
             f"{reps[d]} repetition(s) of {round(1 / ratio[d]) + 1}-fold cross-validation"
             if ratio[d]
-            else f"{reps[d]} split(s)",
+            else f"{reps[d]} {'random ' if random_split.get(d) else ''}split(s)",
             [],
         ).append(d)
     held = "; ".join(f"{', '.join(ds)}: {what}" for what, ds in held.items())
