@@ -164,25 +164,22 @@ def _test_name(row) -> str:
 
 
 def verdict_table(units: pd.DataFrame, against: pd.DataFrame, method: str = "gml") -> pd.DataFrame:
-    """The page's table: per unit, ``method`` minus each baseline in points with its 95% CI,
-    the intersection-union p, its Holm value and the verdict."""
+    """The page's table: per unit, the verdict first (it fits a screen before the rest), the
+    intersection-union p's Holm value and the p itself, ``method`` minus each baseline in
+    points with its 95% CI, and the test."""
     keys = [c for c in ("dataset", "cohort", "variant", "unit") if c in units]
     rows = []
     for _, unit in units.iterrows():
         row = {k: unit[k] for k in keys}
-        row["test"] = _test_name(unit)
+        row["verdict"] = unit["verdict"] + (f" ({unit['below']})" if unit["below"] else "")
+        row["Holm p"] = _p(unit["holm_iut"])
+        row["IUT p"] = _p(unit["p_iut"])
         mine = against[(against[keys] == unit[keys]).all(axis=1)]
         for _, c in mine.iterrows():
             row[f"{method} − {c['b']} (pts) [95% CI]"] = (
                 f"{_pts(c['diff'])} [{_pts(c['ci_low'])}, {_pts(c['ci_high'])}]"
             )
-        row.update(
-            {
-                "IUT p": _p(unit["p_iut"]),
-                "Holm p": _p(unit["holm_iut"]),
-                "verdict": unit["verdict"] + (f" ({unit['below']})" if unit["below"] else ""),
-            }
-        )
+        row["test"] = _test_name(unit)
         rows.append(row)
     return _unit_named(pd.DataFrame(rows))
 
