@@ -1,4 +1,4 @@
-"""benchmarks/sharpen_runaway.py: each variant changes the one setting it names, GML's learned
+"""benchmarks/runaway.py: each variant changes the one setting it names, GML's learned
 weights start at 1 where the fixed sharpening holds w from the first epoch, and the section is
 written into the page."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import sharpen_runaway  # noqa: E402
+import runaway  # noqa: E402
 
 from mutualgnn import ExperimentConfig  # noqa: E402
 from mutualgnn.bench.record import RunRecord  # noqa: E402
@@ -19,7 +19,7 @@ from mutualgnn.bench.store import ResultStore  # noqa: E402
 
 def test_the_variants_change_one_setting_each_and_the_section_is_written(tmp_path, monkeypatch):
     kernels = []  # the runs it asks to rerun at their stored kernel settings
-    monkeypatch.setattr(sharpen_runaway, "at_stored_kernels", kernels.append)
+    monkeypatch.setattr(runaway, "at_stored_kernels", kernels.append)
     config = ExperimentConfig.from_dict(
         {
             "dataset": "karate",
@@ -44,7 +44,7 @@ def test_the_variants_change_one_setting_each_and_the_section_is_written(tmp_pat
     )
     doc = tmp_path / "analyses.md"
     doc.write_text("# Analyses\n\n## Another section\n\nkept\n")
-    sharpen_runaway.main(
+    runaway.main(
         [
             str(tmp_path / "store"),
             "--dataset",
@@ -61,17 +61,18 @@ def test_the_variants_change_one_setting_each_and_the_section_is_written(tmp_pat
     text = doc.read_text()
     assert "## Another section\n\nkept" in text
     assert "give their stored test accuracies again: no" in text  # the record stores none
-    section = text.split(f"## {sharpen_runaway.SECTION}")[1]
+    section = text.split(f"## {runaway.SECTIONS['gml-sharpen']}")[1]
     rows = {
         cells[0]: cells
         for line in section.splitlines()
         if line.startswith("| ") and not line.startswith("| variant")
         for cells in [[c.strip() for c in line.strip("|").split("|")]]
     }
-    # variant, lam, T, runs, acc, best epoch, w at epochs 1, 10, 50 (this run stops at 12)
-    assert rows["as stored"][1:3] == ["1", "2"] and rows["as stored"][6] == "2"
-    assert rows["w = 1 (no sharpening)"][6] == "1"
+    # variant, lam, T, runs, acc, best epoch, runs peaking early, w at epochs 1, 10, 50
+    # (this run stops at 12)
+    assert rows["as stored"][1:3] == ["1", "2"] and rows["as stored"][7] == "2"
+    assert rows["w = 1 (no sharpening)"][7] == "1"
     assert rows["lam = 0.3"][1:3] == ["0.3", "2"]
     assert rows["T = 1"][1:3] == ["1", "1"]
-    assert float(rows["GML (learned w), as stored"][6]) == pytest.approx(1.0, abs=0.05)
-    assert all(len(cells) == 9 for cells in rows.values()) and len(rows) == 6
+    assert float(rows["GML (learned w), same setting"][7]) == pytest.approx(1.0, abs=0.05)
+    assert all(len(cells) == 10 for cells in rows.values()) and len(rows) == 6
