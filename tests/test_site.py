@@ -54,7 +54,7 @@ def test_readme_is_an_introduction():
         "Install",
         "Quickstart",
         "Python API",
-        "Reproducing the paper's tables",
+        "Reproducing the results",
         "Where next",
         "Citation",
         "Licence",
