@@ -141,6 +141,10 @@ def test_report_writes_the_page_and_keeps_the_reading(tmp_path):
     CliRunner().invoke(main, ["report", str(store.dir), "--out", str(doc)])
     assert doc.read_text() == page
     assert results_page([store.dir], command, "\n\nWhat the tables say, in words.\n") == page
+    # so is a title set by hand
+    doc.write_text(page.replace("# Results\n", "# The verdict\n", 1))
+    CliRunner().invoke(main, ["report", str(store.dir), "--out", str(doc)])
+    assert doc.read_text() == page.replace("# Results\n", "# The verdict\n", 1)
 
 
 def test_report_of_a_folder_without_runs_is_one_error(tmp_path):
@@ -304,7 +308,8 @@ def test_committed_page_is_what_its_command_writes(page, monkeypatch):
     args = command.split()[2:]
     folders, doc = args[: args.index("--out")], args[args.index("--out") + 1]
     assert ROOT / doc == page
-    assert results_page(folders, command, text.partition(READING)[2], doc) == text
+    title = text.splitlines()[0].removeprefix("# ")
+    assert results_page(folders, command, text.partition(READING)[2], doc, title) == text
 
 
 def test_a_dataset_still_running_gets_no_verdict(tmp_path):

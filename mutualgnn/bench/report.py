@@ -175,10 +175,10 @@ def figures(folders, doc, kind: str) -> list:
     return lines
 
 
-def results_page(folders, command: str, reading: str = "", doc=None) -> str:
-    """The page for the result ``folders`` (``mutualgnn bench --out`` folders); ``command`` is
-    the one that writes it; ``reading`` the kept hand-written section (without its heading);
-    ``doc``, the page's path, from which it shows the folders' figures."""
+def results_page(folders, command: str, reading: str = "", doc=None, title="Results") -> str:
+    """The page for the result ``folders`` (``mutualgnn bench --out`` folders), headed ``title``;
+    ``command`` is the one that writes it; ``reading`` the kept hand-written section (without its
+    heading); ``doc``, the page's path, from which it shows the folders' figures."""
     folders = checked_folders(folders)
     stores = {f: ResultStore(f).records() for f in folders}
     runs, coverage, pending, judged = judged_runs(folders, stores)
@@ -190,7 +190,7 @@ def results_page(folders, command: str, reading: str = "", doc=None) -> str:
             tuning.append(table.to_markdown(index=False) + (f"\n\n{note}" if note else ""))
     return "\n".join(
         [
-            *_origin_lines(command, judged, folders, stores, coverage),
+            *_origin_lines(command, judged, folders, stores, coverage, title),
             *_verdict_lines(judged, pending, tuning),
             *_control_lines(judged),
             *_detail_lines(runs, folders, doc, tuning),
@@ -198,10 +198,10 @@ def results_page(folders, command: str, reading: str = "", doc=None) -> str:
     ) + (f"{READING}{reading}" if reading else "")
 
 
-def _origin_lines(command: str, judged, folders: list, stores: dict, coverage) -> list:
+def _origin_lines(command: str, judged, folders: list, stores: dict, coverage, title) -> list:
     """The page's title, its declared rules, and where its runs come from."""
     return [
-        "# Results",
+        f"# {title}",
         "",
         "Written by `" + command + "` from the result folders below; every number on this page "
         "comes from their runs (regenerate it with the same command).",
@@ -419,8 +419,8 @@ def write_results_page(folders, doc, command: str, force: bool = False) -> Path:
     written for (:func:`written_for`, read from the page's first lines, or from the glance
     block's); a page written for other folders, or a file not written by ``mutualgnn
     report``, raises :class:`ConfigError` unless ``force``. A page holding the glance markers
-    gets only their block (and its forest plot) rewritten; another keeps its ``## Reading``
-    section, unless forced (then it is replaced whole)."""
+    gets only their block (and its forest plot) rewritten; another, rewritten for its own
+    folders, keeps its title and its ``## Reading`` (forced over another's: replaced whole)."""
     doc = Path(doc)
     old = doc.read_text() if doc.is_file() else None
     parts = glance_parts(old) if old is not None else None
@@ -442,7 +442,8 @@ def write_results_page(folders, doc, command: str, force: bool = False) -> Path:
         block = glance(checked_folders(folders), command, figure=doc.parent / link, link=link)
         return write_text(doc, head + start + block + tail)
     reading = old.partition(READING)[2] if old is not None and same else ""
-    return write_text(doc, results_page(folders, command, reading, doc))
+    title = old.splitlines()[0][2:] if old and same and old.startswith("# ") else "Results"
+    return write_text(doc, results_page(folders, command, reading, doc, title))
 
 
 def _resolved(folders) -> set:

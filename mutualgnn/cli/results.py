@@ -174,7 +174,7 @@ def table(directory, formats, plots):
     metavar="PAGE",
     help="The page to write, e.g. docs/results.md. A page written for "
     "other folders (its first lines say which) is refused unless --force; rewritten "
-    "for its own folders, it keeps its '## Reading' section.",
+    "for its own folders, it keeps its title and its '## Reading' section.",
 )
 @click.option(
     "--force",
